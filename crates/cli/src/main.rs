@@ -1,0 +1,191 @@
+//! `mercato`: one binary, several roles.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use mercato_server::Config;
+use mercato_server::config::LogFormat;
+use mercato_server::runtime;
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+mod demo;
+
+#[derive(Parser)]
+#[command(
+    name = "mercato",
+    version,
+    about = "Mercato: an open-source cloud software marketplace"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Start the server with a seeded demo marketplace and print keys and curl lines.
+    Demo(ServeArgs),
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print the OpenAPI document; with --check FILE, fail if FILE differs.
+    Openapi {
+        #[arg(long)]
+        check: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an operator account; prints its API key as the last line.
+    CreateOperator {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// Where the data lives. Each flag overrides config file and environment.
+#[derive(Args, Clone, Default)]
+struct DbArgs {
+    /// Directory for the SQLite database, master key and uploads [env: MERCATO_DATA_DIR].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// postgres://... to use PostgreSQL instead of SQLite [env: MERCATO_DATABASE_URL].
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Clone, Default)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on [env: MERCATO_LISTEN; default 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Log format [env: MERCATO_LOG_FORMAT].
+    #[arg(long, value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    /// Accept plain-HTTP seller endpoints on loopback hosts (tests and demos only).
+    #[arg(long)]
+    allow_insecure_endpoints: bool,
+}
+
+#[derive(Serialize, Default)]
+struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_insecure_endpoints: Option<bool>,
+}
+
+fn config(db: &DbArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
+    let overrides = Overrides {
+        data_dir: db.data_dir.clone(),
+        database_url: db.database_url.clone(),
+        listen: serve.and_then(|s| s.listen),
+        log_format: serve.and_then(|s| s.log_format.clone()),
+        allow_insecure_endpoints: serve.and_then(|s| s.allow_insecure_endpoints.then_some(true)),
+    };
+    Config::load()
+        .and_then(|c| c.with_overrides(overrides))
+        .context("reading configuration")
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let config = config(&args.db, Some(&args))?;
+            runtime::init_logging(config.log_format);
+            serve(config).await
+        }
+        Command::Demo(args) => {
+            let mut config = config(&args.db, Some(&args))?;
+            // The demo's sellers run on this machine.
+            config.allow_insecure_endpoints = true;
+            runtime::init_logging(config.log_format);
+            demo::run(config).await
+        }
+        Command::Migrate(db) => {
+            let config = config(&db, None)?;
+            runtime::init_logging(LogFormat::Text);
+            let db = runtime::open_database(&config).await?;
+            println!(
+                "database is up to date ({})",
+                mercato_store::migrate::known_versions()
+                    .last()
+                    .unwrap_or("empty")
+            );
+            db.close().await;
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::CreateOperator { name, email, db },
+        } => {
+            let config = config(&db, None)?;
+            runtime::init_logging(LogFormat::Text);
+            let state = runtime::build_default_state(config).await?;
+            let created = mercato_server::app::accounts::create_operator(&state, &name, &email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.to_problem().detail))?;
+            println!(
+                "created operator {} <{}> ({})",
+                created.account.name, created.account.email, created.account.id
+            );
+            println!("API key (shown once):");
+            println!("{}", created.api_key);
+            Ok(())
+        }
+        Command::Openapi { check } => {
+            let spec = mercato_server::http::openapi().to_pretty_json()? + "\n";
+            match check {
+                None => {
+                    print!("{spec}");
+                    Ok(())
+                }
+                Some(path) => {
+                    let committed = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    if committed == spec {
+                        println!("{} is up to date", path.display());
+                        Ok(())
+                    } else {
+                        anyhow::bail!(
+                            "{} is stale: run `cargo run -p mercato-cli -- openapi > {}`",
+                            path.display(),
+                            path.display()
+                        )
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let state = runtime::build_default_state(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, database = ?state.db.backend, "Mercato is serving");
+    runtime::serve(state, listener, runtime::shutdown_signal()).await
+}

@@ -1,0 +1,52 @@
+//! The catalog: product kinds, the listing lifecycle with its review, and the
+//! rules on product content and SKUs.
+
+mod lifecycle;
+mod product;
+mod sku;
+
+pub use lifecycle::{Lifecycle, LifecycleError, ProductAction, ProductStatus, RevisionState};
+pub use product::{
+    Cooperation, Endpoint, ProductContent, ProductType, check_endpoint, check_product, check_tags,
+};
+pub use sku::{
+    Billing, ChargingMode, Linear, Metering, Package, Prices, SkuSpec, check_sku,
+    check_sku_currency, entry_price_minor,
+};
+
+string_enum!(
+    /// A review's outcome so far.
+    ReviewStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+    }
+);
+
+string_enum!(
+    /// What a review is about: a product's first listing, or an edit of a
+    /// product that is already on sale.
+    ReviewKind {
+        Listing => "listing",
+        Revision => "revision",
+    }
+);
+
+string_enum!(
+    /// A SKU is pending until the review that introduced it is approved.
+    SkuStatus {
+        Pending => "pending",
+        Active => "active",
+        Retired => "retired",
+    }
+);
+
+string_enum!(
+    /// Orderings of the public catalog.
+    CatalogSort {
+        Relevance => "relevance",
+        Newest => "newest",
+        PriceAsc => "price_asc",
+        PriceDesc => "price_desc",
+    }
+);

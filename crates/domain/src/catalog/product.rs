@@ -1,0 +1,194 @@
+//! Product kinds and the rules on a product's descriptive content.
+
+use crate::Invalid;
+use crate::validation::Checker;
+
+string_enum!(
+    ProductType {
+        Saas => "saas",
+        License => "license",
+        ManualService => "manual_service",
+        Api => "api",
+        Image => "image",
+        Hardware => "hardware",
+        AiAsset => "ai_asset",
+        Container => "container",
+        DataAsset => "data_asset",
+        AppOrchestration => "app_orchestration",
+    }
+);
+
+string_enum!(
+    /// Joint operation (联营: the marketplace sells, settles and supports with
+    /// the seller) or general cooperation (the seller sells through the
+    /// marketplace under its own terms).
+    Cooperation {
+        Joint => "joint",
+        General => "general",
+    }
+);
+
+pub const NAME_MAX: usize = 100;
+pub const VERSION_MAX: usize = 32;
+pub const SUMMARY_MAX: usize = 300;
+pub const DESCRIPTION_MAX: usize = 20_000;
+pub const GUIDE_MAX: usize = 20_000;
+pub const SUPPORT_MAX: usize = 5_000;
+pub const TAGS_MAX: usize = 10;
+pub const TAG_MAX: usize = 32;
+pub const URL_MAX: usize = 2_048;
+pub const ACCESS_KEY_MIN: usize = 8;
+pub const ACCESS_KEY_MAX: usize = 128;
+
+/// A product's descriptive content: what the seller edits and the operator
+/// reviews. (Type and cooperation model are fixed at creation.)
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProductContent {
+    pub name: String,
+    pub version: String,
+    pub category_id: String,
+    pub summary: String,
+    pub description: String,
+    pub usage_guide: String,
+    pub support_terms: String,
+    pub tags: Vec<String>,
+}
+
+pub fn check_product(p: &ProductContent) -> Result<(), Invalid> {
+    let mut c = Checker::new();
+    c.text("name", &p.name, 1, NAME_MAX);
+    c.text("version", &p.version, 1, VERSION_MAX);
+    c.text("category_id", &p.category_id, 1, 64);
+    c.text("summary", &p.summary, 1, SUMMARY_MAX);
+    c.text("description", &p.description, 1, DESCRIPTION_MAX);
+    c.text("usage_guide", &p.usage_guide, 0, GUIDE_MAX);
+    c.text("support_terms", &p.support_terms, 0, SUPPORT_MAX);
+    check_tags(&mut c, &p.tags);
+    c.finish()
+}
+
+pub fn check_tags(c: &mut Checker, tags: &[String]) {
+    c.check(
+        tags.len() <= TAGS_MAX,
+        "tags",
+        format!("at most {TAGS_MAX} tags"),
+    );
+    for (i, t) in tags.iter().enumerate() {
+        c.text(&format!("tags[{i}]"), t, 1, TAG_MAX);
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for t in tags {
+        let key = t.trim().to_lowercase();
+        if seen.contains(&key) {
+            c.add("tags", format!("duplicate tag \"{}\"", t.trim()));
+            break;
+        }
+        seen.push(key);
+    }
+}
+
+/// Where a SaaS product's seller server answers production calls.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// HTTPS URL of the seller's production interface.
+    pub url: String,
+    /// Shared secret used to sign calls to the seller; stored encrypted.
+    pub access_key: String,
+}
+
+/// Seller endpoints must be HTTPS. Plain HTTP is accepted only for loopback
+/// hosts, and only when the marketplace runs with insecure endpoints allowed
+/// (tests and the demo).
+pub fn check_endpoint(c: &mut Checker, e: &Endpoint, allow_insecure_loopback: bool) {
+    c.text("endpoint.url", &e.url, 1, URL_MAX);
+    match split_url(&e.url) {
+        Some(("https", host)) if !host.is_empty() => {}
+        Some(("http", host)) if allow_insecure_loopback && is_loopback(host) => {}
+        Some(("http", _)) => c.add("endpoint.url", "must use https"),
+        _ => c.add("endpoint.url", "must be an absolute https URL"),
+    }
+    let n = e.access_key.chars().count();
+    c.check(
+        (ACCESS_KEY_MIN..=ACCESS_KEY_MAX).contains(&n)
+            && e.access_key.chars().all(|ch| ch.is_ascii_graphic()),
+        "endpoint.access_key",
+        format!("must be {ACCESS_KEY_MIN} to {ACCESS_KEY_MAX} printable ASCII characters"),
+    );
+}
+
+/// (scheme, host) of an absolute URL, or None.
+fn split_url(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(stripped) = host_port.strip_prefix('[') {
+        stripped.split(']').next()?
+    } else {
+        host_port.split(':').next()?
+    };
+    Some((scheme, host))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content() -> ProductContent {
+        ProductContent {
+            name: "云数据库 RDS".into(),
+            version: "1.0".into(),
+            category_id: "cat_x".into(),
+            summary: "Managed database".into(),
+            description: "A managed relational database.".into(),
+            usage_guide: String::new(),
+            support_terms: String::new(),
+            tags: vec!["数据库".into(), "sql".into()],
+        }
+    }
+
+    #[test]
+    fn content_rules() {
+        assert!(check_product(&content()).is_ok());
+        let mut p = content();
+        p.name = "x".repeat(NAME_MAX + 1);
+        p.tags = vec!["a".into(), "A".into()];
+        let fields: Vec<_> = check_product(&p)
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["name", "tags"]);
+    }
+
+    #[test]
+    fn endpoints_must_be_https_unless_loopback_is_allowed() {
+        let check = |url: &str, allow| {
+            let mut c = Checker::new();
+            check_endpoint(
+                &mut c,
+                &Endpoint {
+                    url: url.into(),
+                    access_key: "secret-key-1".into(),
+                },
+                allow,
+            );
+            c.is_ok()
+        };
+        assert!(check("https://isv.example.com/produce", false));
+        assert!(!check("http://isv.example.com/produce", false));
+        assert!(!check("http://isv.example.com/produce", true));
+        assert!(check("http://127.0.0.1:9000/produce", true));
+        assert!(!check("http://127.0.0.1:9000/produce", false));
+        assert!(!check("isv.example.com", true));
+        assert!(!check("ftp://isv.example.com", true));
+    }
+}

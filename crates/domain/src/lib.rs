@@ -1,0 +1,48 @@
+//! Mercato's pure business rules: identifiers, money, validation and the state
+//! machines of accounts, seller onboarding and the catalog. No IO lives here.
+
+/// Declares a closed set of wire/storage names: serde (snake_case), OpenAPI
+/// schema, `as_str`, `parse` and the full list, so the same words are used in
+/// JSON, in the database and in "allowed values" error messages.
+#[macro_export]
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// "a, b, c": for error messages naming the allowed values.
+            pub fn allowed() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+pub mod account;
+pub mod catalog;
+pub mod ids;
+pub mod money;
+pub mod onboarding;
+pub mod validation;
+
+pub use validation::{FieldError, Invalid};

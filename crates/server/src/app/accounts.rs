@@ -1,0 +1,291 @@
+//! Sign-up, operators, and API keys.
+
+use crate::auth::{Principal, mint_key};
+use crate::crypto::hash_password;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use mercato_domain::account::{self, Role};
+use mercato_domain::ids::{IdKind, new_id};
+use mercato_domain::validation::Checker;
+use mercato_store::StoreError;
+use mercato_store::entity::{account as account_row, api_key};
+use mercato_store::repo::{accounts, api_keys};
+use mercato_store::sea_orm::{ConnectionTrait, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::page::{Page, Paging};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// buyer, seller or partner (operators are created from the CLI).
+    pub role: Role,
+    pub name: String,
+    pub email: String,
+    /// 10 to 128 characters; stored as an argon2id hash.
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupResponse {
+    pub id: String,
+    pub role: Role,
+    pub name: String,
+    pub email: String,
+    /// The account's first API key. Shown only in this response.
+    pub api_key: String,
+    pub api_key_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    pub id: String,
+    pub role: Role,
+    pub name: String,
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AccountView {
+    fn from_row(a: account_row::Model) -> ApiResult<AccountView> {
+        let role = Role::parse(&a.role)
+            .ok_or_else(|| ApiError::internal(format!("unknown role {}", a.role)))?;
+        Ok(AccountView {
+            id: a.id,
+            role,
+            name: a.name,
+            email: a.email,
+            created_at: a.created_at,
+        })
+    }
+}
+
+pub async fn sign_up(state: &AppState, req: SignupRequest) -> ApiResult<SignupResponse> {
+    let mut c = Checker::new();
+    c.check(
+        req.role.self_service(),
+        "role",
+        "must be one of buyer, seller, partner",
+    );
+    if let Err(invalid) = account::check_signup(&req.name, &req.email, &req.password) {
+        c.merge(invalid);
+    }
+    c.finish()?;
+    let email = account::normalize_email(&req.email);
+    let hash = hash_password(req.password).await?;
+    let tx = state.db.write().await?;
+    let created =
+        create_account(state, &tx, req.role, req.name.trim(), &email, Some(&hash)).await?;
+    tx.commit().await?;
+    Ok(SignupResponse {
+        id: created.account.id,
+        role: req.role,
+        name: created.account.name,
+        email: created.account.email,
+        api_key: created.api_key,
+        api_key_id: created.api_key_id,
+    })
+}
+
+pub struct CreatedAccount {
+    pub account: account_row::Model,
+    pub api_key: String,
+    pub api_key_id: String,
+}
+
+/// Inserts an account with a first API key named "default".
+pub async fn create_account(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    role: Role,
+    name: &str,
+    email: &str,
+    password_hash: Option<&str>,
+) -> ApiResult<CreatedAccount> {
+    let id = new_id(IdKind::Account);
+    let now = state.now();
+    let row = accounts::insert(
+        db,
+        accounts::NewAccount {
+            id: &id,
+            role: role.as_str(),
+            name,
+            email,
+            password_hash,
+            created_at: now,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => {
+            ApiError::conflict("email_taken", "an account with this email already exists")
+        }
+        other => other.into(),
+    })?;
+    let (key_id, full) = insert_key(state, db, &id, "default", None).await?;
+    Ok(CreatedAccount {
+        account: row,
+        api_key: full,
+        api_key_id: key_id,
+    })
+}
+
+/// Creates an operator (CLI bootstrap). Operators have no console password yet.
+pub async fn create_operator(
+    state: &AppState,
+    name: &str,
+    email: &str,
+) -> ApiResult<CreatedAccount> {
+    let mut c = Checker::new();
+    c.text("name", name, 1, account::NAME_MAX);
+    c.email("email", email);
+    c.finish()?;
+    let tx = state.db.conn.begin().await?;
+    let created = create_account(
+        state,
+        &tx,
+        Role::Operator,
+        name.trim(),
+        &account::normalize_email(email),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+async fn insert_key(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    account_id: &str,
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> ApiResult<(String, String)> {
+    let minted = mint_key();
+    let id = new_id(IdKind::ApiKey);
+    api_keys::insert(
+        db,
+        api_key::Model {
+            id: id.clone(),
+            account_id: account_id.to_string(),
+            name: name.to_string(),
+            lookup: minted.lookup,
+            secret_hash: state.crypto.key_hash(&minted.secret),
+            created_at: state.now(),
+            expires_at,
+            revoked_at: None,
+            last_used_at: None,
+        },
+    )
+    .await?;
+    Ok((id, minted.full))
+}
+
+pub async fn me(state: &AppState, p: &Principal) -> ApiResult<AccountView> {
+    let row = accounts::find(&state.db.conn, &p.account_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    AccountView::from_row(row)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    /// A label to recognise the key by, e.g. "ci".
+    pub name: String,
+    /// Days until the key stops working (1-3650); omit for no expiry.
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    pub id: String,
+    pub name: String,
+    /// The key. Shown only in this response.
+    pub api_key: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    /// The key's public start, to recognise it (`mk_<lookup>_…`).
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+pub async fn create_key(
+    state: &AppState,
+    p: &Principal,
+    req: CreateKeyRequest,
+) -> ApiResult<CreatedKey> {
+    let mut c = Checker::new();
+    c.text("name", &req.name, 1, account::KEY_NAME_MAX);
+    if let Some(days) = req.expires_in_days {
+        c.check(
+            (1..=3650).contains(&days),
+            "expires_in_days",
+            "must be between 1 and 3650",
+        );
+    }
+    c.finish()?;
+    let expires_at = req
+        .expires_in_days
+        .map(|d| state.now() + chrono::Duration::days(d));
+    let (id, full) = insert_key(
+        state,
+        &state.db.conn,
+        &p.account_id,
+        req.name.trim(),
+        expires_at,
+    )
+    .await?;
+    Ok(CreatedKey {
+        id,
+        name: req.name.trim().to_string(),
+        api_key: full,
+        expires_at,
+    })
+}
+
+pub async fn list_keys(
+    state: &AppState,
+    p: &Principal,
+    paging: Paging,
+) -> ApiResult<Page<ApiKeyView>> {
+    let rows = api_keys::list(
+        &state.db.conn,
+        &p.account_id,
+        paging.cursor.as_deref(),
+        paging.limit + 1,
+    )
+    .await?;
+    Ok(paging.finish(
+        rows,
+        |r| r.id.clone(),
+        |r| ApiKeyView {
+            prefix: format!("{}{}_…", crate::auth::KEY_PREFIX, r.lookup),
+            id: r.id,
+            name: r.name,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            last_used_at: r.last_used_at,
+        },
+    ))
+}
+
+pub async fn revoke_key(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    if api_keys::revoke(&state.db.conn, &p.account_id, id, state.now()).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("API key"))
+    }
+}

@@ -1,0 +1,6 @@
+//! Application services: each use case validates with domain rules, runs its
+//! reads and writes in one transaction through the store, and returns views.
+//! HTTP handlers stay thin and call these.
+
+pub mod accounts;
+pub mod page;

@@ -1,0 +1,105 @@
+//! Configuration, layered: embedded defaults -> `mercato.toml` (if present,
+//! or the file named by `MERCATO_CONFIG`) -> `MERCATO_*` environment
+//! variables -> command-line flags (applied by the CLI).
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+const DEFAULTS: &str = include_str!("../mercato.default.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `postgres://...` to use PostgreSQL; empty for the embedded SQLite file
+    /// `<data_dir>/mercato.db`.
+    pub database_url: String,
+    /// Base64 of 32 bytes. Empty: read or create `<data_dir>/master.key`.
+    pub master_key: String,
+    pub log_format: LogFormat,
+    /// Largest accepted JSON request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Largest accepted image upload, in bytes.
+    pub upload_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// Accept plain-HTTP seller endpoints on loopback hosts (tests, demo).
+    pub allow_insecure_endpoints: bool,
+    /// Public base URL, used in links such as media URLs.
+    pub public_url: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database",
+                &if self.database_url.is_empty() {
+                    "sqlite"
+                } else {
+                    "postgres"
+                },
+            )
+            .field(
+                "master_key",
+                &if self.master_key.is_empty() {
+                    "file"
+                } else {
+                    "<set>"
+                },
+            )
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Defaults, then the config file, then the environment.
+    pub fn load() -> Result<Config, figment::Error> {
+        let file = std::env::var("MERCATO_CONFIG").unwrap_or_else(|_| "mercato.toml".into());
+        Figment::new()
+            .merge(Toml::string(DEFAULTS))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("MERCATO_").ignore(&["CONFIG", "TEST_DATABASE_URL"]))
+            .extract()
+    }
+
+    /// Only the embedded defaults (tests build on this).
+    pub fn defaults() -> Config {
+        Figment::new()
+            .merge(Toml::string(DEFAULTS))
+            .extract()
+            .expect("embedded defaults are valid")
+    }
+
+    /// Applies overrides given as a serializable map (the CLI's flags).
+    pub fn with_overrides<T: Serialize>(self, overrides: T) -> Result<Config, figment::Error> {
+        Figment::from(Serialized::defaults(self))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+    }
+
+    pub fn database_location(&self) -> String {
+        if self.database_url.is_empty() {
+            self.data_dir.join("mercato.db").display().to_string()
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+}

@@ -1,0 +1,215 @@
+//! Request extractors that turn every malformed input into a precise problem
+//! (never axum's plain-text rejections).
+
+use crate::error::ApiError;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+/// A JSON body. Wrong content type -> 415; too large -> 413; not JSON -> 400
+/// `malformed_json`; JSON of the wrong shape (missing field, wrong type,
+/// unknown field or enum value) -> 422 naming the field and what it accepts.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| {
+                v.trim().eq_ignore_ascii_case("application/json") || v.trim().ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = read_body(req, state).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Reads the whole body, mapping the body-limit rejection to 413.
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            )
+        } else {
+            ApiError::bad_request(
+                "unreadable_body",
+                format!("the request body could not be read: {e}"),
+            )
+        }
+    })
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, so that "not JSON at all" and "JSON of the wrong shape" get
+    // different answers.
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = clean_serde_message(&e.inner().to_string());
+        let field = if path == "." {
+            message_field(&message).unwrap_or_else(|| "body".into())
+        } else {
+            path
+        };
+        ApiError::field(field, message)
+    })
+}
+
+/// serde says "missing field `name`" at the parent path; name the field itself.
+fn message_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+fn clean_serde_message(m: &str) -> String {
+    // serde_json appends " at line X column Y", which is noise once the field is named.
+    match m.find(" at line ") {
+        Some(i) => m[..i].to_string(),
+        None => m.to_string(),
+    }
+}
+
+/// Query-string parameters; a bad one is a 422 naming it.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded_deserializer(query);
+        de.map(ApiQuery)
+    }
+}
+
+fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // Decode to a JSON object of strings first, then let serde_json coerce;
+    // this yields field paths in errors.
+    let pairs: Vec<(String, String)> = form_urlencoded_pairs(query);
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        map.insert(k, serde_json::Value::String(v));
+    }
+    serde_path_to_error::deserialize(serde_json::Value::Object(map)).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::field(
+            if path == "." { "query".into() } else { path },
+            clean_serde_message(&e.inner().to_string()),
+        )
+    })
+}
+
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let pair = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match pair
+                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Query numbers arrive as strings; these parse them for `#[serde(deserialize_with)]`.
+pub mod query_num {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        match s.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => t
+                .parse()
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom(format!("expected an integer, got \"{t}\""))),
+        }
+    }
+
+    pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        match s.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => t.parse().map(Some).map_err(|_| {
+                serde::de::Error::custom(format!("expected a non-negative integer, got \"{t}\""))
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct T {
+        name: String,
+        n: i64,
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let e = parse_json::<T>(br#"{"name": 1, "n": 2}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "name");
+        let e = parse_json::<T>(br#"{"name": "a"}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "n");
+        let e = parse_json::<T>(br#"{"name": "a", "n": 1, "x": 0}"#).unwrap_err();
+        assert!(e.errors[0].message.contains("unknown field"));
+        let e = parse_json::<T>(b"{nope").unwrap_err();
+        assert_eq!(e.code, "malformed_json");
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("%E6%95%B0%E6%8D%AE%E5%BA%93"), "数据库");
+        assert_eq!(percent_decode("a+b%2"), "a b%2");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

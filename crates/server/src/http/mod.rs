@@ -1,0 +1,122 @@
+//! The HTTP surface: one module per area, each exposing `routes()` whose
+//! handlers are thin (parse, authorize by extractor, call `app::`, render).
+
+pub mod accounts;
+pub mod ops;
+
+use crate::error::{ApiError, REQUEST_ID};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::time::{Duration, Instant};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Every API route, with its OpenAPI description.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::routes())
+        .merge(accounts::routes())
+}
+
+/// The OpenAPI document, as served and as committed under docs/.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+pub fn router(state: AppState) -> Router {
+    let (routes, spec) = api().split_for_parts();
+    let spec_json = std::sync::Arc::new(
+        spec.to_pretty_json()
+            .expect("the OpenAPI document serializes"),
+    );
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    routes
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let body = spec_json.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        body.as_str().to_owned(),
+                    )
+                }
+            }),
+        )
+        .route_layer(middleware::from_fn(tag_route))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not accept that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal("a request handler panicked").into_response()
+        }))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+        .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// The matched route template, carried on the response for metrics.
+#[derive(Clone)]
+struct RouteTag(String);
+
+async fn tag_route(path: MatchedPath, req: Request, next: Next) -> Response {
+    let tag = RouteTag(path.as_str().to_string());
+    let mut res = next.run(req).await;
+    res.extensions_mut().insert(tag);
+    res
+}
+
+/// Makes the request id available to error rendering, and records metrics
+/// and one log line per request.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let res = REQUEST_ID.scope(id.clone(), next.run(req)).await;
+    let elapsed = started.elapsed();
+    let route = res
+        .extensions()
+        .get::<RouteTag>()
+        .map_or("unmatched", |t| t.0.as_str());
+    state
+        .metrics
+        .record(method.as_str(), route, res.status().as_u16(), elapsed);
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        path = %path,
+        status = res.status().as_u16(),
+        ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    res
+}

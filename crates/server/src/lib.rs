@@ -1,0 +1,17 @@
+//! The Mercato server: configuration, HTTP API, application services.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod metrics;
+pub mod openapi;
+pub mod runtime;
+pub mod state;
+
+pub use config::Config;
+pub use state::AppState;

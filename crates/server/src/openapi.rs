@@ -1,0 +1,36 @@
+//! The OpenAPI document's frame; paths come from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Mercato API",
+        description = "Mercato, an open-source cloud software marketplace. Authenticate with `Authorization: Bearer <api key>`. Errors are `application/problem+json` with a stable `code`.",
+        license(name = "Apache-2.0"),
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "accounts", description = "Sign-up, identity and API keys"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("mk_…")
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Starting and stopping: open the database, migrate, check the master key,
+//! serve until asked to stop.
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, LogFormat};
+use crate::crypto::Crypto;
+use crate::state::AppState;
+use anyhow::{Context, bail};
+use mercato_store::{Db, migrate, repo::settings};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Opens the database named by the configuration and applies migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    if config.database_url.is_empty() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    }
+    let db = Db::open(&config.database_location())
+        .await
+        .context("opening the database")?;
+    let applied = migrate::run(&db).await.context("migrating the database")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    Ok(db)
+}
+
+/// Everything a node needs, ready to serve.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let db = open_database(&config).await?;
+    let crypto = Crypto::load(&config.master_key, &config.data_dir)?;
+    // Every node sharing the database must hold the same master key; the first
+    // one to start records a check value and the others compare with it.
+    let check = crypto.key_check();
+    let stored = settings::get_or_insert(&db.conn, "master_key_check", &check).await?;
+    if stored != check {
+        bail!(
+            "this database was set up with a different master key; set MERCATO_MASTER_KEY to the key the other nodes use"
+        );
+    }
+    std::fs::create_dir_all(config.media_dir())
+        .with_context(|| format!("creating {}", config.media_dir().display()))?;
+    Ok(AppState::new(db, crypto, clock, config))
+}
+
+pub async fn build_default_state(config: Config) -> anyhow::Result<AppState> {
+    build_state(config, Arc::new(SystemClock)).await
+}
+
+/// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = crate::http::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MERCATO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

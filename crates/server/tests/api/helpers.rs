@@ -1,0 +1,236 @@
+#![allow(dead_code)]
+
+use mercato_server::clock::SystemClock;
+use mercato_server::{AppState, Config, runtime};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub dir: TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pg: Option<(String, String)>,
+}
+
+/// A response: status, parsed JSON body (Null when empty/not JSON), raw headers.
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Res {
+    /// Asserts the status and returns the body; shows the body on failure.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self.body
+    }
+
+    /// Asserts a problem response with the given status and code.
+    #[track_caller]
+    pub fn problem(self, status: u16, code: &str) -> Value {
+        let ct = self
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = self.expect(status);
+        assert_eq!(ct, "application/problem+json", "problem content type");
+        assert_eq!(body["code"], code, "problem code; body: {body}");
+        assert!(
+            body["request_id"].as_str().is_some_and(|s| !s.is_empty()),
+            "problem carries a request id"
+        );
+        body
+    }
+
+    /// The `field` names of a validation problem.
+    pub fn fields(body: &Value) -> Vec<String> {
+        body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["field"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+}
+
+/// Creates a fresh database: a new PostgreSQL database when
+/// MERCATO_TEST_DATABASE_URL is set, else a file in `dir`.
+async fn fresh_database() -> Option<(String, String)> {
+    let admin_url = std::env::var("MERCATO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!("mercato_t_{}", uuid::Uuid::new_v4().simple());
+    let admin = mercato_store::Db::open(&admin_url)
+        .await
+        .expect("connect to MERCATO_TEST_DATABASE_URL");
+    use mercato_store::sea_orm::ConnectionTrait;
+    admin
+        .conn
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+    Some((format!("{base}/{name}"), admin_url))
+}
+
+pub fn test_config(dir: &TempDir, database_url: &str) -> Config {
+    let mut config = Config::defaults();
+    config.data_dir = dir.path().to_path_buf();
+    config.database_url = database_url.to_string();
+    config.allow_insecure_endpoints = true;
+    config.master_key = String::new();
+    config
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = fresh_database().await;
+    let url = pg.as_ref().map(|(u, _)| u.clone()).unwrap_or_default();
+    let mut config = test_config(&dir, &url);
+    tweak(&mut config);
+    let state = runtime::build_state(config, Arc::new(SystemClock))
+        .await
+        .expect("build state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = state.clone();
+    tokio::spawn(async move {
+        runtime::serve(serving, listener, async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        state,
+        dir,
+        shutdown: Some(tx),
+        pg: pg.map(|(u, admin)| (u.rsplit_once('/').unwrap().1.to_string(), admin)),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        // Drop the per-test PostgreSQL database (best effort, off this runtime).
+        if let Some((name, admin_url)) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(admin) = mercato_store::Db::open(&admin_url).await {
+                        use mercato_store::sea_orm::ConnectionTrait;
+                        let _ = admin
+                            .conn
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Res {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub async fn get(&self, path: &str, key: Option<&str>) -> Res {
+        self.call(Method::GET, path, key, None).await
+    }
+
+    pub async fn post(&self, path: &str, key: Option<&str>, body: Value) -> Res {
+        self.call(Method::POST, path, key, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, key: Option<&str>, body: Value) -> Res {
+        self.call(Method::PUT, path, key, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, key: Option<&str>, body: Value) -> Res {
+        self.call(Method::PATCH, path, key, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, key: Option<&str>) -> Res {
+        self.call(Method::DELETE, path, key, None).await
+    }
+
+    /// Signs up an account of `role`; returns (account id, API key).
+    pub async fn signup(&self, role: &str) -> (String, String) {
+        let email = format!("{role}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let body = self
+            .post("/api/v1/accounts", None, json!({"role": role, "name": format!("Test {role}"), "email": email, "password": "correct horse battery"}))
+            .await
+            .expect(201);
+        (
+            body["id"].as_str().unwrap().to_string(),
+            body["api_key"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Creates an operator the way the CLI does; returns its API key.
+    pub async fn operator(&self) -> String {
+        let email = format!("op-{}@example.com", uuid::Uuid::new_v4().simple());
+        mercato_server::app::accounts::create_operator(&self.state, "Operator", &email)
+            .await
+            .expect("operator")
+            .api_key
+    }
+}

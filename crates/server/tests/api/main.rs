@@ -1,0 +1,8 @@
+//! Black-box HTTP tests: each test starts the real server on 127.0.0.1:0
+//! against a fresh database (a temp SQLite file, or a new PostgreSQL
+//! database when MERCATO_TEST_DATABASE_URL is set).
+
+mod helpers;
+
+mod accounts;
+mod ops;

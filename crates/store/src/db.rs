@@ -1,0 +1,110 @@
+//! Opening the database. The backend is chosen once, from the URL.
+
+use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool to the marketplace database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Opens (creating if needed) the SQLite file at `path`, in WAL mode.
+    pub async fn open_sqlite(path: &Path) -> Result<Db, DbErr> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+                    "opening {}: {e}",
+                    path.display()
+                )))
+            })?;
+        Ok(Db {
+            conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+            backend: Backend::Sqlite,
+        })
+    }
+
+    /// Connects to PostgreSQL (`postgres://...`).
+    pub async fn open_postgres(url: &str) -> Result<Db, DbErr> {
+        let options = sea_orm::sqlx::postgres::PgConnectOptions::from_str(url).map_err(|e| {
+            DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+                "bad database URL: {e}"
+            )))
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+                    "connecting to PostgreSQL: {e}"
+                )))
+            })?;
+        Ok(Db {
+            conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+            backend: Backend::Postgres,
+        })
+    }
+
+    /// Opens whatever `url` names: `postgres://` / `postgresql://`, or
+    /// `sqlite://PATH` / a plain file path.
+    pub async fn open(url: &str) -> Result<Db, DbErr> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::open_postgres(url).await
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            Self::open_sqlite(Path::new(path)).await
+        }
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock
+    /// up front (BEGIN IMMEDIATE), so two writers queue instead of failing
+    /// with "database is locked" when a read lock cannot be upgraded.
+    pub async fn write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let mut options = TransactionOptions::default();
+        if self.backend == Backend::Sqlite {
+            options.sqlite_transaction_mode = Some(SqliteTransactionMode::Immediate);
+        }
+        self.conn.begin_with_options(options).await
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}

@@ -1,0 +1,15 @@
+//! SeaORM entities, one module per table. Enumerations are stored as their
+//! wire names (text) and parsed by the domain types; JSON columns are text.
+
+pub mod account;
+pub mod api_key;
+pub mod application_decision;
+pub mod category;
+pub mod media;
+pub mod product;
+pub mod product_review;
+pub mod seller_agreement;
+pub mod seller_certification;
+pub mod seller_onboarding;
+pub mod setting;
+pub mod sku;

@@ -1,0 +1,141 @@
+//! Schema migrations: plain SQL files applied in order, each recorded in
+//! `schema_migrations`. The whole run holds a lock so that several nodes
+//! starting at once migrate exactly once: a transaction-scoped advisory lock on
+//! PostgreSQL, an IMMEDIATE transaction (the database write lock) on SQLite.
+//! DDL is transactional on both, so a failed migration leaves nothing behind.
+
+use crate::db::{Backend, Db};
+use sea_orm::{ConnectionTrait, DbErr, Statement};
+
+/// (version, SQL) in the order they apply. Never edit one that has shipped:
+/// add a new file instead.
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (
+        "0002_seed_categories",
+        include_str!("../migrations/0002_seed_categories.sql"),
+    ),
+];
+
+/// Arbitrary constant naming Mercato's migration lock.
+const PG_LOCK_KEY: i64 = 0x6d65_7263_6174_6f01;
+
+/// Applies every pending migration; returns the versions applied now.
+pub async fn run(db: &Db) -> Result<Vec<String>, DbErr> {
+    let tx = db.write().await?;
+    if db.backend == Backend::Postgres {
+        tx.execute_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [PG_LOCK_KEY.into()],
+        ))
+        .await?;
+    }
+    tx.execute_unprepared(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .await?;
+    let applied: Vec<String> = tx
+        .query_all_raw(Statement::from_string(
+            tx.get_database_backend(),
+            "SELECT version FROM schema_migrations",
+        ))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String>("", "version"))
+        .collect::<Result<_, _>>()?;
+    let mut now_applied = Vec::new();
+    for (version, sql) in MIGRATIONS {
+        if applied.iter().any(|v| v == version) {
+            continue;
+        }
+        for statement in statements(&dialect(sql, db.backend)) {
+            tx.execute_unprepared(&statement)
+                .await
+                .map_err(|e| DbErr::Migration(format!("{version}: {e}\n{statement}")))?;
+        }
+        let stamp = chrono::Utc::now().to_rfc3339();
+        let insert = match db.backend {
+            Backend::Postgres => {
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"
+            }
+            Backend::Sqlite => "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+        };
+        tx.execute_raw(Statement::from_sql_and_values(
+            tx.get_database_backend(),
+            insert,
+            [(*version).into(), stamp.into()],
+        ))
+        .await?;
+        now_applied.push(version.to_string());
+    }
+    tx.commit().await?;
+    Ok(now_applied)
+}
+
+/// The versions this build knows, for `/readyz` and the CLI.
+pub fn known_versions() -> impl Iterator<Item = &'static str> {
+    MIGRATIONS.iter().map(|(v, _)| *v)
+}
+
+/// Fills the backend-specific types into a migration.
+fn dialect(sql: &str, backend: Backend) -> String {
+    match backend {
+        Backend::Postgres => sql
+            .replace("%TS%", "TIMESTAMPTZ")
+            .replace("%NOW%", "CURRENT_TIMESTAMP"),
+        Backend::Sqlite => sql
+            .replace("%TS%", "TEXT")
+            .replace("%NOW%", "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"),
+    }
+}
+
+/// Splits a migration into statements at semicolons that end a line, after
+/// dropping `--` comment lines.
+fn statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in sql.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("--") || trimmed.is_empty() {
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+        if trimmed.ends_with(';') {
+            out.push(
+                std::mem::take(&mut current)
+                    .trim()
+                    .trim_end_matches(';')
+                    .to_string(),
+            );
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_statements_and_skips_comments() {
+        let s = statements("-- c\nCREATE TABLE a (x TEXT);\n\nCREATE INDEX i ON a(x);\n");
+        assert_eq!(s, ["CREATE TABLE a (x TEXT)", "CREATE INDEX i ON a(x)"]);
+    }
+
+    #[test]
+    fn every_migration_has_a_unique_ordered_version() {
+        let versions: Vec<_> = known_versions().collect();
+        let mut sorted = versions.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(versions, sorted);
+    }
+}

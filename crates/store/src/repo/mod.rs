@@ -1,0 +1,19 @@
+//! Repositories: the queries the application runs. Functions take any
+//! connection or transaction (`&impl ConnectionTrait`), and every query on a
+//! seller's data takes the seller's id, so tenant scoping is structural.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod settings;
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+pub fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
