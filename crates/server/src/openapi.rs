@@ -14,6 +14,11 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "accounts", description = "Sign-up, identity and API keys"),
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "seller onboarding", description = "Seller onboarding (入驻), business certification (商业信息认证) and the seller agreement"),
+        (name = "operator onboarding", description = "Operators review onboarding and certification applications"),
+        (name = "seller catalog", description = "Sellers create products and SKUs and submit them for review"),
+        (name = "operator reviews", description = "Operators review products and their revisions; edit categories"),
+        (name = "catalog", description = "The public catalog: categories, search, product detail (no authentication)"),
     )
 )]
 pub struct ApiDoc;

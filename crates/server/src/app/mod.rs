@@ -3,4 +3,10 @@
 //! HTTP handlers stay thin and call these.
 
 pub mod accounts;
+pub mod catalog;
+pub mod categories;
+pub mod media;
+pub mod onboarding;
 pub mod page;
+pub mod products;
+pub mod reviews;

@@ -2,7 +2,14 @@
 //! handlers are thin (parse, authorize by extractor, call `app::`, render).
 
 pub mod accounts;
+pub mod catalog;
+pub mod categories;
+pub mod media;
+pub mod operator_onboarding;
+pub mod operator_reviews;
 pub mod ops;
+pub mod seller_onboarding;
+pub mod seller_products;
 
 use crate::error::{ApiError, REQUEST_ID};
 use crate::openapi::ApiDoc;

@@ -234,3 +234,49 @@ impl TestApp {
             .api_key
     }
 }
+
+/// A valid onboarding application body.
+pub fn onboarding_form() -> Value {
+    json!({
+        "entity_type": "enterprise",
+        "legal_name": "云数据科技有限公司",
+        "registration_number": "91310000MA1FL0XX1X",
+        "contact_name": "Li Lei",
+        "contact_phone": "+86 21 5555 0100",
+        "contact_email": "li.lei@example.cn",
+        "address": "88 Century Avenue, Shanghai",
+        "support_hours": "Mon-Fri 09:00-18:00 UTC+8"
+    })
+}
+
+/// A valid business certification body.
+pub fn certification_form() -> Value {
+    json!({
+        "bank_name": "Industrial Bank",
+        "bank_account": "6222 0210 0100 1234",
+        "account_holder": "云数据科技有限公司",
+        "tax_rate_bp": 600,
+        "currency": "CNY"
+    })
+}
+
+impl TestApp {
+    /// A seller that is onboarded, certified and has accepted the agreement,
+    /// all through the HTTP API; returns (seller id, seller key, operator key).
+    pub async fn approved_seller(&self) -> (String, String, String) {
+        let (id, key) = self.signup("seller").await;
+        let op = self.operator().await;
+        self.approve_seller(&id, &key, &op).await;
+        (id, key, op)
+    }
+
+    pub async fn approve_seller(&self, id: &str, key: &str, op: &str) {
+        self.put("/api/v1/seller/onboarding", Some(key), onboarding_form()).await.expect(200);
+        self.post("/api/v1/seller/onboarding/submit", Some(key), json!({})).await.expect(200);
+        self.post(&format!("/api/v1/operator/onboarding/{id}/approve"), Some(op), json!({})).await.expect(200);
+        self.put("/api/v1/seller/certification", Some(key), certification_form()).await.expect(200);
+        self.post("/api/v1/seller/certification/submit", Some(key), json!({})).await.expect(200);
+        self.post(&format!("/api/v1/operator/certification/{id}/approve"), Some(op), json!({})).await.expect(200);
+        self.post("/api/v1/seller/agreement/accept", Some(key), json!({})).await.expect(200);
+    }
+}

@@ -5,4 +5,10 @@
 mod helpers;
 
 mod accounts;
+mod authorization;
+mod catalog;
+mod categories;
+mod onboarding;
 mod ops;
+mod products;
+mod reviews;

@@ -4,6 +4,12 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod catalog;
+pub mod categories;
+pub mod media;
+pub mod products;
+pub mod reviews;
+pub mod sellers;
 pub mod settings;
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
