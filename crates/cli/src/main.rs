@@ -12,11 +12,7 @@ use std::path::PathBuf;
 mod demo;
 
 #[derive(Parser)]
-#[command(
-    name = "mercato",
-    version,
-    about = "Mercato: an open-source cloud software marketplace"
-)]
+#[command(name = "mercato", version, about = "Mercato: an open-source cloud software marketplace")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -103,9 +99,7 @@ fn config(db: &DbArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         log_format: serve.and_then(|s| s.log_format.clone()),
         allow_insecure_endpoints: serve.and_then(|s| s.allow_insecure_endpoints.then_some(true)),
     };
-    Config::load()
-        .and_then(|c| c.with_overrides(overrides))
-        .context("reading configuration")
+    Config::load().and_then(|c| c.with_overrides(overrides)).context("reading configuration")
 }
 
 #[tokio::main]
@@ -128,28 +122,18 @@ async fn main() -> anyhow::Result<()> {
             let config = config(&db, None)?;
             runtime::init_logging(LogFormat::Text);
             let db = runtime::open_database(&config).await?;
-            println!(
-                "database is up to date ({})",
-                mercato_store::migrate::known_versions()
-                    .last()
-                    .unwrap_or("empty")
-            );
+            println!("database is up to date ({})", mercato_store::migrate::known_versions().last().unwrap_or("empty"));
             db.close().await;
             Ok(())
         }
-        Command::Admin {
-            command: AdminCommand::CreateOperator { name, email, db },
-        } => {
+        Command::Admin { command: AdminCommand::CreateOperator { name, email, db } } => {
             let config = config(&db, None)?;
             runtime::init_logging(LogFormat::Text);
             let state = runtime::build_default_state(config).await?;
             let created = mercato_server::app::accounts::create_operator(&state, &name, &email)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.to_problem().detail))?;
-            println!(
-                "created operator {} <{}> ({})",
-                created.account.name, created.account.email, created.account.id
-            );
+            println!("created operator {} <{}> ({})", created.account.name, created.account.email, created.account.id);
             println!("API key (shown once):");
             println!("{}", created.api_key);
             Ok(())
@@ -162,8 +146,8 @@ async fn main() -> anyhow::Result<()> {
                     Ok(())
                 }
                 Some(path) => {
-                    let committed = std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?;
+                    let committed =
+                        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
                     if committed == spec {
                         println!("{} is up to date", path.display());
                         Ok(())
@@ -183,9 +167,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let state = runtime::build_default_state(config).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, database = ?state.db.backend, "Mercato is serving");
     runtime::serve(state, listener, runtime::shutdown_signal()).await
 }

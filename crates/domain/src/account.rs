@@ -38,16 +38,8 @@ pub fn check_signup(name: &str, email: &str, password: &str) -> Result<(), Inval
 
 pub fn check_password(c: &mut Checker, password: &str) {
     let n = password.chars().count();
-    c.check(
-        n >= PASSWORD_MIN,
-        "password",
-        format!("must be at least {PASSWORD_MIN} characters"),
-    );
-    c.check(
-        n <= PASSWORD_MAX,
-        "password",
-        format!("must be at most {PASSWORD_MAX} characters"),
-    );
+    c.check(n >= PASSWORD_MIN, "password", format!("must be at least {PASSWORD_MIN} characters"));
+    c.check(n <= PASSWORD_MAX, "password", format!("must be at most {PASSWORD_MAX} characters"));
 }
 
 /// Emails are stored trimmed and lower-cased so that sign-up uniqueness does

@@ -36,11 +36,7 @@ pub const MAX_PRICE_MINOR: i64 = 1_000_000_000_000;
 
 /// The allowed currency codes, for error messages.
 pub fn currency_codes() -> String {
-    CURRENCIES
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<Vec<_>>()
-        .join(", ")
+    CURRENCIES.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
 }
 
 pub fn is_currency(code: &str) -> bool {
@@ -60,11 +56,7 @@ pub fn price_problem(minor: i64) -> Option<String> {
 
 /// A positive decimal with at most `max_scale` fractional digits and at most
 /// `max_value`, written plainly ("0.0012", not "1.2e-3").
-pub fn parse_positive_decimal(
-    value: &str,
-    max_scale: u32,
-    max_value: i64,
-) -> Result<Decimal, String> {
+pub fn parse_positive_decimal(value: &str, max_scale: u32, max_value: i64) -> Result<Decimal, String> {
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed != value {
         return Err("must be a decimal number such as \"0.05\"".into());
@@ -72,8 +64,7 @@ pub fn parse_positive_decimal(
     if !trimmed.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return Err("must be a plain decimal number such as \"0.05\" (digits and one dot)".into());
     }
-    let d = Decimal::from_str(trimmed)
-        .map_err(|_| "must be a decimal number such as \"0.05\"".to_string())?;
+    let d = Decimal::from_str(trimmed).map_err(|_| "must be a decimal number such as \"0.05\"".to_string())?;
     if d.scale() > max_scale {
         return Err(format!("must have at most {max_scale} decimal places"));
     }
@@ -92,18 +83,8 @@ mod tests {
 
     #[test]
     fn decimals_parse_exactly() {
-        assert_eq!(
-            parse_positive_decimal("0.0012", 6, 1000)
-                .unwrap()
-                .to_string(),
-            "0.0012"
-        );
-        assert_eq!(
-            parse_positive_decimal("1.500", 6, 1000)
-                .unwrap()
-                .to_string(),
-            "1.5"
-        );
+        assert_eq!(parse_positive_decimal("0.0012", 6, 1000).unwrap().to_string(), "0.0012");
+        assert_eq!(parse_positive_decimal("1.500", 6, 1000).unwrap().to_string(), "1.5");
         assert!(parse_positive_decimal("0", 6, 1000).is_err());
         assert!(parse_positive_decimal("-1", 6, 1000).is_err());
         assert!(parse_positive_decimal("1e3", 6, 1000).is_err());

@@ -56,11 +56,7 @@ impl ApplicationStatus {
     /// Operator decision; only a submitted application can be decided.
     pub fn decide(self, approve: bool) -> Result<Self, ApplicationError> {
         match self {
-            Self::Submitted => Ok(if approve {
-                Self::Approved
-            } else {
-                Self::Rejected
-            }),
+            Self::Submitted => Ok(if approve { Self::Approved } else { Self::Rejected }),
             Self::Approved => Err(ApplicationError::AlreadyApproved),
             Self::Draft | Self::Rejected => Err(ApplicationError::NotSubmitted),
         }
@@ -89,9 +85,7 @@ pub fn check_onboarding(f: &OnboardingForm) -> Result<(), Invalid> {
     c.text("legal_name", &f.legal_name, 2, 200);
     c.text("registration_number", &f.registration_number, 4, 64);
     c.check(
-        f.registration_number
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-'),
+        f.registration_number.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'),
         "registration_number",
         "may contain only letters, digits and '-'",
     );
@@ -111,8 +105,7 @@ fn is_phone(p: &str) -> bool {
     let digits = p.chars().filter(|c| c.is_ascii_digit()).count();
     (5..=32).contains(&p.len())
         && digits >= 5
-        && p.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'))
+        && p.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'))
 }
 
 /// The business certification's fields, as the seller sends them.
@@ -146,32 +139,18 @@ pub fn check_certification(f: &CertificationForm) -> Result<(), Invalid> {
         "tax_rate_bp",
         format!("must be between 0 and {MAX_TAX_RATE_BP} basis points"),
     );
-    c.check(
-        money::is_currency(&f.currency),
-        "currency",
-        format!("must be one of {}", money::currency_codes()),
-    );
+    c.check(money::is_currency(&f.currency), "currency", format!("must be one of {}", money::currency_codes()));
     c.finish()
 }
 
 /// The account number without the spaces and dashes people type for reading.
 pub fn compact_account(account: &str) -> String {
-    account
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect()
+    account.chars().filter(|c| !matches!(c, ' ' | '-')).collect()
 }
 
 /// Shows only the last four characters: `**** 1234`.
 pub fn mask_account(account: &str) -> String {
-    let tail: String = account
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let tail: String = account.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     format!("**** {tail}")
 }
 
@@ -233,12 +212,7 @@ mod tests {
         let mut bad = form();
         bad.contact_phone = "call me".into();
         bad.registration_number = "a b".into();
-        let fields: Vec<_> = check_onboarding(&bad)
-            .unwrap_err()
-            .0
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields: Vec<_> = check_onboarding(&bad).unwrap_err().0.into_iter().map(|e| e.field).collect();
         assert!(fields.contains(&"contact_phone".to_string()));
         assert!(fields.contains(&"registration_number".to_string()));
     }
@@ -253,16 +227,8 @@ mod tests {
             currency: "CNY".into(),
         };
         assert!(check_certification(&ok).is_ok());
-        assert_eq!(
-            mask_account(&compact_account(&ok.bank_account)),
-            "**** 1234"
-        );
-        let bad = CertificationForm {
-            tax_rate_bp: 10_001,
-            currency: "XYZ".into(),
-            bank_account: "12".into(),
-            ..ok
-        };
+        assert_eq!(mask_account(&compact_account(&ok.bank_account)), "**** 1234");
+        let bad = CertificationForm { tax_rate_bp: 10_001, currency: "XYZ".into(), bank_account: "12".into(), ..ok };
         assert_eq!(check_certification(&bad).unwrap_err().0.len(), 3);
     }
 }

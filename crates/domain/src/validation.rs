@@ -17,10 +17,7 @@ pub struct Invalid(pub Vec<FieldError>);
 
 impl Invalid {
     pub fn one(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Invalid(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }])
+        Invalid(vec![FieldError { field: field.into(), message: message.into() }])
     }
 }
 
@@ -36,10 +33,7 @@ impl Checker {
     }
 
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.errors.push(FieldError { field: field.into(), message: message.into() });
     }
 
     /// Records `message` against `field` unless `ok`.
@@ -61,10 +55,7 @@ impl Checker {
             }
         } else if value.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
-        } else if value
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
+        } else if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
             self.add(field, "must not contain control characters");
         }
     }
@@ -91,11 +82,7 @@ impl Checker {
     }
 
     pub fn finish(self) -> Result<(), Invalid> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Invalid(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(Invalid(self.errors)) }
     }
 }
 

@@ -35,11 +35,7 @@ pub struct MintedKey {
 pub fn mint_key() -> MintedKey {
     let lookup = crate::crypto::random_hex(LOOKUP_HEX / 2);
     let secret = crate::crypto::random_hex(SECRET_HEX / 2);
-    MintedKey {
-        full: format!("{KEY_PREFIX}{lookup}_{secret}"),
-        lookup,
-        secret,
-    }
+    MintedKey { full: format!("{KEY_PREFIX}{lookup}_{secret}"), lookup, secret }
 }
 
 /// (lookup, secret) of a well-formed key.
@@ -51,57 +47,35 @@ fn split_key(key: &str) -> Option<(&str, &str)> {
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthorized(
-            "unauthorized",
-            "send an API key: Authorization: Bearer <key>",
-        )
-    })?;
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("unauthorized", "send an API key: Authorization: Bearer <key>"))?;
     let value = header.to_str().unwrap_or_default();
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "unauthorized",
-                "the Authorization header must be \"Bearer <key>\"",
-            )
+    let token =
+        value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim).ok_or_else(|| {
+            ApiError::unauthorized("unauthorized", "the Authorization header must be \"Bearer <key>\"")
         })?;
     let invalid = || ApiError::unauthorized("invalid_api_key", "the API key is not valid");
     let (lookup, secret) = split_key(token).ok_or_else(invalid)?;
-    let row = api_keys::find_by_lookup(&state.db.conn, lookup)
-        .await?
-        .ok_or_else(invalid)?;
+    let row = api_keys::find_by_lookup(&state.db.conn, lookup).await?.ok_or_else(invalid)?;
     if !state.crypto.key_matches(secret, &row.secret_hash) {
         return Err(invalid());
     }
     let now = state.now();
     if row.revoked_at.is_some() {
-        return Err(ApiError::unauthorized(
-            "api_key_revoked",
-            "the API key has been revoked",
-        ));
+        return Err(ApiError::unauthorized("api_key_revoked", "the API key has been revoked"));
     }
     if row.expires_at.is_some_and(|t| t <= now) {
-        return Err(ApiError::unauthorized(
-            "api_key_expired",
-            "the API key has expired",
-        ));
+        return Err(ApiError::unauthorized("api_key_expired", "the API key has expired"));
     }
-    let account = mercato_store::repo::accounts::find(&state.db.conn, &row.account_id)
-        .await?
-        .ok_or_else(invalid)?;
+    let account = mercato_store::repo::accounts::find(&state.db.conn, &row.account_id).await?.ok_or_else(invalid)?;
     let role = Role::parse(&account.role)
         .ok_or_else(|| ApiError::internal(format!("account {} has unknown role", account.id)))?;
     if let Err(e) = api_keys::touch(&state.db.conn, &row.id, now).await {
         tracing::warn!(error = %e, "could not record key use");
     }
-    Ok(Principal {
-        account_id: account.id,
-        role,
-        key_id: row.id,
-    })
+    Ok(Principal { account_id: account.id, role, key_id: row.id })
 }
 
 /// Any authenticated account.
@@ -121,17 +95,10 @@ macro_rules! role_guard {
 
         impl FromRequestParts<AppState> for $name {
             type Rejection = ApiError;
-            async fn from_request_parts(
-                parts: &mut Parts,
-                state: &AppState,
-            ) -> Result<Self, ApiError> {
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
                 let p = authenticate(parts, state).await?;
                 if p.role != $role {
-                    return Err(ApiError::forbidden(concat!(
-                        "this endpoint is for ",
-                        $label,
-                        " accounts"
-                    )));
+                    return Err(ApiError::forbidden(concat!("this endpoint is for ", $label, " accounts")));
                 }
                 Ok($name(p))
             }
@@ -150,10 +117,7 @@ mod tests {
     #[test]
     fn minted_keys_parse_and_malformed_ones_do_not() {
         let k = mint_key();
-        assert_eq!(
-            split_key(&k.full),
-            Some((k.lookup.as_str(), k.secret.as_str()))
-        );
+        assert_eq!(split_key(&k.full), Some((k.lookup.as_str(), k.secret.as_str())));
         assert!(split_key("mk_abc_def").is_none());
         assert!(split_key(&k.full.replace("mk_", "xx_")).is_none());
         assert!(split_key(&format!("{}0", k.full)).is_none());

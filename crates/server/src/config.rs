@@ -44,22 +44,8 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field(
-                "database",
-                &if self.database_url.is_empty() {
-                    "sqlite"
-                } else {
-                    "postgres"
-                },
-            )
-            .field(
-                "master_key",
-                &if self.master_key.is_empty() {
-                    "file"
-                } else {
-                    "<set>"
-                },
-            )
+            .field("database", &if self.database_url.is_empty() { "sqlite" } else { "postgres" })
+            .field("master_key", &if self.master_key.is_empty() { "file" } else { "<set>" })
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }
@@ -78,17 +64,12 @@ impl Config {
 
     /// Only the embedded defaults (tests build on this).
     pub fn defaults() -> Config {
-        Figment::new()
-            .merge(Toml::string(DEFAULTS))
-            .extract()
-            .expect("embedded defaults are valid")
+        Figment::new().merge(Toml::string(DEFAULTS)).extract().expect("embedded defaults are valid")
     }
 
     /// Applies overrides given as a serializable map (the CLI's flags).
     pub fn with_overrides<T: Serialize>(self, overrides: T) -> Result<Config, figment::Error> {
-        Figment::from(Serialized::defaults(self))
-            .merge(Serialized::defaults(overrides))
-            .extract()
+        Figment::from(Serialized::defaults(self)).merge(Serialized::defaults(overrides)).extract()
     }
 
     pub fn database_location(&self) -> String {

@@ -40,30 +40,21 @@ pub struct DecryptError;
 impl Crypto {
     pub fn from_key(key: [u8; 32]) -> Crypto {
         let pepper = hmac(&key, b"mercato/api-key-pepper/v1");
-        Crypto {
-            master: SecretBox::new(Box::new(key)),
-            pepper: SecretBox::new(Box::new(pepper)),
-        }
+        Crypto { master: SecretBox::new(Box::new(key)), pepper: SecretBox::new(Box::new(pepper)) }
     }
 
     /// The configured key (base64), or the one in `<data_dir>/master.key`,
     /// created with fresh random bytes (mode 0600) when missing.
     pub fn load(configured: &str, data_dir: &Path) -> anyhow::Result<Crypto> {
         if !configured.is_empty() {
-            return Ok(Crypto::from_key(
-                decode_key(configured).context("MERCATO_MASTER_KEY")?,
-            ));
+            return Ok(Crypto::from_key(decode_key(configured).context("MERCATO_MASTER_KEY")?));
         }
         let path = data_dir.join("master.key");
         if path.exists() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            return Ok(Crypto::from_key(
-                decode_key(text.trim()).with_context(|| format!("{}", path.display()))?,
-            ));
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            return Ok(Crypto::from_key(decode_key(text.trim()).with_context(|| format!("{}", path.display()))?));
         }
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating {}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
         write_private(&path, &format!("{}\n", STANDARD.encode(key)))?;
@@ -82,13 +73,7 @@ impl Crypto {
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let sealed = cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: field.as_bytes(),
-                },
-            )
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext.as_bytes(), aad: field.as_bytes() })
             .expect("encryption with a valid key cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
@@ -104,13 +89,7 @@ impl Crypto {
         let (nonce, sealed) = bytes.split_at(24);
         let cipher = XChaCha20Poly1305::new(self.master.expose_secret().into());
         let plain = cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: field.as_bytes(),
-                },
-            )
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: field.as_bytes() })
             .map_err(|_| DecryptError)?;
         String::from_utf8(plain).map_err(|_| DecryptError)
     }
@@ -134,15 +113,10 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 fn decode_key(text: &str) -> anyhow::Result<[u8; 32]> {
-    let bytes = STANDARD
-        .decode(text.trim())
-        .context("the master key must be base64")?;
+    let bytes = STANDARD.decode(text.trim()).context("the master key must be base64")?;
     match <[u8; 32]>::try_from(bytes.as_slice()) {
         Ok(k) => Ok(k),
-        Err(_) => bail!(
-            "the master key must be 32 bytes (base64 of 32 random bytes), got {}",
-            bytes.len()
-        ),
+        Err(_) => bail!("the master key must be 32 bytes (base64 of 32 random bytes), got {}", bytes.len()),
     }
 }
 
@@ -155,9 +129,7 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()?;
     Ok(())
@@ -193,16 +165,9 @@ mod tests {
         let c = Crypto::from_key([7u8; 32]);
         let sealed = c.encrypt("bank_account", "6222021001001234");
         assert_ne!(sealed, "6222021001001234");
-        assert_eq!(
-            c.decrypt("bank_account", &sealed).unwrap(),
-            "6222021001001234"
-        );
+        assert_eq!(c.decrypt("bank_account", &sealed).unwrap(), "6222021001001234");
         assert!(c.decrypt("endpoint_key", &sealed).is_err());
-        assert!(
-            Crypto::from_key([8u8; 32])
-                .decrypt("bank_account", &sealed)
-                .is_err()
-        );
+        assert!(Crypto::from_key([8u8; 32]).decrypt("bank_account", &sealed).is_err());
         // Fresh nonce every time.
         assert_ne!(sealed, c.encrypt("bank_account", "6222021001001234"));
     }
@@ -213,11 +178,7 @@ mod tests {
         let h = c.key_hash("secret");
         assert!(c.key_matches("secret", &h));
         assert!(!c.key_matches("secreT", &h));
-        assert_ne!(
-            Crypto::from_key([2u8; 32]).key_hash("secret"),
-            h,
-            "the pepper depends on the master key"
-        );
+        assert_ne!(Crypto::from_key([2u8; 32]).key_hash("secret"), h, "the pepper depends on the master key");
     }
 
     #[test]

@@ -43,12 +43,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        ApiError { status, code, detail: detail.into(), errors: Vec::new() }
     }
 
     pub fn invalid(invalid: Invalid) -> Self {
@@ -56,11 +51,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "validation_failed",
-            detail: if n == 1 {
-                "1 field is invalid".into()
-            } else {
-                format!("{n} fields are invalid")
-            },
+            detail: if n == 1 { "1 field is invalid".into() } else { format!("{n} fields are invalid") },
             errors: invalid.0,
         }
     }
@@ -82,11 +73,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 
     /// The request is well-formed but conflicts with the resource's state.
@@ -121,10 +108,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.to_problem()).unwrap_or_default();
         let mut response = (self.status, body).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         response
     }
 }

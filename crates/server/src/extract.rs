@@ -22,9 +22,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
-            .map(|v| {
-                v.trim().eq_ignore_ascii_case("application/json") || v.trim().ends_with("+json")
-            })
+            .map(|v| v.trim().eq_ignore_ascii_case("application/json") || v.trim().ends_with("+json"))
             .unwrap_or(false);
         if !is_json {
             return Err(ApiError::new(
@@ -42,16 +40,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is too large",
-            )
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
         } else {
-            ApiError::bad_request(
-                "unreadable_body",
-                format!("the request body could not be read: {e}"),
-            )
+            ApiError::bad_request("unreadable_body", format!("the request body could not be read: {e}"))
         }
     })
 }
@@ -59,17 +50,12 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so that "not JSON at all" and "JSON of the wrong shape" get
     // different answers.
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
-    })?;
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = clean_serde_message(&e.inner().to_string());
-        let field = if path == "." {
-            message_field(&message).unwrap_or_else(|| "body".into())
-        } else {
-            path
-        };
+        let field = if path == "." { message_field(&message).unwrap_or_else(|| "body".into()) } else { path };
         ApiError::field(field, message)
     })
 }
@@ -111,10 +97,7 @@ fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, 
     }
     serde_path_to_error::deserialize(serde_json::Value::Object(map)).map_err(|e| {
         let path = e.path().to_string();
-        ApiError::field(
-            if path == "." { "query".into() } else { path },
-            clean_serde_message(&e.inner().to_string()),
-        )
+        ApiError::field(if path == "." { "query".into() } else { path }, clean_serde_message(&e.inner().to_string()))
     })
 }
 
@@ -164,10 +147,9 @@ pub mod query_num {
         let s: Option<String> = Option::deserialize(d)?;
         match s.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
-            Some(t) => t
-                .parse()
-                .map(Some)
-                .map_err(|_| serde::de::Error::custom(format!("expected an integer, got \"{t}\""))),
+            Some(t) => {
+                t.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("expected an integer, got \"{t}\"")))
+            }
         }
     }
 
@@ -175,9 +157,10 @@ pub mod query_num {
         let s: Option<String> = Option::deserialize(d)?;
         match s.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
-            Some(t) => t.parse().map(Some).map_err(|_| {
-                serde::de::Error::custom(format!("expected a non-negative integer, got \"{t}\""))
-            }),
+            Some(t) => t
+                .parse()
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom(format!("expected a non-negative integer, got \"{t}\""))),
         }
     }
 }

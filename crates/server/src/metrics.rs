@@ -25,9 +25,7 @@ impl Metrics {
     pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
         let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        let s = map
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
+        let s = map.entry((method.to_string(), route.to_string(), status)).or_default();
         s.count += 1;
         s.sum_secs += secs;
         for (i, le) in BUCKETS.iter().enumerate() {
@@ -38,13 +36,11 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let map = self
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let map = self.requests.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let mut out = String::new();
-        out.push_str("# HELP mercato_http_requests_total HTTP requests handled.\n# TYPE mercato_http_requests_total counter\n");
+        out.push_str(
+            "# HELP mercato_http_requests_total HTTP requests handled.\n# TYPE mercato_http_requests_total counter\n",
+        );
         for ((method, route, status), s) in &map {
             let _ = writeln!(
                 out,
@@ -71,21 +67,9 @@ impl Metrics {
                     s.buckets[i]
                 );
             }
-            let _ = writeln!(
-                out,
-                "mercato_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "mercato_http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum_secs
-            );
-            let _ = writeln!(
-                out,
-                "mercato_http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
-            );
+            let _ = writeln!(out, "mercato_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "mercato_http_request_duration_seconds_sum{{{labels}}} {}", s.sum_secs);
+            let _ = writeln!(out, "mercato_http_request_duration_seconds_count{{{labels}}} {}", s.count);
         }
         out
     }
@@ -101,9 +85,7 @@ mod tests {
         m.record("GET", "/healthz", 200, Duration::from_millis(3));
         m.record("GET", "/healthz", 200, Duration::from_millis(300));
         let text = m.render();
-        assert!(text.contains(
-            "mercato_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"
-        ));
+        assert!(text.contains("mercato_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"));
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.5\"} 2"));
         assert!(text.contains("_count{method=\"GET\",route=\"/healthz\"} 2"));

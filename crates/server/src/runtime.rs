@@ -17,9 +17,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     }
-    let db = Db::open(&config.database_location())
-        .await
-        .context("opening the database")?;
+    let db = Db::open(&config.database_location()).await.context("opening the database")?;
     let applied = migrate::run(&db).await.context("migrating the database")?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
@@ -56,10 +54,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = crate::http::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -88,9 +83,7 @@ pub async fn shutdown_signal() {
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MERCATO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

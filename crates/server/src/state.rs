@@ -20,13 +20,7 @@ pub struct Inner {
 
 impl AppState {
     pub fn new(db: Db, crypto: Crypto, clock: Arc<dyn Clock>, config: Config) -> AppState {
-        AppState(Arc::new(Inner {
-            db,
-            crypto,
-            clock,
-            config,
-            metrics: Metrics::default(),
-        }))
+        AppState(Arc::new(Inner { db, crypto, clock, config, metrics: Metrics::default() }))
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

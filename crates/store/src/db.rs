@@ -1,12 +1,10 @@
 //! Opening the database. The backend is chosen once, from the URL.
 
 use sea_orm::sqlx::postgres::PgPoolOptions;
-use sea_orm::sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, SqlxPostgresConnector,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
 };
 use std::path::Path;
 use std::str::FromStr;
@@ -39,39 +37,21 @@ impl Db {
             .max_connections(8)
             .connect_with(options)
             .await
-            .map_err(|e| {
-                DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
-                    "opening {}: {e}",
-                    path.display()
-                )))
-            })?;
-        Ok(Db {
-            conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
-            backend: Backend::Sqlite,
-        })
+            .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(format!("opening {}: {e}", path.display()))))?;
+        Ok(Db { conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool), backend: Backend::Sqlite })
     }
 
     /// Connects to PostgreSQL (`postgres://...`).
     pub async fn open_postgres(url: &str) -> Result<Db, DbErr> {
-        let options = sea_orm::sqlx::postgres::PgConnectOptions::from_str(url).map_err(|e| {
-            DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
-                "bad database URL: {e}"
-            )))
-        })?;
+        let options = sea_orm::sqlx::postgres::PgConnectOptions::from_str(url)
+            .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(format!("bad database URL: {e}"))))?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
-            .map_err(|e| {
-                DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
-                    "connecting to PostgreSQL: {e}"
-                )))
-            })?;
-        Ok(Db {
-            conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
-            backend: Backend::Postgres,
-        })
+            .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(format!("connecting to PostgreSQL: {e}"))))?;
+        Ok(Db { conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool), backend: Backend::Postgres })
     }
 
     /// Opens whatever `url` names: `postgres://` / `postgresql://`, or
@@ -80,10 +60,7 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Self::open_postgres(url).await
         } else {
-            let path = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .unwrap_or(url);
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             Self::open_sqlite(Path::new(path)).await
         }
     }

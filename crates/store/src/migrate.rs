@@ -10,14 +10,8 @@ use sea_orm::{ConnectionTrait, DbErr, Statement};
 /// (version, SQL) in the order they apply. Never edit one that has shipped:
 /// add a new file instead.
 const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "0001_foundation",
-        include_str!("../migrations/0001_foundation.sql"),
-    ),
-    (
-        "0002_seed_categories",
-        include_str!("../migrations/0002_seed_categories.sql"),
-    ),
+    ("0001_foundation", include_str!("../migrations/0001_foundation.sql")),
+    ("0002_seed_categories", include_str!("../migrations/0002_seed_categories.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.
@@ -39,10 +33,7 @@ pub async fn run(db: &Db) -> Result<Vec<String>, DbErr> {
     )
     .await?;
     let applied: Vec<String> = tx
-        .query_all_raw(Statement::from_string(
-            tx.get_database_backend(),
-            "SELECT version FROM schema_migrations",
-        ))
+        .query_all_raw(Statement::from_string(tx.get_database_backend(), "SELECT version FROM schema_migrations"))
         .await?
         .iter()
         .map(|row| row.try_get::<String>("", "version"))
@@ -59,9 +50,7 @@ pub async fn run(db: &Db) -> Result<Vec<String>, DbErr> {
         }
         let stamp = chrono::Utc::now().to_rfc3339();
         let insert = match db.backend {
-            Backend::Postgres => {
-                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"
-            }
+            Backend::Postgres => "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
             Backend::Sqlite => "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
         };
         tx.execute_raw(Statement::from_sql_and_values(
@@ -84,12 +73,8 @@ pub fn known_versions() -> impl Iterator<Item = &'static str> {
 /// Fills the backend-specific types into a migration.
 fn dialect(sql: &str, backend: Backend) -> String {
     match backend {
-        Backend::Postgres => sql
-            .replace("%TS%", "TIMESTAMPTZ")
-            .replace("%NOW%", "CURRENT_TIMESTAMP"),
-        Backend::Sqlite => sql
-            .replace("%TS%", "TEXT")
-            .replace("%NOW%", "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"),
+        Backend::Postgres => sql.replace("%TS%", "TIMESTAMPTZ").replace("%NOW%", "CURRENT_TIMESTAMP"),
+        Backend::Sqlite => sql.replace("%TS%", "TEXT").replace("%NOW%", "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"),
     }
 }
 
@@ -106,12 +91,7 @@ fn statements(sql: &str) -> Vec<String> {
         current.push_str(line);
         current.push('\n');
         if trimmed.ends_with(';') {
-            out.push(
-                std::mem::take(&mut current)
-                    .trim()
-                    .trim_end_matches(';')
-                    .to_string(),
-            );
+            out.push(std::mem::take(&mut current).trim().trim_end_matches(';').to_string());
         }
     }
     if !current.trim().is_empty() {

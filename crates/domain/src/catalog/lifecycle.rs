@@ -59,10 +59,7 @@ pub struct Lifecycle {
 }
 
 impl Lifecycle {
-    pub const NEW: Lifecycle = Lifecycle {
-        status: ProductStatus::Draft,
-        revision: RevisionState::None,
-    };
+    pub const NEW: Lifecycle = Lifecycle { status: ProductStatus::Draft, revision: RevisionState::None };
 
     /// True when the product has been approved at least once, so its edits
     /// become revisions and the approved content stays public.
@@ -128,11 +125,7 @@ mod tests {
         assert_eq!(l.apply(A::Submit), Err(LifecycleError::UnderReview));
         let rejected = l.apply(A::Reject).unwrap();
         assert_eq!(rejected.status, S::Rejected);
-        let listed = rejected
-            .apply(A::Submit)
-            .unwrap()
-            .apply(A::Approve)
-            .unwrap();
+        let listed = rejected.apply(A::Submit).unwrap().apply(A::Approve).unwrap();
         assert_eq!(listed, at(S::Listed, R::None));
     }
 
@@ -145,29 +138,16 @@ mod tests {
         let reviewing = edited.apply(A::Submit).unwrap();
         assert_eq!(reviewing, at(S::Listed, R::InReview));
         assert_eq!(reviewing.apply(A::Edit), Err(LifecycleError::UnderReview));
-        assert_eq!(
-            reviewing.apply(A::Reject).unwrap(),
-            at(S::Listed, R::Rejected)
-        );
+        assert_eq!(reviewing.apply(A::Reject).unwrap(), at(S::Listed, R::Rejected));
         assert_eq!(reviewing.apply(A::Approve).unwrap(), at(S::Listed, R::None));
         // Delisting does not lose a pending revision.
-        assert_eq!(
-            reviewing.apply(A::Delist).unwrap(),
-            at(S::Delisted, R::InReview)
-        );
+        assert_eq!(reviewing.apply(A::Delist).unwrap(), at(S::Delisted, R::InReview));
     }
 
     #[test]
     fn every_state_and_action_has_a_defined_outcome() {
         // Exhaustive walk: no combination panics, and the invariants hold.
-        let actions = [
-            A::Edit,
-            A::Submit,
-            A::Approve,
-            A::Reject,
-            A::Delist,
-            A::Relist,
-        ];
+        let actions = [A::Edit, A::Submit, A::Approve, A::Reject, A::Delist, A::Relist];
         for s in ProductStatus::ALL {
             for r in RevisionState::ALL {
                 let l = at(*s, *r);

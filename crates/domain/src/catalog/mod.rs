@@ -2,16 +2,15 @@
 //! rules on product content and SKUs.
 
 mod lifecycle;
+mod listed;
 mod product;
 mod sku;
 
 pub use lifecycle::{Lifecycle, LifecycleError, ProductAction, ProductStatus, RevisionState};
-pub use product::{
-    Cooperation, Endpoint, ProductContent, ProductType, check_endpoint, check_product, check_tags,
-};
+pub use listed::{ListedSku, ListedSnapshot, SearchColumns, mode_pattern};
+pub use product::{Cooperation, Endpoint, ProductContent, ProductType, check_endpoint, check_product, check_tags};
 pub use sku::{
-    Billing, ChargingMode, Linear, Metering, Package, Prices, SkuSpec, check_sku,
-    check_sku_currency, entry_price_minor,
+    Billing, ChargingMode, Linear, Metering, Package, Prices, SkuSpec, check_sku, check_sku_currency, entry_price_minor,
 };
 
 string_enum!(

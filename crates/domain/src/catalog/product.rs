@@ -68,11 +68,7 @@ pub fn check_product(p: &ProductContent) -> Result<(), Invalid> {
 }
 
 pub fn check_tags(c: &mut Checker, tags: &[String]) {
-    c.check(
-        tags.len() <= TAGS_MAX,
-        "tags",
-        format!("at most {TAGS_MAX} tags"),
-    );
+    c.check(tags.len() <= TAGS_MAX, "tags", format!("at most {TAGS_MAX} tags"));
     for (i, t) in tags.iter().enumerate() {
         c.text(&format!("tags[{i}]"), t, 1, TAG_MAX);
     }
@@ -110,8 +106,7 @@ pub fn check_endpoint(c: &mut Checker, e: &Endpoint, allow_insecure_loopback: bo
     }
     let n = e.access_key.chars().count();
     c.check(
-        (ACCESS_KEY_MIN..=ACCESS_KEY_MAX).contains(&n)
-            && e.access_key.chars().all(|ch| ch.is_ascii_graphic()),
+        (ACCESS_KEY_MIN..=ACCESS_KEY_MAX).contains(&n) && e.access_key.chars().all(|ch| ch.is_ascii_graphic()),
         "endpoint.access_key",
         format!("must be {ACCESS_KEY_MIN} to {ACCESS_KEY_MAX} printable ASCII characters"),
     );
@@ -160,12 +155,7 @@ mod tests {
         let mut p = content();
         p.name = "x".repeat(NAME_MAX + 1);
         p.tags = vec!["a".into(), "A".into()];
-        let fields: Vec<_> = check_product(&p)
-            .unwrap_err()
-            .0
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields: Vec<_> = check_product(&p).unwrap_err().0.into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["name", "tags"]);
     }
 
@@ -173,14 +163,7 @@ mod tests {
     fn endpoints_must_be_https_unless_loopback_is_allowed() {
         let check = |url: &str, allow| {
             let mut c = Checker::new();
-            check_endpoint(
-                &mut c,
-                &Endpoint {
-                    url: url.into(),
-                    access_key: "secret-key-1".into(),
-                },
-                allow,
-            );
+            check_endpoint(&mut c, &Endpoint { url: url.into(), access_key: "secret-key-1".into() }, allow);
             c.is_ok()
         };
         assert!(check("https://isv.example.com/produce", false));

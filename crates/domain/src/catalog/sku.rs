@@ -103,18 +103,12 @@ pub fn check_sku(s: &SkuSpec) -> Result<(), Invalid> {
     let mut c = Checker::new();
     c.text("sku_code", &s.sku_code, 1, 64);
     c.check(
-        s.sku_code
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')),
+        s.sku_code.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')),
         "sku_code",
         "may contain only letters, digits, '-', '_' and '.'",
     );
     c.text("name", &s.name, 1, 100);
-    c.check(
-        money::is_currency(&s.currency),
-        "currency",
-        format!("must be one of {}", money::currency_codes()),
-    );
+    c.check(money::is_currency(&s.currency), "currency", format!("must be one of {}", money::currency_codes()));
     for (field, value) in [
         ("prices.month_minor", s.prices.month_minor),
         ("prices.year_minor", s.prices.year_minor),
@@ -132,18 +126,10 @@ pub fn check_sku(s: &SkuSpec) -> Result<(), Invalid> {
                 "prices",
                 "a period SKU needs month_minor, year_minor or both",
             );
-            c.check(
-                s.prices.one_time_minor.is_none(),
-                "prices.one_time_minor",
-                "only for one_time SKUs",
-            );
+            c.check(s.prices.one_time_minor.is_none(), "prices.one_time_minor", "only for one_time SKUs");
         }
         ChargingMode::OneTime => {
-            c.check(
-                s.prices.one_time_minor.is_some(),
-                "prices.one_time_minor",
-                "required for one_time SKUs",
-            );
+            c.check(s.prices.one_time_minor.is_some(), "prices.one_time_minor", "required for one_time SKUs");
             c.check(
                 s.prices.month_minor.is_none() && s.prices.year_minor.is_none(),
                 "prices",
@@ -159,11 +145,7 @@ pub fn check_sku(s: &SkuSpec) -> Result<(), Invalid> {
         }
     }
     if let Some(days) = s.trial_days {
-        c.check(
-            mode == ChargingMode::Period,
-            "trial_days",
-            "trials are offered only on period SKUs",
-        );
+        c.check(mode == ChargingMode::Period, "trial_days", "trials are offered only on period SKUs");
         c.check(
             (TRIAL_DAYS_MIN..=TRIAL_DAYS_MAX).contains(&days),
             "trial_days",
@@ -173,8 +155,7 @@ pub fn check_sku(s: &SkuSpec) -> Result<(), Invalid> {
     match (&s.metering, mode) {
         (Some(m), ChargingMode::OnDemand) => {
             c.text("metering.unit", &m.unit, 1, 32);
-            if let Err(e) = parse_positive_decimal(&m.unit_price, UNIT_PRICE_SCALE, UNIT_PRICE_MAX)
-            {
+            if let Err(e) = parse_positive_decimal(&m.unit_price, UNIT_PRICE_SCALE, UNIT_PRICE_MAX) {
                 c.add("metering.unit_price", e);
             }
         }
@@ -208,24 +189,12 @@ pub fn check_sku(s: &SkuSpec) -> Result<(), Invalid> {
         );
         c.text("linear.name", &l.name, 1, 32);
         c.text("linear.unit", &l.unit, 1, 16);
-        c.check(
-            (1..=LINEAR_MAX).contains(&l.min),
-            "linear.min",
-            format!("must be between 1 and {LINEAR_MAX}"),
-        );
-        c.check(
-            (1..=LINEAR_MAX).contains(&l.max),
-            "linear.max",
-            format!("must be between 1 and {LINEAR_MAX}"),
-        );
+        c.check((1..=LINEAR_MAX).contains(&l.min), "linear.min", format!("must be between 1 and {LINEAR_MAX}"));
+        c.check((1..=LINEAR_MAX).contains(&l.max), "linear.max", format!("must be between 1 and {LINEAR_MAX}"));
         c.check(l.min <= l.max, "linear.max", "must not be below min");
         c.check(l.step >= 1, "linear.step", "must be at least 1");
         if l.step >= 1 && l.min <= l.max {
-            c.check(
-                (l.max - l.min) % l.step == 0,
-                "linear.step",
-                "max - min must be a multiple of step",
-            );
+            c.check((l.max - l.min) % l.step == 0, "linear.step", "max - min must be a multiple of step");
         }
         // Price x max quantity must still be a sane amount.
         for (field, price) in [
@@ -235,8 +204,7 @@ pub fn check_sku(s: &SkuSpec) -> Result<(), Invalid> {
         ] {
             if let Some(p) = price {
                 c.check(
-                    p.checked_mul(l.max)
-                        .is_some_and(|t| t <= money::MAX_PRICE_MINOR),
+                    p.checked_mul(l.max).is_some_and(|t| t <= money::MAX_PRICE_MINOR),
                     field,
                     "price times linear.max exceeds the largest amount accepted",
                 );
@@ -249,10 +217,9 @@ pub fn check_sku(s: &SkuSpec) -> Result<(), Invalid> {
 /// All SKUs of one product share a currency, so that catalog prices compare.
 pub fn check_sku_currency(new: &SkuSpec, existing_currency: Option<&str>) -> Result<(), Invalid> {
     match existing_currency {
-        Some(cur) if cur != new.currency => Err(Invalid::one(
-            "currency",
-            format!("every SKU of a product uses one currency; this product uses {cur}"),
-        )),
+        Some(cur) if cur != new.currency => {
+            Err(Invalid::one("currency", format!("every SKU of a product uses one currency; this product uses {cur}")))
+        }
         _ => Ok(()),
     }
 }
@@ -282,30 +249,17 @@ mod tests {
             sku_code: "std-month".into(),
             name: "Standard".into(),
             charging_mode: ChargingMode::Period,
-            prices: Prices {
-                month_minor: Some(9_900),
-                year_minor: Some(99_000),
-                one_time_minor: None,
-            },
+            prices: Prices { month_minor: Some(9_900), year_minor: Some(99_000), one_time_minor: None },
             currency: "CNY".into(),
             trial_days: Some(7),
             metering: None,
             package: None,
-            linear: Some(Linear {
-                name: "users".into(),
-                unit: "user".into(),
-                min: 5,
-                max: 1000,
-                step: 5,
-            }),
+            linear: Some(Linear { name: "users".into(), unit: "user".into(), min: 5, max: 1000, step: 5 }),
         }
     }
 
     fn errors(s: &SkuSpec) -> Vec<String> {
-        check_sku(s)
-            .err()
-            .map(|e| e.0.into_iter().map(|f| f.field).collect())
-            .unwrap_or_default()
+        check_sku(s).err().map(|e| e.0.into_iter().map(|f| f.field).collect()).unwrap_or_default()
     }
 
     #[test]
@@ -317,22 +271,14 @@ mod tests {
     #[test]
     fn trial_bounds() {
         for (days, ok) in [(2, false), (3, true), (180, true), (181, false)] {
-            let s = SkuSpec {
-                trial_days: Some(days),
-                ..period()
-            };
+            let s = SkuSpec { trial_days: Some(days), ..period() };
             assert_eq!(errors(&s).is_empty(), ok, "{days}");
         }
     }
 
     #[test]
     fn mode_specific_fields_are_enforced() {
-        let s = SkuSpec {
-            charging_mode: ChargingMode::OnDemand,
-            linear: None,
-            trial_days: None,
-            ..period()
-        };
+        let s = SkuSpec { charging_mode: ChargingMode::OnDemand, linear: None, trial_days: None, ..period() };
         let e = errors(&s);
         assert!(e.contains(&"prices".to_string()) && e.contains(&"metering".to_string()));
 
@@ -341,11 +287,7 @@ mod tests {
             prices: Prices::default(),
             trial_days: None,
             linear: None,
-            metering: Some(Metering {
-                unit: "GB".into(),
-                unit_price: "0.00012".into(),
-                billing: Billing::Hourly,
-            }),
+            metering: Some(Metering { unit: "GB".into(), unit_price: "0.00012".into(), billing: Billing::Hourly }),
             ..period()
         };
         assert!(errors(&s).is_empty());
@@ -356,11 +298,7 @@ mod tests {
             prices: Prices::default(),
             trial_days: None,
             linear: None,
-            package: Some(Package {
-                quota: "1000".into(),
-                period_months: 12,
-                price_minor: 50_000,
-            }),
+            package: Some(Package { quota: "1000".into(), period_months: 12, price_minor: 50_000 }),
             ..period()
         };
         assert!(errors(&s).is_empty());
@@ -370,24 +308,14 @@ mod tests {
     #[test]
     fn absurd_numbers_are_rejected() {
         let s = SkuSpec {
-            prices: Prices {
-                month_minor: Some(-1),
-                year_minor: Some(i64::MAX),
-                one_time_minor: None,
-            },
+            prices: Prices { month_minor: Some(-1), year_minor: Some(i64::MAX), one_time_minor: None },
             ..period()
         };
         let e = errors(&s);
         assert!(e.contains(&"prices.month_minor".to_string()));
         assert!(e.contains(&"prices.year_minor".to_string()));
         let s = SkuSpec {
-            linear: Some(Linear {
-                name: "u".into(),
-                unit: "u".into(),
-                min: 10,
-                max: 5,
-                step: 0,
-            }),
+            linear: Some(Linear { name: "u".into(), unit: "u".into(), min: 10, max: 5, step: 0 }),
             ..period()
         };
         let e = errors(&s);

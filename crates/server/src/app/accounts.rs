@@ -50,25 +50,14 @@ pub struct AccountView {
 
 impl AccountView {
     fn from_row(a: account_row::Model) -> ApiResult<AccountView> {
-        let role = Role::parse(&a.role)
-            .ok_or_else(|| ApiError::internal(format!("unknown role {}", a.role)))?;
-        Ok(AccountView {
-            id: a.id,
-            role,
-            name: a.name,
-            email: a.email,
-            created_at: a.created_at,
-        })
+        let role = Role::parse(&a.role).ok_or_else(|| ApiError::internal(format!("unknown role {}", a.role)))?;
+        Ok(AccountView { id: a.id, role, name: a.name, email: a.email, created_at: a.created_at })
     }
 }
 
 pub async fn sign_up(state: &AppState, req: SignupRequest) -> ApiResult<SignupResponse> {
     let mut c = Checker::new();
-    c.check(
-        req.role.self_service(),
-        "role",
-        "must be one of buyer, seller, partner",
-    );
+    c.check(req.role.self_service(), "role", "must be one of buyer, seller, partner");
     if let Err(invalid) = account::check_signup(&req.name, &req.email, &req.password) {
         c.merge(invalid);
     }
@@ -76,8 +65,7 @@ pub async fn sign_up(state: &AppState, req: SignupRequest) -> ApiResult<SignupRe
     let email = account::normalize_email(&req.email);
     let hash = hash_password(req.password).await?;
     let tx = state.db.write().await?;
-    let created =
-        create_account(state, &tx, req.role, req.name.trim(), &email, Some(&hash)).await?;
+    let created = create_account(state, &tx, req.role, req.name.trim(), &email, Some(&hash)).await?;
     tx.commit().await?;
     Ok(SignupResponse {
         id: created.account.id,
@@ -108,50 +96,26 @@ pub async fn create_account(
     let now = state.now();
     let row = accounts::insert(
         db,
-        accounts::NewAccount {
-            id: &id,
-            role: role.as_str(),
-            name,
-            email,
-            password_hash,
-            created_at: now,
-        },
+        accounts::NewAccount { id: &id, role: role.as_str(), name, email, password_hash, created_at: now },
     )
     .await
     .map_err(|e| match e {
-        StoreError::Conflict(_) => {
-            ApiError::conflict("email_taken", "an account with this email already exists")
-        }
+        StoreError::Conflict(_) => ApiError::conflict("email_taken", "an account with this email already exists"),
         other => other.into(),
     })?;
     let (key_id, full) = insert_key(state, db, &id, "default", None).await?;
-    Ok(CreatedAccount {
-        account: row,
-        api_key: full,
-        api_key_id: key_id,
-    })
+    Ok(CreatedAccount { account: row, api_key: full, api_key_id: key_id })
 }
 
 /// Creates an operator (CLI bootstrap). Operators have no console password yet.
-pub async fn create_operator(
-    state: &AppState,
-    name: &str,
-    email: &str,
-) -> ApiResult<CreatedAccount> {
+pub async fn create_operator(state: &AppState, name: &str, email: &str) -> ApiResult<CreatedAccount> {
     let mut c = Checker::new();
     c.text("name", name, 1, account::NAME_MAX);
     c.email("email", email);
     c.finish()?;
     let tx = state.db.conn.begin().await?;
-    let created = create_account(
-        state,
-        &tx,
-        Role::Operator,
-        name.trim(),
-        &account::normalize_email(email),
-        None,
-    )
-    .await?;
+    let created =
+        create_account(state, &tx, Role::Operator, name.trim(), &account::normalize_email(email), None).await?;
     tx.commit().await?;
     Ok(created)
 }
@@ -184,9 +148,7 @@ async fn insert_key(
 }
 
 pub async fn me(state: &AppState, p: &Principal) -> ApiResult<AccountView> {
-    let row = accounts::find(&state.db.conn, &p.account_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("account"))?;
+    let row = accounts::find(&state.db.conn, &p.account_id).await?.ok_or_else(|| ApiError::not_found("account"))?;
     AccountView::from_row(row)
 }
 
@@ -221,52 +183,20 @@ pub struct ApiKeyView {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-pub async fn create_key(
-    state: &AppState,
-    p: &Principal,
-    req: CreateKeyRequest,
-) -> ApiResult<CreatedKey> {
+pub async fn create_key(state: &AppState, p: &Principal, req: CreateKeyRequest) -> ApiResult<CreatedKey> {
     let mut c = Checker::new();
     c.text("name", &req.name, 1, account::KEY_NAME_MAX);
     if let Some(days) = req.expires_in_days {
-        c.check(
-            (1..=3650).contains(&days),
-            "expires_in_days",
-            "must be between 1 and 3650",
-        );
+        c.check((1..=3650).contains(&days), "expires_in_days", "must be between 1 and 3650");
     }
     c.finish()?;
-    let expires_at = req
-        .expires_in_days
-        .map(|d| state.now() + chrono::Duration::days(d));
-    let (id, full) = insert_key(
-        state,
-        &state.db.conn,
-        &p.account_id,
-        req.name.trim(),
-        expires_at,
-    )
-    .await?;
-    Ok(CreatedKey {
-        id,
-        name: req.name.trim().to_string(),
-        api_key: full,
-        expires_at,
-    })
+    let expires_at = req.expires_in_days.map(|d| state.now() + chrono::Duration::days(d));
+    let (id, full) = insert_key(state, &state.db.conn, &p.account_id, req.name.trim(), expires_at).await?;
+    Ok(CreatedKey { id, name: req.name.trim().to_string(), api_key: full, expires_at })
 }
 
-pub async fn list_keys(
-    state: &AppState,
-    p: &Principal,
-    paging: Paging,
-) -> ApiResult<Page<ApiKeyView>> {
-    let rows = api_keys::list(
-        &state.db.conn,
-        &p.account_id,
-        paging.cursor.as_deref(),
-        paging.limit + 1,
-    )
-    .await?;
+pub async fn list_keys(state: &AppState, p: &Principal, paging: Paging) -> ApiResult<Page<ApiKeyView>> {
+    let rows = api_keys::list(&state.db.conn, &p.account_id, paging.cursor.as_deref(), paging.limit + 1).await?;
     Ok(paging.finish(
         rows,
         |r| r.id.clone(),

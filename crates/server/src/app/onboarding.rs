@@ -39,6 +39,9 @@ pub async fn ensure_can_sell(db: &impl ConnectionTrait, seller_id: &str) -> ApiR
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::conflict("seller_not_ready", format!("before submitting products the seller needs {}", missing.join(", "))))
+        Err(ApiError::conflict(
+            "seller_not_ready",
+            format!("before submitting products the seller needs {}", missing.join(", ")),
+        ))
     }
 }

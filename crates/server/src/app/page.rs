@@ -25,17 +25,11 @@ impl Paging {
     pub fn new(limit: Option<u64>, cursor: Option<String>) -> Result<Paging, ApiError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
+            return Err(ApiError::field("limit", format!("must be between 1 and {MAX_LIMIT}")));
         }
         let cursor = cursor.filter(|c| !c.is_empty());
         if cursor.as_ref().is_some_and(|c| c.len() > 512) {
-            return Err(ApiError::field(
-                "cursor",
-                "is not a cursor this API returned",
-            ));
+            return Err(ApiError::field("cursor", "is not a cursor this API returned"));
         }
         Ok(Paging { limit, cursor })
     }
@@ -50,14 +44,7 @@ impl Paging {
     ) -> Page<T> {
         let more = rows.len() as u64 > self.limit;
         rows.truncate(self.limit as usize);
-        let next_cursor = if more {
-            rows.last().map(cursor_of)
-        } else {
-            None
-        };
-        Page {
-            items: rows.into_iter().map(view).collect(),
-            next_cursor,
-        }
+        let next_cursor = if more { rows.last().map(cursor_of) } else { None };
+        Page { items: rows.into_iter().map(view).collect(), next_cursor }
     }
 }

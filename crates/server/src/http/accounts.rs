@@ -53,10 +53,7 @@ async fn sign_up(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<SignupRequest>,
 ) -> ApiResult<(StatusCode, Json<SignupResponse>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(accounts::sign_up(&state, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(accounts::sign_up(&state, req).await?)))
 }
 
 /// The calling account.
@@ -79,10 +76,7 @@ async fn create_key(
     AnyAuth(p): AnyAuth,
     ApiJson(req): ApiJson<CreateKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(accounts::create_key(&state, &p, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(accounts::create_key(&state, &p, req).await?)))
 }
 
 /// The calling account's API keys, newest first (secrets are never shown again).

@@ -30,9 +30,7 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every API route, with its OpenAPI description.
 fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(ops::routes())
-        .merge(accounts::routes())
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::routes()).merge(accounts::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.
@@ -42,28 +40,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 pub fn router(state: AppState) -> Router {
     let (routes, spec) = api().split_for_parts();
-    let spec_json = std::sync::Arc::new(
-        spec.to_pretty_json()
-            .expect("the OpenAPI document serializes"),
-    );
+    let spec_json = std::sync::Arc::new(spec.to_pretty_json().expect("the OpenAPI document serializes"));
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     routes
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(move || {
                 let body = spec_json.clone();
-                async move {
-                    (
-                        [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        body.as_str().to_owned(),
-                    )
-                }
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body.as_str().to_owned()) }
             }),
         )
         .route_layer(middleware::from_fn(tag_route))
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
-        })
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -72,13 +60,8 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::internal("a request handler panicked").into_response()
-        }))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("a request handler panicked").into_response()))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
@@ -100,23 +83,13 @@ async fn tag_route(path: MatchedPath, req: Request, next: Next) -> Response {
 /// and one log line per request.
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let id = req
-        .headers()
-        .get(&REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let id = req.headers().get(&REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let res = REQUEST_ID.scope(id.clone(), next.run(req)).await;
     let elapsed = started.elapsed();
-    let route = res
-        .extensions()
-        .get::<RouteTag>()
-        .map_or("unmatched", |t| t.0.as_str());
-    state
-        .metrics
-        .record(method.as_str(), route, res.status().as_u16(), elapsed);
+    let route = res.extensions().get::<RouteTag>().map_or("unmatched", |t| t.0.as_str());
+    state.metrics.record(method.as_str(), route, res.status().as_u16(), elapsed);
     tracing::info!(
         request_id = %id,
         method = %method,

@@ -13,10 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(healthz))
-        .routes(routes!(readyz))
-        .routes(routes!(metrics))
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -34,9 +31,7 @@ pub struct Readiness {
 /// Liveness: the process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health {
-        status: "ok".into(),
-    })
+    Json(Health { status: "ok".into() })
 }
 
 /// Readiness: the database answers.
@@ -47,27 +42,17 @@ async fn healthz() -> Json<Health> {
 async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
     state.db.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "database not ready");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
-            "the database is not answering",
-        )
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database is not answering")
     })?;
     let database = match state.db.backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
-    Ok(Json(Readiness {
-        status: "ready".into(),
-        database: database.into(),
-    }))
+    Ok(Json(Readiness { status: "ready".into(), database: database.into() }))
 }
 
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

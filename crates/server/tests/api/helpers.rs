@@ -28,31 +28,18 @@ impl Res {
     /// Asserts the status and returns the body; shows the body on failure.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.body
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
         self.body
     }
 
     /// Asserts a problem response with the given status and code.
     #[track_caller]
     pub fn problem(self, status: u16, code: &str) -> Value {
-        let ct = self
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
+        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let body = self.expect(status);
         assert_eq!(ct, "application/problem+json", "problem content type");
         assert_eq!(body["code"], code, "problem code; body: {body}");
-        assert!(
-            body["request_id"].as_str().is_some_and(|s| !s.is_empty()),
-            "problem carries a request id"
-        );
+        assert!(body["request_id"].as_str().is_some_and(|s| !s.is_empty()), "problem carries a request id");
         body
     }
 
@@ -70,19 +57,11 @@ impl Res {
 /// Creates a fresh database: a new PostgreSQL database when
 /// MERCATO_TEST_DATABASE_URL is set, else a file in `dir`.
 async fn fresh_database() -> Option<(String, String)> {
-    let admin_url = std::env::var("MERCATO_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
+    let admin_url = std::env::var("MERCATO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
     let name = format!("mercato_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = mercato_store::Db::open(&admin_url)
-        .await
-        .expect("connect to MERCATO_TEST_DATABASE_URL");
+    let admin = mercato_store::Db::open(&admin_url).await.expect("connect to MERCATO_TEST_DATABASE_URL");
     use mercato_store::sea_orm::ConnectionTrait;
-    admin
-        .conn
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create test database");
+    admin.conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
     admin.close().await;
     let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
     Some((format!("{base}/{name}"), admin_url))
@@ -107,9 +86,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let url = pg.as_ref().map(|(u, _)| u.clone()).unwrap_or_default();
     let mut config = test_config(&dir, &url);
     tweak(&mut config);
-    let state = runtime::build_state(config, Arc::new(SystemClock))
-        .await
-        .expect("build state");
+    let state = runtime::build_state(config, Arc::new(SystemClock)).await.expect("build state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -139,18 +116,13 @@ impl Drop for TestApp {
         // Drop the per-test PostgreSQL database (best effort, off this runtime).
         if let Some((name, admin_url)) = self.pg.take() {
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async {
                     if let Ok(admin) = mercato_store::Db::open(&admin_url).await {
                         use mercato_store::sea_orm::ConnectionTrait;
                         let _ = admin
                             .conn
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                             .await;
                         admin.close().await;
                     }
@@ -166,13 +138,7 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> Res {
+    pub async fn call(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Res {
         let mut req = self.client.request(method, self.url(path));
         if let Some(k) = key {
             req = req.bearer_auth(k);
@@ -185,11 +151,7 @@ impl TestApp {
         let headers = res.headers().clone();
         let bytes = res.bytes().await.unwrap_or_default();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Res {
-            status,
-            body,
-            headers,
-        }
+        Res { status, body, headers }
     }
 
     pub async fn get(&self, path: &str, key: Option<&str>) -> Res {
@@ -219,19 +181,13 @@ impl TestApp {
             .post("/api/v1/accounts", None, json!({"role": role, "name": format!("Test {role}"), "email": email, "password": "correct horse battery"}))
             .await
             .expect(201);
-        (
-            body["id"].as_str().unwrap().to_string(),
-            body["api_key"].as_str().unwrap().to_string(),
-        )
+        (body["id"].as_str().unwrap().to_string(), body["api_key"].as_str().unwrap().to_string())
     }
 
     /// Creates an operator the way the CLI does; returns its API key.
     pub async fn operator(&self) -> String {
         let email = format!("op-{}@example.com", uuid::Uuid::new_v4().simple());
-        mercato_server::app::accounts::create_operator(&self.state, "Operator", &email)
-            .await
-            .expect("operator")
-            .api_key
+        mercato_server::app::accounts::create_operator(&self.state, "Operator", &email).await.expect("operator").api_key
     }
 }
 

@@ -21,36 +21,19 @@ pub async fn insert(db: &impl ConnectionTrait, a: NewAccount<'_>) -> StoreResult
         password_hash: Set(a.password_hash.map(str::to_string)),
         created_at: Set(a.created_at),
     };
-    account::Entity::insert(model)
-        .exec_without_returning(db)
-        .await?;
-    Ok(find(db, a.id)
-        .await?
-        .expect("inserted account is readable in the same transaction"))
+    account::Entity::insert(model).exec_without_returning(db).await?;
+    Ok(find(db, a.id).await?.expect("inserted account is readable in the same transaction"))
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> StoreResult<Option<account::Model>> {
     Ok(account::Entity::find_by_id(id.to_string()).one(db).await?)
 }
 
-pub async fn find_by_email(
-    db: &impl ConnectionTrait,
-    email: &str,
-) -> StoreResult<Option<account::Model>> {
-    Ok(account::Entity::find()
-        .filter(account::Column::Email.eq(email))
-        .one(db)
-        .await?)
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> StoreResult<Option<account::Model>> {
+    Ok(account::Entity::find().filter(account::Column::Email.eq(email)).one(db).await?)
 }
 
 /// Finds an account of a given role (e.g. a seller by id for an operator).
-pub async fn find_with_role(
-    db: &impl ConnectionTrait,
-    id: &str,
-    role: &str,
-) -> StoreResult<Option<account::Model>> {
-    Ok(account::Entity::find_by_id(id.to_string())
-        .filter(account::Column::Role.eq(role))
-        .one(db)
-        .await?)
+pub async fn find_with_role(db: &impl ConnectionTrait, id: &str, role: &str) -> StoreResult<Option<account::Model>> {
+    Ok(account::Entity::find_by_id(id.to_string()).filter(account::Column::Role.eq(role)).one(db).await?)
 }

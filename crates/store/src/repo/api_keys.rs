@@ -6,10 +6,7 @@ use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 pub async fn insert(db: &impl ConnectionTrait, key: api_key::Model) -> StoreResult<()> {
     let model = api_key::ActiveModel {
@@ -23,20 +20,12 @@ pub async fn insert(db: &impl ConnectionTrait, key: api_key::Model) -> StoreResu
         revoked_at: Set(key.revoked_at),
         last_used_at: Set(key.last_used_at),
     };
-    api_key::Entity::insert(model)
-        .exec_without_returning(db)
-        .await?;
+    api_key::Entity::insert(model).exec_without_returning(db).await?;
     Ok(())
 }
 
-pub async fn find_by_lookup(
-    db: &impl ConnectionTrait,
-    lookup: &str,
-) -> StoreResult<Option<api_key::Model>> {
-    Ok(api_key::Entity::find()
-        .filter(api_key::Column::Lookup.eq(lookup))
-        .one(db)
-        .await?)
+pub async fn find_by_lookup(db: &impl ConnectionTrait, lookup: &str) -> StoreResult<Option<api_key::Model>> {
+    Ok(api_key::Entity::find().filter(api_key::Column::Lookup.eq(lookup)).one(db).await?)
 }
 
 /// The account's keys, newest first, `limit` at a time after `before` (an id).
@@ -50,20 +39,12 @@ pub async fn list(
     if let Some(b) = before {
         q = q.filter(api_key::Column::Id.lt(b));
     }
-    Ok(q.order_by_desc(api_key::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?)
+    Ok(q.order_by_desc(api_key::Column::Id).limit(limit).all(db).await?)
 }
 
 /// Revokes one of the account's keys; false when the account has no such key.
 /// Revoking twice is harmless and keeps the first revocation time.
-pub async fn revoke(
-    db: &impl ConnectionTrait,
-    account_id: &str,
-    id: &str,
-    at: DateTime<Utc>,
-) -> StoreResult<bool> {
+pub async fn revoke(db: &impl ConnectionTrait, account_id: &str, id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
     let exists = api_key::Entity::find_by_id(id.to_string())
         .filter(api_key::Column::AccountId.eq(account_id))
         .one(db)
@@ -86,11 +67,7 @@ pub async fn touch(db: &impl ConnectionTrait, id: &str, at: DateTime<Utc>) -> St
     api_key::Entity::update_many()
         .col_expr(api_key::Column::LastUsedAt, Expr::value(at))
         .filter(api_key::Column::Id.eq(id))
-        .filter(
-            api_key::Column::LastUsedAt
-                .is_null()
-                .or(api_key::Column::LastUsedAt.lt(stale)),
-        )
+        .filter(api_key::Column::LastUsedAt.is_null().or(api_key::Column::LastUsedAt.lt(stale)))
         .exec(db)
         .await?;
     Ok(())

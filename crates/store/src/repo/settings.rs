@@ -5,32 +5,16 @@ use crate::error::StoreResult;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 pub async fn get(db: &impl ConnectionTrait, name: &str) -> StoreResult<Option<String>> {
-    Ok(setting::Entity::find_by_id(name.to_string())
-        .one(db)
-        .await?
-        .map(|m| m.value))
+    Ok(setting::Entity::find_by_id(name.to_string()).one(db).await?.map(|m| m.value))
 }
 
 /// Stores `value` unless the setting exists; returns the value that is stored
 /// afterwards (so two nodes racing agree on the first writer's value).
-pub async fn get_or_insert(
-    db: &impl ConnectionTrait,
-    name: &str,
-    value: &str,
-) -> StoreResult<String> {
-    let row = setting::ActiveModel {
-        name: Set(name.to_string()),
-        value: Set(value.to_string()),
-    };
+pub async fn get_or_insert(db: &impl ConnectionTrait, name: &str, value: &str) -> StoreResult<String> {
+    let row = setting::ActiveModel { name: Set(name.to_string()), value: Set(value.to_string()) };
     setting::Entity::insert(row)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(setting::Column::Name)
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(sea_orm::sea_query::OnConflict::column(setting::Column::Name).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
-    get(db, name)
-        .await
-        .map(|v| v.unwrap_or_else(|| value.to_string()))
+    get(db, name).await.map(|v| v.unwrap_or_else(|| value.to_string()))
 }
