@@ -111,7 +111,11 @@ async fn main() -> anyhow::Result<()> {
             runtime::init_logging(config.log_format);
             serve(config).await
         }
-        Command::Demo(args) => {
+        Command::Demo(mut args) => {
+            // The demo keeps its data apart from a real marketplace's.
+            if args.db.data_dir.is_none() && std::env::var_os("MERCATO_DATA_DIR").is_none() {
+                args.db.data_dir = Some(PathBuf::from("./mercato-demo"));
+            }
             let mut config = config(&args.db, Some(&args))?;
             // The demo's sellers run on this machine.
             config.allow_insecure_endpoints = true;

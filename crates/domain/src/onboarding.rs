@@ -154,6 +154,37 @@ pub fn mask_account(account: &str) -> String {
     format!("**** {tail}")
 }
 
+string_enum!(
+    /// Which of a seller's two applications a decision is about.
+    ApplicationKind {
+        Onboarding => "onboarding",
+        Certification => "certification",
+    }
+);
+
+string_enum!(
+    /// An operator's decision on a submitted application.
+    Decision {
+        Approved => "approved",
+        Rejected => "rejected",
+    }
+);
+
+impl Decision {
+    pub fn approves(self) -> bool {
+        self == Decision::Approved
+    }
+}
+
+/// A rejection must say why, so the seller can fix it: 1 to 500 characters.
+pub const REJECT_REASON_MAX: usize = 500;
+
+pub fn check_reject_reason(reason: &str) -> Result<(), Invalid> {
+    let mut c = Checker::new();
+    c.text("reason", reason, 1, REJECT_REASON_MAX);
+    c.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

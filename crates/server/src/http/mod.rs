@@ -30,7 +30,16 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every API route, with its OpenAPI description.
 fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::routes()).merge(accounts::routes())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::routes())
+        .merge(accounts::routes())
+        .merge(seller_onboarding::routes())
+        .merge(operator_onboarding::routes())
+        .merge(categories::routes())
+        .merge(seller_products::routes())
+        .merge(operator_reviews::routes())
+        .merge(media::routes())
+        .merge(catalog::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

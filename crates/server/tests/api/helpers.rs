@@ -236,3 +236,78 @@ impl TestApp {
         self.post("/api/v1/seller/agreement/accept", Some(key), json!({})).await.expect(200);
     }
 }
+
+/// The id of a seeded category (Infrastructure Software > Databases).
+pub const DATABASES_CATEGORY: &str = "cat_40e17c0b45e75b4f852f7bdaba236472";
+
+/// A valid product body for `POST /api/v1/seller/products` (SaaS with an endpoint).
+pub fn product_form(name: &str) -> Value {
+    json!({
+        "type": "saas",
+        "cooperation": "joint",
+        "name": name,
+        "version": "1.0",
+        "category_id": DATABASES_CATEGORY,
+        "summary": "A managed relational database",
+        "description": "Fully managed MySQL-compatible database with backups.",
+        "usage_guide": "Sign in with the credentials sent after purchase.",
+        "support_terms": "Mon-Fri 09:00-18:00",
+        "tags": ["database", "mysql"],
+        "endpoint": {"url": "http://127.0.0.1:9/produce", "access_key": "secret-access-key-1"}
+    })
+}
+
+/// A valid monthly/yearly SKU body.
+pub fn period_sku(code: &str) -> Value {
+    json!({
+        "sku_code": code,
+        "name": "Standard",
+        "charging_mode": "period",
+        "prices": {"month_minor": 9900, "year_minor": 99000},
+        "currency": "CNY",
+        "trial_days": 7
+    })
+}
+
+impl TestApp {
+    /// Creates a product for an approved seller, adds the SKUs, submits it and
+    /// has the operator approve the review; returns the product id.
+    pub async fn listed_product(&self, seller_key: &str, op_key: &str, product_json: Value, skus_json: &[Value]) -> String {
+        let product = self.post("/api/v1/seller/products", Some(seller_key), product_json).await.expect(201);
+        let id = product["id"].as_str().expect("product id").to_string();
+        for sku in skus_json {
+            self.post(&format!("/api/v1/seller/products/{id}/skus"), Some(seller_key), sku.clone()).await.expect(201);
+        }
+        let submitted =
+            self.post(&format!("/api/v1/seller/products/{id}/submit"), Some(seller_key), json!({})).await.expect(200);
+        let review = submitted["pending_review_id"].as_str().expect("pending review id").to_string();
+        self.post(&format!("/api/v1/operator/reviews/{review}/approve"), Some(op_key), json!({})).await.expect(200);
+        id
+    }
+
+    /// Sends raw bytes with a content type (media uploads).
+    pub async fn send_bytes(&self, method: Method, path: &str, key: Option<&str>, content_type: &str, bytes: Vec<u8>) -> Res {
+        let mut req = self.client.request(method, self.url(path)).header("content-type", content_type).body(bytes);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Res { status, body, headers }
+    }
+}
+
+/// The smallest valid PNG (1x1, transparent).
+pub fn tiny_png() -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    v.extend_from_slice(&[
+        0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06,
+        0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63,
+        0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+        0x44, 0xae, 0x42, 0x60, 0x82,
+    ]);
+    v
+}
