@@ -3,9 +3,9 @@
 //! it just started, exactly as a seller and an operator would, so the demo
 //! also shows the API in use.
 
-use anyhow::{bail, Context};
-use mercato_server::{runtime, Config};
-use serde_json::{json, Value};
+use anyhow::{Context, bail};
+use mercato_server::{Config, runtime};
+use serde_json::{Value, json};
 use std::path::Path;
 
 mod data;
@@ -48,7 +48,13 @@ struct Api {
 }
 
 impl Api {
-    async fn send(&self, method: reqwest::Method, path: &str, key: Option<&str>, body: Option<Value>) -> anyhow::Result<Value> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
         if let Some(k) = key {
             req = req.bearer_auth(k);
@@ -139,16 +145,9 @@ async fn seed(state: &mercato_server::AppState, base: &str) -> anyhow::Result<Va
 
 /// Finds a category id by slug anywhere in the tree.
 fn category_id(tree: &Value, slug: &str) -> Option<String> {
-    tree.as_array()
-        .or_else(|| tree["items"].as_array())?
-        .iter()
-        .find_map(|c| {
-            if c["slug"] == slug {
-                c["id"].as_str().map(str::to_string)
-            } else {
-                category_id(&c["children"], slug)
-            }
-        })
+    tree.as_array().or_else(|| tree["items"].as_array())?.iter().find_map(|c| {
+        if c["slug"] == slug { c["id"].as_str().map(str::to_string) } else { category_id(&c["children"], slug) }
+    })
 }
 
 fn print_welcome(base: &str, keys: &Value) {
@@ -162,7 +161,11 @@ fn print_welcome(base: &str, keys: &Value) {
     println!("  operator  {op}");
     println!("  buyer     {buyer}   ({})", keys["buyer"]["name"].as_str().unwrap_or_default());
     for s in keys["sellers"].as_array().into_iter().flatten() {
-        println!("  seller    {}   ({})", s["api_key"].as_str().unwrap_or_default(), s["name"].as_str().unwrap_or_default());
+        println!(
+            "  seller    {}   ({})",
+            s["api_key"].as_str().unwrap_or_default(),
+            s["name"].as_str().unwrap_or_default()
+        );
     }
     println!();
     println!("Try:");

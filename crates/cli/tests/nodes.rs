@@ -184,3 +184,21 @@ async fn create_operator_prints_a_working_key_last_and_serve_stops_on_sigterm() 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[test]
+fn migrate_creates_the_database_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = Command::new(BIN)
+            .arg("migrate")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env_remove("MERCATO_DATABASE_URL")
+            .env("MERCATO_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    }
+    assert!(dir.path().join("mercato.db").exists());
+}

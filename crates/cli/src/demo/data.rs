@@ -1,7 +1,7 @@
 //! The demo marketplace's sellers and products: a dozen listings across
 //! product types and charging modes, some in Chinese.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub struct Seller {
     pub name: &'static str,
@@ -117,83 +117,198 @@ pub fn products() -> Vec<Product> {
         Product {
             seller: 0,
             category: "databases",
-            body: saas(product("云数据库 MySQL 企业版", "saas", "高可用云数据库，自动备份与秒级监控", "提供主备高可用、自动备份、按需扩容的托管 MySQL 数据库服务。", &["数据库", "MySQL", "高可用"]), "rds"),
+            body: saas(
+                product(
+                    "云数据库 MySQL 企业版",
+                    "saas",
+                    "高可用云数据库，自动备份与秒级监控",
+                    "提供主备高可用、自动备份、按需扩容的托管 MySQL 数据库服务。",
+                    &["数据库", "MySQL", "高可用"],
+                ),
+                "rds",
+            ),
             skus: vec![
-                with(with(period("rds-std", "标准版", 29_900, 299_000), "trial_days", json!(14)), "linear", json!({"name": "实例数", "unit": "个", "min": 1, "max": 100, "step": 1})),
+                with(
+                    with(period("rds-std", "标准版", 29_900, 299_000), "trial_days", json!(14)),
+                    "linear",
+                    json!({"name": "实例数", "unit": "个", "min": 1, "max": 100, "step": 1}),
+                ),
                 period("rds-ent", "企业版", 89_900, 899_000),
             ],
         },
         Product {
             seller: 0,
             category: "collaboration",
-            body: saas(product("智能客服机器人", "saas", "7x24 小时在线的 AI 客服", "基于大模型的智能客服，支持多渠道接入与知识库管理。", &["AI", "客服"]), "bot"),
-            skus: vec![with(period("bot-seat", "坐席版", 9_900, 99_000), "linear", json!({"name": "坐席", "unit": "个", "min": 1, "max": 500, "step": 1}))],
+            body: saas(
+                product(
+                    "智能客服机器人",
+                    "saas",
+                    "7x24 小时在线的 AI 客服",
+                    "基于大模型的智能客服，支持多渠道接入与知识库管理。",
+                    &["AI", "客服"],
+                ),
+                "bot",
+            ),
+            skus: vec![with(
+                period("bot-seat", "坐席版", 9_900, 99_000),
+                "linear",
+                json!({"name": "坐席", "unit": "个", "min": 1, "max": 500, "step": 1}),
+            )],
         },
         Product {
             seller: 0,
             category: "migration",
-            body: product("数据库迁移服务", "manual_service", "专家驻场的数据库迁移", "由认证工程师完成评估、迁移与割接，提供回退方案。", &["迁移", "数据库"]),
+            body: product(
+                "数据库迁移服务",
+                "manual_service",
+                "专家驻场的数据库迁移",
+                "由认证工程师完成评估、迁移与割接，提供回退方案。",
+                &["迁移", "数据库"],
+            ),
             skus: vec![one_time("mig-basic", "基础迁移", 500_000), one_time("mig-pro", "专业迁移", 1_500_000)],
         },
         Product {
             seller: 0,
             category: "datasets",
-            body: product("零售行业消费数据集", "data_asset", "脱敏后的零售交易数据", "覆盖 30 个城市的零售交易样本，按月更新。", &["数据集", "零售"]),
+            body: product(
+                "零售行业消费数据集",
+                "data_asset",
+                "脱敏后的零售交易数据",
+                "覆盖 30 个城市的零售交易样本，按月更新。",
+                &["数据集", "零售"],
+            ),
             skus: vec![one_time("retail-2026", "2026 年度数据", 2_000_000)],
         },
         Product {
             seller: 0,
             category: "network-security",
-            body: saas(product("网络安全态势感知平台", "saas", "统一的威胁检测与响应", "汇聚流量、日志与终端数据，实时发现攻击并自动处置。", &["安全", "SOC"]), "soc"),
+            body: saas(
+                product(
+                    "网络安全态势感知平台",
+                    "saas",
+                    "统一的威胁检测与响应",
+                    "汇聚流量、日志与终端数据，实时发现攻击并自动处置。",
+                    &["安全", "SOC"],
+                ),
+                "soc",
+            ),
             skus: vec![period("soc-std", "标准版", 199_900, 1_999_000)],
         },
         Product {
             seller: 0,
             category: "ai-models",
-            body: product("工业缺陷检测模型", "ai_asset", "开箱即用的视觉质检模型", "针对金属表面缺陷训练的视觉模型，支持私有化部署。", &["AI", "视觉", "质检"]),
+            body: product(
+                "工业缺陷检测模型",
+                "ai_asset",
+                "开箱即用的视觉质检模型",
+                "针对金属表面缺陷训练的视觉模型，支持私有化部署。",
+                &["AI", "视觉", "质检"],
+            ),
             skus: vec![one_time("defect-v1", "模型授权", 3_000_000)],
         },
         Product {
             seller: 1,
             category: "devops",
-            body: saas(product("DevOps Pipeline Pro", "saas", "Hosted CI/CD pipelines with approvals", "Build, test and deploy on every commit, with audit trails and manual approvals.", &["ci", "cd", "devops"]), "pipelines"),
-            skus: vec![period("pipe-team", "Team", 4_900, 49_000), with(period("pipe-biz", "Business", 19_900, 199_000), "trial_days", json!(30))],
+            body: saas(
+                product(
+                    "DevOps Pipeline Pro",
+                    "saas",
+                    "Hosted CI/CD pipelines with approvals",
+                    "Build, test and deploy on every commit, with audit trails and manual approvals.",
+                    &["ci", "cd", "devops"],
+                ),
+                "pipelines",
+            ),
+            skus: vec![
+                period("pipe-team", "Team", 4_900, 49_000),
+                with(period("pipe-biz", "Business", 19_900, 199_000), "trial_days", json!(30)),
+            ],
         },
         Product {
             seller: 1,
             category: "big-data",
-            body: product("Object Storage Gateway API", "api", "S3-compatible storage gateway, pay per GB", "An S3-compatible API in front of any object store, billed by stored GB per hour.", &["storage", "s3", "api"]),
+            body: product(
+                "Object Storage Gateway API",
+                "api",
+                "S3-compatible storage gateway, pay per GB",
+                "An S3-compatible API in front of any object store, billed by stored GB per hour.",
+                &["storage", "s3", "api"],
+            ),
             skus: vec![on_demand("gw-gb", "Per GB-hour", "GB", "0.00015", "hourly")],
         },
         Product {
             seller: 1,
             category: "ai-platforms",
-            body: product("Neural Translation API", "api", "Fast machine translation for 40 languages", "Translate text between 40 languages; buy a package or pay per million characters.", &["translation", "ai", "api"]),
-            skus: vec![package("tr-10m", "10M characters", "10000000", 12, 150_000), on_demand("tr-payg", "Pay as you go", "million characters", "20", "daily")],
+            body: product(
+                "Neural Translation API",
+                "api",
+                "Fast machine translation for 40 languages",
+                "Translate text between 40 languages; buy a package or pay per million characters.",
+                &["translation", "ai", "api"],
+            ),
+            skus: vec![
+                package("tr-10m", "10M characters", "10000000", 12, 150_000),
+                on_demand("tr-payg", "Pay as you go", "million characters", "20", "daily"),
+            ],
         },
         Product {
             seller: 1,
             category: "data-security",
-            body: product("SecureVault License", "license", "Secrets manager for on-premises clusters", "A perpetual license for SecureVault with one year of updates.", &["security", "license"]),
-            skus: vec![with(one_time("vault-node", "Per node", 120_000), "linear", json!({"name": "nodes", "unit": "node", "min": 3, "max": 300, "step": 1}))],
+            body: product(
+                "SecureVault License",
+                "license",
+                "Secrets manager for on-premises clusters",
+                "A perpetual license for SecureVault with one year of updates.",
+                &["security", "license"],
+            ),
+            skus: vec![with(
+                one_time("vault-node", "Per node", 120_000),
+                "linear",
+                json!({"name": "nodes", "unit": "node", "min": 3, "max": 300, "step": 1}),
+            )],
         },
         Product {
             seller: 1,
             category: "operating-systems",
-            body: product("Hardened Ubuntu 24.04 Image", "image", "CIS-hardened Ubuntu image", "Ubuntu 24.04 LTS hardened to the CIS level 2 benchmark, billed per running hour.", &["linux", "image", "cis"]),
+            body: product(
+                "Hardened Ubuntu 24.04 Image",
+                "image",
+                "CIS-hardened Ubuntu image",
+                "Ubuntu 24.04 LTS hardened to the CIS level 2 benchmark, billed per running hour.",
+                &["linux", "image", "cis"],
+            ),
             skus: vec![on_demand("ubuntu-hr", "Per instance-hour", "hour", "0.12", "hourly")],
         },
         Product {
             seller: 1,
             category: "middleware",
-            body: product("Kubernetes Ingress Controller", "container", "Production ingress for Kubernetes", "An ingress controller with WAF rules, rate limiting and automatic certificates.", &["kubernetes", "container"]),
+            body: product(
+                "Kubernetes Ingress Controller",
+                "container",
+                "Production ingress for Kubernetes",
+                "An ingress controller with WAF rules, rate limiting and automatic certificates.",
+                &["kubernetes", "container"],
+            ),
             skus: vec![period("ingress-cluster", "Per cluster", 29_900, 299_000)],
         },
         Product {
             seller: 1,
             category: "erp",
-            body: saas(product("ERP Cloud Suite", "saas", "Finance, inventory and orders in one place", "A cloud ERP for growing companies: ledgers, purchasing, inventory and sales.", &["erp", "finance"]), "erp"),
-            skus: vec![with(period("erp-user", "Per user", 15_000, 150_000), "linear", json!({"name": "users", "unit": "user", "min": 5, "max": 1000, "step": 5}))],
+            body: saas(
+                product(
+                    "ERP Cloud Suite",
+                    "saas",
+                    "Finance, inventory and orders in one place",
+                    "A cloud ERP for growing companies: ledgers, purchasing, inventory and sales.",
+                    &["erp", "finance"],
+                ),
+                "erp",
+            ),
+            skus: vec![with(
+                period("erp-user", "Per user", 15_000, 150_000),
+                "linear",
+                json!({"name": "users", "unit": "user", "min": 5, "max": 1000, "step": 5}),
+            )],
         },
     ]
 }

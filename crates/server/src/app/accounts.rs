@@ -1,7 +1,7 @@
 //! Sign-up, operators, and API keys.
 
 use crate::auth::{Principal, mint_key};
-use crate::crypto::hash_password;
+use crate::crypto::{hash_password, verify_password};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -218,4 +218,43 @@ pub async fn revoke_key(state: &AppState, p: &Principal, id: &str) -> ApiResult<
     } else {
         Err(ApiError::not_found("API key"))
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    /// Label for the key this login creates (default "login").
+    #[serde(default)]
+    pub key_name: Option<String>,
+    /// Days until the new key expires (1-3650, default 30).
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+}
+
+/// Exchanges email and password for a new API key. A wrong email and a wrong
+/// password get the same answer.
+pub async fn log_in(state: &AppState, req: LoginRequest) -> ApiResult<CreatedKey> {
+    let mut c = Checker::new();
+    c.text("email", &req.email, 1, 254);
+    c.text("password", &req.password, 1, account::PASSWORD_MAX);
+    if let Some(name) = &req.key_name {
+        c.text("key_name", name, 1, account::KEY_NAME_MAX);
+    }
+    if let Some(days) = req.expires_in_days {
+        c.check((1..=3650).contains(&days), "expires_in_days", "must be between 1 and 3650");
+    }
+    c.finish()?;
+    let found = accounts::find_by_email(&state.db.conn, &account::normalize_email(&req.email)).await?;
+    let hash = found.as_ref().and_then(|a| a.password_hash.clone());
+    let ok = verify_password(req.password, hash).await?;
+    let account = match (ok, found) {
+        (true, Some(a)) => a,
+        _ => return Err(ApiError::unauthorized("invalid_credentials", "the email or password is wrong")),
+    };
+    let name = req.key_name.as_deref().map(str::trim).unwrap_or("login").to_string();
+    let expires_at = Some(state.now() + chrono::Duration::days(req.expires_in_days.unwrap_or(30)));
+    let (id, full) = insert_key(state, &state.db.conn, &account.id, &name, expires_at).await?;
+    Ok(CreatedKey { id, name, api_key: full, expires_at })
 }

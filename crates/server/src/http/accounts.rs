@@ -1,7 +1,7 @@
 //! Accounts and API keys.
 
 use crate::app::accounts::{
-    self, AccountView, ApiKeyView, CreateKeyRequest, CreatedKey, SignupRequest, SignupResponse,
+    self, AccountView, ApiKeyView, CreateKeyRequest, CreatedKey, LoginRequest, SignupRequest, SignupResponse,
 };
 use crate::app::page::{Page, Paging};
 use crate::auth::AnyAuth;
@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sign_up))
+        .routes(routes!(log_in))
         .routes(routes!(me))
         .routes(routes!(create_key, list_keys))
         .routes(routes!(revoke_key))
@@ -54,6 +55,19 @@ async fn sign_up(
     ApiJson(req): ApiJson<SignupRequest>,
 ) -> ApiResult<(StatusCode, Json<SignupResponse>)> {
     Ok((StatusCode::CREATED, Json(accounts::sign_up(&state, req).await?)))
+}
+
+/// Exchange email and password for a new API key (expires in 30 days unless set).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest, responses(
+    (status = 201, body = CreatedKey),
+    (status = 401, description = "wrong email or password", body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+async fn log_in(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
+    Ok((StatusCode::CREATED, Json(accounts::log_in(&state, req).await?)))
 }
 
 /// The calling account.

@@ -166,3 +166,43 @@ async fn missing_and_invalid_keys_are_401() {
     let tampered = if tampered == key { format!("{}1", &key[..key.len() - 1]) } else { tampered };
     app.get("/api/v1/me", Some(&tampered)).await.problem(401, "invalid_api_key");
 }
+
+#[tokio::test]
+async fn login_exchanges_a_password_for_an_expiring_key() {
+    let app = spawn_app().await;
+    app.post(
+        "/api/v1/accounts",
+        None,
+        json!({"role": "partner", "name": "P", "email": "p@example.com", "password": "correct horse battery"}),
+    )
+    .await
+    .expect(201);
+    let key = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "P@example.com", "password": "correct horse battery", "key_name": "laptop"}),
+        )
+        .await
+        .expect(201);
+    assert!(key["expires_at"].is_string());
+    let me = app.get("/api/v1/me", key["api_key"].as_str()).await.expect(200);
+    assert_eq!(me["role"], "partner");
+
+    let wrong_password = app
+        .post("/api/v1/auth/login", None, json!({"email": "p@example.com", "password": "wrong horse battery"}))
+        .await
+        .problem(401, "invalid_credentials");
+    let wrong_email = app
+        .post("/api/v1/auth/login", None, json!({"email": "q@example.com", "password": "correct horse battery"}))
+        .await
+        .problem(401, "invalid_credentials");
+    assert_eq!(wrong_password["detail"], wrong_email["detail"], "no hint which part was wrong");
+    app.post("/api/v1/auth/login", None, json!({"email": "", "password": ""})).await.problem(422, "validation_failed");
+    // Operators created from the CLI have no password and cannot log in with one.
+    let op_email = format!("op-{}@example.com", uuid::Uuid::new_v4().simple());
+    mercato_server::app::accounts::create_operator(&app.state, "Op", &op_email).await.unwrap();
+    app.post("/api/v1/auth/login", None, json!({"email": op_email, "password": "anything at all"}))
+        .await
+        .problem(401, "invalid_credentials");
+}
