@@ -263,3 +263,28 @@ mod tests {
         assert_eq!(check_certification(&bad).unwrap_err().0.len(), 3);
     }
 }
+
+#[cfg(test)]
+mod decision_tests {
+    use super::*;
+
+    #[test]
+    fn reject_reasons_are_one_to_five_hundred_characters() {
+        assert!(check_reject_reason("Licence expired").is_ok());
+        assert!(check_reject_reason(&"理".repeat(REJECT_REASON_MAX)).is_ok());
+        assert!(check_reject_reason("").is_err());
+        assert!(check_reject_reason("  ").is_err());
+        assert!(check_reject_reason(&"x".repeat(REJECT_REASON_MAX + 1)).is_err());
+    }
+
+    #[test]
+    fn decisions_and_kinds_round_trip() {
+        for d in Decision::ALL {
+            assert_eq!(Decision::parse(d.as_str()), Some(*d));
+        }
+        assert!(Decision::Approved.approves() && !Decision::Rejected.approves());
+        for k in ApplicationKind::ALL {
+            assert_eq!(ApplicationKind::parse(k.as_str()), Some(*k));
+        }
+    }
+}

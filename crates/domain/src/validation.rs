@@ -32,8 +32,13 @@ impl Checker {
         Self::default()
     }
 
+    /// Records a problem with `field`. Only the first problem of a field is
+    /// kept: one clear message per field reads better than a pile.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(FieldError { field: field.into(), message: message.into() });
+        let field = field.into();
+        if !self.errors.iter().any(|e| e.field == field) {
+            self.errors.push(FieldError { field, message: message.into() });
+        }
     }
 
     /// Records `message` against `field` unless `ok`.
@@ -116,6 +121,17 @@ mod tests {
         let err = c.finish().unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "summary", "email"]);
+    }
+
+    #[test]
+    fn one_message_per_field() {
+        let mut c = Checker::new();
+        c.add("a", "first");
+        c.add("a", "second");
+        c.add("b", "other");
+        let err = c.finish().unwrap_err();
+        assert_eq!(err.0.len(), 2);
+        assert_eq!(err.0[0].message, "first");
     }
 
     #[test]

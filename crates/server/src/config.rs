@@ -53,13 +53,14 @@ impl std::fmt::Debug for Config {
 
 impl Config {
     /// Defaults, then the config file, then the environment.
-    pub fn load() -> Result<Config, figment::Error> {
+    pub fn load() -> Result<Config, Box<figment::Error>> {
         let file = std::env::var("MERCATO_CONFIG").unwrap_or_else(|_| "mercato.toml".into());
         Figment::new()
             .merge(Toml::string(DEFAULTS))
             .merge(Toml::file(file))
             .merge(Env::prefixed("MERCATO_").ignore(&["CONFIG", "TEST_DATABASE_URL"]))
             .extract()
+            .map_err(Box::new)
     }
 
     /// Only the embedded defaults (tests build on this).
@@ -68,8 +69,8 @@ impl Config {
     }
 
     /// Applies overrides given as a serializable map (the CLI's flags).
-    pub fn with_overrides<T: Serialize>(self, overrides: T) -> Result<Config, figment::Error> {
-        Figment::from(Serialized::defaults(self)).merge(Serialized::defaults(overrides)).extract()
+    pub fn with_overrides<T: Serialize>(self, overrides: T) -> Result<Config, Box<figment::Error>> {
+        Figment::from(Serialized::defaults(self)).merge(Serialized::defaults(overrides)).extract().map_err(Box::new)
     }
 
     pub fn database_location(&self) -> String {

@@ -11,9 +11,7 @@ use mercato_domain::onboarding::{
     check_certification, check_onboarding, check_reject_reason, compact_account, mask_account,
 };
 use mercato_store::StoreError;
-use mercato_store::entity::{
-    account, application_decision, seller_agreement, seller_certification, seller_onboarding,
-};
+use mercato_store::entity::{account, application_decision, seller_agreement, seller_certification, seller_onboarding};
 use mercato_store::repo::{accounts, sellers};
 use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -520,8 +518,7 @@ pub async fn list_certification(
     )
     .await?;
     let mut onboarding =
-        sellers::onboarding_by_seller(&state.db.conn, rows.iter().map(|(r, _)| r.seller_id.clone()).collect())
-            .await?;
+        sellers::onboarding_by_seller(&state.db.conn, rows.iter().map(|(r, _)| r.seller_id.clone()).collect()).await?;
     let views = rows
         .into_iter()
         .map(|(r, a)| {

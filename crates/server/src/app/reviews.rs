@@ -1,1 +1,194 @@
-//! (being written)
+//! Operators review products: approving publishes the reviewed version (the
+//! listed snapshot and the public search columns), rejecting sends it back to
+//! the seller with a reason. Every decision is kept.
+
+use crate::app::page::{Page, Paging};
+use crate::app::products::{lifecycle_error, lifecycle_of, set_lifecycle};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use mercato_domain::catalog::{ProductAction, REASON_MAX, ReviewKind, ReviewSnapshot, ReviewStatus, SkuStatus};
+use mercato_domain::ids::{IdKind, is_id_of};
+use mercato_domain::validation::Checker;
+use mercato_store::entity::product_review;
+use mercato_store::repo::{accounts, products, reviews};
+use mercato_store::sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewSummary {
+    pub id: String,
+    pub product_id: String,
+    pub product_name: String,
+    pub seller_id: String,
+    pub kind: ReviewKind,
+    pub status: ReviewStatus,
+    pub reason: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// A review with what is being reviewed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewDetail {
+    pub id: String,
+    pub product_id: String,
+    pub seller_id: String,
+    pub seller_name: String,
+    /// listing (first time on sale) or revision (edit of a listed product).
+    pub kind: ReviewKind,
+    pub status: ReviewStatus,
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The product as submitted: content, SKUs, media ids, endpoint URL.
+    #[schema(value_type = Object)]
+    pub snapshot: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    /// Shown to the seller: what to fix (1-500 characters).
+    pub reason: String,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("stored review data is corrupt: {what}"))
+}
+
+fn snapshot_of(r: &product_review::Model) -> ApiResult<ReviewSnapshot> {
+    serde_json::from_str(&r.snapshot_json).map_err(corrupt)
+}
+
+fn summary(r: product_review::Model) -> ApiResult<ReviewSummary> {
+    let snap = snapshot_of(&r)?;
+    Ok(ReviewSummary {
+        kind: ReviewKind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?,
+        status: ReviewStatus::parse(&r.status).ok_or_else(|| corrupt(&r.status))?,
+        id: r.id,
+        product_id: r.product_id,
+        product_name: snap.content.name,
+        seller_id: r.seller_id,
+        reason: r.reason,
+        submitted_at: r.submitted_at,
+        decided_at: r.decided_at,
+    })
+}
+
+async fn detail(db: &impl ConnectionTrait, r: product_review::Model) -> ApiResult<ReviewDetail> {
+    let seller_name = accounts::find(db, &r.seller_id).await?.map(|a| a.name).unwrap_or_default();
+    Ok(ReviewDetail {
+        kind: ReviewKind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?,
+        status: ReviewStatus::parse(&r.status).ok_or_else(|| corrupt(&r.status))?,
+        snapshot: serde_json::from_str(&r.snapshot_json).map_err(corrupt)?,
+        id: r.id,
+        product_id: r.product_id,
+        seller_id: r.seller_id,
+        seller_name,
+        reason: r.reason,
+        decided_by: r.decided_by,
+        submitted_at: r.submitted_at,
+        decided_at: r.decided_at,
+    })
+}
+
+async fn load(db: &impl ConnectionTrait, id: &str) -> ApiResult<product_review::Model> {
+    if !is_id_of(IdKind::Review, id) {
+        return Err(ApiError::not_found("review"));
+    }
+    reviews::find(db, id).await?.ok_or_else(|| ApiError::not_found("review"))
+}
+
+fn already_decided() -> ApiError {
+    ApiError::conflict("review_decided", "the review has already been decided")
+}
+
+pub async fn list(state: &AppState, status: Option<ReviewStatus>, paging: Paging) -> ApiResult<Page<ReviewSummary>> {
+    let rows =
+        reviews::list(&state.db.conn, status.map(|s| s.as_str()), paging.cursor.as_deref(), paging.limit + 1).await?;
+    let page = paging.finish(rows, |r| r.id.clone(), summary);
+    Ok(Page { items: page.items.into_iter().collect::<ApiResult<Vec<_>>>()?, next_cursor: page.next_cursor })
+}
+
+pub async fn get(state: &AppState, id: &str) -> ApiResult<ReviewDetail> {
+    let r = load(&state.db.conn, id).await?;
+    detail(&state.db.conn, r).await
+}
+
+/// Approves a pending review: the reviewed SKUs become active and the
+/// reviewed version becomes the listed one, all in one transaction.
+pub async fn approve(state: &AppState, op: &Principal, id: &str) -> ApiResult<ReviewDetail> {
+    let tx = state.db.write().await?;
+    let review = load(&tx, id).await?;
+    if review.status != ReviewStatus::Pending.as_str() {
+        return Err(already_decided());
+    }
+    let mut product = products::find(&tx, &review.product_id).await?.ok_or_else(|| corrupt("product missing"))?;
+    let before = lifecycle_of(&product)?;
+    let after = before.apply(ProductAction::Approve).map_err(lifecycle_error)?;
+    let now = state.now();
+    if !reviews::decide(&tx, &review.id, ReviewStatus::Approved.as_str(), None, &op.account_id, now).await? {
+        return Err(already_decided());
+    }
+    let snapshot = snapshot_of(&review)?;
+    products::set_sku_status(
+        &tx,
+        &product.id,
+        &snapshot.pending_sku_ids(),
+        SkuStatus::Pending.as_str(),
+        SkuStatus::Active.as_str(),
+    )
+    .await?;
+    let seller_name = accounts::find(&tx, &product.seller_id).await?.map(|a| a.name).unwrap_or_default();
+    let listed = snapshot.to_listed(&product.seller_id, &seller_name);
+    let cols = listed.search_columns();
+    product.listed_json = Some(serde_json::to_string(&listed).map_err(ApiError::internal)?);
+    product.pub_name = Some(cols.name);
+    product.pub_search = Some(cols.search_text);
+    product.pub_category_id = Some(cols.category_id);
+    product.pub_price_minor = cols.price_minor;
+    product.pub_currency = cols.currency;
+    product.pub_modes = Some(cols.modes);
+    product.listed_at = product.listed_at.or(Some(now));
+    set_lifecycle(&mut product, after);
+    product.updated_at = now;
+    if !products::save_if(&tx, product, before.status.as_str(), before.revision.as_str()).await? {
+        return Err(ApiError::conflict("invalid_state", "the product changed state meanwhile; try again"));
+    }
+    let out = detail(&tx, load(&tx, id).await?).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Rejects a pending review with a reason the seller sees; the listed
+/// version (if any) stays on sale unchanged.
+pub async fn reject(state: &AppState, op: &Principal, id: &str, req: RejectRequest) -> ApiResult<ReviewDetail> {
+    let mut c = Checker::new();
+    c.text("reason", &req.reason, 1, REASON_MAX);
+    c.finish()?;
+    let tx = state.db.write().await?;
+    let review = load(&tx, id).await?;
+    if review.status != ReviewStatus::Pending.as_str() {
+        return Err(already_decided());
+    }
+    let mut product = products::find(&tx, &review.product_id).await?.ok_or_else(|| corrupt("product missing"))?;
+    let before = lifecycle_of(&product)?;
+    let after = before.apply(ProductAction::Reject).map_err(lifecycle_error)?;
+    let now = state.now();
+    let reason = req.reason.trim();
+    if !reviews::decide(&tx, &review.id, ReviewStatus::Rejected.as_str(), Some(reason), &op.account_id, now).await? {
+        return Err(already_decided());
+    }
+    set_lifecycle(&mut product, after);
+    product.updated_at = now;
+    if !products::save_if(&tx, product, before.status.as_str(), before.revision.as_str()).await? {
+        return Err(ApiError::conflict("invalid_state", "the product changed state meanwhile; try again"));
+    }
+    let out = detail(&tx, load(&tx, id).await?).await?;
+    tx.commit().await?;
+    Ok(out)
+}

@@ -103,7 +103,7 @@ async fn get_onboarding(State(state): State<AppState>, SellerAuth(p): SellerAuth
 async fn submit_onboarding(
     State(state): State<AppState>,
     SellerAuth(p): SellerAuth,
-    OptionalJson(_): OptionalJson<EmptyBody>,
+    OptionalJson(_body): OptionalJson<EmptyBody>,
 ) -> ApiResult<Json<OnboardingView>> {
     Ok(Json(onboarding::submit_onboarding(&state, &p).await?))
 }
@@ -155,7 +155,7 @@ async fn get_certification(
 async fn submit_certification(
     State(state): State<AppState>,
     SellerAuth(p): SellerAuth,
-    OptionalJson(_): OptionalJson<EmptyBody>,
+    OptionalJson(_body): OptionalJson<EmptyBody>,
 ) -> ApiResult<Json<CertificationView>> {
     Ok(Json(onboarding::submit_certification(&state, &p).await?))
 }
@@ -183,7 +183,7 @@ async fn get_agreement(State(state): State<AppState>, SellerAuth(p): SellerAuth)
 async fn accept_agreement(
     State(state): State<AppState>,
     SellerAuth(p): SellerAuth,
-    OptionalJson(_): OptionalJson<EmptyBody>,
+    OptionalJson(_body): OptionalJson<EmptyBody>,
 ) -> ApiResult<Json<AgreementView>> {
     Ok(Json(onboarding::accept_agreement(&state, &p).await?))
 }

@@ -19,7 +19,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/api/v1/catalog/categories"),
     ("get", "/api/v1/catalog/products"),
     ("get", "/api/v1/catalog/products/{id}"),
-    ("get", "/media/{id}"),
+    ("get", "/media/{media_id}"),
 ];
 
 /// The role a path prefix belongs to, if any.
@@ -133,4 +133,46 @@ async fn role_endpoints_answer_unknown_ids_with_404_not_500() {
             "{m} {path} with an unknown id answered {status} (expected 404, or a 4xx about the body)"
         );
     }
+}
+
+#[tokio::test]
+async fn another_sellers_products_are_404_on_every_seller_product_path() {
+    use crate::helpers::{period_sku, product_form, tiny_png};
+    let app = spawn_app().await;
+    let (_, owner, _) = app.approved_seller().await;
+    let (_, intruder) = app.signup("seller").await;
+    let product = app.post("/api/v1/seller/products", Some(&owner), product_form("Owned")).await.expect(201);
+    let id = product["id"].as_str().unwrap().to_string();
+    let sku = app.post(&format!("/api/v1/seller/products/{id}/skus"), Some(&owner), period_sku("own")).await.expect(201);
+    let image = app
+        .send_bytes(Method::POST, &format!("/api/v1/seller/products/{id}/images"), Some(&owner), "image/png", tiny_png())
+        .await
+        .expect(201);
+    let media_id = image["id"].as_str().or_else(|| image["media_id"].as_str()).expect("media id").to_string();
+    let before = app.get(&format!("/api/v1/seller/products/{id}"), Some(&owner)).await.expect(200);
+
+    let mut checked = 0;
+    for (m, path, _) in operations(&app).await {
+        if !path.starts_with("/api/v1/seller/products/{id}") {
+            continue;
+        }
+        let concrete = path.replace("{id}", &id).replace("{sku_id}", sku["id"].as_str().unwrap()).replace("{media_id}", &media_id);
+        let status = if path.ends_with("/logo") || path.ends_with("/images") {
+            app.send_bytes(method(&m), &concrete, Some(&intruder), "image/png", tiny_png()).await.status
+        } else {
+            // A valid body, so that it is the ownership check that answers.
+            let body = match (m.as_str(), path.ends_with("/skus")) {
+                ("post", true) => Some(period_sku("intruder")),
+                ("patch", _) => Some(json!({"name": "Hijacked"})),
+                ("post" | "put", _) => Some(json!({})),
+                _ => None,
+            };
+            app.call(method(&m), &concrete, Some(&intruder), body).await.status
+        };
+        assert_eq!(status, 404, "{m} {path} by another seller");
+        checked += 1;
+    }
+    assert!(checked >= 10, "covers the product sub-resources: {checked}");
+    let after = app.get(&format!("/api/v1/seller/products/{id}"), Some(&owner)).await.expect(200);
+    assert_eq!(before, after, "the intruder changed nothing");
 }

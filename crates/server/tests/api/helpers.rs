@@ -272,7 +272,13 @@ pub fn period_sku(code: &str) -> Value {
 impl TestApp {
     /// Creates a product for an approved seller, adds the SKUs, submits it and
     /// has the operator approve the review; returns the product id.
-    pub async fn listed_product(&self, seller_key: &str, op_key: &str, product_json: Value, skus_json: &[Value]) -> String {
+    pub async fn listed_product(
+        &self,
+        seller_key: &str,
+        op_key: &str,
+        product_json: Value,
+        skus_json: &[Value],
+    ) -> String {
         let product = self.post("/api/v1/seller/products", Some(seller_key), product_json).await.expect(201);
         let id = product["id"].as_str().expect("product id").to_string();
         for sku in skus_json {
@@ -286,7 +292,14 @@ impl TestApp {
     }
 
     /// Sends raw bytes with a content type (media uploads).
-    pub async fn send_bytes(&self, method: Method, path: &str, key: Option<&str>, content_type: &str, bytes: Vec<u8>) -> Res {
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Res {
         let mut req = self.client.request(method, self.url(path)).header("content-type", content_type).body(bytes);
         if let Some(k) = key {
             req = req.bearer_auth(k);

@@ -74,11 +74,7 @@ pub async fn insert_sku(db: &impl ConnectionTrait, s: sku::Model) -> StoreResult
 
 /// The product's SKUs, oldest first.
 pub async fn skus(db: &impl ConnectionTrait, product_id: &str) -> StoreResult<Vec<sku::Model>> {
-    Ok(sku::Entity::find()
-        .filter(sku::Column::ProductId.eq(product_id))
-        .order_by_asc(sku::Column::Id)
-        .all(db)
-        .await?)
+    Ok(sku::Entity::find().filter(sku::Column::ProductId.eq(product_id)).order_by_asc(sku::Column::Id).all(db).await?)
 }
 
 pub async fn count_skus(db: &impl ConnectionTrait, product_id: &str) -> StoreResult<u64> {

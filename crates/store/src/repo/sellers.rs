@@ -145,7 +145,10 @@ review_cycle!(
 );
 
 /// The accounts with these ids, by id.
-pub async fn accounts_by_id(db: &impl ConnectionTrait, ids: Vec<String>) -> StoreResult<HashMap<String, account::Model>> {
+pub async fn accounts_by_id(
+    db: &impl ConnectionTrait,
+    ids: Vec<String>,
+) -> StoreResult<HashMap<String, account::Model>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -161,10 +164,8 @@ pub async fn onboarding_by_seller(
     if seller_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = seller_onboarding::Entity::find()
-        .filter(seller_onboarding::Column::SellerId.is_in(seller_ids))
-        .all(db)
-        .await?;
+    let rows =
+        seller_onboarding::Entity::find().filter(seller_onboarding::Column::SellerId.is_in(seller_ids)).all(db).await?;
     Ok(rows.into_iter().map(|o| (o.seller_id.clone(), o)).collect())
 }
 
