@@ -12,11 +12,9 @@ mod sku;
 pub use lifecycle::{Lifecycle, LifecycleError, ProductAction, ProductStatus, RevisionState};
 pub use listed::{ListedSku, ListedSnapshot, SearchColumns, mode_pattern};
 pub use media::{IMAGES_MAX, ImageType};
-pub use review::{REASON_MAX, ReviewSku, ReviewSnapshot, media_url};
 pub use product::{Cooperation, Endpoint, ProductContent, ProductType, check_endpoint, check_product, check_tags};
-pub use search::{
-    CatalogCursor, SCORE_NAME, SCORE_NAME_PREFIX, SCORE_TEXT, SortKey, filter_fingerprint, search_terms,
-};
+pub use review::{REASON_MAX, ReviewSku, ReviewSnapshot, media_url};
+pub use search::{CatalogCursor, SCORE_NAME, SCORE_NAME_PREFIX, SCORE_TEXT, SortKey, filter_fingerprint, search_terms};
 pub use sku::{
     Billing, ChargingMode, Linear, Metering, Package, Prices, SkuSpec, check_sku, check_sku_currency, entry_price_minor,
 };

@@ -143,9 +143,16 @@ async fn another_sellers_products_are_404_on_every_seller_product_path() {
     let (_, intruder) = app.signup("seller").await;
     let product = app.post("/api/v1/seller/products", Some(&owner), product_form("Owned")).await.expect(201);
     let id = product["id"].as_str().unwrap().to_string();
-    let sku = app.post(&format!("/api/v1/seller/products/{id}/skus"), Some(&owner), period_sku("own")).await.expect(201);
+    let sku =
+        app.post(&format!("/api/v1/seller/products/{id}/skus"), Some(&owner), period_sku("own")).await.expect(201);
     let image = app
-        .send_bytes(Method::POST, &format!("/api/v1/seller/products/{id}/images"), Some(&owner), "image/png", tiny_png())
+        .send_bytes(
+            Method::POST,
+            &format!("/api/v1/seller/products/{id}/images"),
+            Some(&owner),
+            "image/png",
+            tiny_png(),
+        )
         .await
         .expect(201);
     let media_id = image["id"].as_str().or_else(|| image["media_id"].as_str()).expect("media id").to_string();
@@ -156,7 +163,8 @@ async fn another_sellers_products_are_404_on_every_seller_product_path() {
         if !path.starts_with("/api/v1/seller/products/{id}") {
             continue;
         }
-        let concrete = path.replace("{id}", &id).replace("{sku_id}", sku["id"].as_str().unwrap()).replace("{media_id}", &media_id);
+        let concrete =
+            path.replace("{id}", &id).replace("{sku_id}", sku["id"].as_str().unwrap()).replace("{media_id}", &media_id);
         let status = if path.ends_with("/logo") || path.ends_with("/images") {
             app.send_bytes(method(&m), &concrete, Some(&intruder), "image/png", tiny_png()).await.status
         } else {
