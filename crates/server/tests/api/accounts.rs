@@ -206,3 +206,20 @@ async fn login_exchanges_a_password_for_an_expiring_key() {
         .await
         .problem(401, "invalid_credentials");
 }
+
+#[tokio::test]
+async fn expired_keys_stop_working_when_their_time_comes() {
+    use mercato_server::clock::ManualClock;
+    let clock = std::sync::Arc::new(ManualClock::starting_at(chrono::Utc::now()));
+    let app = crate::helpers::spawn_with_clock(clock.clone()).await;
+    let (_, key) = app.signup("buyer").await;
+    let short =
+        app.post("/api/v1/api-keys", Some(&key), json!({"name": "short", "expires_in_days": 1})).await.expect(201);
+    let short = short["api_key"].as_str().unwrap().to_string();
+    app.get("/api/v1/me", Some(&short)).await.expect(200);
+    clock.advance(chrono::Duration::hours(23));
+    app.get("/api/v1/me", Some(&short)).await.expect(200);
+    clock.advance(chrono::Duration::hours(2));
+    app.get("/api/v1/me", Some(&short)).await.problem(401, "api_key_expired");
+    app.get("/api/v1/me", Some(&key)).await.expect(200);
+}

@@ -1,6 +1,6 @@
 #![allow(dead_code)]
 
-use mercato_server::clock::SystemClock;
+use mercato_server::clock::{Clock, SystemClock};
 use mercato_server::{AppState, Config, runtime};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -81,12 +81,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_full(tweak, Arc::new(SystemClock)).await
+}
+
+/// An app whose time is `clock` (e.g. a `ManualClock` the test moves).
+pub async fn spawn_with_clock(clock: Arc<dyn Clock>) -> TestApp {
+    spawn_full(|_| {}, clock).await
+}
+
+async fn spawn_full(tweak: impl FnOnce(&mut Config), clock: Arc<dyn Clock>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let pg = fresh_database().await;
     let url = pg.as_ref().map(|(u, _)| u.clone()).unwrap_or_default();
     let mut config = test_config(&dir, &url);
     tweak(&mut config);
-    let state = runtime::build_state(config, Arc::new(SystemClock)).await.expect("build state");
+    let state = runtime::build_state(config, clock).await.expect("build state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

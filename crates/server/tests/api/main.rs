@@ -8,6 +8,7 @@ mod accounts;
 mod authorization;
 mod catalog;
 mod categories;
+mod journey;
 mod onboarding;
 mod ops;
 mod products;
