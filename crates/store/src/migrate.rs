@@ -12,6 +12,7 @@ use sea_orm::{ConnectionTrait, DbErr, Statement};
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_foundation", include_str!("../migrations/0001_foundation.sql")),
     ("0002_seed_categories", include_str!("../migrations/0002_seed_categories.sql")),
+    ("0003_open_api_credentials", include_str!("../migrations/0003_open_api_credentials.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod categories;
+pub mod credentials;
 pub mod media;
 pub mod onboarding;
 pub mod page;

@@ -8,6 +8,7 @@ pub mod media;
 pub mod operator_onboarding;
 pub mod operator_reviews;
 pub mod ops;
+pub mod seller_credentials;
 pub mod seller_onboarding;
 pub mod seller_products;
 
@@ -34,6 +35,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(ops::routes())
         .merge(accounts::routes())
         .merge(seller_onboarding::routes())
+        .merge(seller_credentials::routes())
         .merge(operator_onboarding::routes())
         .merge(categories::routes())
         .merge(seller_products::routes())

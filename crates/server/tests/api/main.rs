@@ -8,6 +8,7 @@ mod accounts;
 mod authorization;
 mod catalog;
 mod categories;
+mod credentials;
 mod journey;
 mod onboarding;
 mod ops;

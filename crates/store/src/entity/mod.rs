@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod application_decision;
 pub mod category;
 pub mod media;
+pub mod open_api_credential;
 pub mod product;
 pub mod product_review;
 pub mod seller_agreement;

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod catalog;
 pub mod categories;
+pub mod credentials;
 pub mod media;
 pub mod products;
 pub mod reviews;
