@@ -31,6 +31,28 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// The answers every authenticated endpoint may give before it runs, for the
+/// OpenAPI document: `responses((status = 200, ...), AuthProblems)`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum AuthProblems {
+    /// No API key, or one that is invalid, revoked or expired.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The key's role may not call this endpoint.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+}
+
+/// 404: the resource does not exist or belongs to another tenant.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum NotFoundProblem {
+    /// No such resource, or it belongs to another account.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,

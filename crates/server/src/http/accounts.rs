@@ -5,7 +5,7 @@ use crate::app::accounts::{
 };
 use crate::app::page::{Page, Paging};
 use crate::auth::AnyAuth;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::{ApiJson, ApiQuery, query_num};
 use crate::state::AppState;
 use axum::Json;
@@ -73,7 +73,7 @@ async fn log_in(
 /// The calling account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("api_key" = [])), responses(
     (status = 200, body = AccountView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
 ))]
 async fn me(State(state): State<AppState>, AnyAuth(p): AnyAuth) -> ApiResult<Json<AccountView>> {
     Ok(Json(accounts::me(&state, &p).await?))
@@ -82,7 +82,7 @@ async fn me(State(state): State<AppState>, AnyAuth(p): AnyAuth) -> ApiResult<Jso
 /// Create another API key for the calling account (shown once).
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "accounts", security(("api_key" = [])), request_body = CreateKeyRequest, responses(
     (status = 201, body = CreatedKey),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn create_key(
@@ -96,7 +96,7 @@ async fn create_key(
 /// The calling account's API keys, newest first (secrets are never shown again).
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "accounts", security(("api_key" = [])), params(PageParams), responses(
     (status = 200, body = Page<ApiKeyView>),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
 ))]
 async fn list_keys(
     State(state): State<AppState>,
@@ -111,8 +111,8 @@ async fn list_keys(
     params(("id" = String, Path, description = "API key id")),
     responses(
         (status = 204, description = "revoked"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
+        NotFoundProblem,
     ))]
 async fn revoke_key(
     State(state): State<AppState>,

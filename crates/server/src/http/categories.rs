@@ -2,7 +2,7 @@
 
 use crate::app::categories::{self, CategoryTree, CategoryView, CreateCategory, UpdateCategory};
 use crate::auth::OperatorAuth;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use axum::Json;
@@ -27,8 +27,7 @@ async fn tree(State(state): State<AppState>) -> ApiResult<Json<CategoryTree>> {
 #[utoipa::path(post, path = "/api/v1/operator/categories", tag = "operator reviews", security(("api_key" = [])),
     request_body = CreateCategory, responses(
     (status = 201, body = CategoryView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
     (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "invalid fields or unknown parent", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -45,9 +44,8 @@ async fn create(
     params(("id" = String, Path, description = "category id")),
     request_body = UpdateCategory, responses(
     (status = 200, body = CategoryView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -65,9 +63,8 @@ async fn update(
     params(("id" = String, Path, description = "category id")),
     responses(
     (status = 204, description = "deleted"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`category_in_use`", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn delete(

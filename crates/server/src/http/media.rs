@@ -5,7 +5,7 @@
 
 use crate::app::media::{self, MediaView, Slot};
 use crate::auth::SellerAuth;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Body;
@@ -55,9 +55,8 @@ fn content_type(headers: &HeaderMap) -> Option<&str> {
     request_body(description = "The image bytes", content(("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp"))),
     responses(
     (status = 200, body = MediaView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`under_review`", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "`unsupported_media_type`: not an accepted image, or not the declared type", body = Problem, content_type = "application/problem+json"),
@@ -80,9 +79,8 @@ async fn put_logo(
     request_body(description = "The image bytes", content(("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp"))),
     responses(
     (status = 201, body = MediaView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`too_many_images`, `under_review`", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
@@ -104,9 +102,8 @@ async fn add_image(
     params(("id" = String, Path, description = "product id"), ("media_id" = String, Path, description = "image id")),
     responses(
     (status = 204, description = "removed"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`under_review`", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn remove_image(
@@ -123,7 +120,7 @@ async fn remove_image(
     params(("media_id" = String, Path, description = "media id")),
     responses(
     (status = 200, description = "the image bytes", content_type = "image/*"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    NotFoundProblem,
 ))]
 async fn serve(State(state): State<AppState>, Path(media_id): Path<String>) -> ApiResult<Response> {
     let (ct, bytes) = media::read(&state, &media_id).await?;

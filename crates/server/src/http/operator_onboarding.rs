@@ -6,7 +6,7 @@ use crate::app::onboarding::{
 };
 use crate::app::page::{Page, Paging};
 use crate::auth::OperatorAuth;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::{ApiJson, ApiQuery, query_num};
 use crate::http::seller_onboarding::{EmptyBody, OptionalJson};
 use crate::state::AppState;
@@ -65,8 +65,7 @@ impl QueueParams {
     params(QueueParams),
     responses(
         (status = 200, body = Page<OnboardingSummary>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an operator", body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
         (status = 422, description = "unknown status or bad paging", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_onboarding(
@@ -83,9 +82,8 @@ async fn list_onboarding(
     params(("seller_id" = String, Path, description = "the seller's account id")),
     responses(
         (status = 200, body = OnboardingReview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an operator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
+        NotFoundProblem,
     ))]
 async fn onboarding_review(
     State(state): State<AppState>,
@@ -101,9 +99,8 @@ async fn onboarding_review(
     request_body(content = Option<EmptyBody>, description = "`{}` or no body"),
     responses(
         (status = 200, body = OnboardingReview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an operator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
+        NotFoundProblem,
         (status = 409, description = "`not_submitted` or `already_approved` (also when another operator decided first)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn approve_onboarding(
@@ -122,9 +119,8 @@ async fn approve_onboarding(
     request_body = RejectRequest,
     responses(
         (status = 200, body = OnboardingReview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an operator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
+        NotFoundProblem,
         (status = 409, description = "`not_submitted` or `already_approved` (also when another operator decided first)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "missing or too long reason", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -142,8 +138,7 @@ async fn reject_onboarding(
     params(QueueParams),
     responses(
         (status = 200, body = Page<CertificationSummary>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an operator", body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
         (status = 422, description = "unknown status or bad paging", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_certification(
@@ -161,9 +156,8 @@ async fn list_certification(
     params(("seller_id" = String, Path, description = "the seller's account id")),
     responses(
         (status = 200, body = CertificationReview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an operator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
+        NotFoundProblem,
     ))]
 async fn certification_review(
     State(state): State<AppState>,
@@ -179,9 +173,8 @@ async fn certification_review(
     request_body(content = Option<EmptyBody>, description = "`{}` or no body"),
     responses(
         (status = 200, body = CertificationReview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an operator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
+        NotFoundProblem,
         (status = 409, description = "`not_submitted` or `already_approved` (also when another operator decided first)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn approve_certification(
@@ -199,9 +192,8 @@ async fn approve_certification(
     request_body = RejectRequest,
     responses(
         (status = 200, body = CertificationReview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not an operator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
+        NotFoundProblem,
         (status = 409, description = "`not_submitted` or `already_approved` (also when another operator decided first)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "missing or too long reason", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -3,7 +3,7 @@
 use crate::app::page::Page;
 use crate::app::reviews::{self, RejectRequest, ReviewDetail, ReviewSummary};
 use crate::auth::OperatorAuth;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::{ApiJson, ApiQuery, query_num};
 use crate::state::AppState;
 use axum::Json;
@@ -37,8 +37,7 @@ pub struct ReviewQuery {
 #[utoipa::path(get, path = "/api/v1/operator/reviews", tag = "operator reviews", security(("api_key" = [])),
     params(ReviewQuery), responses(
     (status = 200, body = Page<ReviewSummary>),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn list(
@@ -55,9 +54,8 @@ async fn list(
     params(("id" = String, Path, description = "review id")),
     responses(
     (status = 200, body = ReviewDetail),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
 ))]
 async fn get(
     State(state): State<AppState>,
@@ -72,9 +70,8 @@ async fn get(
     params(("id" = String, Path, description = "review id")),
     responses(
     (status = 200, body = ReviewDetail),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`review_decided`", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn approve(
@@ -90,9 +87,8 @@ async fn approve(
     params(("id" = String, Path, description = "review id")),
     request_body = RejectRequest, responses(
     (status = 200, body = ReviewDetail),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`review_decided`", body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]

@@ -2,7 +2,7 @@
 
 use crate::app::credentials::{self, CreatedCredential, CredentialList};
 use crate::auth::SellerAuth;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -18,8 +18,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/api/v1/seller/open-api-credentials", tag = "seller onboarding", security(("api_key" = [])),
     responses(
         (status = 201, body = CreatedCredential),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
         (status = 409, description = "`too_many_credentials`", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create(
@@ -33,8 +32,7 @@ async fn create(
 #[utoipa::path(get, path = "/api/v1/seller/open-api-credentials", tag = "seller onboarding", security(("api_key" = [])),
     responses(
         (status = 200, body = CredentialList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 async fn list(State(state): State<AppState>, SellerAuth(p): SellerAuth) -> ApiResult<Json<CredentialList>> {
     Ok(Json(credentials::list(&state, &p).await?))
@@ -45,9 +43,8 @@ async fn list(State(state): State<AppState>, SellerAuth(p): SellerAuth) -> ApiRe
     params(("access_key_id" = String, Path, description = "the AK")),
     responses(
         (status = 204, description = "revoked"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
+        NotFoundProblem,
     ))]
 async fn revoke(
     State(state): State<AppState>,

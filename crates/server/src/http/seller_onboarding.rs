@@ -3,7 +3,7 @@
 
 use crate::app::onboarding::{self, AgreementView, CertificationView, OnboardingView};
 use crate::auth::SellerAuth;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, AuthProblems, Problem};
 use crate::extract::{ApiJson, parse_json, read_body};
 use crate::state::AppState;
 use axum::Json;
@@ -66,8 +66,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
     request_body = OnboardingForm,
     responses(
         (status = 200, body = OnboardingView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a seller", body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
         (status = 409, description = "`under_review` or `already_approved`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "every invalid field listed", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -83,8 +82,7 @@ async fn save_onboarding(
 #[utoipa::path(get, path = "/api/v1/seller/onboarding", tag = "seller onboarding", security(("api_key" = [])),
     responses(
         (status = 200, body = OnboardingView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a seller", body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
         (status = 404, description = "nothing saved yet", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_onboarding(State(state): State<AppState>, SellerAuth(p): SellerAuth) -> ApiResult<Json<OnboardingView>> {
@@ -96,8 +94,7 @@ async fn get_onboarding(State(state): State<AppState>, SellerAuth(p): SellerAuth
     request_body(content = Option<EmptyBody>, description = "`{}` or no body"),
     responses(
         (status = 200, description = "submitted", body = OnboardingView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a seller", body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
         (status = 409, description = "`nothing_to_submit`, `under_review` or `already_approved`", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn submit_onboarding(
@@ -114,8 +111,7 @@ async fn submit_onboarding(
     request_body = CertificationForm,
     responses(
         (status = 200, body = CertificationView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a seller", body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
         (status = 409, description = "`under_review` or `already_approved`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "every invalid field listed", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -131,8 +127,7 @@ async fn save_certification(
 #[utoipa::path(get, path = "/api/v1/seller/certification", tag = "seller onboarding", security(("api_key" = [])),
     responses(
         (status = 200, body = CertificationView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a seller", body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
         (status = 404, description = "nothing saved yet", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_certification(
@@ -148,8 +143,7 @@ async fn get_certification(
     request_body(content = Option<EmptyBody>, description = "`{}` or no body"),
     responses(
         (status = 200, description = "submitted", body = CertificationView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a seller", body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
         (status = 409, description = "`nothing_to_submit`, `onboarding_not_approved`, `under_review` or `already_approved`", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn submit_certification(
@@ -164,8 +158,7 @@ async fn submit_certification(
 #[utoipa::path(get, path = "/api/v1/seller/agreement", tag = "seller onboarding", security(("api_key" = [])),
     responses(
         (status = 200, body = AgreementView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a seller", body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 async fn get_agreement(State(state): State<AppState>, SellerAuth(p): SellerAuth) -> ApiResult<Json<AgreementView>> {
     Ok(Json(onboarding::get_agreement(&state, &p).await?))
@@ -177,8 +170,7 @@ async fn get_agreement(State(state): State<AppState>, SellerAuth(p): SellerAuth)
     request_body(content = Option<EmptyBody>, description = "`{}` or no body"),
     responses(
         (status = 200, body = AgreementView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "not a seller", body = Problem, content_type = "application/problem+json"),
+        AuthProblems,
     ))]
 async fn accept_agreement(
     State(state): State<AppState>,

@@ -5,7 +5,7 @@ use crate::app::products::{
     self, CreateProduct, ProductReviewView, ProductSummary, ProductView, SkuView, UpdateProduct,
 };
 use crate::auth::SellerAuth;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::{ApiJson, ApiQuery, query_num};
 use crate::http::accounts::PageParams;
 use crate::state::AppState;
@@ -50,9 +50,8 @@ pub struct ProductQuery {
 #[utoipa::path(post, path = "/api/v1/seller/products", tag = "seller catalog", security(("api_key" = [])),
     request_body = CreateProduct, responses(
     (status = 201, body = ProductView),
+    AuthProblems,
     (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "invalid fields, unknown category or enum value", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn create(
@@ -67,8 +66,7 @@ async fn create(
 #[utoipa::path(get, path = "/api/v1/seller/products", tag = "seller catalog", security(("api_key" = [])),
     params(ProductQuery), responses(
     (status = 200, body = Page<ProductSummary>),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn list(
@@ -85,9 +83,8 @@ async fn list(
     params(("id" = String, Path, description = "product id")),
     responses(
     (status = 200, body = ProductView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
 ))]
 async fn get(
     State(state): State<AppState>,
@@ -103,10 +100,9 @@ async fn get(
     params(("id" = String, Path, description = "product id")),
     request_body = UpdateProduct, responses(
     (status = 200, body = ProductView),
+    AuthProblems,
+    NotFoundProblem,
     (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "`under_review`", body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -124,10 +120,9 @@ async fn update(
     params(("id" = String, Path, description = "product id")),
     request_body = SkuSpec, responses(
     (status = 201, body = SkuView),
+    AuthProblems,
+    NotFoundProblem,
     (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "`sku_code_taken`, `under_review`, `too_many_skus`", body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -145,9 +140,8 @@ async fn add_sku(
     params(("id" = String, Path, description = "product id")),
     responses(
     (status = 200, body = Vec<SkuView>),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
 ))]
 async fn list_skus(
     State(state): State<AppState>,
@@ -162,9 +156,8 @@ async fn list_skus(
     params(("id" = String, Path, description = "product id"), ("sku_id" = String, Path, description = "SKU id")),
     responses(
     (status = 204, description = "deleted"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`sku_active`, `under_review`", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn delete_sku(
@@ -181,9 +174,8 @@ async fn delete_sku(
     params(("id" = String, Path, description = "product id")),
     responses(
     (status = 200, body = ProductView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`seller_not_ready`, `under_review`, `nothing_to_submit`, `no_skus`, `endpoint_required`", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn submit(
@@ -199,9 +191,8 @@ async fn submit(
     params(("id" = String, Path, description = "product id")),
     responses(
     (status = 200, body = ProductView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn delist(
@@ -217,9 +208,8 @@ async fn delist(
     params(("id" = String, Path, description = "product id")),
     responses(
     (status = 200, body = ProductView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
     (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn relist(
@@ -235,9 +225,8 @@ async fn relist(
     params(("id" = String, Path, description = "product id"), PageParams),
     responses(
     (status = 200, body = Page<ProductReviewView>),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    AuthProblems,
+    NotFoundProblem,
 ))]
 async fn reviews(
     State(state): State<AppState>,
