@@ -1,0 +1,214 @@
+//! Sellers' products: drafts, edits (revisions of listed products), SKUs,
+//! submission for review, delisting and relisting.
+//!
+//! Every query is scoped by the calling seller; another seller's product is a
+//! 404. Every state change goes through `Lifecycle::apply` and is written
+//! conditionally on the state it was decided from, inside one write
+//! transaction, so two concurrent requests cannot both succeed.
+
+use crate::app::categories;
+use crate::app::onboarding::ensure_can_sell;
+use crate::app::page::{Page, Paging};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use mercato_domain::catalog::{
+    Cooperation, Endpoint, Lifecycle, LifecycleError, ProductAction, ProductContent, ProductStatus, ProductType,
+    ReviewKind, ReviewSku, ReviewSnapshot, ReviewStatus, RevisionState, SkuSpec, SkuStatus, check_endpoint,
+    check_product, check_sku, check_sku_currency, entry_price_minor, media_url,
+};
+use mercato_domain::ids::{IdKind, is_id_of, new_id};
+use mercato_domain::validation::Checker;
+use mercato_store::StoreError;
+use mercato_store::entity::{product, product_review, sku};
+use mercato_store::repo::{products, reviews};
+use mercato_store::sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Field name the endpoint access key is encrypted under.
+pub const ENDPOINT_KEY_FIELD: &str = "products.endpoint_key";
+/// At most this many SKUs per product.
+pub const SKUS_MAX: u64 = 50;
+
+// ---------------------------------------------------------------- helpers
+
+fn corrupt(what: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("stored product data is corrupt: {what}"))
+}
+
+pub fn lifecycle_of(p: &product::Model) -> ApiResult<Lifecycle> {
+    let status = ProductStatus::parse(&p.status).ok_or_else(|| corrupt(&p.status))?;
+    let revision = RevisionState::parse(&p.revision_state).ok_or_else(|| corrupt(&p.revision_state))?;
+    Ok(Lifecycle { status, revision })
+}
+
+pub fn set_lifecycle(p: &mut product::Model, l: Lifecycle) {
+    p.status = l.status.as_str().to_string();
+    p.revision_state = l.revision.as_str().to_string();
+}
+
+pub fn lifecycle_error(e: LifecycleError) -> ApiError {
+    let code = match e {
+        LifecycleError::UnderReview => "under_review",
+        LifecycleError::NothingToSubmit => "nothing_to_submit",
+        LifecycleError::NotInReview | LifecycleError::NotListed | LifecycleError::NotDelisted => "invalid_state",
+    };
+    ApiError::conflict(code, e.to_string())
+}
+
+/// The conflict answered when the product changed state under a request.
+fn moved_on() -> ApiError {
+    ApiError::conflict("under_review", "the product changed state meanwhile; reload it and try again")
+}
+
+pub fn content_of(p: &product::Model) -> ApiResult<ProductContent> {
+    serde_json::from_str(&p.content_json).map_err(corrupt)
+}
+
+pub fn images_of(p: &product::Model) -> ApiResult<Vec<String>> {
+    serde_json::from_str(&p.images_json).map_err(corrupt)
+}
+
+pub fn spec_of(s: &sku::Model) -> ApiResult<SkuSpec> {
+    serde_json::from_str(&s.spec_json).map_err(corrupt)
+}
+
+fn sku_view(s: sku::Model) -> ApiResult<SkuView> {
+    let spec = spec_of(&s)?;
+    Ok(SkuView {
+        status: SkuStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?,
+        id: s.id,
+        product_id: s.product_id,
+        entry_price_minor: s.entry_price_minor,
+        spec,
+        created_at: s.created_at,
+    })
+}
+
+fn summary(p: product::Model) -> ApiResult<ProductSummary> {
+    let content = content_of(&p)?;
+    let l = lifecycle_of(&p)?;
+    Ok(ProductSummary {
+        product_type: ProductType::parse(&p.product_type).ok_or_else(|| corrupt(&p.product_type))?,
+        cooperation: Cooperation::parse(&p.cooperation).ok_or_else(|| corrupt(&p.cooperation))?,
+        id: p.id,
+        status: l.status,
+        revision_state: l.revision,
+        name: content.name,
+        category_id: content.category_id,
+        listed_at: p.listed_at,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    })
+}
+
+pub fn review_view(r: product_review::Model) -> ApiResult<ProductReviewView> {
+    Ok(ProductReviewView {
+        kind: ReviewKind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?,
+        status: ReviewStatus::parse(&r.status).ok_or_else(|| corrupt(&r.status))?,
+        id: r.id,
+        product_id: r.product_id,
+        reason: r.reason,
+        submitted_at: r.submitted_at,
+        decided_at: r.decided_at,
+    })
+}
+
+/// The full seller view of a product, read through `db`.
+pub async fn view(db: &impl ConnectionTrait, p: product::Model) -> ApiResult<ProductView> {
+    let content = content_of(&p)?;
+    let l = lifecycle_of(&p)?;
+    let skus = products::skus(db, &p.id).await?.into_iter().map(sku_view).collect::<ApiResult<Vec<_>>>()?;
+    let pending = reviews::find_pending_for_product(db, &p.id).await?;
+    let listed = match &p.listed_json {
+        Some(j) => Some(serde_json::from_str(j).map_err(corrupt)?),
+        None => None,
+    };
+    let images = images_of(&p)?.into_iter().map(|id| ImageView { url: media_url(&id), id }).collect();
+    Ok(ProductView {
+        product_type: ProductType::parse(&p.product_type).ok_or_else(|| corrupt(&p.product_type))?,
+        cooperation: Cooperation::parse(&p.cooperation).ok_or_else(|| corrupt(&p.cooperation))?,
+        status: l.status,
+        revision_state: l.revision,
+        name: content.name,
+        version: content.version,
+        category_id: content.category_id,
+        summary: content.summary,
+        description: content.description,
+        usage_guide: content.usage_guide,
+        support_terms: content.support_terms,
+        tags: content.tags,
+        endpoint: p.endpoint_url.clone().map(|url| EndpointView { url, access_key_set: p.endpoint_key_enc.is_some() }),
+        logo_url: p.logo_media_id.as_deref().map(media_url),
+        images,
+        skus,
+        listed,
+        listed_at: p.listed_at,
+        pending_review_id: pending.map(|r| r.id),
+        id: p.id,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    })
+}
+
+/// One of the seller's products, or 404 (also for another seller's id).
+pub async fn load(db: &impl ConnectionTrait, seller_id: &str, id: &str) -> ApiResult<product::Model> {
+    if !is_id_of(IdKind::Product, id) {
+        return Err(ApiError::not_found("product"));
+    }
+    products::find_for_seller(db, seller_id, id).await?.ok_or_else(|| ApiError::not_found("product"))
+}
+
+/// Applies a lifecycle Edit to `p` (after the caller changed it) and writes it,
+/// conditional on the state it was loaded in.
+pub async fn save_edit(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    mut p: product::Model,
+) -> ApiResult<product::Model> {
+    let before = lifecycle_of(&p)?;
+    let after = before.apply(ProductAction::Edit).map_err(lifecycle_error)?;
+    set_lifecycle(&mut p, after);
+    p.updated_at = state.now();
+    if !products::save_if(db, p.clone(), before.status.as_str(), before.revision.as_str()).await? {
+        return Err(moved_on());
+    }
+    Ok(p)
+}
+
+/// Refuses an edit before anything is validated or written.
+pub fn ensure_editable(p: &product::Model) -> ApiResult<()> {
+    lifecycle_of(p)?.apply(ProductAction::Edit).map(|_| ()).map_err(lifecycle_error)
+}
+
+async fn check_category(db: &impl ConnectionTrait, c: &mut Checker, category_id: &str) -> ApiResult<()> {
+    if c.is_ok() && !categories::exists(db, category_id).await? {
+        c.add("category_id", "no such category; see GET /api/v1/catalog/categories");
+    }
+    Ok(())
+}
+
+fn trimmed(content: ProductContent) -> ProductContent {
+    ProductContent {
+        name: content.name.trim().to_string(),
+        version: content.version.trim().to_string(),
+        category_id: content.category_id.trim().to_string(),
+        summary: content.summary.trim().to_string(),
+        description: content.description.trim().to_string(),
+        usage_guide: content.usage_guide.trim().to_string(),
+        support_terms: content.support_terms.trim().to_string(),
+        tags: content.tags.into_iter().map(|t| t.trim().to_string()).collect(),
+    }
+}
+
+mod editing;
+mod review;
+mod skus;
+mod views;
+
+pub use editing::*;
+pub use review::*;
+pub use skus::*;
+pub use views::*;

@@ -1,0 +1,148 @@
+//! Product requests and what product endpoints show.
+
+use super::*;
+
+// ---------------------------------------------------------------- requests
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProduct {
+    #[serde(rename = "type")]
+    pub product_type: ProductType,
+    pub cooperation: Cooperation,
+    pub name: String,
+    pub version: String,
+    pub category_id: String,
+    pub summary: String,
+    pub description: String,
+    #[serde(default)]
+    pub usage_guide: String,
+    #[serde(default)]
+    pub support_terms: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The seller's production interface (required before a SaaS product is submitted).
+    #[serde(default)]
+    pub endpoint: Option<Endpoint>,
+}
+
+/// A partial update: only the fields present change. `type` and
+/// `cooperation` are fixed at creation.
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProduct {
+    #[serde(default, rename = "type")]
+    #[schema(value_type = Option<String>)]
+    pub product_type: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub cooperation: Option<serde_json::Value>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub category_id: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub usage_guide: Option<String>,
+    #[serde(default)]
+    pub support_terms: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub endpoint: Option<Endpoint>,
+}
+
+// ---------------------------------------------------------------- views
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndpointView {
+    pub url: String,
+    /// The access key is stored encrypted and never shown again.
+    pub access_key_set: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageView {
+    pub id: String,
+    /// `/media/{id}`
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkuView {
+    pub id: String,
+    pub product_id: String,
+    /// pending until the review that introduced it is approved.
+    pub status: SkuStatus,
+    #[serde(flatten)]
+    pub spec: SkuSpec,
+    /// The lowest amount a buyer pays to start (None for pay-per-use).
+    pub entry_price_minor: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The seller's view of a product: the working copy, its lifecycle state
+/// and, once approved, the listed version buyers see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub product_type: ProductType,
+    pub cooperation: Cooperation,
+    pub status: ProductStatus,
+    /// State of pending edits of a listed product.
+    pub revision_state: RevisionState,
+    pub name: String,
+    pub version: String,
+    pub category_id: String,
+    pub summary: String,
+    pub description: String,
+    pub usage_guide: String,
+    pub support_terms: String,
+    pub tags: Vec<String>,
+    pub endpoint: Option<EndpointView>,
+    pub logo_url: Option<String>,
+    pub images: Vec<ImageView>,
+    pub skus: Vec<SkuView>,
+    /// The approved version on sale (the listed snapshot), if any.
+    #[schema(value_type = Option<Object>)]
+    pub listed: Option<serde_json::Value>,
+    pub listed_at: Option<DateTime<Utc>>,
+    /// The review waiting for an operator, if any.
+    pub pending_review_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductSummary {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub product_type: ProductType,
+    pub cooperation: Cooperation,
+    pub status: ProductStatus,
+    pub revision_state: RevisionState,
+    pub name: String,
+    pub category_id: String,
+    pub listed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A review as its seller sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductReviewView {
+    pub id: String,
+    pub product_id: String,
+    pub kind: ReviewKind,
+    pub status: ReviewStatus,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
