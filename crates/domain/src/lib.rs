@@ -41,6 +41,7 @@ macro_rules! string_enum {
 pub mod account;
 pub mod catalog;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod onboarding;
 pub mod validation;

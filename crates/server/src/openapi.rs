@@ -18,6 +18,8 @@ use utoipa::{Modify, OpenApi};
         (name = "operator onboarding", description = "Operators review onboarding and certification applications"),
         (name = "seller catalog", description = "Sellers create products and SKUs and submit them for review"),
         (name = "operator reviews", description = "Operators review products and their revisions; edit categories"),
+        (name = "wallet", description = "Buyers' wallets"),
+        (name = "operator finance", description = "Wallet credits, the double-entry ledger, commission rates"),
         (name = "catalog", description = "The public catalog: categories, search, product detail (no authentication)"),
     )
 )]

@@ -2,9 +2,11 @@
 //! handlers are thin (parse, authorize by extractor, call `app::`, render).
 
 pub mod accounts;
+pub mod buyer_wallet;
 pub mod catalog;
 pub mod categories;
 pub mod media;
+pub mod operator_ledger;
 pub mod operator_onboarding;
 pub mod operator_reviews;
 pub mod ops;
@@ -42,6 +44,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(operator_reviews::routes())
         .merge(media::routes())
         .merge(catalog::routes())
+        .merge(buyer_wallet::routes())
+        .merge(operator_ledger::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

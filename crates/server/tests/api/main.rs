@@ -10,6 +10,7 @@ mod catalog;
 mod categories;
 mod credentials;
 mod journey;
+mod ledger;
 mod onboarding;
 mod ops;
 mod products;
