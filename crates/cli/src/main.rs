@@ -8,8 +8,12 @@ use mercato_server::runtime;
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 mod demo;
+mod isv;
+mod isv_check;
+mod isv_serve;
 
 #[derive(Parser)]
 #[command(name = "mercato", version, about = "Mercato: an open-source cloud software marketplace")]
@@ -31,11 +35,28 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Seller tools: the reference seller, the conformance checker, signing.
+    Isv {
+        #[command(subcommand)]
+        command: IsvCommand,
+    },
     /// Print the OpenAPI document; with --check FILE, fail if FILE differs.
     Openapi {
         #[arg(long)]
         check: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum IsvCommand {
+    /// Serve the reference seller (with fault injection for tests and demos).
+    Serve(isv_serve::IsvServeArgs),
+    /// Run the conformance (debug) cases against a seller endpoint.
+    Check(isv_check::CheckArgs),
+    /// Print the canonical payload, inner digest and signature of a call (or a Body-Sign header).
+    Sign(isv::SignArgs),
+    /// Check a signature; exits non-zero on mismatch.
+    Verify(isv::VerifyArgs),
 }
 
 #[derive(Subcommand)]
@@ -103,9 +124,28 @@ fn config(db: &DbArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    match cli.command {
+async fn main() -> anyhow::Result<ExitCode> {
+    match Cli::parse().command {
+        Command::Isv { command } => isv_command(command).await,
+        other => run(other).await.map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// Seller tools; `check` and `verify` report failure through the exit status.
+async fn isv_command(command: IsvCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        IsvCommand::Serve(args) => {
+            runtime::init_logging(LogFormat::Text);
+            isv_serve::run_serve(args).await.map(|()| ExitCode::SUCCESS)
+        }
+        IsvCommand::Check(args) => isv_check::run_check(args).await,
+        IsvCommand::Sign(args) => isv::run_sign(&args).map(|()| ExitCode::SUCCESS),
+        IsvCommand::Verify(args) => isv::run_verify(&args),
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Serve(args) => {
             let config = config(&args.db, Some(&args))?;
             runtime::init_logging(config.log_format);
@@ -165,6 +205,9 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Isv { command } => isv_command(command).await.and_then(|code| {
+            if code == ExitCode::SUCCESS { Ok(()) } else { anyhow::bail!("the seller tool reported a failure") }
+        }),
     }
 }
 
