@@ -16,7 +16,7 @@ use std::process::ExitCode;
 /// Arguments of `mercato isv sign`.
 #[derive(Args, Debug, Clone)]
 pub struct SignArgs {
-    /// The seller's access key (or kit key with --kit) [env: MERCATO_ISV_KEY].
+    /// The seller's access key (or kit key with --kit).
     #[arg(long, env = "MERCATO_ISV_KEY", hide_env_values = true)]
     pub key: String,
     /// Unix milliseconds, as sent in the `timestamp` query parameter / `x-timestamp` header.
@@ -114,8 +114,10 @@ pub fn run_verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         sign::hex_eq(given, &computed.signature)
     };
-    // Only the steps before the signature: the expected value goes on the verdict line.
-    print_lines(&computed.lines[..computed.lines.len() - 1]);
+    // The intermediate steps only: the expected value goes on the verdict line.
+    let steps: Vec<_> =
+        computed.lines.iter().filter(|(label, _)| !matches!(*label, "signature" | "Body-Sign")).cloned().collect();
+    print_lines(&steps);
     if matches {
         println!("ok");
         Ok(ExitCode::SUCCESS)
