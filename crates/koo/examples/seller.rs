@@ -68,3 +68,52 @@ async fn main() -> std::io::Result<()> {
     println!("seller listening on http://{}/produce", listener.local_addr()?);
     axum::serve(listener, app).await
 }
+
+/// CI runs these (`test = true` in Cargo.toml), so the example keeps working.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koo::client::{CallOutcome, Client};
+    use serde_json::json;
+
+    fn now_ms() -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    }
+
+    async fn answer(client: &Client, url: &str, body: serde_json::Value) -> serde_json::Value {
+        let exchange = client.call_basic(url, b"example-key", &body, now_ms()).await.expect("sent");
+        match exchange.outcome {
+            CallOutcome::Answered { body, .. } => body,
+            other => panic!("no answer: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_example_seller_provisions_idempotently_and_releases_twice() {
+        let app = koo::seller::router(Arc::new(MySeller::default()), SellerConfig::new("example-key"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/produce", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = Client::new(true).unwrap();
+
+        let buy = |business: &str| json!({"activity": "newInstance", "orderId": "CS1", "orderLineId": "CS1-000001", "businessId": business, "testFlag": "1"});
+        let first = answer(&client, &url, buy("b-1")).await;
+        assert_eq!(first["resultCode"], "000000");
+        let again = answer(&client, &url, buy("b-2")).await;
+        assert_eq!(again["instanceId"], first["instanceId"], "a retried purchase gets the same instance");
+
+        let id = first["instanceId"].as_str().unwrap();
+        let query = answer(&client, &url, json!({"activity": "queryInstance", "instanceId": id})).await;
+        assert_eq!(query["resultCode"], "000000");
+        for _ in 0..2 {
+            let release = answer(&client, &url, json!({"activity": "releaseInstance", "instanceId": id})).await;
+            assert_eq!(release["resultCode"], "000000", "releasing twice succeeds");
+        }
+        let gone = answer(&client, &url, json!({"activity": "queryInstance", "instanceId": id})).await;
+        assert_eq!(gone["resultCode"], "000003");
+        let unsupported =
+            answer(&client, &url, json!({"activity": "updateInstanceStatus", "instanceId": id, "status": "FREEZE"}))
+                .await;
+        assert_eq!(unsupported["resultCode"], "000002", "calls the example does not implement say so");
+    }
+}
