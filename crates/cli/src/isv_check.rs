@@ -17,11 +17,10 @@ pub struct CheckArgs {
     /// The seller's production-interface URL (e.g. https://isv.example.com/produce).
     #[arg(long)]
     pub url: String,
-    /// The access key the marketplace signs basic calls with [env: MERCATO_ISV_KEY].
+    /// The access key the marketplace signs basic calls with.
     #[arg(long, env = "MERCATO_ISV_KEY", hide_env_values = true)]
     pub key: String,
-    /// The kit key; when given, the kit cases (tenantSync, singleOrgSync, authSync) run too
-    /// [env: MERCATO_ISV_KIT_KEY].
+    /// The kit key; when given, the kit cases (tenantSync, singleOrgSync, authSync) run too.
     #[arg(long, env = "MERCATO_ISV_KIT_KEY", hide_env_values = true)]
     pub kit_key: Option<String>,
     /// Print the report as JSON instead of a table.
