@@ -14,6 +14,7 @@ mod demo;
 mod isv;
 mod isv_check;
 mod isv_serve;
+mod ledger;
 
 #[derive(Parser)]
 #[command(name = "mercato", version, about = "Mercato: an open-source cloud software marketplace")]
@@ -40,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         command: IsvCommand,
     },
+    /// Ledger tools.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Print the OpenAPI document; with --check FILE, fail if FILE differs.
     Openapi {
         #[arg(long)]
@@ -57,6 +63,13 @@ enum IsvCommand {
     Sign(isv::SignArgs),
     /// Check a signature; exits non-zero on mismatch.
     Verify(isv::VerifyArgs),
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Prove the ledger sound: every entry balances, every balance equals its
+    /// lines, the totals are zero. Exits 1 on any discrepancy.
+    Check(DbArgs),
 }
 
 #[derive(Subcommand)]
@@ -125,10 +138,7 @@ fn config(db: &DbArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
-    match Cli::parse().command {
-        Command::Isv { command } => isv_command(command).await,
-        other => run(other).await.map(|()| ExitCode::SUCCESS),
-    }
+    run(Cli::parse().command).await
 }
 
 /// Seller tools; `check` and `verify` report failure through the exit status.
@@ -144,8 +154,10 @@ async fn isv_command(command: IsvCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
-    match command {
+/// Runs one command; failures a command reports (a failed check) come back
+/// as a non-zero exit status, errors as `Err`.
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let done: anyhow::Result<()> = match command {
         Command::Serve(args) => {
             let config = config(&args.db, Some(&args))?;
             runtime::init_logging(config.log_format);
@@ -205,10 +217,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Isv { command } => isv_command(command).await.and_then(|code| {
-            if code == ExitCode::SUCCESS { Ok(()) } else { anyhow::bail!("the seller tool reported a failure") }
-        }),
-    }
+        Command::Isv { command } => return isv_command(command).await,
+        Command::Ledger { command: LedgerCommand::Check(db) } => return ledger_check(&db).await,
+    };
+    done.map(|()| ExitCode::SUCCESS)
+}
+
+async fn ledger_check(db: &DbArgs) -> anyhow::Result<ExitCode> {
+    runtime::init_logging(LogFormat::Text);
+    ledger::run_check(config(db, None)?).await
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_foundation", include_str!("../migrations/0001_foundation.sql")),
     ("0002_seed_categories", include_str!("../migrations/0002_seed_categories.sql")),
     ("0003_open_api_credentials", include_str!("../migrations/0003_open_api_credentials.sql")),
+    ("0004_ledger", include_str!("../migrations/0004_ledger.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

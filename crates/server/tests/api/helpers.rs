@@ -333,3 +333,29 @@ pub fn tiny_png() -> Vec<u8> {
     ]);
     v
 }
+
+impl TestApp {
+    /// Credits `amount_minor` of `currency` to `buyer_id`'s wallet as operator `op`; returns the response body.
+    pub async fn credit_wallet(&self, op: &str, buyer_id: &str, amount_minor: i64, currency: &str) -> Value {
+        self.post(
+            &format!("/api/v1/operator/wallets/{buyer_id}/credit"),
+            Some(op),
+            json!({"amount_minor": amount_minor, "currency": currency, "reason": "test credit"}),
+        )
+        .await
+        .expect(201)
+    }
+
+    /// Asserts the ledger is sound: the trial balance totals zero (overall and
+    /// per currency) and the `mercato ledger check` logic finds nothing.
+    pub async fn assert_ledger_balanced(&self) {
+        let op = self.operator().await;
+        let tb = self.get("/api/v1/operator/ledger/trial-balance", Some(&op)).await.expect(200);
+        assert_eq!(tb["total_minor"], 0, "trial balance: {tb}");
+        for t in tb["totals_by_currency"].as_array().unwrap() {
+            assert_eq!(t["balance_minor"], 0, "trial balance: {tb}");
+        }
+        let report = mercato_server::app::ledger::check_state(&self.state).await.expect("ledger check runs");
+        assert!(report.is_ok(), "ledger check: {report}");
+    }
+}

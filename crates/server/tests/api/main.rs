@@ -15,3 +15,4 @@ mod onboarding;
 mod ops;
 mod products;
 mod reviews;
+mod wallet;

@@ -7,6 +7,8 @@ pub mod api_keys;
 pub mod catalog;
 pub mod categories;
 pub mod credentials;
+pub mod idempotency;
+pub mod ledger;
 pub mod media;
 pub mod products;
 pub mod reviews;

@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "ledger_balances")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub account: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub currency: String,
+    pub debit_minor: i64,
+    pub credit_minor: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
