@@ -20,6 +20,8 @@ use utoipa::{Modify, OpenApi};
         (name = "operator reviews", description = "Operators review products and their revisions; edit categories"),
         (name = "wallet", description = "Buyers' wallets"),
         (name = "operator finance", description = "Wallet credits, the double-entry ledger, commission rates"),
+        (name = "orders", description = "Buyers' orders and subscriptions; sellers' order views"),
+        (name = "test clock", description = "Only with `serve --test-clock`: move the marketplace's time"),
         (name = "catalog", description = "The public catalog: categories, search, product detail (no authentication)"),
     )
 )]

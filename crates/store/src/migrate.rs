@@ -14,6 +14,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_seed_categories", include_str!("../migrations/0002_seed_categories.sql")),
     ("0003_open_api_credentials", include_str!("../migrations/0003_open_api_credentials.sql")),
     ("0004_ledger", include_str!("../migrations/0004_ledger.sql")),
+    ("0005_jobs", include_str!("../migrations/0005_jobs.sql")),
+    ("0006_orders", include_str!("../migrations/0006_orders.sql")),
+    ("0007_debug_runs", include_str!("../migrations/0007_debug_runs.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

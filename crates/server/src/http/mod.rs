@@ -2,16 +2,20 @@
 //! handlers are thin (parse, authorize by extractor, call `app::`, render).
 
 pub mod accounts;
+pub mod buyer_orders;
 pub mod buyer_wallet;
 pub mod catalog;
 pub mod categories;
 pub mod media;
 pub mod operator_ledger;
 pub mod operator_onboarding;
+pub mod operator_test_clock;
 pub mod operator_reviews;
 pub mod ops;
 pub mod seller_credentials;
+pub mod seller_debug_runs;
 pub mod seller_onboarding;
+pub mod seller_orders;
 pub mod seller_products;
 
 use crate::error::{ApiError, REQUEST_ID};
@@ -46,6 +50,10 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(catalog::routes())
         .merge(buyer_wallet::routes())
         .merge(operator_ledger::routes())
+        .merge(buyer_orders::routes())
+        .merge(seller_orders::routes())
+        .merge(operator_test_clock::routes())
+        .merge(seller_debug_runs::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.
