@@ -44,6 +44,7 @@ pub mod ids;
 pub mod ledger;
 pub mod money;
 pub mod onboarding;
+pub mod orders;
 pub mod validation;
 
 pub use validation::{FieldError, Invalid};

@@ -7,6 +7,7 @@ pub mod application_decision;
 pub mod category;
 pub mod commission_rate;
 pub mod idempotency_key;
+pub mod job;
 pub mod ledger_balance;
 pub mod ledger_entry;
 pub mod ledger_line;

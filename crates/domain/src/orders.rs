@@ -1,0 +1,1 @@
+//! Orders, order lines and subscriptions: pricing and state machines.
