@@ -25,16 +25,49 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let server = tokio::spawn(async move { runtime::serve(serving, listener, runtime::shutdown_signal()).await });
 
     let keys_path = data_dir.join(KEYS_FILE);
-    let keys = if keys_path.exists() {
-        serde_json::from_str(&std::fs::read_to_string(&keys_path)?).context("reading demo keys")?
+    let saved: Option<Value> = if keys_path.exists() {
+        Some(serde_json::from_str(&std::fs::read_to_string(&keys_path)?).context("reading demo keys")?)
     } else {
-        let keys = seed(&state, &base).await.context("seeding the demo marketplace")?;
-        write_keys(&keys_path, &keys)?;
-        keys
+        None
     };
-    print_welcome(&base, &keys);
+    // The SaaS products' seller server, in this process. A restarted demo
+    // wants the port its products were seeded with.
+    let wanted = saved.as_ref().and_then(|k| k["reference_seller"]["port"].as_u64()).map_or(SELLER_PORT, |p| p as u16);
+    let seller_url = start_reference_seller(&data_dir, wanted).await?;
+    let keys = match saved {
+        Some(keys) => keys,
+        None => {
+            let keys = seed(&state, &base, &seller_url).await.context("seeding the demo marketplace")?;
+            write_keys(&keys_path, &keys)?;
+            keys
+        }
+    };
+    print_welcome(&base, &keys, &seller_url);
     server.await??;
     Ok(())
+}
+
+/// The port the demo's reference seller prefers (any free one if taken).
+const SELLER_PORT: u16 = 18081;
+
+/// Starts the reference seller (`mercato isv serve`'s server) on 127.0.0.1,
+/// on `port` if it is free, else on any free port, with its SQLite file in
+/// the demo's data directory; returns its production-interface URL.
+async fn start_reference_seller(data_dir: &Path, port: u16) -> anyhow::Result<String> {
+    let (listener, addr) = match mercato_isv::bind(port).await {
+        Ok(bound) => bound,
+        Err(e) => {
+            tracing::warn!(port, error = %e, "port taken; the demo's reference seller uses another one");
+            mercato_isv::bind(0).await?
+        }
+    };
+    let config = mercato_isv::ReferenceSellerConfig::new(data::SELLER_KEY, data_dir.join("reference-seller.db"));
+    tokio::spawn(async move {
+        if let Err(e) = mercato_isv::serve_on(listener, config, std::future::pending()).await {
+            tracing::error!(error = %e, "the demo's reference seller stopped");
+        }
+    });
+    Ok(format!("http://{addr}/produce"))
 }
 
 fn write_keys(path: &Path, keys: &Value) -> anyhow::Result<()> {
@@ -80,7 +113,7 @@ impl Api {
     }
 }
 
-async fn seed(state: &mercato_server::AppState, base: &str) -> anyhow::Result<Value> {
+async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) -> anyhow::Result<Value> {
     let api = Api { base: base.to_string(), http: reqwest::Client::new() };
     let operator = mercato_server::app::accounts::create_operator(state, "Demo Operator", "operator@demo.mercato.test")
         .await
@@ -120,7 +153,7 @@ async fn seed(state: &mercato_server::AppState, base: &str) -> anyhow::Result<Va
 
     let categories = api.send(reqwest::Method::GET, "/api/v1/catalog/categories", None, None).await?;
     let mut listed = 0;
-    for product in data::products() {
+    for product in data::products(seller_url) {
         let (_, _, seller_key) = &sellers[product.seller];
         let mut body = product.body.clone();
         body["category_id"] = json!(category_id(&categories, product.category).context(product.category)?);
@@ -128,6 +161,13 @@ async fn seed(state: &mercato_server::AppState, base: &str) -> anyhow::Result<Va
         let id = created["id"].as_str().unwrap_or_default().to_string();
         for sku in &product.skus {
             api.post(&format!("/api/v1/seller/products/{id}/skus"), seller_key, sku.clone()).await?;
+        }
+        if product.body["type"] == "saas" {
+            // The debug cases must pass before a SaaS product is submitted.
+            let run = api.post(&format!("/api/v1/seller/products/{id}/debug-run"), seller_key, json!({})).await?;
+            if run["passed"] != true {
+                bail!("the debug run of {} failed: {run}", product.body["name"]);
+            }
         }
         let submitted = api.post(&format!("/api/v1/seller/products/{id}/submit"), seller_key, json!({})).await?;
         let review = submitted["pending_review_id"].as_str().unwrap_or_default().to_string();
@@ -140,6 +180,7 @@ async fn seed(state: &mercato_server::AppState, base: &str) -> anyhow::Result<Va
         "operator": {"name": "Demo Operator", "api_key": op},
         "buyer": {"name": buyer["name"], "id": buyer["id"], "api_key": buyer["api_key"]},
         "sellers": sellers.iter().map(|(name, id, key)| json!({"name": name, "id": id, "api_key": key})).collect::<Vec<_>>(),
+        "reference_seller": {"url": seller_url, "port": seller_port(seller_url)},
     }))
 }
 
@@ -150,7 +191,12 @@ fn category_id(tree: &Value, slug: &str) -> Option<String> {
     })
 }
 
-fn print_welcome(base: &str, keys: &Value) {
+/// The port in `http://127.0.0.1:PORT/produce`.
+fn seller_port(url: &str) -> Option<u16> {
+    url.rsplit_once(':')?.1.split('/').next()?.parse().ok()
+}
+
+fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
     let op = keys["operator"]["api_key"].as_str().unwrap_or_default();
     let buyer = keys["buyer"]["api_key"].as_str().unwrap_or_default();
     let seller = keys["sellers"][0]["api_key"].as_str().unwrap_or_default();
@@ -167,6 +213,9 @@ fn print_welcome(base: &str, keys: &Value) {
             s["name"].as_str().unwrap_or_default()
         );
     }
+    println!();
+    println!("The SaaS products' seller server (the reference seller) answers at {seller_url}");
+    println!("  (its debug cases passed before each SaaS product was submitted).");
     println!();
     println!("Try:");
     println!("  curl -s '{base}/api/v1/catalog/products?q=%E6%95%B0%E6%8D%AE%E5%BA%93'        # search 数据库");

@@ -8,7 +8,7 @@
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use mercato_isv::check::{self, BoxFuture, CaseSet, CheckConfig, HttpAnswer, Transport, WireRequest};
+use mercato_isv::check::{self, CaseSet, CheckConfig, HttpTransport};
 use std::process::ExitCode;
 
 /// Arguments of `mercato isv check`.
@@ -64,7 +64,7 @@ pub async fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     config.kit_key = args.kit_key.map(String::into_bytes);
     config.allow_insecure = args.allow_insecure;
     config.cases = args.cases.into();
-    let transport = HttpTransport::new()?;
+    let transport = HttpTransport::new().context("building the HTTP client")?;
     let report = check::run(&config, &transport).await.context("cannot run the debug cases")?;
     if args.json {
         println!("{}", report.to_json());
@@ -72,57 +72,6 @@ pub async fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         print!("{}", report.to_table());
     }
     Ok(if report.all_passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// reqwest as the checker's transport. The checker applies the 5 s timeout
-/// itself; redirects are not followed (a signed body must not travel to
-/// another host); answers are read up to koo's limit.
-struct HttpTransport(reqwest::Client);
-
-impl HttpTransport {
-    fn new() -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mercato-isv-check/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("building the HTTP client")?;
-        Ok(HttpTransport(client))
-    }
-}
-
-impl Transport for HttpTransport {
-    fn post(&self, request: WireRequest) -> BoxFuture<'_, Result<HttpAnswer, String>> {
-        Box::pin(async move {
-            let mut builder =
-                self.0.post(&request.url).header("content-type", "application/json;charset=UTF-8").body(request.body);
-            for (name, value) in &request.headers {
-                builder = builder.header(name, value);
-            }
-            let mut response = builder.send().await.map_err(|e| describe(&e))?;
-            let status = response.status().as_u16();
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
-                let room = koo::client::MAX_RESPONSE_BYTES.saturating_sub(body.len());
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if chunk.len() > room {
-                    break;
-                }
-            }
-            Ok(HttpAnswer { status, body: String::from_utf8_lossy(&body).into_owned() })
-        })
-    }
-}
-
-/// The error with its causes: "error sending request" alone says little.
-fn describe(e: &reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]

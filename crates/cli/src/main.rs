@@ -109,6 +109,10 @@ struct ServeArgs {
     /// Accept plain-HTTP seller endpoints on loopback hosts (tests and demos only).
     #[arg(long)]
     allow_insecure_endpoints: bool,
+    /// Run on the operator test clock: time stands still until moved through
+    /// /api/v1/operator/test-clock (tests and demos only) [env: MERCATO_TEST_CLOCK].
+    #[arg(long)]
+    test_clock: bool,
 }
 
 #[derive(Serialize, Default)]
@@ -123,6 +127,8 @@ struct Overrides {
     log_format: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allow_insecure_endpoints: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_clock: Option<bool>,
 }
 
 fn config(db: &DbArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
@@ -132,8 +138,9 @@ fn config(db: &DbArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         listen: serve.and_then(|s| s.listen),
         log_format: serve.and_then(|s| s.log_format.clone()),
         allow_insecure_endpoints: serve.and_then(|s| s.allow_insecure_endpoints.then_some(true)),
+        test_clock: serve.and_then(|s| s.test_clock.then_some(true)),
     };
-    Config::load().and_then(|c| c.with_overrides(overrides)).context("reading configuration")
+    Config::load().and_then(|c| c.with_overrides(overrides)).map_err(|e| anyhow::anyhow!("reading configuration: {e}"))
 }
 
 #[tokio::main]
@@ -232,6 +239,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let state = runtime::build_default_state(config).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-    tracing::info!(address = %listener.local_addr()?, database = ?state.db.backend, "Mercato is serving");
+    tracing::info!(address = %listener.local_addr()?, database = ?state.db.backend, test_clock = state.test_clock.is_some(), "Mercato is serving");
     runtime::serve(state, listener, runtime::shutdown_signal()).await
 }

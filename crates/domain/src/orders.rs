@@ -1,1 +1,547 @@
-//! Orders, order lines and subscriptions: pricing and state machines.
+//! Buying: order and order-line ids, server-side pricing of a SKU, the terms a
+//! purchase runs for, and the order and subscription state machines.
+//!
+//! # Pricing rules (see [`price`])
+//!
+//! | charging mode   | buyer sends                                   | amount                                   |
+//! |-----------------|-----------------------------------------------|------------------------------------------|
+//! | `period`        | `period` (month/year), `period_count` (default 1; month 1-11, year 1-5), `quantity` | unit price x period_count x quantity |
+//! | `period` + trial| `trial: true` (no period); SKU has trial_days | 0; runs `trial_days` days                |
+//! | `one_time`      | `quantity` (only with a linear attribute)     | one_time_minor x quantity                |
+//! | `on_demand`     | nothing                                       | 0 (usage is charged later)               |
+//! | `on_demand_pkg` | nothing                                       | package price_minor; runs package months |
+//!
+//! A SKU with a linear attribute needs `quantity` within `[min, max]` on the
+//! step; any other SKU takes no quantity (or 1). `auto_renew` only on paid
+//! period purchases. Twelve months are bought as one year (hence months
+//! 1-11), as on KooGallery. The total is computed with checked arithmetic and
+//! must not exceed [`MAX_PRICE_MINOR`].
+//!
+//! # Terms
+//!
+//! A month is a calendar month: the term ends on the same day of the month
+//! `n` months later, clamped to the month's last day (Jan 31 + 1 month = Feb
+//! 28/29). A year is twelve such months. A trial ends `trial_days` x 24 h after
+//! it starts.
+
+use crate::catalog::{ChargingMode, SkuSpec};
+use crate::money::MAX_PRICE_MINOR;
+use crate::validation::{Checker, Invalid};
+use chrono::{DateTime, Duration, Months, Utc};
+
+string_enum!(
+    /// Where an order is in its life.
+    OrderStatus {
+        PendingPayment => "pending_payment",
+        Paid => "paid",
+        Fulfilling => "fulfilling",
+        Completed => "completed",
+        Failed => "failed",
+        Refunded => "refunded",
+        Cancelled => "cancelled",
+    }
+);
+
+string_enum!(
+    /// Where a purchased service (one per order line) is in its life.
+    SubscriptionStatus {
+        Provisioning => "provisioning",
+        Active => "active",
+        Frozen => "frozen",
+        Released => "released",
+        Failed => "failed",
+    }
+);
+
+string_enum!(
+    /// The unit a period SKU is bought in.
+    Period {
+        Month => "month",
+        Year => "year",
+    }
+);
+
+/// What happens to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderEvent {
+    /// The buyer pays (from the wallet): pending_payment -> paid.
+    Pay,
+    /// The buyer cancels an unpaid order: pending_payment -> cancelled.
+    Cancel,
+    /// A worker starts delivering (calls the seller): paid -> fulfilling.
+    StartFulfilment,
+    /// Every line is delivered: fulfilling -> completed.
+    Complete,
+    /// Delivery failed for good (refusal, retries exhausted): fulfilling -> failed.
+    Fail,
+    /// The money of a failed order went back to the buyer: failed -> refunded.
+    Refund,
+}
+
+impl OrderEvent {
+    pub const ALL: &'static [OrderEvent] = &[
+        OrderEvent::Pay,
+        OrderEvent::Cancel,
+        OrderEvent::StartFulfilment,
+        OrderEvent::Complete,
+        OrderEvent::Fail,
+        OrderEvent::Refund,
+    ];
+}
+
+/// What happens to a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionEvent {
+    /// The seller provisioned the instance: provisioning -> active.
+    Activate,
+    /// Provisioning failed for good: provisioning -> failed.
+    Fail,
+    /// Expiry or arrears: active -> frozen.
+    Freeze,
+    /// Renewed while frozen: frozen -> active.
+    Unfreeze,
+    /// End of the grace period (from frozen) or unsubscribe (from active).
+    Release,
+}
+
+impl SubscriptionEvent {
+    pub const ALL: &'static [SubscriptionEvent] = &[
+        SubscriptionEvent::Activate,
+        SubscriptionEvent::Fail,
+        SubscriptionEvent::Freeze,
+        SubscriptionEvent::Unfreeze,
+        SubscriptionEvent::Release,
+    ];
+}
+
+/// An event that does not apply in the current state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {event} when the {what} is {from}")]
+pub struct TransitionError {
+    pub what: &'static str,
+    pub from: &'static str,
+    pub event: String,
+}
+
+impl OrderStatus {
+    /// The state after `event`, or why it does not apply.
+    pub fn next(self, event: OrderEvent) -> Result<OrderStatus, TransitionError> {
+        use OrderEvent as E;
+        use OrderStatus as S;
+        match (self, event) {
+            (S::PendingPayment, E::Pay) => Ok(S::Paid),
+            (S::PendingPayment, E::Cancel) => Ok(S::Cancelled),
+            (S::Paid, E::StartFulfilment) => Ok(S::Fulfilling),
+            (S::Fulfilling, E::Complete) => Ok(S::Completed),
+            (S::Fulfilling, E::Fail) => Ok(S::Failed),
+            (S::Failed, E::Refund) => Ok(S::Refunded),
+            _ => Err(TransitionError { what: "order", from: self.as_str(), event: format!("{event:?}") }),
+        }
+    }
+
+    /// Paid at some point (money moved, or a free order was confirmed).
+    pub fn is_paid(self) -> bool {
+        !matches!(self, OrderStatus::PendingPayment | OrderStatus::Cancelled)
+    }
+}
+
+impl SubscriptionStatus {
+    /// The state after `event`, or why it does not apply.
+    pub fn next(self, event: SubscriptionEvent) -> Result<SubscriptionStatus, TransitionError> {
+        use SubscriptionEvent as E;
+        use SubscriptionStatus as S;
+        match (self, event) {
+            (S::Provisioning, E::Activate) => Ok(S::Active),
+            (S::Provisioning, E::Fail) => Ok(S::Failed),
+            (S::Active, E::Freeze) => Ok(S::Frozen),
+            (S::Frozen, E::Unfreeze) => Ok(S::Active),
+            (S::Frozen | S::Active, E::Release) => Ok(S::Released),
+            _ => Err(TransitionError { what: "subscription", from: self.as_str(), event: format!("{event:?}") }),
+        }
+    }
+
+    /// Released or failed: nothing more will happen to it.
+    pub fn is_final(self) -> bool {
+        matches!(self, SubscriptionStatus::Released | SubscriptionStatus::Failed)
+    }
+}
+
+/// Months bought per order, per period unit.
+pub const MONTHS_MAX: i64 = 11;
+pub const YEARS_MAX: i64 = 5;
+
+/// What the buyer asks for (already shaped by serde; checked by [`price`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Request {
+    pub period: Option<Period>,
+    pub period_count: Option<i64>,
+    pub quantity: Option<i64>,
+    pub trial: bool,
+    pub auto_renew: bool,
+}
+
+/// A priced order line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Priced {
+    pub charging_mode: ChargingMode,
+    pub period: Option<Period>,
+    pub period_count: Option<i64>,
+    pub quantity: i64,
+    pub trial: bool,
+    /// Trial length, for trial lines.
+    pub trial_days: Option<i64>,
+    pub auto_renew: bool,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// Prices `req` against the SKU on sale, reporting every invalid field.
+pub fn price(spec: &SkuSpec, req: &Request) -> Result<Priced, Invalid> {
+    let mut c = Checker::new();
+    let mode = spec.charging_mode;
+    let quantity = check_quantity(&mut c, spec, req.quantity);
+    let is_period = mode == ChargingMode::Period;
+    if req.trial {
+        if spec.trial_days.is_none() || !is_period {
+            c.add("trial", "this SKU offers no free trial");
+        }
+        c.check(req.period.is_none(), "period", "a trial runs for the SKU's trial days; send no period");
+        c.check(req.period_count.is_none(), "period_count", "a trial runs for the SKU's trial days");
+        c.check(!req.auto_renew, "auto_renew", "a trial does not renew; buy the SKU when it ends");
+    } else if !is_period {
+        c.check(req.period.is_none(), "period", format!("only for period SKUs; this SKU is {mode}"));
+        c.check(req.period_count.is_none(), "period_count", format!("only for period SKUs; this SKU is {mode}"));
+        c.check(!req.auto_renew, "auto_renew", format!("only period SKUs renew; this SKU is {mode}"));
+    }
+    let mut amount: Option<i64> = Some(0);
+    let mut period_count = None;
+    if !req.trial {
+        match mode {
+            ChargingMode::Period => {
+                let count = req.period_count.unwrap_or(1);
+                let unit = match req.period {
+                    None => {
+                        c.add("period", "required for period SKUs: month or year");
+                        None
+                    }
+                    Some(Period::Month) => {
+                        c.check(
+                            (1..=MONTHS_MAX).contains(&count),
+                            "period_count",
+                            format!("must be 1-{MONTHS_MAX} months (buy 12 months as a year)"),
+                        );
+                        if spec.prices.month_minor.is_none() {
+                            c.add("period", "this SKU is not sold by the month; use year");
+                        }
+                        spec.prices.month_minor
+                    }
+                    Some(Period::Year) => {
+                        c.check(
+                            (1..=YEARS_MAX).contains(&count),
+                            "period_count",
+                            format!("must be 1-{YEARS_MAX} years"),
+                        );
+                        if spec.prices.year_minor.is_none() {
+                            c.add("period", "this SKU is not sold by the year; use month");
+                        }
+                        spec.prices.year_minor
+                    }
+                };
+                period_count = Some(count);
+                amount = unit.and_then(|u| u.checked_mul(count)).and_then(|a| a.checked_mul(quantity));
+            }
+            ChargingMode::OneTime => {
+                amount = spec.prices.one_time_minor.and_then(|u| u.checked_mul(quantity));
+                if spec.prices.one_time_minor.is_none() {
+                    c.add("sku_id", "this SKU has no one-time price");
+                }
+            }
+            ChargingMode::OnDemand => amount = Some(0),
+            ChargingMode::OnDemandPkg => match &spec.package {
+                Some(p) => amount = Some(p.price_minor),
+                None => c.add("sku_id", "this package SKU has no package"),
+            },
+        }
+    }
+    c.finish()?;
+    let amount_minor = match amount {
+        Some(a) if (0..=MAX_PRICE_MINOR).contains(&a) => a,
+        _ => {
+            return Err(Invalid::one(
+                "amount_minor",
+                format!("the total exceeds {MAX_PRICE_MINOR} minor units; order fewer periods or units"),
+            ));
+        }
+    };
+    Ok(Priced {
+        charging_mode: mode,
+        period: if req.trial { None } else { req.period },
+        period_count,
+        quantity,
+        trial: req.trial,
+        trial_days: if req.trial { spec.trial_days } else { None },
+        auto_renew: req.auto_renew,
+        amount_minor,
+        currency: spec.currency.clone(),
+    })
+}
+
+fn check_quantity(c: &mut Checker, spec: &SkuSpec, quantity: Option<i64>) -> i64 {
+    match (&spec.linear, quantity) {
+        (Some(l), None) => {
+            c.add("quantity", format!("required: number of {} ({}-{} in steps of {})", l.unit, l.min, l.max, l.step));
+            l.min
+        }
+        (Some(l), Some(q)) => {
+            let ok = (l.min..=l.max).contains(&q) && (q - l.min) % l.step == 0;
+            c.check(ok, "quantity", format!("must be {}-{} {} in steps of {}", l.min, l.max, l.unit, l.step));
+            q
+        }
+        (None, None) | (None, Some(1)) => 1,
+        (None, Some(_)) => {
+            c.add("quantity", "this SKU has no quantity to choose; send 1 or leave it out");
+            1
+        }
+    }
+}
+
+/// When a term bought at `start` ends: calendar months, day clamped.
+pub fn add_months(start: DateTime<Utc>, months: i64) -> Option<DateTime<Utc>> {
+    let months = u32::try_from(months).ok()?;
+    start.checked_add_months(Months::new(months))
+}
+
+/// When the service bought as `p` at `start` expires (None: it does not,
+/// e.g. one-time and pay-per-use purchases). `package_months` is the
+/// package's validity for on_demand_pkg lines.
+pub fn expires_at(p: &Priced, start: DateTime<Utc>, package_months: Option<i64>) -> Option<DateTime<Utc>> {
+    if p.trial {
+        return start.checked_add_signed(Duration::days(p.trial_days?));
+    }
+    match p.charging_mode {
+        ChargingMode::Period => {
+            let per = match p.period? {
+                Period::Month => 1,
+                Period::Year => 12,
+            };
+            add_months(start, p.period_count?.checked_mul(per)?)
+        }
+        ChargingMode::OnDemandPkg => add_months(start, package_months?),
+        ChargingMode::OneTime | ChargingMode::OnDemand => None,
+    }
+}
+
+/// Length of the random part of an order id.
+pub const ORDER_SUFFIX_LEN: usize = 5;
+/// Characters of the random part.
+pub const ORDER_SUFFIX_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// A KooGallery-like order id: `CS` + yyMMddHHmm (UTC) + 5 upper-case
+/// letters or digits, e.g. `CS2611221430B4LVS`. `suffix` is the random part.
+pub fn order_id(at: DateTime<Utc>, suffix: &str) -> String {
+    format!("CS{}{suffix}", at.format("%y%m%d%H%M"))
+}
+
+/// True when `id` has the shape of an order id.
+pub fn is_order_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 2 + 10 + ORDER_SUFFIX_LEN
+        && id.starts_with("CS")
+        && b[2..12].iter().all(u8::is_ascii_digit)
+        && b[12..].iter().all(|ch| ORDER_SUFFIX_CHARS.contains(ch))
+}
+
+/// The id of an order's `n`-th line (from 1): `<orderId>-000001`.
+pub fn order_line_id(order_id: &str, n: u32) -> String {
+    format!("{order_id}-{n:06}")
+}
+
+/// A new subscription id (`sub_` + UUIDv7).
+pub fn new_subscription_id() -> String {
+    format!("sub_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// True when `id` looks like a subscription id.
+pub fn is_subscription_id(id: &str) -> bool {
+    id.strip_prefix("sub_").is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Linear, Package, Prices};
+    use chrono::TimeZone;
+
+    fn period_sku() -> SkuSpec {
+        SkuSpec {
+            sku_code: "std".into(),
+            name: "Standard".into(),
+            charging_mode: ChargingMode::Period,
+            prices: Prices { month_minor: Some(9_900), year_minor: Some(99_000), one_time_minor: None },
+            currency: "CNY".into(),
+            trial_days: Some(7),
+            metering: None,
+            package: None,
+            linear: Some(Linear { name: "users".into(), unit: "user".into(), min: 5, max: 100, step: 5 }),
+        }
+    }
+
+    fn fields(r: Result<Priced, Invalid>) -> Vec<String> {
+        r.err().map(|e| e.0.into_iter().map(|f| f.field).collect()).unwrap_or_default()
+    }
+
+    fn req(period: Option<Period>, count: Option<i64>, qty: Option<i64>) -> Request {
+        Request { period, period_count: count, quantity: qty, ..Request::default() }
+    }
+
+    #[test]
+    fn period_prices_multiply() {
+        let p = price(&period_sku(), &req(Some(Period::Month), Some(3), Some(10))).unwrap();
+        assert_eq!(p.amount_minor, 9_900 * 3 * 10);
+        assert_eq!((p.period, p.period_count, p.quantity), (Some(Period::Month), Some(3), 10));
+        let p = price(&period_sku(), &req(Some(Period::Year), None, Some(5))).unwrap();
+        assert_eq!(p.amount_minor, 99_000 * 5);
+        assert_eq!(p.period_count, Some(1));
+    }
+
+    #[test]
+    fn period_bad_inputs_name_their_fields() {
+        let s = period_sku();
+        assert_eq!(fields(price(&s, &req(None, None, Some(5)))), ["period"]);
+        assert_eq!(fields(price(&s, &req(Some(Period::Month), Some(12), Some(5)))), ["period_count"]);
+        assert_eq!(fields(price(&s, &req(Some(Period::Month), Some(0), Some(5)))), ["period_count"]);
+        assert_eq!(fields(price(&s, &req(Some(Period::Year), Some(6), Some(5)))), ["period_count"]);
+        assert_eq!(fields(price(&s, &req(Some(Period::Month), Some(1), Some(7)))), ["quantity"]);
+        assert_eq!(fields(price(&s, &req(Some(Period::Month), Some(1), Some(105)))), ["quantity"]);
+        assert_eq!(fields(price(&s, &req(Some(Period::Month), Some(1), None))), ["quantity"]);
+        let monthly_only =
+            SkuSpec { prices: Prices { year_minor: None, ..period_sku().prices }, linear: None, ..period_sku() };
+        assert_eq!(fields(price(&monthly_only, &req(Some(Period::Year), Some(1), None))), ["period"]);
+        assert_eq!(fields(price(&monthly_only, &req(Some(Period::Month), Some(1), Some(2)))), ["quantity"]);
+        assert!(price(&monthly_only, &req(Some(Period::Month), Some(1), Some(1))).is_ok());
+    }
+
+    #[test]
+    fn trials_are_free_and_only_where_offered() {
+        let t = Request { trial: true, quantity: Some(5), ..Request::default() };
+        let p = price(&period_sku(), &t).unwrap();
+        assert_eq!((p.amount_minor, p.trial, p.trial_days, p.period), (0, true, Some(7), None));
+        let no_trial = SkuSpec { trial_days: None, ..period_sku() };
+        assert_eq!(fields(price(&no_trial, &t)), ["trial"]);
+        let t2 = Request { period: Some(Period::Month), auto_renew: true, ..t.clone() };
+        assert_eq!(fields(price(&period_sku(), &t2)), ["period", "auto_renew"]);
+    }
+
+    #[test]
+    fn other_modes() {
+        let one = SkuSpec {
+            charging_mode: ChargingMode::OneTime,
+            prices: Prices { one_time_minor: Some(500), ..Prices::default() },
+            trial_days: None,
+            linear: None,
+            ..period_sku()
+        };
+        assert_eq!(price(&one, &Request::default()).unwrap().amount_minor, 500);
+        assert_eq!(fields(price(&one, &Request { auto_renew: true, ..Request::default() })), ["auto_renew"]);
+        assert_eq!(fields(price(&one, &req(Some(Period::Month), Some(1), None))), ["period", "period_count"]);
+        assert_eq!(fields(price(&one, &Request { trial: true, ..Request::default() })), ["trial"]);
+        let od = SkuSpec { charging_mode: ChargingMode::OnDemand, prices: Prices::default(), ..one.clone() };
+        assert_eq!(price(&od, &Request::default()).unwrap().amount_minor, 0);
+        let pkg = SkuSpec {
+            charging_mode: ChargingMode::OnDemandPkg,
+            prices: Prices::default(),
+            package: Some(Package { quota: "100".into(), period_months: 12, price_minor: 7_000 }),
+            ..one
+        };
+        let p = price(&pkg, &Request::default()).unwrap();
+        assert_eq!(p.amount_minor, 7_000);
+        let start = Utc.with_ymd_and_hms(2026, 1, 31, 10, 0, 0).unwrap();
+        assert_eq!(expires_at(&p, start, Some(12)), Some(Utc.with_ymd_and_hms(2027, 1, 31, 10, 0, 0).unwrap()));
+    }
+
+    #[test]
+    fn totals_are_capped() {
+        let big = SkuSpec {
+            prices: Prices { month_minor: Some(MAX_PRICE_MINOR / 100), year_minor: None, one_time_minor: None },
+            linear: Some(Linear { name: "u".into(), unit: "u".into(), min: 1, max: 100, step: 1 }),
+            ..period_sku()
+        };
+        assert!(price(&big, &req(Some(Period::Month), Some(1), Some(100))).is_ok());
+        assert_eq!(fields(price(&big, &req(Some(Period::Month), Some(2), Some(100)))), ["amount_minor"]);
+        let huge = SkuSpec {
+            prices: Prices { month_minor: Some(i64::MAX / 2), year_minor: None, one_time_minor: None },
+            ..big
+        };
+        assert_eq!(fields(price(&huge, &req(Some(Period::Month), Some(11), Some(100)))), ["amount_minor"]);
+    }
+
+    #[test]
+    fn terms_use_calendar_months() {
+        let jan31 = Utc.with_ymd_and_hms(2026, 1, 31, 12, 0, 0).unwrap();
+        let p = price(&period_sku(), &req(Some(Period::Month), Some(1), Some(5))).unwrap();
+        assert_eq!(expires_at(&p, jan31, None), Some(Utc.with_ymd_and_hms(2026, 2, 28, 12, 0, 0).unwrap()));
+        let p = price(&period_sku(), &req(Some(Period::Year), Some(2), Some(5))).unwrap();
+        let feb29 = Utc.with_ymd_and_hms(2028, 2, 29, 0, 0, 0).unwrap();
+        assert_eq!(expires_at(&p, feb29, None), Some(Utc.with_ymd_and_hms(2030, 2, 28, 0, 0, 0).unwrap()));
+        let t = price(&period_sku(), &Request { trial: true, quantity: Some(5), ..Request::default() }).unwrap();
+        assert_eq!(expires_at(&t, jan31, None), Some(jan31 + Duration::days(7)));
+        assert_eq!(add_months(jan31, -1), None);
+    }
+
+    #[test]
+    fn order_ids_look_like_koogallery_ones() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 22, 14, 30, 59).unwrap();
+        let id = order_id(at, "B4LVS");
+        assert_eq!(id, "CS2611221430B4LVS");
+        assert!(is_order_id(&id));
+        assert_eq!(order_line_id(&id, 1), "CS2611221430B4LVS-000001");
+        for bad in ["", "CS2611221430b4LVS", "CX2611221430B4LVS", "CS26112214B4LVS", "CS2611221430B4LVS1"] {
+            assert!(!is_order_id(bad), "{bad}");
+        }
+        let s = new_subscription_id();
+        assert!(is_subscription_id(&s) && !is_subscription_id("sub_x"));
+    }
+
+    #[test]
+    fn order_transitions_are_exactly_the_documented_ones() {
+        use OrderEvent as E;
+        use OrderStatus as S;
+        let allowed = [
+            (S::PendingPayment, E::Pay, S::Paid),
+            (S::PendingPayment, E::Cancel, S::Cancelled),
+            (S::Paid, E::StartFulfilment, S::Fulfilling),
+            (S::Fulfilling, E::Complete, S::Completed),
+            (S::Fulfilling, E::Fail, S::Failed),
+            (S::Failed, E::Refund, S::Refunded),
+        ];
+        for from in S::ALL {
+            for event in E::ALL {
+                let expected = allowed.iter().find(|(f, e, _)| f == from && e == event).map(|(_, _, to)| *to);
+                assert_eq!(from.next(*event).ok(), expected, "{from} {event:?}");
+            }
+        }
+        assert!(S::Paid.is_paid() && !S::Cancelled.is_paid() && !S::PendingPayment.is_paid());
+        assert!(S::Cancelled.next(E::Pay).unwrap_err().to_string().contains("cancelled"));
+    }
+
+    #[test]
+    fn subscription_transitions_are_exactly_the_documented_ones() {
+        use SubscriptionEvent as E;
+        use SubscriptionStatus as S;
+        let allowed = [
+            (S::Provisioning, E::Activate, S::Active),
+            (S::Provisioning, E::Fail, S::Failed),
+            (S::Active, E::Freeze, S::Frozen),
+            (S::Frozen, E::Unfreeze, S::Active),
+            (S::Frozen, E::Release, S::Released),
+            (S::Active, E::Release, S::Released),
+        ];
+        for from in S::ALL {
+            for event in E::ALL {
+                let expected = allowed.iter().find(|(f, e, _)| f == from && e == event).map(|(_, _, to)| *to);
+                assert_eq!(from.next(*event).ok(), expected, "{from} {event:?}");
+            }
+        }
+        assert!(S::Released.is_final() && S::Failed.is_final() && !S::Frozen.is_final());
+    }
+}

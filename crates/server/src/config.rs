@@ -34,9 +34,62 @@ pub struct Config {
     pub upload_limit_bytes: usize,
     pub request_timeout_secs: u64,
     /// Accept plain-HTTP seller endpoints on loopback hosts (tests, demo).
+    #[serde(deserialize_with = "flag")]
     pub allow_insecure_endpoints: bool,
     /// Public base URL, used in links such as media URLs.
     pub public_url: String,
+    /// Run this node's background worker loop (jobs and periodic tasks).
+    #[serde(deserialize_with = "flag")]
+    pub worker_enabled: bool,
+    /// How often the worker looks for due jobs and periodic tasks, in ms.
+    pub worker_poll_ms: u64,
+    /// At most this many jobs are claimed (and run concurrently) per poll.
+    pub worker_batch: usize,
+    /// How long a claimed job (or periodic task slot) is leased to its
+    /// worker; after that another node may take it over.
+    pub job_lease_secs: u64,
+    /// The operator test clock: the marketplace's time is a frozen instant
+    /// stored in the database that moves only through
+    /// `POST /api/v1/operator/test-clock`. Never in production.
+    #[serde(deserialize_with = "flag")]
+    pub test_clock: bool,
+}
+
+/// A boolean setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, so
+/// `MERCATO_TEST_CLOCK=1` works as well as `=true`.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct Flag;
+    impl serde::de::Visitor<'_> for Flag {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("true/false, 1/0, yes/no or on/off")
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<bool, E> {
+            match v {
+                0 => Ok(false),
+                1 => Ok(true),
+                _ => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self)),
+            }
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<bool, E> {
+            match v {
+                0 => Ok(false),
+                1 => Ok(true),
+                _ => Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self)),
+            }
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" | "" => Ok(false),
+                _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+            }
+        }
+    }
+    d.deserialize_any(Flag)
 }
 
 impl std::fmt::Debug for Config {
@@ -47,6 +100,8 @@ impl std::fmt::Debug for Config {
             .field("database", &if self.database_url.is_empty() { "sqlite" } else { "postgres" })
             .field("master_key", &if self.master_key.is_empty() { "file" } else { "<set>" })
             .field("log_format", &self.log_format)
+            .field("worker_enabled", &self.worker_enabled)
+            .field("test_clock", &self.test_clock)
             .finish_non_exhaustive()
     }
 }

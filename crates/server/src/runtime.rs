@@ -1,6 +1,7 @@
 //! Starting and stopping: open the database, migrate, check the master key,
 //! serve until asked to stop.
 
+use crate::app::jobs::Worker;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, LogFormat};
 use crate::crypto::Crypto;
@@ -40,6 +41,14 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     }
     std::fs::create_dir_all(config.media_dir())
         .with_context(|| format!("creating {}", config.media_dir().display()))?;
+    // On the test clock the marketplace's time is the shared frozen instant,
+    // whatever `clock` was passed; without it, a database that has lived in
+    // test time is refused (its time would jump).
+    if config.test_clock {
+        let test_clock = crate::app::test_clock::start(&db).await?;
+        return Ok(AppState::with_test_clock(db, crypto, test_clock, config));
+    }
+    crate::app::test_clock::refuse_if_frozen(&db).await?;
     Ok(AppState::new(db, crypto, clock, config))
 }
 
@@ -47,14 +56,36 @@ pub async fn build_default_state(config: Config) -> anyhow::Result<AppState> {
     build_state(config, Arc::new(SystemClock)).await
 }
 
-/// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
+/// Serves on `listener` until `shutdown` completes, then drains in-flight
+/// requests. Unless `worker_enabled` is off, also runs this node's background
+/// worker (jobs and periodic tasks), which stops taking work on shutdown and
+/// finishes what it holds.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let worker = state.config.worker_enabled.then(|| {
+        let worker = Worker::new(state.clone(), state.node_id.clone());
+        tokio::spawn(worker.run_loop(stop_rx.clone()))
+    });
     let app = crate::http::router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+    let mut http_stop = stop_rx;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = http_stop.wait_for(|stop| *stop).await;
+        })
+        .await
+        .context("serving HTTP");
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
+    served
 }
 
 /// Resolves on SIGINT or SIGTERM.

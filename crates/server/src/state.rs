@@ -1,6 +1,7 @@
 //! What every request handler can reach.
 
-use crate::clock::Clock;
+use crate::app::jobs::Registry;
+use crate::clock::{Clock, TestClock};
 use crate::config::Config;
 use crate::crypto::Crypto;
 use crate::metrics::Metrics;
@@ -13,14 +14,52 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub db: Db,
     pub crypto: Crypto,
+    /// The single source of time: `state.now()`.
     pub clock: Arc<dyn Clock>,
+    /// Set when the node runs on the operator test clock (`clock` is then
+    /// this same clock).
+    pub test_clock: Option<Arc<TestClock>>,
     pub config: Config,
     pub metrics: Metrics,
+    /// Job handlers by kind and periodic tasks this node runs.
+    pub jobs: Registry,
+    /// Wakes this node's worker loop before its next poll (see `app::jobs::wake`).
+    pub worker_wake: tokio::sync::Notify,
+    /// This node's name in leases (`node-<random>`), unique per process start.
+    pub node_id: String,
 }
 
 impl AppState {
     pub fn new(db: Db, crypto: Crypto, clock: Arc<dyn Clock>, config: Config) -> AppState {
-        AppState(Arc::new(Inner { db, crypto, clock, config, metrics: Metrics::default() }))
+        Self::build(db, crypto, clock, None, config)
+    }
+
+    /// A node on the operator test clock.
+    pub fn with_test_clock(db: Db, crypto: Crypto, clock: Arc<TestClock>, config: Config) -> AppState {
+        Self::build(db, crypto, clock.clone(), Some(clock), config)
+    }
+
+    fn build(
+        db: Db,
+        crypto: Crypto,
+        clock: Arc<dyn Clock>,
+        test_clock: Option<Arc<TestClock>>,
+        config: Config,
+    ) -> AppState {
+        let jobs = Registry::default();
+        crate::app::jobs::register_builtins(&jobs);
+        let node_id = format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        AppState(Arc::new(Inner {
+            db,
+            crypto,
+            clock,
+            test_clock,
+            config,
+            metrics: Metrics::default(),
+            jobs,
+            worker_wake: tokio::sync::Notify::new(),
+            node_id,
+        }))
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

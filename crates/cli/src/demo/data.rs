@@ -66,10 +66,9 @@ pub fn sellers() -> Vec<Seller> {
     ]
 }
 
-/// A SaaS endpoint on this machine (the demo allows plain HTTP to loopback).
-fn demo_endpoint(path: &str) -> Value {
-    json!({"url": format!("http://127.0.0.1:18081/{path}"), "access_key": "demo-access-key-0001"})
-}
+/// The access key of the demo's reference seller, which every demo SaaS
+/// product's endpoint uses.
+pub const SELLER_KEY: &str = "demo-access-key-0001";
 
 fn product(name: &str, kind: &str, summary: &str, description: &str, tags: &[&str]) -> Value {
     json!({
@@ -108,25 +107,24 @@ fn with(mut v: Value, key: &str, extra: Value) -> Value {
     v
 }
 
-pub fn products() -> Vec<Product> {
-    let saas = |mut body: Value, path: &str| {
-        body["endpoint"] = demo_endpoint(path);
+/// The demo's products; SaaS ones point at the reference seller at
+/// `seller_url` (the demo allows plain HTTP to loopback).
+pub fn products(seller_url: &str) -> Vec<Product> {
+    let saas = |mut body: Value| {
+        body["endpoint"] = json!({"url": seller_url, "access_key": SELLER_KEY});
         body
     };
     vec![
         Product {
             seller: 0,
             category: "databases",
-            body: saas(
-                product(
-                    "云数据库 MySQL 企业版",
-                    "saas",
-                    "高可用云数据库，自动备份与秒级监控",
-                    "提供主备高可用、自动备份、按需扩容的托管 MySQL 数据库服务。",
-                    &["数据库", "MySQL", "高可用"],
-                ),
-                "rds",
-            ),
+            body: saas(product(
+                "云数据库 MySQL 企业版",
+                "saas",
+                "高可用云数据库，自动备份与秒级监控",
+                "提供主备高可用、自动备份、按需扩容的托管 MySQL 数据库服务。",
+                &["数据库", "MySQL", "高可用"],
+            )),
             skus: vec![
                 with(
                     with(period("rds-std", "标准版", 29_900, 299_000), "trial_days", json!(14)),
@@ -139,16 +137,13 @@ pub fn products() -> Vec<Product> {
         Product {
             seller: 0,
             category: "collaboration",
-            body: saas(
-                product(
-                    "智能客服机器人",
-                    "saas",
-                    "7x24 小时在线的 AI 客服",
-                    "基于大模型的智能客服，支持多渠道接入与知识库管理。",
-                    &["AI", "客服"],
-                ),
-                "bot",
-            ),
+            body: saas(product(
+                "智能客服机器人",
+                "saas",
+                "7x24 小时在线的 AI 客服",
+                "基于大模型的智能客服，支持多渠道接入与知识库管理。",
+                &["AI", "客服"],
+            )),
             skus: vec![with(
                 period("bot-seat", "坐席版", 9_900, 99_000),
                 "linear",
@@ -182,16 +177,13 @@ pub fn products() -> Vec<Product> {
         Product {
             seller: 0,
             category: "network-security",
-            body: saas(
-                product(
-                    "网络安全态势感知平台",
-                    "saas",
-                    "统一的威胁检测与响应",
-                    "汇聚流量、日志与终端数据，实时发现攻击并自动处置。",
-                    &["安全", "SOC"],
-                ),
-                "soc",
-            ),
+            body: saas(product(
+                "网络安全态势感知平台",
+                "saas",
+                "统一的威胁检测与响应",
+                "汇聚流量、日志与终端数据，实时发现攻击并自动处置。",
+                &["安全", "SOC"],
+            )),
             skus: vec![period("soc-std", "标准版", 199_900, 1_999_000)],
         },
         Product {
@@ -209,16 +201,13 @@ pub fn products() -> Vec<Product> {
         Product {
             seller: 1,
             category: "devops",
-            body: saas(
-                product(
-                    "DevOps Pipeline Pro",
-                    "saas",
-                    "Hosted CI/CD pipelines with approvals",
-                    "Build, test and deploy on every commit, with audit trails and manual approvals.",
-                    &["ci", "cd", "devops"],
-                ),
-                "pipelines",
-            ),
+            body: saas(product(
+                "DevOps Pipeline Pro",
+                "saas",
+                "Hosted CI/CD pipelines with approvals",
+                "Build, test and deploy on every commit, with audit trails and manual approvals.",
+                &["ci", "cd", "devops"],
+            )),
             skus: vec![
                 period("pipe-team", "Team", 4_900, 49_000),
                 with(period("pipe-biz", "Business", 19_900, 199_000), "trial_days", json!(30)),
@@ -294,16 +283,13 @@ pub fn products() -> Vec<Product> {
         Product {
             seller: 1,
             category: "erp",
-            body: saas(
-                product(
-                    "ERP Cloud Suite",
-                    "saas",
-                    "Finance, inventory and orders in one place",
-                    "A cloud ERP for growing companies: ledgers, purchasing, inventory and sales.",
-                    &["erp", "finance"],
-                ),
-                "erp",
-            ),
+            body: saas(product(
+                "ERP Cloud Suite",
+                "saas",
+                "Finance, inventory and orders in one place",
+                "A cloud ERP for growing companies: ledgers, purchasing, inventory and sales.",
+                &["erp", "finance"],
+            )),
             skus: vec![with(
                 period("erp-user", "Per user", 15_000, 150_000),
                 "linear",

@@ -18,11 +18,13 @@
 
 mod cases;
 mod expect;
+mod http;
 mod kit;
 mod negative;
 mod report;
 mod wire;
 
+pub use http::HttpTransport;
 pub use report::{CaseResult, Report};
 pub use wire::{BoxFuture, HttpAnswer, Transport, WireRequest};
 

@@ -2,6 +2,7 @@
 //! listed snapshot and the public search columns), rejecting sends it back to
 //! the seller with a reason. Every decision is kept.
 
+use crate::app::debug_runs::{self, DebugRunView};
 use crate::app::page::{Page, Paging};
 use crate::app::products::{lifecycle_error, lifecycle_of, set_lifecycle};
 use crate::auth::Principal;
@@ -47,6 +48,9 @@ pub struct ReviewDetail {
     /// The product as submitted: content, SKUs, media ids, endpoint URL.
     #[schema(value_type = Object)]
     pub snapshot: serde_json::Value,
+    /// SaaS products: the debug run the submission relied on (the product's
+    /// latest run finished by the time it was submitted), with every case.
+    pub debug_run: Option<DebugRunView>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -79,8 +83,12 @@ fn summary(r: product_review::Model) -> ApiResult<ReviewSummary> {
     })
 }
 
-async fn detail(db: &impl ConnectionTrait, r: product_review::Model) -> ApiResult<ReviewDetail> {
+async fn detail(db: &impl ConnectionTrait, state: &AppState, r: product_review::Model) -> ApiResult<ReviewDetail> {
     let seller_name = accounts::find(db, &r.seller_id).await?.map(|a| a.name).unwrap_or_default();
+    let debug_run = match products::find(db, &r.product_id).await? {
+        Some(p) => debug_runs::for_review(db, state, &p, r.submitted_at).await?,
+        None => None,
+    };
     Ok(ReviewDetail {
         kind: ReviewKind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?,
         status: ReviewStatus::parse(&r.status).ok_or_else(|| corrupt(&r.status))?,
@@ -93,6 +101,7 @@ async fn detail(db: &impl ConnectionTrait, r: product_review::Model) -> ApiResul
         decided_by: r.decided_by,
         submitted_at: r.submitted_at,
         decided_at: r.decided_at,
+        debug_run,
     })
 }
 
@@ -116,7 +125,7 @@ pub async fn list(state: &AppState, status: Option<ReviewStatus>, paging: Paging
 
 pub async fn get(state: &AppState, id: &str) -> ApiResult<ReviewDetail> {
     let r = load(&state.db.conn, id).await?;
-    detail(&state.db.conn, r).await
+    detail(&state.db.conn, state, r).await
 }
 
 /// Approves a pending review: the reviewed SKUs become active and the
@@ -159,7 +168,7 @@ pub async fn approve(state: &AppState, op: &Principal, id: &str) -> ApiResult<Re
     if !products::save_if(&tx, product, before.status.as_str(), before.revision.as_str()).await? {
         return Err(ApiError::conflict("invalid_state", "the product changed state meanwhile; try again"));
     }
-    let out = detail(&tx, load(&tx, id).await?).await?;
+    let out = detail(&tx, state, load(&tx, id).await?).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -188,7 +197,7 @@ pub async fn reject(state: &AppState, op: &Principal, id: &str, req: RejectReque
     if !products::save_if(&tx, product, before.status.as_str(), before.revision.as_str()).await? {
         return Err(ApiError::conflict("invalid_state", "the product changed state meanwhile; try again"));
     }
-    let out = detail(&tx, load(&tx, id).await?).await?;
+    let out = detail(&tx, state, load(&tx, id).await?).await?;
     tx.commit().await?;
     Ok(out)
 }

@@ -1,8 +1,180 @@
-//! (being written)
+//! Buying: placing, paying and cancelling orders; the buyer's orders and
+//! subscriptions ("my purchased services").
 
+use crate::app::idempotency::IdempotencyKey;
+use crate::app::orders::{self, CreateOrder, OrderView, SubscriptionView, UpdateSubscription};
+use crate::app::page::Page;
+use crate::auth::BuyerAuth;
+use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::http::accounts::PageParams;
 use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(create_order, list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(pay_order))
+        .routes(routes!(cancel_order))
+        .routes(routes!(list_subscriptions))
+        .routes(routes!(get_subscription, update_subscription))
+}
+
+/// Place an order for one SKU. The price is computed on the server: period
+/// SKUs cost the month or year price x `period_count` (months 1-11, years
+/// 1-5, default 1) x `quantity`; one-time SKUs one_time_minor x `quantity`;
+/// packages their package price; trials (once per buyer and product) and
+/// pay-per-use SKUs nothing now. Send an `Idempotency-Key` header to make
+/// retries safe.
+#[utoipa::path(post, path = "/api/v1/buyer/orders", tag = "orders", security(("api_key" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours")),
+    request_body = CreateOrder,
+    responses(
+        (status = 201, body = OrderView),
+        AuthProblems,
+        (status = 404, description = "no such SKU on sale (`errors` names `sku_id`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`not_on_sale` (delisted product or retired SKU), `trial_used`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` naming the field (period, period_count, quantity, trial, auto_renew, amount_minor), or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_order(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<CreateOrder>,
+) -> ApiResult<Response> {
+    let key = IdempotencyKey::from_headers(&headers)?;
+    Ok(orders::create(&state, &p, req, key).await?.into_response())
+}
+
+/// The calling buyer's orders, newest first.
+#[utoipa::path(get, path = "/api/v1/buyer/orders", tag = "orders", security(("api_key" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, body = Page<OrderView>),
+        AuthProblems,
+        (status = 422, description = "bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_orders(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<OrderView>>> {
+    Ok(Json(orders::list(&state, &p, q.paging()?).await?))
+}
+
+/// One of the calling buyer's orders.
+#[utoipa::path(get, path = "/api/v1/buyer/orders/{id}", tag = "orders", security(("api_key" = [])),
+    params(("id" = String, Path, description = "order id")),
+    responses(
+        (status = 200, body = OrderView),
+        AuthProblems,
+        NotFoundProblem,
+    ))]
+async fn get_order(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(orders::get(&state, &p, &id).await?))
+}
+
+/// Pay a pending order from the wallet: the money moves, one subscription
+/// per line is created (`provisioning`) and delivery by the seller starts.
+/// Send an `Idempotency-Key` header to make retries safe.
+#[utoipa::path(post, path = "/api/v1/buyer/orders/{id}/pay", tag = "orders", security(("api_key" = [])),
+    params(
+        ("id" = String, Path, description = "order id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
+    ),
+    responses(
+        (status = 200, body = OrderView),
+        AuthProblems,
+        (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
+        NotFoundProblem,
+        (status = 409, description = "`already_paid`, `order_cancelled`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad `Idempotency-Key`, or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn pay_order(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let key = IdempotencyKey::from_headers(&headers)?;
+    Ok(orders::pay(&state, &p, &id, key).await?.into_response())
+}
+
+/// Cancel an unpaid order (a trial it took is given back).
+#[utoipa::path(post, path = "/api/v1/buyer/orders/{id}/cancel", tag = "orders", security(("api_key" = [])),
+    params(("id" = String, Path, description = "order id")),
+    responses(
+        (status = 200, body = OrderView),
+        AuthProblems,
+        NotFoundProblem,
+        (status = 409, description = "`already_paid` or `order_cancelled`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn cancel_order(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(orders::cancel(&state, &p, &id).await?))
+}
+
+/// The calling buyer's purchased services, newest first.
+#[utoipa::path(get, path = "/api/v1/buyer/subscriptions", tag = "orders", security(("api_key" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, body = Page<SubscriptionView>),
+        AuthProblems,
+        (status = 422, description = "bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_subscriptions(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<SubscriptionView>>> {
+    Ok(Json(orders::subscriptions(&state, &p, q.paging()?).await?))
+}
+
+/// One of the calling buyer's subscriptions.
+#[utoipa::path(get, path = "/api/v1/buyer/subscriptions/{id}", tag = "orders", security(("api_key" = [])),
+    params(("id" = String, Path, description = "subscription id")),
+    responses(
+        (status = 200, body = SubscriptionView),
+        AuthProblems,
+        NotFoundProblem,
+    ))]
+async fn get_subscription(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SubscriptionView>> {
+    Ok(Json(orders::subscription(&state, &p, &id).await?))
+}
+
+/// Turn auto-renewal on or off (paid period subscriptions only).
+#[utoipa::path(patch, path = "/api/v1/buyer/subscriptions/{id}", tag = "orders", security(("api_key" = [])),
+    params(("id" = String, Path, description = "subscription id")),
+    request_body = UpdateSubscription,
+    responses(
+        (status = 200, body = SubscriptionView),
+        AuthProblems,
+        NotFoundProblem,
+        (status = 409, description = "`subscription_ended`: released or failed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `auto_renew` on a trial, one-time or pay-per-use subscription", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_subscription(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateSubscription>,
+) -> ApiResult<Json<SubscriptionView>> {
+    Ok(Json(orders::update_subscription(&state, &p, &id, req).await?))
 }

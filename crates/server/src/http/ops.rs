@@ -26,6 +26,10 @@ pub struct Readiness {
     pub status: String,
     /// "sqlite" or "postgres".
     pub database: String,
+    /// Whether the marketplace runs on the operator test clock.
+    pub test_clock: bool,
+    /// The marketplace's current time (the test clock's when it is on).
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 /// Liveness: the process is up.
@@ -48,7 +52,12 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
-    Ok(Json(Readiness { status: "ready".into(), database: database.into() }))
+    Ok(Json(Readiness {
+        status: "ready".into(),
+        database: database.into(),
+        test_clock: state.test_clock.is_some(),
+        now: state.now(),
+    }))
 }
 
 /// Prometheus metrics (text exposition format).

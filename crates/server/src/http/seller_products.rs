@@ -176,7 +176,7 @@ async fn delete_sku(
     (status = 200, body = ProductView),
     AuthProblems,
     NotFoundProblem,
-    (status = 409, description = "`seller_not_ready`, `under_review`, `nothing_to_submit`, `no_skus`, `endpoint_required`", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`seller_not_ready`, `under_review`, `nothing_to_submit`, `no_skus`, `endpoint_required`, `debug_run_required` (SaaS: no passing debug run against the current endpoint)", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn submit(
     State(state): State<AppState>,

@@ -1,7 +1,7 @@
 //! The public catalog: search, filters, sorts, stable paging, and the detail
 //! of a listed product. Only listed products are ever visible.
 
-use crate::helpers::{DATABASES_CATEGORY, Res, TestApp, spawn_app};
+use crate::helpers::{DATABASES_CATEGORY, Res, SHARED_SELLER_KEY, TestApp, shared_seller, spawn_app};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -25,7 +25,7 @@ fn form(name: &str, kind: &str, category: &str, tags: &[&str], description: &str
         "tags": tags,
     });
     if kind == "saas" {
-        v["endpoint"] = json!({"url": "http://127.0.0.1:9/produce", "access_key": "catalog-secret-key-1"});
+        v["endpoint"] = json!({"url": shared_seller(), "access_key": SHARED_SELLER_KEY});
     }
     v
 }
@@ -129,6 +129,7 @@ impl Shop {
             .expect(201);
         let rid = rejected["id"].as_str().unwrap().to_string();
         app.post(&format!("/api/v1/seller/products/{rid}/skus"), Some(&key), period("r", 100)).await.expect(201);
+        app.passing_debug_run(&key, &rid).await;
         let submitted =
             app.post(&format!("/api/v1/seller/products/{rid}/submit"), Some(&key), json!({})).await.expect(200);
         let review = submitted["pending_review_id"].as_str().unwrap();
@@ -351,7 +352,7 @@ async fn detail_has_the_listed_version_with_skus_and_no_secrets() {
     assert_eq!(p["type"], "saas");
     assert_eq!(p["skus"][0]["prices"]["month_minor"], 9900);
     for t in [&text, &text_mysql] {
-        assert!(!t.contains("endpoint") && !t.contains("catalog-secret-key-1") && !t.contains("127.0.0.1:9"), "{t}");
+        assert!(!t.contains("endpoint") && !t.contains(SHARED_SELLER_KEY) && !t.contains(shared_seller()), "{t}");
         assert!(!t.contains("content_json") && !t.contains("status"), "{t}");
     }
 }

@@ -249,7 +249,39 @@ impl TestApp {
 /// The id of a seeded category (Infrastructure Software > Databases).
 pub const DATABASES_CATEGORY: &str = "cat_40e17c0b45e75b4f852f7bdaba236472";
 
-/// A valid product body for `POST /api/v1/seller/products` (SaaS with an endpoint).
+/// The access key of the shared reference seller (see [`shared_seller`]).
+pub const SHARED_SELLER_KEY: &str = "secret-access-key-1";
+
+/// The URL of a reference seller (`mercato_isv`) shared by every test of this
+/// binary, accepting [`SHARED_SELLER_KEY`]: SaaS products point at it so their
+/// debug runs (required before submission) and deliveries reach a real
+/// seller. It runs on its own thread and runtime (a test's runtime ends with
+/// the test), on 127.0.0.1:0 with a SQLite file in a temp directory that is
+/// left behind when the process exits. Tests that need a misbehaving seller
+/// start their own with [`TestApp::reference_seller`].
+pub fn shared_seller() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("reference-seller".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+                rt.block_on(async move {
+                    let dir = tempfile::Builder::new().prefix("mercato-test-seller-").tempdir().unwrap().keep();
+                    let config = mercato_isv::ReferenceSellerConfig::new(SHARED_SELLER_KEY, dir.join("seller.db"));
+                    let (listener, addr) = mercato_isv::bind(0).await.unwrap();
+                    tx.send(format!("http://{addr}/produce")).unwrap();
+                    mercato_isv::serve_on(listener, config, std::future::pending()).await.unwrap();
+                });
+            })
+            .unwrap();
+        rx.recv().expect("the shared reference seller starts")
+    })
+}
+
+/// A valid product body for `POST /api/v1/seller/products` (SaaS with an
+/// endpoint: the shared reference seller).
 pub fn product_form(name: &str) -> Value {
     json!({
         "type": "saas",
@@ -262,7 +294,7 @@ pub fn product_form(name: &str) -> Value {
         "usage_guide": "Sign in with the credentials sent after purchase.",
         "support_terms": "Mon-Fri 09:00-18:00",
         "tags": ["database", "mysql"],
-        "endpoint": {"url": "http://127.0.0.1:9/produce", "access_key": "secret-access-key-1"}
+        "endpoint": {"url": shared_seller(), "access_key": SHARED_SELLER_KEY}
     })
 }
 
@@ -293,11 +325,38 @@ impl TestApp {
         for sku in skus_json {
             self.post(&format!("/api/v1/seller/products/{id}/skus"), Some(seller_key), sku.clone()).await.expect(201);
         }
+        if product["type"] == "saas" {
+            self.passing_debug_run(seller_key, &id).await;
+        }
         let submitted =
             self.post(&format!("/api/v1/seller/products/{id}/submit"), Some(seller_key), json!({})).await.expect(200);
         let review = submitted["pending_review_id"].as_str().expect("pending review id").to_string();
         self.post(&format!("/api/v1/operator/reviews/{review}/approve"), Some(op_key), json!({})).await.expect(200);
         id
+    }
+
+    /// Runs the product's debug cases and asserts they all passed; returns the run.
+    pub async fn passing_debug_run(&self, seller_key: &str, product_id: &str) -> Value {
+        let run = self.debug_run(seller_key, product_id).await.expect(200);
+        assert_eq!(run["passed"], true, "debug run: {run}");
+        run
+    }
+
+    /// `POST /api/v1/seller/products/{id}/debug-run`.
+    pub async fn debug_run(&self, seller_key: &str, product_id: &str) -> Res {
+        self.post(&format!("/api/v1/seller/products/{product_id}/debug-run"), Some(seller_key), json!({})).await
+    }
+
+    /// Starts a reference seller of its own for this test (on this test's
+    /// runtime, 127.0.0.1:0, SQLite in the app's temp dir) with `faults`;
+    /// returns its production-interface URL. It accepts `key`.
+    pub async fn reference_seller(&self, key: &str, faults: mercato_isv::FaultPolicy) -> String {
+        let db = self.dir.path().join(format!("seller-{}.db", uuid::Uuid::new_v4().simple()));
+        let mut config = mercato_isv::ReferenceSellerConfig::new(key, db);
+        config.faults = faults;
+        let (listener, addr) = mercato_isv::bind(0).await.unwrap();
+        tokio::spawn(mercato_isv::serve_on(listener, config, std::future::pending()));
+        format!("http://{addr}/produce")
     }
 
     /// Sends raw bytes with a content type (media uploads).
@@ -358,4 +417,70 @@ impl TestApp {
         let report = mercato_server::app::ledger::check_state(&self.state).await.expect("ledger check runs");
         assert!(report.is_ok(), "ledger check: {report}");
     }
+}
+
+impl TestApp {
+    /// POSTs `body` (or nothing) with an `Idempotency-Key` header.
+    pub async fn post_idem(&self, path: &str, key: &str, idem: &str, body: Option<Value>) -> Res {
+        let mut req = self.client.post(self.url(path)).bearer_auth(key).header("Idempotency-Key", idem);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Res { status, body, headers }
+    }
+
+    /// A buyer's available wallet money in `currency` (0 when never used).
+    pub async fn wallet_available(&self, buyer_key: &str, currency: &str) -> i64 {
+        let w = self.get("/api/v1/buyer/wallet", Some(buyer_key)).await.expect(200);
+        w["balances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["currency"] == currency)
+            .map_or(0, |b| b["available_minor"].as_i64().unwrap())
+    }
+}
+
+/// Another node of `first`'s marketplace: its own server and background
+/// worker on the same database, data directory and master key, with
+/// `first`'s configuration changed by `tweak`. Dropping it stops the node;
+/// the database belongs to `first`.
+pub async fn spawn_node(first: &TestApp, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = first.state.config.clone();
+    tweak(&mut config);
+    let state = runtime::build_state(config, Arc::new(SystemClock)).await.expect("build state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = state.clone();
+    tokio::spawn(async move {
+        runtime::serve(serving, listener, async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        state,
+        dir: tempfile::tempdir().unwrap(),
+        shutdown: Some(tx),
+        pg: None,
+    }
+}
+
+/// An app on the operator test clock, with its background worker off so the
+/// test drives jobs and periodic tasks by hand.
+pub async fn spawn_on_test_clock() -> TestApp {
+    spawn_with(|c| {
+        c.test_clock = true;
+        c.worker_enabled = false;
+    })
+    .await
 }

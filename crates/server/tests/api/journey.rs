@@ -51,6 +51,8 @@ async fn a_seller_goes_from_sign_up_to_a_searchable_listing() {
         .as_str()
         .unwrap()
         .to_string();
+    // The seller's production interface: a reference seller on this machine.
+    let seller_url = app.reference_seller("a-very-secret-key", Default::default()).await;
     let product = app
         .post(
             "/api/v1/seller/products",
@@ -60,7 +62,7 @@ async fn a_seller_goes_from_sign_up_to_a_searchable_listing() {
                 "category_id": databases, "summary": "托管的 PostgreSQL 数据库", "description": "自动备份，高可用。",
                 "usage_guide": "购买后在实例页面查看连接信息。", "support_terms": "工作日 4 小时内响应",
                 "tags": ["数据库", "PostgreSQL"],
-                "endpoint": {"url": "https://isv.example.cn/produce", "access_key": "a-very-secret-key"}
+                "endpoint": {"url": seller_url, "access_key": "a-very-secret-key"}
             }),
         )
         .await
@@ -78,11 +80,20 @@ async fn a_seller_goes_from_sign_up_to_a_searchable_listing() {
     // Not public before review.
     app.get(&format!("/api/v1/catalog/products/{pid}"), None).await.problem(404, "not_found");
 
-    // Submit; the operator approves.
+    // The debug cases must pass before review.
+    app.post(&format!("/api/v1/seller/products/{pid}/submit"), Some(key), json!({}))
+        .await
+        .problem(409, "debug_run_required");
+    let run = app.passing_debug_run(key, pid).await;
+    assert_eq!(run["case_set"], "period_product");
+
+    // Submit; the operator approves, having seen the debug run.
     let submitted = app.post(&format!("/api/v1/seller/products/{pid}/submit"), Some(key), json!({})).await.expect(200);
     assert_eq!(submitted["status"], "in_review");
     let reviews = app.get("/api/v1/operator/reviews?status=pending", Some(&op)).await.expect(200);
     let review = reviews["items"].as_array().unwrap().iter().find(|r| r["product_id"] == pid).expect("review queued");
+    let detail = app.get(&format!("/api/v1/operator/reviews/{}", review["id"].as_str().unwrap()), Some(&op)).await;
+    assert_eq!(detail.expect(200)["debug_run"]["id"], run["id"]);
     app.post(&format!("/api/v1/operator/reviews/{}/approve", review["id"].as_str().unwrap()), Some(&op), json!({}))
         .await
         .expect(200);

@@ -1,7 +1,9 @@
 //! Sellers' products: drafts, SKUs, media, submission, tenant scoping and
 //! every kind of bad input (which must change nothing).
 
-use crate::helpers::{DATABASES_CATEGORY, Res, TestApp, period_sku, product_form, spawn_app, spawn_with, tiny_png};
+use crate::helpers::{
+    DATABASES_CATEGORY, Res, TestApp, period_sku, product_form, shared_seller, spawn_app, spawn_with, tiny_png,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -47,7 +49,7 @@ async fn full_seller_path_to_a_listed_product() {
     assert_eq!(created["status"], "draft");
     assert_eq!(created["revision_state"], "none");
     assert_eq!(created["type"], "saas");
-    assert_eq!(created["endpoint"], json!({"url": "http://127.0.0.1:9/produce", "access_key_set": true}));
+    assert_eq!(created["endpoint"], json!({"url": shared_seller(), "access_key_set": true}));
     assert!(!created.to_string().contains("secret-access-key-1"), "the access key is never returned");
     assert!(created["listed"].is_null() && created["pending_review_id"].is_null());
 
@@ -78,6 +80,7 @@ async fn full_seller_path_to_a_listed_product() {
         .await
         .expect(201);
 
+    app.passing_debug_run(&key, &id).await;
     let submitted = app.post(&format!("/api/v1/seller/products/{id}/submit"), Some(&key), json!({})).await.expect(200);
     assert_eq!(submitted["status"], "in_review");
     let review_id = submitted["pending_review_id"].as_str().unwrap().to_string();
@@ -199,7 +202,8 @@ async fn submit_needs_a_ready_seller_skus_and_an_endpoint() {
     app.post(&format!("/api/v1/seller/products/{lic_id}/skus"), Some(&key), period_sku("m")).await.expect(201);
     app.post(&format!("/api/v1/seller/products/{lic_id}/submit"), Some(&key), json!({})).await.expect(200);
 
-    // Now the first one goes through; a second submit is refused.
+    // Now the first one goes through (after its debug run); a second submit is refused.
+    app.passing_debug_run(&key, &id).await;
     let p = app.post(&format!("/api/v1/seller/products/{id}/submit"), Some(&key), json!({})).await.expect(200);
     assert_eq!(p["status"], "in_review");
     app.post(&format!("/api/v1/seller/products/{id}/submit"), Some(&key), json!({})).await.problem(409, "under_review");
@@ -223,6 +227,7 @@ async fn concurrent_submits_create_exactly_one_review() {
     for round in 0..3 {
         let id = draft(&app, &key).await;
         app.post(&format!("/api/v1/seller/products/{id}/skus"), Some(&key), period_sku("m")).await.expect(201);
+        app.passing_debug_run(&key, &id).await;
         let path = format!("/api/v1/seller/products/{id}/submit");
         let (a, b) = tokio::join!(app.post(&path, Some(&key), json!({})), app.post(&path, Some(&key), json!({})));
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
@@ -255,6 +260,8 @@ async fn another_sellers_product_is_not_found_everywhere() {
     app.post(&format!("{p}/delist"), Some(&other), json!({})).await.problem(404, "not_found");
     app.post(&format!("{p}/relist"), Some(&other), json!({})).await.problem(404, "not_found");
     app.get(&format!("{p}/reviews"), Some(&other)).await.problem(404, "not_found");
+    app.post(&format!("{p}/debug-run"), Some(&other), json!({})).await.problem(404, "not_found");
+    app.get(&format!("{p}/debug-runs"), Some(&other)).await.problem(404, "not_found");
     app.send_bytes(Method::PUT, &format!("{p}/logo"), Some(&other), "image/png", tiny_png())
         .await
         .problem(404, "not_found");

@@ -92,6 +92,7 @@ async fn rejecting_a_first_listing_and_resubmitting() {
         .to_string();
     let path = format!("/api/v1/seller/products/{id}");
     app.post(&format!("{path}/skus"), Some(&key), period_sku("m")).await.expect(201);
+    app.passing_debug_run(&key, &id).await;
     let review = app.post(&format!("{path}/submit"), Some(&key), json!({})).await.expect(200)["pending_review_id"]
         .as_str()
         .unwrap()
@@ -170,6 +171,7 @@ async fn concurrent_approvals_decide_once() {
         .unwrap()
         .to_string();
     app.post(&format!("/api/v1/seller/products/{id}/skus"), Some(&key), period_sku("m")).await.expect(201);
+    app.passing_debug_run(&key, &id).await;
     let review = app.post(&format!("/api/v1/seller/products/{id}/submit"), Some(&key), json!({})).await.expect(200)
         ["pending_review_id"]
         .as_str()

@@ -14,6 +14,8 @@ pub struct Model {
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
+    /// When the first attempt started (retry deadlines count from here).
+    pub first_attempt_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

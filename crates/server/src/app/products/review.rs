@@ -1,6 +1,7 @@
 //! Submitting for review, delisting, relisting, and the review history.
 
 use super::*;
+use crate::app::debug_runs::{self, DebugCaseSet};
 
 /// Builds what the operator will review from the working copy.
 async fn review_snapshot(db: &impl ConnectionTrait, row: &product::Model) -> ApiResult<ReviewSnapshot> {
@@ -42,6 +43,10 @@ pub async fn submit(state: &AppState, p: &Principal, id: &str) -> ApiResult<Prod
             "endpoint_required",
             "a SaaS product needs its production endpoint (url and access_key) before review",
         ));
+    }
+    if snapshot.product_type == ProductType::Saas {
+        let required = DebugCaseSet::for_modes(snapshot.skus.iter().map(|s| s.spec.charging_mode));
+        debug_runs::ensure_submittable(&tx, state, &row, required).await?;
     }
     let kind = if before.has_listed_version() { ReviewKind::Revision } else { ReviewKind::Listing };
     set_lifecycle(&mut row, after);

@@ -1,0 +1,59 @@
+//! reqwest as the checker's [`Transport`]: what `mercato isv check` and the
+//! marketplace's debug runs send the cases through.
+
+use super::wire::{BoxFuture, HttpAnswer, Transport, WireRequest};
+
+/// Sends the checker's requests over HTTP(S). The checker applies the 5 s
+/// timeout itself; redirects are not followed (a signed body must not travel
+/// to another host); answers are read up to koo's limit.
+#[derive(Debug, Clone)]
+pub struct HttpTransport(reqwest::Client);
+
+impl HttpTransport {
+    /// A transport announcing itself as `mercato-isv-check/<version>`.
+    pub fn new() -> Result<Self, reqwest::Error> {
+        Self::with_user_agent(concat!("mercato-isv-check/", env!("CARGO_PKG_VERSION")))
+    }
+
+    /// A transport with its own `user-agent` (e.g. the marketplace's debug runs).
+    pub fn with_user_agent(user_agent: &str) -> Result<Self, reqwest::Error> {
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).user_agent(user_agent).build()?;
+        Ok(HttpTransport(client))
+    }
+}
+
+impl Transport for HttpTransport {
+    fn post(&self, request: WireRequest) -> BoxFuture<'_, Result<HttpAnswer, String>> {
+        Box::pin(async move {
+            let mut builder =
+                self.0.post(&request.url).header("content-type", "application/json;charset=UTF-8").body(request.body);
+            for (name, value) in &request.headers {
+                builder = builder.header(name, value);
+            }
+            let mut response = builder.send().await.map_err(|e| describe(&e))?;
+            let status = response.status().as_u16();
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+                let room = koo::client::MAX_RESPONSE_BYTES.saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if chunk.len() > room {
+                    break;
+                }
+            }
+            Ok(HttpAnswer { status, body: String::from_utf8_lossy(&body).into_owned() })
+        })
+    }
+}
+
+/// The error with its causes: "error sending request" alone says little.
+fn describe(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}

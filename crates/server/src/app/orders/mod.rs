@@ -1,0 +1,640 @@
+//! Buying: placing orders (priced on the server from the SKU on sale),
+//! paying them from the wallet, cancelling unpaid ones, and the buyer's
+//! order and subscription views. Sellers' views live in [`seller`].
+//!
+//! Paying is one write transaction: the order moves pending_payment -> paid
+//! (conditionally, so concurrent pays cannot both win), the payment's
+//! balanced journal entry is posted (debit the wallet, credit the seller's
+//! payable and the platform's commission; free orders post nothing), one
+//! subscription per line is created (`provisioning`) and one
+//! `fulfil_new_instance` job per line is enqueued for the job runner. A wallet
+//! that cannot pay refuses the entry (402) and the whole transaction is
+//! dropped, so nothing changes.
+//!
+//! Trials: a buyer gets one free trial per product. It is taken when the
+//! trial order is placed (so two trial orders cannot race), given back when
+//! that order is cancelled unpaid, and kept for good once it is paid (even if
+//! provisioning later fails).
+//!
+//! The fulfilment work drives orders and subscriptions on through
+//! [`transition_order`], [`transition_subscription`] and [`line_context`].
+
+pub mod seller;
+
+use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
+use crate::app::ledger::{commission_rate, post_entry};
+use crate::app::page::{Page, Paging};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use mercato_domain::catalog::{ChargingMode, Cooperation, ListedSnapshot, ProductStatus, ProductType, SkuStatus};
+use mercato_domain::ledger::{Entry, EntryKind, sale_lines};
+use mercato_domain::orders::{
+    self as rules, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus, is_order_id,
+    is_subscription_id,
+};
+use mercato_domain::validation::FieldError;
+use mercato_store::entity::{order, order_line, subscription, trial_use};
+use mercato_store::repo::jobs::{self, NewJob};
+use mercato_store::repo::{orders as repo, products};
+use mercato_store::sea_orm::ConnectionTrait;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// The job kind the job runner executes to call the seller's newInstance.
+pub const FULFIL_NEW_INSTANCE: &str = "fulfil_new_instance";
+/// Order-id draws before giving up (a collision needs the same minute and
+/// the same 5 random characters: 1 in 60 million).
+const ID_ATTEMPTS: usize = 8;
+
+/// `POST /api/v1/buyer/orders`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrder {
+    /// The SKU to buy (an active SKU of a listed product).
+    pub sku_id: String,
+    /// Period SKUs (not trials): month or year.
+    #[serde(default)]
+    pub period: Option<Period>,
+    /// Period SKUs: number of periods, months 1-11 or years 1-5 (default 1).
+    #[serde(default)]
+    pub period_count: Option<i64>,
+    /// SKUs with a linear attribute: required, within its min-max on its step.
+    /// Others: absent or 1.
+    #[serde(default)]
+    pub quantity: Option<i64>,
+    /// A free trial (period SKUs with trial days; once per buyer and product).
+    #[serde(default)]
+    pub trial: bool,
+    /// Renew automatically before expiry (paid period purchases only).
+    #[serde(default)]
+    pub auto_renew: bool,
+}
+
+/// One SKU bought; its id is the seller protocol's orderLineId.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderLineView {
+    /// `<orderId>-000001`.
+    pub id: String,
+    pub product_id: String,
+    pub product_name: String,
+    pub sku_id: String,
+    pub sku_code: String,
+    pub charging_mode: ChargingMode,
+    pub period: Option<Period>,
+    pub period_count: Option<i64>,
+    pub quantity: i64,
+    pub trial: bool,
+    /// Trial length in days, for trial lines.
+    pub trial_days: Option<i64>,
+    pub auto_renew: bool,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderView {
+    /// `CS` + yyMMddHHmm (UTC) + 5 random characters, e.g. `CS2611221430B4LVS`.
+    pub id: String,
+    pub status: OrderStatus,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub lines: Vec<OrderLineView>,
+    pub created_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// A purchased service ("my purchased services"), one per order line.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SubscriptionView {
+    /// `sub_...`.
+    pub id: String,
+    pub order_id: String,
+    pub order_line_id: String,
+    pub product_id: String,
+    pub product_name: String,
+    pub sku_id: String,
+    pub status: SubscriptionStatus,
+    /// The seller's instance, once provisioned.
+    pub instance_id: Option<String>,
+    pub charging_mode: ChargingMode,
+    pub period: Option<Period>,
+    pub starts_at: DateTime<Utc>,
+    /// None for one-time and pay-per-use purchases.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub auto_renew: bool,
+    pub trial: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `PATCH /api/v1/buyer/subscriptions/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSubscription {
+    pub auto_renew: bool,
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn corrupt(what: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("stored order data is corrupt: {what}"))
+}
+
+fn sku_problem(status: StatusCode, code: &'static str, message: &str) -> ApiError {
+    let mut e = ApiError::new(status, code, format!("sku_id: {message}"));
+    e.errors = vec![FieldError { field: "sku_id".into(), message: message.into() }];
+    e
+}
+
+fn new_order_id(now: DateTime<Utc>) -> String {
+    let mut rng = rand::thread_rng();
+    let suffix: String = (0..rules::ORDER_SUFFIX_LEN)
+        .map(|_| rules::ORDER_SUFFIX_CHARS[rng.gen_range(0..rules::ORDER_SUFFIX_CHARS.len())] as char)
+        .collect();
+    rules::order_id(now, &suffix)
+}
+
+fn line_view(l: order_line::Model) -> ApiResult<OrderLineView> {
+    Ok(OrderLineView {
+        charging_mode: ChargingMode::parse(&l.charging_mode).ok_or_else(|| corrupt(&l.charging_mode))?,
+        period: match l.period.as_deref() {
+            None => None,
+            Some(p) => Some(Period::parse(p).ok_or_else(|| corrupt(p))?),
+        },
+        id: l.id,
+        product_id: l.product_id,
+        product_name: l.product_name,
+        sku_id: l.sku_id,
+        sku_code: l.sku_code,
+        period_count: l.period_count,
+        quantity: l.quantity,
+        trial: l.trial,
+        trial_days: l.trial_days,
+        auto_renew: l.auto_renew,
+        amount_minor: l.amount_minor,
+        currency: l.currency,
+    })
+}
+
+fn order_view(o: order::Model, lines: Vec<order_line::Model>) -> ApiResult<OrderView> {
+    Ok(OrderView {
+        status: OrderStatus::parse(&o.status).ok_or_else(|| corrupt(&o.status))?,
+        lines: lines.into_iter().map(line_view).collect::<ApiResult<_>>()?,
+        id: o.id,
+        amount_minor: o.amount_minor,
+        currency: o.currency,
+        created_at: o.created_at,
+        paid_at: o.paid_at,
+        cancelled_at: o.cancelled_at,
+    })
+}
+
+/// Views of `orders` with their lines (all lines, or only `seller_id`'s).
+async fn order_views(
+    db: &impl ConnectionTrait,
+    orders: Vec<order::Model>,
+    seller_id: Option<&str>,
+) -> ApiResult<Vec<OrderView>> {
+    let ids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
+    let lines = match seller_id {
+        None => repo::lines_of(db, &ids).await?,
+        Some(s) => repo::seller_lines_of(db, s, &ids).await?,
+    };
+    let mut by_order: BTreeMap<String, Vec<order_line::Model>> = BTreeMap::new();
+    for l in lines {
+        by_order.entry(l.order_id.clone()).or_default().push(l);
+    }
+    orders
+        .into_iter()
+        .map(|o| {
+            let lines = by_order.remove(&o.id).unwrap_or_default();
+            order_view(o, lines)
+        })
+        .collect()
+}
+
+fn subscription_view(s: subscription::Model) -> ApiResult<SubscriptionView> {
+    Ok(SubscriptionView {
+        status: SubscriptionStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?,
+        charging_mode: ChargingMode::parse(&s.charging_mode).ok_or_else(|| corrupt(&s.charging_mode))?,
+        period: match s.period.as_deref() {
+            None => None,
+            Some(p) => Some(Period::parse(p).ok_or_else(|| corrupt(p))?),
+        },
+        id: s.id,
+        order_id: s.order_id,
+        order_line_id: s.order_line_id,
+        product_id: s.product_id,
+        product_name: s.product_name,
+        sku_id: s.sku_id,
+        instance_id: s.instance_id,
+        starts_at: s.starts_at,
+        expires_at: s.expires_at,
+        auto_renew: s.auto_renew,
+        trial: s.trial,
+        created_at: s.created_at,
+    })
+}
+
+/// Order-list cursor: `<created_at in µs>_<order id>` of the last item.
+pub(crate) fn order_cursor(o: &order::Model) -> String {
+    format!("{}_{}", o.created_at.timestamp_micros(), o.id)
+}
+
+pub(crate) fn parse_order_cursor(cursor: &str) -> ApiResult<repo::Before<'_>> {
+    let bad = || ApiError::field("cursor", "is not a cursor this API returned");
+    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let created_at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    if !is_order_id(id) {
+        return Err(bad());
+    }
+    Ok(repo::Before { created_at, id })
+}
+
+// ---------------------------------------------------------------- create
+
+/// Places an order for one SKU, priced on the server. 201 with the order;
+/// a retry with the same `Idempotency-Key` returns the first answer.
+pub async fn create(
+    state: &AppState,
+    buyer: &Principal,
+    req: CreateOrder,
+    key: Option<IdempotencyKey>,
+) -> ApiResult<JsonResponse> {
+    let hash = idempotency::request_hash("POST", "/api/v1/buyer/orders", &req)?;
+    let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
+        Begun::Replay(answer) => return Ok(answer),
+        Begun::Fresh(work) => work,
+    };
+    let tx = work.tx();
+    let now = state.now();
+
+    // The SKU must be active, of a listed product, and in its listed snapshot.
+    let unknown = || sku_problem(StatusCode::NOT_FOUND, "not_found", "no SKU with this id is on sale");
+    let not_on_sale = || sku_problem(StatusCode::CONFLICT, "not_on_sale", "this SKU is not on sale");
+    let sku = repo::find_sku(tx, &req.sku_id).await?.ok_or_else(unknown)?;
+    let product = products::find(tx, &sku.product_id).await?.ok_or_else(unknown)?;
+    let Some(listed_json) = product.listed_json.as_deref() else { return Err(unknown()) };
+    if SkuStatus::parse(&sku.status) == Some(SkuStatus::Pending) {
+        return Err(unknown());
+    }
+    if ProductStatus::parse(&product.status) != Some(ProductStatus::Listed)
+        || SkuStatus::parse(&sku.status) != Some(SkuStatus::Active)
+    {
+        return Err(not_on_sale());
+    }
+    let snap: ListedSnapshot = serde_json::from_str(listed_json).map_err(corrupt)?;
+    let listed = snap.skus.iter().find(|s| s.id == sku.id).ok_or_else(not_on_sale)?;
+    let priced = rules::price(
+        &listed.spec,
+        &rules::Request {
+            period: req.period,
+            period_count: req.period_count,
+            quantity: req.quantity,
+            trial: req.trial,
+            auto_renew: req.auto_renew,
+        },
+    )?;
+
+    let mut order_row = order::Model {
+        id: String::new(),
+        buyer_id: buyer.account_id.clone(),
+        status: OrderStatus::PendingPayment.as_str().into(),
+        amount_minor: priced.amount_minor,
+        currency: priced.currency.clone(),
+        payment_entry_id: None,
+        created_at: now,
+        updated_at: now,
+        paid_at: None,
+        cancelled_at: None,
+    };
+    let mut placed = false;
+    for _ in 0..ID_ATTEMPTS {
+        order_row.id = new_order_id(now);
+        if repo::insert_order(tx, order_row.clone()).await? {
+            placed = true;
+            break;
+        }
+    }
+    if !placed {
+        return Err(ApiError::internal("could not draw a free order id"));
+    }
+    if priced.trial {
+        let trial = trial_use::Model {
+            buyer_id: buyer.account_id.clone(),
+            product_id: product.id.clone(),
+            order_id: order_row.id.clone(),
+            created_at: now,
+        };
+        if !repo::take_trial(tx, trial).await? {
+            return Err(ApiError::conflict("trial_used", "you have already used the free trial of this product"));
+        }
+    }
+    let line = order_line::Model {
+        id: rules::order_line_id(&order_row.id, 1),
+        order_id: order_row.id.clone(),
+        line_no: 1,
+        product_id: product.id.clone(),
+        seller_id: product.seller_id.clone(),
+        product_name: snap.content.name.clone(),
+        product_type: snap.product_type.as_str().into(),
+        cooperation: snap.cooperation.as_str().into(),
+        sku_id: sku.id.clone(),
+        sku_code: listed.spec.sku_code.clone(),
+        charging_mode: priced.charging_mode.as_str().into(),
+        period: priced.period.map(|p| p.as_str().to_string()),
+        period_count: priced.period_count,
+        quantity: priced.quantity,
+        trial: priced.trial,
+        trial_days: priced.trial_days,
+        auto_renew: priced.auto_renew,
+        amount_minor: priced.amount_minor,
+        currency: priced.currency.clone(),
+        sku_spec_json: serde_json::to_string(&listed.spec).map_err(ApiError::internal)?,
+        created_at: now,
+    };
+    repo::insert_line(tx, line.clone()).await?;
+    let view = order_view(order_row, vec![line])?;
+    work.finish(StatusCode::CREATED, &view).await
+}
+
+// ---------------------------------------------------------------- pay
+
+fn already_paid() -> ApiError {
+    ApiError::conflict("already_paid", "this order is already paid")
+}
+
+fn order_cancelled() -> ApiError {
+    ApiError::conflict("order_cancelled", "this order was cancelled; place a new one")
+}
+
+fn refuse_by_status(status: OrderStatus) -> ApiError {
+    match status {
+        OrderStatus::Cancelled => order_cancelled(),
+        _ => already_paid(),
+    }
+}
+
+/// Pays a pending order from the buyer's wallet (see the module
+/// documentation). 200 with the paid order.
+pub async fn pay(
+    state: &AppState,
+    buyer: &Principal,
+    order_id: &str,
+    key: Option<IdempotencyKey>,
+) -> ApiResult<JsonResponse> {
+    if !is_order_id(order_id) {
+        return Err(ApiError::not_found("order"));
+    }
+    let path = format!("/api/v1/buyer/orders/{order_id}/pay");
+    let hash = idempotency::request_hash("POST", &path, &serde_json::Value::Null)?;
+    let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
+        Begun::Replay(answer) => return Ok(answer),
+        Begun::Fresh(work) => work,
+    };
+    let tx = work.tx();
+    let now = state.now();
+    let order_row = repo::find_order_for_buyer(tx, &buyer.account_id, order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let status = OrderStatus::parse(&order_row.status).ok_or_else(|| corrupt(&order_row.status))?;
+    let next = status.next(OrderEvent::Pay).map_err(|_| refuse_by_status(status))?;
+    // Conditional on the state read: a concurrent pay waits for this one
+    // (row lock / SQLite write lock) and then updates nothing.
+    if !repo::set_order_status_if(tx, order_id, status.as_str(), next.as_str(), now).await? {
+        let current = repo::find_order(tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        return Err(refuse_by_status(OrderStatus::parse(&current.status).ok_or_else(|| corrupt(&current.status))?));
+    }
+    let lines = repo::lines_of(tx, &[order_id.to_string()]).await?;
+
+    // The money: one balanced entry for the whole order (none if free).
+    let mut entry_lines = Vec::new();
+    for l in lines.iter().filter(|l| l.amount_minor > 0) {
+        let product_type = ProductType::parse(&l.product_type).ok_or_else(|| corrupt(&l.product_type))?;
+        let cooperation = Cooperation::parse(&l.cooperation).ok_or_else(|| corrupt(&l.cooperation))?;
+        let rate = commission_rate(tx, product_type, cooperation).await?;
+        entry_lines.extend(
+            sale_lines(&buyer.account_id, &l.seller_id, &l.currency, l.amount_minor, rate)
+                .map_err(ApiError::internal)?,
+        );
+    }
+    if !entry_lines.is_empty() {
+        let memo = format!("order {order_id}");
+        let entry = Entry::new(EntryKind::Payment, order_id, memo, entry_lines).map_err(ApiError::internal)?;
+        // 402 here drops the transaction: the order stays pending.
+        let entry_id = post_entry(tx, &entry, now).await?;
+        repo::set_payment_entry(tx, order_id, &entry_id).await?;
+    }
+
+    // One subscription and one fulfilment job per line.
+    for l in &lines {
+        let sub = new_subscription(&order_row, l, now)?;
+        let payload = serde_json::json!({
+            "order_id": order_id,
+            "order_line_id": l.id,
+            "subscription_id": sub.id,
+        })
+        .to_string();
+        repo::insert_subscription(tx, sub).await?;
+        let job_id = format!("job_{}", uuid::Uuid::now_v7().simple());
+        jobs::enqueue(
+            tx,
+            NewJob { id: &job_id, kind: FULFIL_NEW_INSTANCE, reference: &l.id, payload_json: &payload, run_at: now },
+            now,
+        )
+        .await?;
+    }
+    let paid = repo::find_order(tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let view = order_view(paid, lines)?;
+    work.finish(StatusCode::OK, &view).await
+}
+
+fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>) -> ApiResult<subscription::Model> {
+    let spec: mercato_domain::catalog::SkuSpec = serde_json::from_str(&l.sku_spec_json).map_err(corrupt)?;
+    let priced = rules::Priced {
+        charging_mode: ChargingMode::parse(&l.charging_mode).ok_or_else(|| corrupt(&l.charging_mode))?,
+        period: l.period.as_deref().and_then(Period::parse),
+        period_count: l.period_count,
+        quantity: l.quantity,
+        trial: l.trial,
+        trial_days: l.trial_days,
+        auto_renew: l.auto_renew,
+        amount_minor: l.amount_minor,
+        currency: l.currency.clone(),
+    };
+    let expires_at = rules::expires_at(&priced, now, spec.package.as_ref().map(|p| p.period_months));
+    Ok(subscription::Model {
+        id: rules::new_subscription_id(),
+        buyer_id: o.buyer_id.clone(),
+        order_id: o.id.clone(),
+        order_line_id: l.id.clone(),
+        product_id: l.product_id.clone(),
+        seller_id: l.seller_id.clone(),
+        product_name: l.product_name.clone(),
+        sku_id: l.sku_id.clone(),
+        status: SubscriptionStatus::Provisioning.as_str().into(),
+        instance_id: None,
+        charging_mode: l.charging_mode.clone(),
+        period: l.period.clone(),
+        trial: l.trial,
+        auto_renew: l.auto_renew,
+        starts_at: now,
+        expires_at,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+// ---------------------------------------------------------------- cancel and views
+
+/// Cancels an unpaid order (409 once paid or already cancelled); gives back
+/// a trial the order took.
+pub async fn cancel(state: &AppState, buyer: &Principal, order_id: &str) -> ApiResult<OrderView> {
+    if !is_order_id(order_id) {
+        return Err(ApiError::not_found("order"));
+    }
+    let tx = state.db.write().await?;
+    let now = state.now();
+    let o = repo::find_order_for_buyer(&tx, &buyer.account_id, order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let status = OrderStatus::parse(&o.status).ok_or_else(|| corrupt(&o.status))?;
+    let refuse = |s: OrderStatus| match s {
+        OrderStatus::Cancelled => ApiError::conflict("order_cancelled", "this order is already cancelled"),
+        _ => ApiError::conflict("already_paid", "a paid order cannot be cancelled; unsubscribe instead"),
+    };
+    let next = status.next(OrderEvent::Cancel).map_err(|_| refuse(status))?;
+    if !repo::set_order_status_if(&tx, order_id, status.as_str(), next.as_str(), now).await? {
+        let current = repo::find_order(&tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        return Err(refuse(OrderStatus::parse(&current.status).ok_or_else(|| corrupt(&current.status))?));
+    }
+    repo::release_trial(&tx, order_id).await?;
+    let o = repo::find_order(&tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let view = order_views(&tx, vec![o], None).await?.pop().ok_or_else(|| ApiError::internal("order view"))?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+pub async fn list(state: &AppState, buyer: &Principal, paging: Paging) -> ApiResult<Page<OrderView>> {
+    let before = paging.cursor.as_deref().map(parse_order_cursor).transpose()?;
+    let db = &state.db.conn;
+    let rows = repo::list_for_buyer(db, &buyer.account_id, before, paging.limit + 1).await?;
+    let more = rows.len() as u64 > paging.limit;
+    let mut rows = rows;
+    rows.truncate(paging.limit as usize);
+    let next_cursor = if more { rows.last().map(order_cursor) } else { None };
+    Ok(Page { items: order_views(db, rows, None).await?, next_cursor })
+}
+
+pub async fn get(state: &AppState, buyer: &Principal, order_id: &str) -> ApiResult<OrderView> {
+    let db = &state.db.conn;
+    let o = repo::find_order_for_buyer(db, &buyer.account_id, order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    order_views(db, vec![o], None).await?.pop().ok_or_else(|| ApiError::internal("order view"))
+}
+
+pub async fn subscriptions(state: &AppState, buyer: &Principal, paging: Paging) -> ApiResult<Page<SubscriptionView>> {
+    if paging.cursor.as_deref().is_some_and(|c| !is_subscription_id(c)) {
+        return Err(ApiError::field("cursor", "is not a cursor this API returned"));
+    }
+    let rows = repo::list_subscriptions_for_buyer(
+        &state.db.conn,
+        &buyer.account_id,
+        paging.cursor.as_deref(),
+        paging.limit + 1,
+    )
+    .await?;
+    let rows = rows.into_iter().map(subscription_view).collect::<ApiResult<Vec<_>>>()?;
+    Ok(paging.finish(rows, |s| s.id.clone(), |s| s))
+}
+
+pub async fn subscription(state: &AppState, buyer: &Principal, id: &str) -> ApiResult<SubscriptionView> {
+    let s = repo::find_subscription_for_buyer(&state.db.conn, &buyer.account_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("subscription"))?;
+    subscription_view(s)
+}
+
+/// Turns auto-renewal on or off: paid period subscriptions only, not once
+/// released or failed.
+pub async fn update_subscription(
+    state: &AppState,
+    buyer: &Principal,
+    id: &str,
+    req: UpdateSubscription,
+) -> ApiResult<SubscriptionView> {
+    let tx = state.db.write().await?;
+    let s = repo::find_subscription_for_buyer(&tx, &buyer.account_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("subscription"))?;
+    let view = subscription_view(s)?;
+    if view.charging_mode != ChargingMode::Period || view.trial {
+        return Err(ApiError::field("auto_renew", "only paid period subscriptions renew"));
+    }
+    if view.status.is_final() {
+        return Err(ApiError::conflict("subscription_ended", format!("the subscription is {}", view.status)));
+    }
+    let now = state.now();
+    repo::set_auto_renew(&tx, id, req.auto_renew, now).await?;
+    tx.commit().await?;
+    Ok(SubscriptionView { auto_renew: req.auto_renew, ..view })
+}
+
+// ---------------------------------------------------------------- for the fulfilment work
+
+/// An order line with its order and the subscription paying created.
+#[derive(Debug, Clone)]
+pub struct LineContext {
+    pub order: order::Model,
+    pub line: order_line::Model,
+    pub subscription: Option<subscription::Model>,
+}
+
+/// Everything about an order line (the seller protocol's orderLineId), or
+/// None for an unknown line.
+pub async fn line_context(db: &impl ConnectionTrait, line_id: &str) -> ApiResult<Option<LineContext>> {
+    let Some(line) = repo::find_line(db, line_id).await? else { return Ok(None) };
+    let order = repo::find_order(db, &line.order_id).await?.ok_or_else(|| corrupt("order line without order"))?;
+    let subscription = repo::subscription_for_line(db, line_id).await?;
+    Ok(Some(LineContext { order, line, subscription }))
+}
+
+/// Applies `event` to the order in `db` (a transaction), conditionally on
+/// the state it was read in. 409 `invalid_transition` when the event does
+/// not apply or another writer moved the order first.
+pub async fn transition_order(
+    db: &impl ConnectionTrait,
+    order_id: &str,
+    event: OrderEvent,
+    now: DateTime<Utc>,
+) -> ApiResult<OrderStatus> {
+    let o = repo::find_order(db, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let from = OrderStatus::parse(&o.status).ok_or_else(|| corrupt(&o.status))?;
+    let to = from.next(event).map_err(|e| ApiError::conflict("invalid_transition", e.to_string()))?;
+    if !repo::set_order_status_if(db, order_id, from.as_str(), to.as_str(), now).await? {
+        return Err(ApiError::conflict("invalid_transition", "the order changed meanwhile"));
+    }
+    Ok(to)
+}
+
+/// Applies `event` to the subscription, like [`transition_order`].
+pub async fn transition_subscription(
+    db: &impl ConnectionTrait,
+    subscription_id: &str,
+    event: SubscriptionEvent,
+    now: DateTime<Utc>,
+) -> ApiResult<SubscriptionStatus> {
+    let s = repo::find_subscription(db, subscription_id).await?.ok_or_else(|| ApiError::not_found("subscription"))?;
+    let from = SubscriptionStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?;
+    let to = from.next(event).map_err(|e| ApiError::conflict("invalid_transition", e.to_string()))?;
+    if !repo::set_subscription_status_if(db, subscription_id, from.as_str(), to.as_str(), now).await? {
+        return Err(ApiError::conflict("invalid_transition", "the subscription changed meanwhile"));
+    }
+    Ok(to)
+}

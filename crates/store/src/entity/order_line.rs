@@ -1,0 +1,33 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "order_lines")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub order_id: String,
+    pub line_no: i64,
+    pub product_id: String,
+    pub seller_id: String,
+    pub product_name: String,
+    pub product_type: String,
+    pub cooperation: String,
+    pub sku_id: String,
+    pub sku_code: String,
+    pub charging_mode: String,
+    pub period: Option<String>,
+    pub period_count: Option<i64>,
+    pub quantity: i64,
+    pub trial: bool,
+    pub trial_days: Option<i64>,
+    pub auto_renew: bool,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub sku_spec_json: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "subscriptions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub buyer_id: String,
+    pub order_id: String,
+    pub order_line_id: String,
+    pub product_id: String,
+    pub seller_id: String,
+    pub product_name: String,
+    pub sku_id: String,
+    pub status: String,
+    pub instance_id: Option<String>,
+    pub charging_mode: String,
+    pub period: Option<String>,
+    pub trial: bool,
+    pub auto_renew: bool,
+    pub starts_at: DateTimeUtc,
+    pub expires_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
