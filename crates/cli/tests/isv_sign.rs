@@ -4,7 +4,7 @@
 use serde_json::Value;
 use std::process::{Command, Output};
 
-const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/vectors.jsonl"));
+const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../koo/tests/data/vectors.jsonl"));
 
 fn field<'a>(v: &'a Value, name: &str) -> &'a str {
     v.get(name).and_then(Value::as_str).unwrap_or_else(|| panic!("vector lacks {name}: {v}"))

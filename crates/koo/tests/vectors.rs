@@ -4,7 +4,7 @@ use koo::verify::{BasicVerifier, KitVerifier, VerifyConfig};
 use koo::{canonical, sign};
 use serde_json::Value;
 
-const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/vectors.jsonl"));
+const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors.jsonl"));
 
 fn field<'a>(v: &'a Value, name: &str) -> &'a str {
     v.get(name).and_then(Value::as_str).unwrap_or_else(|| panic!("vector lacks {name}: {v}"))
@@ -69,4 +69,15 @@ fn worked_example_of_spec_section_3() {
         ),
         "bc02996c85c1a8202ccdbe3e04cd415a1ab3754d55edac7663958c6359ecb796"
     );
+}
+
+/// The vectors are kept in the repository so a clone tests on its own; when
+/// the project's shared spec sits beside the checkout (as in CI), the copy
+/// must be identical to it.
+#[test]
+fn the_repository_copy_matches_the_shared_spec() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/vectors.jsonl");
+    if let Ok(spec) = std::fs::read_to_string(&shared) {
+        assert_eq!(spec, VECTORS, "crates/koo/tests/data/vectors.jsonl is stale: copy {}", shared.display());
+    }
 }
