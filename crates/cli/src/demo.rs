@@ -128,6 +128,14 @@ async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) ->
             Some(json!({"role": "buyer", "name": "Demo Buyer 示例买家", "email": "buyer@demo.mercato.test", "password": "demo-password-1"})),
         )
         .await?;
+    // Wallet credit so the buyer can shop straight away (CNY 10,000.00).
+    let buyer_id = buyer["id"].as_str().unwrap_or_default();
+    api.post(
+        &format!("/api/v1/operator/wallets/{buyer_id}/credit"),
+        &op,
+        json!({"amount_minor": 1_000_000, "currency": "CNY", "reason": "demo credit"}),
+    )
+    .await?;
 
     let mut sellers = Vec::new();
     for seller in data::sellers() {
@@ -224,6 +232,7 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
     println!("  curl -s -H 'Authorization: Bearer {seller}' {base}/api/v1/seller/products");
     println!("  curl -s -H 'Authorization: Bearer {op}' '{base}/api/v1/operator/reviews?status=pending'");
     println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/me");
+    println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/wallet");
     println!("  curl -s {base}/api/v1/openapi.json    # the whole API");
     println!();
     println!("Press Ctrl-C to stop.");

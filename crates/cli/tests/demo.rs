@@ -76,6 +76,16 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
             .unwrap();
         assert_eq!(me["role"], label, "{label} key works");
     }
+    let wallet: serde_json::Value = client
+        .get(format!("{base}/api/v1/buyer/wallet"))
+        .bearer_auth(key_of("buyer"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wallet["balances"][0]["available_minor"], 1_000_000, "the buyer has wallet credit: {wallet}");
     assert!(text.contains("curl"), "prints ready curl lines");
     let _ = child.kill();
     let _ = child.wait();
