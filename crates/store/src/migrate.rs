@@ -17,6 +17,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_jobs", include_str!("../migrations/0005_jobs.sql")),
     ("0006_orders", include_str!("../migrations/0006_orders.sql")),
     ("0007_debug_runs", include_str!("../migrations/0007_debug_runs.sql")),
+    ("0008_fulfilment", include_str!("../migrations/0008_fulfilment.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod categories;
 pub mod credentials;
 pub mod debug_runs;
+pub mod fulfilment;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;

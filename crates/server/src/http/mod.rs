@@ -14,6 +14,7 @@ pub mod operator_test_clock;
 pub mod ops;
 pub mod seller_credentials;
 pub mod seller_debug_runs;
+pub mod seller_interface_messages;
 pub mod seller_onboarding;
 pub mod seller_orders;
 pub mod seller_products;
@@ -54,6 +55,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(seller_orders::routes())
         .merge(operator_test_clock::routes())
         .merge(seller_debug_runs::routes())
+        .merge(seller_interface_messages::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

@@ -10,6 +10,7 @@ mod catalog;
 mod categories;
 mod credentials;
 mod debug_runs;
+mod fulfilment;
 mod jobs;
 mod journey;
 mod ledger;

@@ -1,7 +1,7 @@
 //! Buying: orders priced on the server, paying from the wallet through the
 //! ledger, subscriptions, fulfilment jobs, and the buyer and seller views.
 
-use crate::helpers::{Res, TestApp, period_sku, product_form, spawn_app};
+use crate::helpers::{Res, TestApp, period_sku, product_form, spawn_with};
 use mercato_store::entity::{job, subscription};
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -41,7 +41,9 @@ fn skus() -> Vec<Value> {
 }
 
 async fn shop() -> Shop {
-    let app = spawn_app().await;
+    // No background worker: these tests look at orders as paying leaves
+    // them (fulfilment has its own tests in fulfilment.rs).
+    let app = spawn_with(|c| c.worker_enabled = false).await;
     let (seller_id, seller_key, op) = app.approved_seller().await;
     let product_id = app.listed_product(&seller_key, &op, product_form("Cloud DB"), &skus()).await;
     let detail = app.get(&format!("/api/v1/catalog/products/{product_id}"), None).await.expect(200);

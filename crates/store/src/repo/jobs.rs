@@ -334,3 +334,18 @@ pub async fn finish_task(
         .rows_affected;
     Ok(done > 0)
 }
+
+/// Makes a pending or dead job due at `now` again (a manual re-send); the
+/// retry deadline still counts from its first attempt. False when the job
+/// is running or done.
+pub async fn requeue(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(PENDING))
+        .col_expr(job::Column::RunAt, Expr::value(now))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::Status.is_in([PENDING, DEAD]))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}

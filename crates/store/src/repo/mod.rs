@@ -9,6 +9,7 @@ pub mod categories;
 pub mod credentials;
 pub mod debug_runs;
 pub mod idempotency;
+pub mod interface_messages;
 pub mod jobs;
 pub mod ledger;
 pub mod media;

@@ -36,9 +36,9 @@ use mercato_domain::orders::{
     is_subscription_id,
 };
 use mercato_domain::validation::FieldError;
-use mercato_store::entity::{order, order_line, subscription, trial_use};
+use mercato_store::entity::{order, order_line, subscription, subscription_app_info, trial_use};
 use mercato_store::repo::jobs::{self, NewJob};
-use mercato_store::repo::{orders as repo, products};
+use mercato_store::repo::{interface_messages, orders as repo, products};
 use mercato_store::sea_orm::ConnectionTrait;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -130,6 +130,19 @@ pub struct SubscriptionView {
     pub auto_renew: bool,
     pub trial: bool,
     pub created_at: DateTime<Utc>,
+    /// How to reach the service, once the seller provisioned it (its
+    /// queryInstance appInfo). The password is shown only to the buyer.
+    pub app_info: Option<AppInfoView>,
+}
+
+/// The seller's access details for a provisioned service.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppInfoView {
+    pub front_end_url: String,
+    pub admin_url: Option<String>,
+    pub user_name: Option<String>,
+    pub password: Option<String>,
+    pub memo: Option<String>,
 }
 
 /// `PATCH /api/v1/buyer/subscriptions/{id}`.
@@ -238,7 +251,47 @@ fn subscription_view(s: subscription::Model) -> ApiResult<SubscriptionView> {
         auto_renew: s.auto_renew,
         trial: s.trial,
         created_at: s.created_at,
+        app_info: None,
     })
+}
+
+/// Buyer views with the appInfo (password decrypted) filled in.
+async fn buyer_subscription_views(
+    state: &AppState,
+    rows: Vec<subscription::Model>,
+) -> ApiResult<Vec<SubscriptionView>> {
+    let ids: Vec<String> = rows.iter().map(|s| s.id.clone()).collect();
+    let mut infos: BTreeMap<String, subscription_app_info::Model> =
+        interface_messages::app_info_of(&state.db.conn, &ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.subscription_id.clone(), a))
+            .collect();
+    rows.into_iter()
+        .map(|s| {
+            let info = infos.remove(&s.id);
+            let mut view = subscription_view(s)?;
+            if let Some(a) = info {
+                let password = match a.password_enc.as_deref() {
+                    None => None,
+                    Some(enc) => Some(
+                        state
+                            .crypto
+                            .decrypt(crate::app::fulfilment::APP_PASSWORD_FIELD, enc)
+                            .map_err(|_| corrupt("app password"))?,
+                    ),
+                };
+                view.app_info = Some(AppInfoView {
+                    front_end_url: a.front_end_url,
+                    admin_url: a.admin_url,
+                    user_name: a.user_name,
+                    password,
+                    memo: a.memo,
+                });
+            }
+            Ok(view)
+        })
+        .collect()
 }
 
 /// Order-list cursor: `<created_at in µs>_<order id>` of the last item.
@@ -550,7 +603,7 @@ pub async fn subscriptions(state: &AppState, buyer: &Principal, paging: Paging) 
         paging.limit + 1,
     )
     .await?;
-    let rows = rows.into_iter().map(subscription_view).collect::<ApiResult<Vec<_>>>()?;
+    let rows = buyer_subscription_views(state, rows).await?;
     Ok(paging.finish(rows, |s| s.id.clone(), |s| s))
 }
 
@@ -558,7 +611,7 @@ pub async fn subscription(state: &AppState, buyer: &Principal, id: &str) -> ApiR
     let s = repo::find_subscription_for_buyer(&state.db.conn, &buyer.account_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("subscription"))?;
-    subscription_view(s)
+    buyer_subscription_views(state, vec![s]).await?.pop().ok_or_else(|| ApiError::internal("subscription view"))
 }
 
 /// Turns auto-renewal on or off: paid period subscriptions only, not once
@@ -573,7 +626,7 @@ pub async fn update_subscription(
     let s = repo::find_subscription_for_buyer(&tx, &buyer.account_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("subscription"))?;
-    let view = subscription_view(s)?;
+    let view = subscription_view(s.clone())?;
     if view.charging_mode != ChargingMode::Period || view.trial {
         return Err(ApiError::field("auto_renew", "only paid period subscriptions renew"));
     }
@@ -583,6 +636,7 @@ pub async fn update_subscription(
     let now = state.now();
     repo::set_auto_renew(&tx, id, req.auto_renew, now).await?;
     tx.commit().await?;
+    let view = buyer_subscription_views(state, vec![s]).await?.pop().unwrap_or(view);
     Ok(SubscriptionView { auto_renew: req.auto_renew, ..view })
 }
 

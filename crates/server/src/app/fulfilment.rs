@@ -1,0 +1,528 @@
+//! Fulfilment of new purchases through the seller's own server (seller
+//! interface spec §2, §5, §8): the `fulfil_new_instance` job that paying
+//! enqueues per order line.
+//!
+//! One attempt:
+//!
+//! 1. load the line; a subscription no longer `provisioning` (active or
+//!    failed) means another attempt finished the work: done (idempotent);
+//! 2. move the order paid -> fulfilling (first attempt);
+//! 3. without an instance id yet, call `newInstance` (orderId, orderLineId,
+//!    a fresh businessId per call; the seller deduplicates by orderId +
+//!    orderLineId, so a repeated call returns the same instance); with one
+//!    (an earlier `000004`, or a success whose appInfo could not be read),
+//!    go straight to `queryInstance`;
+//! 4. `000000`: `queryInstance` for the appInfo, then in one write
+//!    transaction store instance id and appInfo (the password encrypted),
+//!    activate the subscription and complete the order once all its lines
+//!    are active. `000004`: store the instance id and poll `queryInstance`
+//!    (10 s, doubling to 2 min) until the appInfo shows;
+//! 5. a business refusal (000100-000107): fail the subscription and the
+//!    order and refund the buyer at once: one balanced entry reversing the
+//!    payment entry's lines (buyer wallet credited back, seller payable and
+//!    platform commission debited), order -> refunded, all in one write
+//!    transaction;
+//! 6. anything else (transport errors, HTTP 5xx, unparseable answers,
+//!    000005, unknown codes, and also the "rejected" 000001/000002/000003,
+//!    which the seller may fix by correcting its key or server) is retried
+//!    with [`RetryPolicy::PURCHASE`] backoff for up to 3 hours from the
+//!    first attempt; then the purchase fails and is refunded as in 5.
+//!
+//! Every call is recorded as an interface message (what was sent and what
+//! came back); no transaction is held across a call. The state changes are
+//! conditional on the state read (`provisioning` subscription), so two
+//! workers running the same job cannot both activate or both refund.
+//! An order currently has one line, so failing a line refunds the order.
+
+use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
+use crate::app::ledger::post_entry;
+use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
+use crate::app::products::ENDPOINT_KEY_FIELD;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use koo::calls::{AppInfo, NewInstance, QueryInstance, QueryInstanceResponse};
+use koo::client::{CallOutcome, Client, Exchange};
+use koo::{CodeClass, ResultCode};
+use mercato_domain::ledger::{Entry, EntryKind, Line};
+use mercato_domain::orders::{OrderEvent, OrderStatus, SubscriptionEvent, SubscriptionStatus};
+use mercato_store::entity::{interface_message, subscription_app_info};
+use mercato_store::repo::{interface_messages as messages, ledger as ledger_repo, orders as order_repo, products};
+use mercato_store::sea_orm::ConnectionTrait;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Encryption field of the appInfo password.
+pub const APP_PASSWORD_FIELD: &str = "subscriptions.app_password";
+/// Answers kept in an interface message, at most.
+pub const MAX_LOGGED_BODY: usize = 8 * 1024;
+/// Polling an asynchronous provisioning: 10 s, doubling to 2 min, within
+/// the purchase deadline.
+const POLL: RetryPolicy = RetryPolicy {
+    first: Duration::from_secs(10),
+    max: Duration::from_secs(120),
+    jitter: 0.2,
+    deadline: RetryPolicy::PURCHASE.deadline,
+};
+
+#[derive(Debug, Deserialize)]
+struct Payload {
+    order_line_id: String,
+}
+
+/// The `fulfil_new_instance` job handler.
+pub async fn fulfil_new_instance(state: AppState, job: JobView) -> JobOutcome {
+    match attempt(&state, &job).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            let error = format!("fulfilment error: {}", e.detail);
+            match RetryPolicy::PURCHASE.outcome(&job, state.now(), error.clone()) {
+                JobOutcome::Dead { error } => give_up(&state, &job, error).await,
+                other => other,
+            }
+        }
+    }
+}
+
+/// Retries with `policy`, or fails and refunds the purchase once its
+/// deadline has passed.
+async fn retry_or_give_up(state: &AppState, job: &JobView, policy: RetryPolicy, error: String) -> JobOutcome {
+    match policy.outcome(job, state.now(), error) {
+        JobOutcome::Dead { error } => give_up(state, job, error).await,
+        other => other,
+    }
+}
+
+async fn give_up(state: &AppState, job: &JobView, error: String) -> JobOutcome {
+    let Ok(p) = job.payload::<Payload>() else { return JobOutcome::Dead { error } };
+    match fail_and_refund(state, &p.order_line_id).await {
+        Ok(_) => JobOutcome::Dead { error },
+        Err(e) => JobOutcome::Dead { error: format!("{error}; the refund failed: {}", e.detail) },
+    }
+}
+
+async fn attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
+    let p: Payload = job.payload().map_err(|e| ApiError::internal(format!("bad job payload: {e}")))?;
+    let Some(ctx) = line_context(&state.db.conn, &p.order_line_id).await? else {
+        return Ok(JobOutcome::Dead { error: format!("no order line {}", p.order_line_id) });
+    };
+    let Some(sub) = ctx.subscription.clone() else {
+        return Ok(JobOutcome::Dead { error: "the order line has no subscription".into() });
+    };
+    if SubscriptionStatus::parse(&sub.status) != Some(SubscriptionStatus::Provisioning) {
+        return Ok(JobOutcome::Done);
+    }
+    start_fulfilment(state, &ctx.order.id).await?;
+
+    let product = products::find(&state.db.conn, &ctx.line.product_id).await?;
+    let endpoint = product.as_ref().and_then(|p| Some((p.endpoint_url.clone()?, p.endpoint_key_enc.clone()?)));
+    let Some((url, key_enc)) = endpoint else {
+        return Ok(
+            retry_or_give_up(state, job, RetryPolicy::PURCHASE, "the product has no seller endpoint".into()).await
+        );
+    };
+    let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, &key_enc).map_err(ApiError::internal)?;
+    let client = Client::new(state.config.allow_insecure_endpoints).map_err(|e| ApiError::internal(e.to_string()))?;
+
+    let instance_id = match sub.instance_id.clone() {
+        Some(id) => id,
+        None => {
+            let body = NewInstance {
+                order_id: ctx.order.id.clone(),
+                order_line_id: ctx.line.id.clone(),
+                business_id: uuid::Uuid::new_v4().simple().to_string(),
+                test_flag: None,
+            };
+            let body = koo::BasicCall::NewInstance(body);
+            let sent = client.call_basic(&url, key.as_bytes(), &body, signing_time_ms()).await;
+            let outcome = record(state, &ctx, job, "newInstance", &url, &body.to_body(), &sent).await?;
+            let exchange = match sent {
+                Ok(x) => x,
+                Err(e) => return Ok(retry_or_give_up(state, job, RetryPolicy::PURCHASE, e.to_string()).await),
+            };
+            let answered_id = match &exchange.outcome {
+                CallOutcome::Answered { body, .. } => body.get("instanceId").and_then(|v| v.as_str()).map(String::from),
+                _ => None,
+            };
+            match (outcome, answered_id) {
+                (messages::SUCCESS | messages::IN_PROGRESS, Some(id)) if !id.is_empty() => {
+                    store_instance(state, &sub.id, &id).await?;
+                    if outcome == messages::IN_PROGRESS {
+                        return Ok(poll_later(state, job, "provisioning in progress (000004)").await);
+                    }
+                    id
+                }
+                (messages::REFUSED, _) => {
+                    let code = exchange.outcome.code().map(|c| c.as_str().to_string()).unwrap_or_default();
+                    fail_and_refund(state, &ctx.line.id).await?;
+                    return Ok(JobOutcome::Dead { error: format!("the seller refused the purchase ({code})") });
+                }
+                _ => {
+                    let error = describe(&exchange.outcome);
+                    return Ok(retry_or_give_up(state, job, RetryPolicy::PURCHASE, error).await);
+                }
+            }
+        }
+    };
+
+    // queryInstance for the appInfo.
+    let body = koo::BasicCall::QueryInstance(QueryInstance { instance_id: instance_id.clone(), test_flag: None });
+    let sent = client.call_basic(&url, key.as_bytes(), &body, signing_time_ms()).await;
+    record(state, &ctx, job, "queryInstance", &url, &body.to_body(), &sent).await?;
+    let exchange = match sent {
+        Ok(x) => x,
+        Err(e) => return Ok(retry_or_give_up(state, job, RetryPolicy::PURCHASE, e.to_string()).await),
+    };
+    let app_info = match &exchange.outcome {
+        CallOutcome::Answered { code: ResultCode::Success, body, .. } => {
+            serde_json::from_value::<QueryInstanceResponse>(body.clone())
+                .ok()
+                .and_then(|r| r.info.into_iter().find(|i| i.instance_id == instance_id))
+                .and_then(|i| i.app_info)
+        }
+        _ => None,
+    };
+    match app_info {
+        Some(info) => {
+            activate(state, &ctx, &instance_id, &info).await?;
+            Ok(JobOutcome::Done)
+        }
+        None if matches!(exchange.outcome, CallOutcome::Answered { code: ResultCode::Success, .. }) => {
+            Ok(poll_later(state, job, "the instance has no appInfo yet").await)
+        }
+        None => Ok(retry_or_give_up(state, job, RetryPolicy::PURCHASE, describe(&exchange.outcome)).await),
+    }
+}
+
+/// The signature timestamp: wall-clock time, not `state.now()`. Sellers
+/// check it against their own clock (60 s back, 5 s ahead), so under an
+/// operator test clock moved forward every call would be refused as
+/// signed in the future. Retries and deadlines follow `state.now()`.
+fn signing_time_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+async fn poll_later(state: &AppState, job: &JobView, why: &str) -> JobOutcome {
+    retry_or_give_up(state, job, POLL, why.to_string()).await
+}
+
+fn describe(outcome: &CallOutcome) -> String {
+    match outcome {
+        CallOutcome::Answered { code, body, .. } => {
+            let msg = body.get("resultMsg").and_then(|v| v.as_str()).unwrap_or_default();
+            format!("seller answered {} {msg}", code.as_str())
+        }
+        CallOutcome::HttpError { status, .. } => format!("seller answered HTTP {status}"),
+        CallOutcome::Unparseable { http_status, .. } => format!("unparseable answer (HTTP {http_status})"),
+        CallOutcome::Transport(e) => format!("transport error: {e}"),
+    }
+}
+
+/// The stored outcome of a call.
+fn classify(sent: &Result<Exchange, koo::client::ClientError>) -> &'static str {
+    let Ok(x) = sent else { return messages::REJECTED };
+    match &x.outcome {
+        CallOutcome::Answered { code, .. } => match code.class() {
+            CodeClass::Success => messages::SUCCESS,
+            CodeClass::InProgress => messages::IN_PROGRESS,
+            CodeClass::Refused => messages::REFUSED,
+            CodeClass::Rejected => messages::REJECTED,
+            CodeClass::Retryable => messages::RETRYABLE,
+        },
+        o if o.is_retryable() => messages::RETRYABLE,
+        _ => messages::REJECTED,
+    }
+}
+
+fn truncate(mut s: String) -> String {
+    if s.len() > MAX_LOGGED_BODY {
+        let mut cut = MAX_LOGGED_BODY;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s
+}
+
+/// Records one call as an interface message; returns its outcome.
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    state: &AppState,
+    ctx: &LineContext,
+    job: &JobView,
+    activity: &str,
+    url: &str,
+    body: &str,
+    sent: &Result<Exchange, koo::client::ClientError>,
+) -> ApiResult<&'static str> {
+    let outcome = classify(sent);
+    let (url, request_body, status, response, code, duration) = match sent {
+        Ok(x) => {
+            let (status, response) = match &x.outcome {
+                CallOutcome::Answered { http_status, body, .. } => (Some(*http_status), body.to_string()),
+                CallOutcome::HttpError { status, body } => (Some(*status), body.clone()),
+                CallOutcome::Unparseable { http_status, body_text } => (Some(*http_status), body_text.clone()),
+                CallOutcome::Transport(e) => (None, e.clone()),
+            };
+            let code = x.outcome.code().map(|c| c.as_str().to_string());
+            (strip_query(&x.url), x.request_body.clone(), status, response, code, x.duration_ms)
+        }
+        Err(e) => (url.to_string(), body.to_string(), None, e.to_string(), None, 0),
+    };
+    let row = interface_message::Model {
+        id: format!("imsg_{}", uuid::Uuid::now_v7().simple()),
+        seller_id: ctx.line.seller_id.clone(),
+        product_id: ctx.line.product_id.clone(),
+        order_id: ctx.order.id.clone(),
+        order_line_id: ctx.line.id.clone(),
+        activity: activity.to_string(),
+        url,
+        request_body,
+        response_status: status.map(i64::from),
+        response_body: Some(truncate(response)),
+        result_code: code,
+        outcome: outcome.to_string(),
+        duration_ms: i64::try_from(duration).unwrap_or(i64::MAX),
+        attempt: job.attempt,
+        created_at: state.now(),
+    };
+    messages::insert(&state.db.conn, row).await?;
+    Ok(outcome)
+}
+
+/// The URL without the signature query (signatures are not kept).
+fn strip_query(url: &str) -> String {
+    url.split_once('?').map_or(url, |(u, _)| u).to_string()
+}
+
+async fn start_fulfilment(state: &AppState, order_id: &str) -> ApiResult<()> {
+    let tx = state.db.write().await?;
+    let o = order_repo::find_order(&tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    if OrderStatus::parse(&o.status) == Some(OrderStatus::Paid) {
+        match transition_order(&tx, order_id, OrderEvent::StartFulfilment, state.now()).await {
+            Ok(_) => tx.commit().await?,
+            // Another worker started it first.
+            Err(e) if lost_race(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+async fn store_instance(state: &AppState, subscription_id: &str, instance_id: &str) -> ApiResult<()> {
+    let tx = state.db.write().await?;
+    let s = order_repo::find_subscription(&tx, subscription_id).await?;
+    if s.is_some_and(|s| s.instance_id.is_none() && s.status == SubscriptionStatus::Provisioning.as_str()) {
+        order_repo::set_instance(&tx, subscription_id, instance_id, state.now()).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Whether an error is the guard of a conditional transition (another
+/// worker moved the row first).
+fn lost_race(e: &ApiError) -> bool {
+    e.code == "invalid_transition"
+}
+
+/// Stores the instance and appInfo, activates the subscription and
+/// completes the order once every line is active: one transaction, guarded
+/// by the subscription still provisioning.
+async fn activate(state: &AppState, ctx: &LineContext, instance_id: &str, info: &AppInfo) -> ApiResult<()> {
+    let Some(sub) = &ctx.subscription else { return Ok(()) };
+    let now = state.now();
+    let tx = state.db.write().await?;
+    match transition_subscription(&tx, &sub.id, SubscriptionEvent::Activate, now).await {
+        Ok(_) => {}
+        Err(e) if lost_race(&e) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    order_repo::set_instance(&tx, &sub.id, instance_id, now).await?;
+    messages::upsert_app_info(
+        &tx,
+        subscription_app_info::Model {
+            subscription_id: sub.id.clone(),
+            front_end_url: info.front_end_url.clone(),
+            admin_url: info.admin_url.clone(),
+            user_name: info.user_name.clone(),
+            password_enc: info.password.as_deref().map(|p| state.crypto.encrypt(APP_PASSWORD_FIELD, p)),
+            memo: info.memo.clone(),
+            updated_at: now,
+        },
+    )
+    .await?;
+    let subs = order_repo::subscriptions_of_orders(&tx, std::slice::from_ref(&ctx.order.id)).await?;
+    if subs.iter().all(|s| s.status == SubscriptionStatus::Active.as_str()) {
+        let o = order_repo::find_order(&tx, &ctx.order.id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        if OrderStatus::parse(&o.status) == Some(OrderStatus::Paid) {
+            transition_order(&tx, &o.id, OrderEvent::StartFulfilment, now).await?;
+        }
+        transition_order(&tx, &o.id, OrderEvent::Complete, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Fails the line's subscription and its order and refunds the payment in
+/// full: one transaction, guarded by the subscription still provisioning
+/// (so two workers cannot both refund). Returns whether this call did it.
+pub async fn fail_and_refund(state: &AppState, line_id: &str) -> ApiResult<bool> {
+    let now = state.now();
+    let tx = state.db.write().await?;
+    let Some(ctx) = line_context(&tx, line_id).await? else { return Ok(false) };
+    let Some(sub) = &ctx.subscription else { return Ok(false) };
+    match transition_subscription(&tx, &sub.id, SubscriptionEvent::Fail, now).await {
+        Ok(_) => {}
+        Err(e) if lost_race(&e) => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    refund_order(&tx, &ctx.order.id, now).await?;
+    tx.commit().await?;
+    tracing::info!(order = %ctx.order.id, line = %line_id, "purchase failed; buyer refunded");
+    Ok(true)
+}
+
+async fn refund_order(tx: &impl ConnectionTrait, order_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+    let o = order_repo::find_order(tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let mut status = OrderStatus::parse(&o.status).ok_or_else(|| ApiError::internal("bad order status"))?;
+    if status == OrderStatus::Paid {
+        status = transition_order(tx, order_id, OrderEvent::StartFulfilment, now).await?;
+    }
+    if status == OrderStatus::Fulfilling {
+        transition_order(tx, order_id, OrderEvent::Fail, now).await?;
+    } else if status != OrderStatus::Failed {
+        return Ok(());
+    }
+    if let Some(entry_id) = &o.payment_entry_id {
+        let lines = ledger_repo::lines_of(tx, std::slice::from_ref(entry_id)).await?;
+        let reversed: Vec<Line> = lines
+            .iter()
+            .map(|l| Line {
+                account: l.account.clone(),
+                currency: l.currency.clone(),
+                debit_minor: l.credit_minor,
+                credit_minor: l.debit_minor,
+            })
+            .collect();
+        let entry = Entry::new(EntryKind::Refund, order_id, format!("refund of order {order_id}"), reversed)
+            .map_err(ApiError::internal)?;
+        post_entry(tx, &entry, now).await?;
+    }
+    transition_order(tx, order_id, OrderEvent::Refund, now).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- the seller's view
+
+/// One call to the seller's server, as the seller sees it.
+#[derive(Debug, Clone, serde::Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InterfaceMessageView {
+    /// `imsg_...`.
+    pub id: String,
+    pub product_id: String,
+    pub order_id: String,
+    pub order_line_id: String,
+    /// `newInstance`, `queryInstance`...
+    pub activity: String,
+    /// The URL called (without the signature query).
+    pub url: String,
+    /// The exact body sent.
+    pub request_body: String,
+    /// HTTP status of the answer, if one came.
+    pub response_status: Option<i64>,
+    /// The answer (first 8 KiB), or the transport error.
+    pub response_body: Option<String>,
+    pub result_code: Option<String>,
+    /// `success`, `in_progress`, `refused`, `retryable` or `rejected`.
+    pub outcome: String,
+    pub duration_ms: i64,
+    /// The delivery attempt (1-based).
+    pub attempt: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<interface_message::Model> for InterfaceMessageView {
+    fn from(m: interface_message::Model) -> Self {
+        InterfaceMessageView {
+            id: m.id,
+            product_id: m.product_id,
+            order_id: m.order_id,
+            order_line_id: m.order_line_id,
+            activity: m.activity,
+            url: m.url,
+            request_body: m.request_body,
+            response_status: m.response_status,
+            response_body: m.response_body,
+            result_code: m.result_code,
+            outcome: m.outcome,
+            duration_ms: m.duration_ms,
+            attempt: m.attempt,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// Which messages to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageFilter {
+    /// Refused, retryable and rejected calls.
+    Failed,
+    /// Every call.
+    #[default]
+    All,
+}
+
+/// The seller's interface messages, newest first.
+pub async fn list_messages(
+    state: &AppState,
+    seller: &crate::auth::Principal,
+    filter: MessageFilter,
+    paging: crate::app::page::Paging,
+) -> ApiResult<crate::app::page::Page<InterfaceMessageView>> {
+    if paging.cursor.as_deref().is_some_and(|c| !c.starts_with("imsg_")) {
+        return Err(ApiError::field("cursor", "is not a cursor this API returned"));
+    }
+    let rows = messages::list_for_seller(
+        &state.db.conn,
+        &seller.account_id,
+        filter == MessageFilter::Failed,
+        paging.cursor.as_deref(),
+        paging.limit + 1,
+    )
+    .await?;
+    let rows: Vec<InterfaceMessageView> = rows.into_iter().map(Into::into).collect();
+    Ok(paging.finish(rows, |m| m.id.clone(), |m| m))
+}
+
+/// Re-sends the purchase a message belongs to: makes its fulfilment job due
+/// now (a pending retry runs at once, a dead job runs again; the 3-hour
+/// deadline still counts from the first attempt). 409 `already_fulfilled`
+/// when the line is provisioned, `purchase_failed` when it failed and was
+/// refunded, `in_progress` while an attempt is running.
+pub async fn resend(state: &AppState, seller: &crate::auth::Principal, id: &str) -> ApiResult<InterfaceMessageView> {
+    let m = messages::find(&state.db.conn, id)
+        .await?
+        .filter(|m| m.seller_id == seller.account_id)
+        .ok_or_else(|| ApiError::not_found("interface message"))?;
+    let tx = state.db.write().await?;
+    let ctx = line_context(&tx, &m.order_line_id).await?.ok_or_else(|| ApiError::not_found("order line"))?;
+    match ctx.subscription.as_ref().and_then(|s| SubscriptionStatus::parse(&s.status)) {
+        Some(SubscriptionStatus::Provisioning) => {}
+        Some(SubscriptionStatus::Failed) => {
+            return Err(ApiError::conflict("purchase_failed", "this purchase failed and was refunded"));
+        }
+        _ => return Err(ApiError::conflict("already_fulfilled", "this order line is already fulfilled")),
+    }
+    let job =
+        mercato_store::repo::jobs::find_by_reference(&tx, crate::app::orders::FULFIL_NEW_INSTANCE, &m.order_line_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("fulfilment job"))?;
+    if !mercato_store::repo::jobs::requeue(&tx, &job.id, state.now()).await? {
+        return Err(ApiError::conflict("in_progress", "an attempt is running now; try again shortly"));
+    }
+    tx.commit().await?;
+    crate::app::jobs::wake(state);
+    Ok(m.into())
+}
