@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         (name = "orders", description = "Buyers' orders and subscriptions; sellers' order views"),
         (name = "test clock", description = "Only with `serve --test-clock`: move the marketplace's time"),
         (name = "catalog", description = "The public catalog: categories, search, product detail (no authentication)"),
+        (name = "open api", description = "Sellers' open API (KooGallery paths): signed with AK/SK (SDK-HMAC-SHA256), answered as `{\"error_code\": \"MKT.xxxx\", \"error_msg\": ...}`"),
     )
 )]
 pub struct ApiDoc;
@@ -35,6 +36,15 @@ impl Modify for Security {
         components.add_security_scheme(
             "api_key",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("mk_…").build()),
+        );
+        components.add_security_scheme(
+            "sdk_hmac",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "Authorization",
+                    "Sellers' open API: `SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<list>, Signature=<hex>` with a signed `X-Sdk-Date`",
+                ),
+            )),
         );
     }
 }

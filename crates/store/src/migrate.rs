@@ -18,6 +18,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_orders", include_str!("../migrations/0006_orders.sql")),
     ("0007_debug_runs", include_str!("../migrations/0007_debug_runs.sql")),
     ("0008_fulfilment", include_str!("../migrations/0008_fulfilment.sql")),
+    ("0009_open_api_notifications", include_str!("../migrations/0009_open_api_notifications.sql")),
+    ("0010_lifecycle", include_str!("../migrations/0010_lifecycle.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

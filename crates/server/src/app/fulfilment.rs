@@ -96,7 +96,12 @@ async fn retry_or_give_up(state: &AppState, job: &JobView, policy: RetryPolicy, 
 async fn give_up(state: &AppState, job: &JobView, error: String) -> JobOutcome {
     let Ok(p) = job.payload::<Payload>() else { return JobOutcome::Dead { error } };
     match fail_and_refund(state, &p.order_line_id).await {
-        Ok(_) => JobOutcome::Dead { error },
+        Ok(refunded) => {
+            if refunded {
+                crate::app::notifications::interface_failed(state, &p.order_line_id).await;
+            }
+            JobOutcome::Dead { error }
+        }
         Err(e) => JobOutcome::Dead { error: format!("{error}; the refund failed: {}", e.detail) },
     }
 }
@@ -154,7 +159,9 @@ async fn attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
                 }
                 (messages::REFUSED, _) => {
                     let code = exchange.outcome.code().map(|c| c.as_str().to_string()).unwrap_or_default();
-                    fail_and_refund(state, &ctx.line.id).await?;
+                    if fail_and_refund(state, &ctx.line.id).await? {
+                        crate::app::notifications::interface_failed(state, &ctx.line.id).await;
+                    }
                     return Ok(JobOutcome::Dead { error: format!("the seller refused the purchase ({code})") });
                 }
                 _ => {
@@ -198,7 +205,7 @@ async fn attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
 /// check it against their own clock (60 s back, 5 s ahead), so under an
 /// operator test clock moved forward every call would be refused as
 /// signed in the future. Retries and deadlines follow `state.now()`.
-fn signing_time_ms() -> i64 {
+pub(crate) fn signing_time_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
@@ -206,7 +213,7 @@ async fn poll_later(state: &AppState, job: &JobView, why: &str) -> JobOutcome {
     retry_or_give_up(state, job, POLL, why.to_string()).await
 }
 
-fn describe(outcome: &CallOutcome) -> String {
+pub(crate) fn describe(outcome: &CallOutcome) -> String {
     match outcome {
         CallOutcome::Answered { code, body, .. } => {
             let msg = body.get("resultMsg").and_then(|v| v.as_str()).unwrap_or_default();
@@ -247,7 +254,7 @@ fn truncate(mut s: String) -> String {
 
 /// Records one call as an interface message; returns its outcome.
 #[allow(clippy::too_many_arguments)]
-async fn record(
+pub(crate) async fn record(
     state: &AppState,
     ctx: &LineContext,
     job: &JobView,

@@ -188,6 +188,7 @@ pub const PURGE_IDEMPOTENCY_KEYS: &str = "purge_idempotency_keys";
 /// What every node runs. Features add their job kinds and tasks here.
 pub fn register_builtins(registry: &Registry) {
     registry.register(crate::app::orders::FULFIL_NEW_INSTANCE, crate::app::fulfilment::fulfil_new_instance);
+    crate::app::lifecycle::register(registry);
     registry.add_task(PeriodicTask::new(
         PURGE_IDEMPOTENCY_KEYS,
         Duration::from_secs(3600),

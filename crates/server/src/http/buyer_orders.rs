@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_order))
         .routes(routes!(list_subscriptions))
         .routes(routes!(get_subscription, update_subscription))
+        .routes(routes!(renew_subscription))
 }
 
 /// Place an order for one SKU. The price is computed on the server: period
@@ -177,4 +178,36 @@ async fn update_subscription(
     ApiJson(req): ApiJson<UpdateSubscription>,
 ) -> ApiResult<Json<SubscriptionView>> {
     Ok(Json(orders::update_subscription(&state, &p, &id, req).await?))
+}
+
+/// Renew a paid period subscription (active or frozen) for `period` x
+/// `period_count`: a renewal order priced like a purchase is paid from the
+/// wallet at once, the expiry moves on from the current expiry, a frozen
+/// subscription becomes active again, and the seller is told
+/// (updateInstanceStatus UNFREEZE if it was frozen, then refreshInstance
+/// RENEWAL with the new expiry). Send an `Idempotency-Key` header to make
+/// retries safe.
+#[utoipa::path(post, path = "/api/v1/buyer/subscriptions/{id}/renew", tag = "orders", security(("api_key" = [])),
+    params(
+        ("id" = String, Path, description = "subscription id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
+    ),
+    request_body = crate::app::lifecycle::RenewSubscription,
+    responses(
+        (status = 200, body = crate::app::lifecycle::RenewalView),
+        AuthProblems,
+        (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
+        NotFoundProblem,
+        (status = 409, description = "`subscription_ended` (released or failed), `not_provisioned`, `subscription_changed`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid period, not a paid period subscription, bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn renew_subscription(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<crate::app::lifecycle::RenewSubscription>,
+) -> ApiResult<Response> {
+    let key = IdempotencyKey::from_headers(&headers)?;
+    Ok(crate::app::lifecycle::renew(&state, &p, &id, req, key).await?.into_response())
 }

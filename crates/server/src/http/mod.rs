@@ -7,6 +7,8 @@ pub mod buyer_wallet;
 pub mod catalog;
 pub mod categories;
 pub mod media;
+pub mod notifications;
+pub mod open_api;
 pub mod operator_ledger;
 pub mod operator_onboarding;
 pub mod operator_reviews;
@@ -56,6 +58,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(operator_test_clock::routes())
         .merge(seller_debug_runs::routes())
         .merge(seller_interface_messages::routes())
+        .merge(open_api::routes())
+        .merge(notifications::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

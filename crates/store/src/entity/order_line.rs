@@ -25,6 +25,8 @@ pub struct Model {
     pub currency: String,
     pub sku_spec_json: String,
     pub created_at: DateTimeUtc,
+    /// Renewal lines: the subscription this line extends.
+    pub renews_subscription_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -65,3 +65,13 @@ pub async fn revoke(
     }
     Ok(owned)
 }
+
+/// Records a successful signed call with the credential.
+pub async fn touch(db: &impl ConnectionTrait, access_key_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    cred::Entity::update_many()
+        .col_expr(cred::Column::LastUsedAt, Expr::value(at))
+        .filter(cred::Column::AccessKeyId.eq(access_key_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

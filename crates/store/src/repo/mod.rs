@@ -13,6 +13,7 @@ pub mod interface_messages;
 pub mod jobs;
 pub mod ledger;
 pub mod media;
+pub mod notifications;
 pub mod orders;
 pub mod products;
 pub mod reviews;

@@ -94,6 +94,9 @@ pub struct OrderLineView {
     pub auto_renew: bool,
     pub amount_minor: i64,
     pub currency: String,
+    /// Renewal lines: the subscription this line renews (`sub_...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renews_subscription_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -191,6 +194,7 @@ fn line_view(l: order_line::Model) -> ApiResult<OrderLineView> {
         auto_renew: l.auto_renew,
         amount_minor: l.amount_minor,
         currency: l.currency,
+        renews_subscription_id: l.renews_subscription_id,
     })
 }
 
@@ -410,6 +414,7 @@ pub async fn create(
         currency: priced.currency.clone(),
         sku_spec_json: serde_json::to_string(&listed.spec).map_err(ApiError::internal)?,
         created_at: now,
+        renews_subscription_id: None,
     };
     repo::insert_line(tx, line.clone()).await?;
     let view = order_view(order_row, vec![line])?;

@@ -1,0 +1,582 @@
+//! Subscription lifecycle after provisioning (seller interface spec §2, §8):
+//! renewal by the buyer, auto-renewal, expiry -> freeze, grace period ->
+//! release.
+//!
+//! **Renewal** (`POST /api/v1/buyer/subscriptions/{id}/renew`, and the
+//! auto-renew task): paid period subscriptions that are active or frozen.
+//! One write transaction creates a renewal order (one line for the same SKU
+//! as the original purchase, priced from the specification bought, its
+//! `renews_subscription_id` naming the subscription), pays it
+//! from the wallet (402 `insufficient_funds` drops everything), moves the
+//! expiry on from the current expiry (not from now), makes a frozen
+//! subscription active again, and enqueues a `renew_instance` job (reference:
+//! the renewal order line; the payload names the subscription). The job
+//! calls `updateInstanceStatus UNFREEZE` first when the subscription was
+//! frozen, then `refreshInstance RENEWAL` with the new expiry (UTC
+//! `yyyyMMddHHmmss`), and completes the renewal order.
+//!
+//! **Scheduler.** Two periodic tasks:
+//! - `lifecycle_expiry` (every 5 minutes): active subscriptions with
+//!   `expires_at <= now` become frozen and get a `freeze_instance` job
+//!   (`updateInstanceStatus FREEZE`); frozen ones with
+//!   `expires_at + 15 days <= now` become released and get a
+//!   `release_instance` job (`releaseInstance`). Each state change is
+//!   conditional on the state read, and job references are unique per step
+//!   (`<sub>:freeze:<expires_at>`, `<sub>:release`), so scans running twice
+//!   or on two nodes enqueue once.
+//! - `lifecycle_auto_renew` (daily): active auto-renew subscriptions within
+//!   7 days of expiry are renewed for the period they were bought for. A
+//!   wallet that cannot pay changes nothing; a warning is logged (the buyer
+//!   notification) and the next day's run tries again.
+//!
+//! **Seller calls** are recorded as interface messages (against the order
+//! line that paid for the step: the renewal line, or the original purchase
+//! line for freeze and release) and retried under
+//! [`RetryPolicy::LIFECYCLE`] (up to 1 hour). Giving up leaves the
+//! subscription as Mercato has it (the money stays with the renewal; the
+//! order stays `paid`) and logs an error for an operator: the seller's
+//! instance may then disagree with Mercato until the seller reconciles.
+//! A freeze job finding the subscription no longer frozen (renewed
+//! meanwhile) does nothing.
+
+use crate::app::fulfilment::{describe, record, signing_time_ms};
+use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
+use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
+use crate::app::ledger::{commission_rate, post_entry};
+use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
+use crate::app::products::ENDPOINT_KEY_FIELD;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use koo::calls::{InstanceStatus, RefreshInstance, RefreshScene, ReleaseInstance, UpdateInstanceStatus};
+use koo::client::{CallOutcome, Client};
+use koo::{BasicCall, ResultCode};
+use mercato_domain::catalog::{ChargingMode, Cooperation, ProductType, SkuSpec};
+use mercato_domain::ledger::{Entry, EntryKind, sale_lines};
+use mercato_domain::orders::{self as rules, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus};
+use mercato_store::entity::{order, order_line, subscription};
+use mercato_store::repo::jobs::{self, NewJob};
+use mercato_store::repo::{orders as repo, products};
+use mercato_store::sea_orm::sea_query::Expr;
+use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use utoipa::ToSchema;
+
+/// Job kinds.
+pub const RENEW_INSTANCE: &str = "renew_instance";
+pub const FREEZE_INSTANCE: &str = "freeze_instance";
+pub const RELEASE_INSTANCE: &str = "release_instance";
+/// Periodic tasks.
+pub const EXPIRY_TASK: &str = "lifecycle_expiry";
+pub const AUTO_RENEW_TASK: &str = "lifecycle_auto_renew";
+/// Days after expiry before a frozen subscription is released.
+pub const GRACE_DAYS: i64 = 15;
+/// Days before expiry at which auto-renewal charges the wallet.
+pub const AUTO_RENEW_DAYS: i64 = 7;
+
+/// `POST /api/v1/buyer/subscriptions/{id}/renew`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenewSubscription {
+    pub period: Period,
+    /// Months 1-11 or years 1-5 (default 1).
+    #[serde(default)]
+    pub period_count: Option<i64>,
+}
+
+/// A renewal, paid.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RenewalView {
+    pub subscription_id: String,
+    /// The renewal order (paid).
+    pub order_id: String,
+    pub order_line_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub status: SubscriptionStatus,
+    /// The new expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    subscription_id: String,
+    /// The line the calls are logged against.
+    order_line_id: String,
+    #[serde(default)]
+    expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    unfreeze: bool,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("stored order data is corrupt: {what}"))
+}
+
+fn ended(status: SubscriptionStatus) -> ApiError {
+    ApiError::conflict("subscription_ended", format!("the subscription is {status}; it can no longer be renewed"))
+}
+
+/// Renews a subscription for the buyer (see the module documentation).
+pub async fn renew(
+    state: &AppState,
+    buyer: &Principal,
+    id: &str,
+    req: RenewSubscription,
+    key: Option<IdempotencyKey>,
+) -> ApiResult<JsonResponse> {
+    let path = format!("/api/v1/buyer/subscriptions/{id}/renew");
+    let hash = idempotency::request_hash("POST", &path, &req)?;
+    let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
+        Begun::Replay(answer) => return Ok(answer),
+        Begun::Fresh(work) => work,
+    };
+    let tx = work.tx();
+    let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("subscription"))?;
+    let view = renew_in(tx, &sub, req.period, req.period_count, state.now()).await?;
+    let answer = work.finish(StatusCode::OK, &view).await?;
+    crate::app::jobs::wake(state);
+    Ok(answer)
+}
+
+/// The renewal's writes, in `tx`.
+async fn renew_in(
+    tx: &impl ConnectionTrait,
+    sub: &subscription::Model,
+    period: Period,
+    period_count: Option<i64>,
+    now: DateTime<Utc>,
+) -> ApiResult<RenewalView> {
+    let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
+    if ChargingMode::parse(&sub.charging_mode) != Some(ChargingMode::Period) || sub.trial {
+        return Err(ApiError::field("period", "only paid period subscriptions can be renewed"));
+    }
+    match status {
+        SubscriptionStatus::Active | SubscriptionStatus::Frozen => {}
+        SubscriptionStatus::Provisioning => {
+            return Err(ApiError::conflict("not_provisioned", "the subscription is not provisioned yet"));
+        }
+        other => return Err(ended(other)),
+    }
+    let Some(current_expiry) = sub.expires_at else { return Err(corrupt("period subscription without expiry")) };
+    let orig = repo::find_line(tx, &sub.order_line_id).await?.ok_or_else(|| corrupt("subscription without line"))?;
+    let spec: SkuSpec = serde_json::from_str(&orig.sku_spec_json).map_err(corrupt)?;
+    let priced = rules::price(
+        &spec,
+        &rules::Request {
+            period: Some(period),
+            period_count,
+            quantity: Some(orig.quantity),
+            trial: false,
+            auto_renew: sub.auto_renew,
+        },
+    )?;
+    let new_expiry = rules::expires_at(&priced, current_expiry, None)
+        .ok_or_else(|| ApiError::field("period_count", "the new expiry is out of range"))?;
+
+    // The renewal order, paid at once.
+    let mut order_row = order::Model {
+        id: String::new(),
+        buyer_id: sub.buyer_id.clone(),
+        status: OrderStatus::PendingPayment.as_str().into(),
+        amount_minor: priced.amount_minor,
+        currency: priced.currency.clone(),
+        payment_entry_id: None,
+        created_at: now,
+        updated_at: now,
+        paid_at: None,
+        cancelled_at: None,
+    };
+    let mut placed = false;
+    for _ in 0..8 {
+        let suffix: String = {
+            let mut rng = rand::thread_rng();
+            (0..rules::ORDER_SUFFIX_LEN)
+                .map(|_| rules::ORDER_SUFFIX_CHARS[rng.gen_range(0..rules::ORDER_SUFFIX_CHARS.len())] as char)
+                .collect()
+        };
+        order_row.id = rules::order_id(now, &suffix);
+        if repo::insert_order(tx, order_row.clone()).await? {
+            placed = true;
+            break;
+        }
+    }
+    if !placed {
+        return Err(ApiError::internal("could not draw a free order id"));
+    }
+    let line = order_line::Model {
+        id: rules::order_line_id(&order_row.id, 1),
+        order_id: order_row.id.clone(),
+        line_no: 1,
+        period: priced.period.map(|p| p.as_str().to_string()),
+        period_count: priced.period_count,
+        quantity: priced.quantity,
+        trial: false,
+        trial_days: None,
+        auto_renew: sub.auto_renew,
+        amount_minor: priced.amount_minor,
+        currency: priced.currency.clone(),
+        created_at: now,
+        renews_subscription_id: Some(sub.id.clone()),
+        ..orig.clone()
+    };
+    repo::insert_line(tx, line.clone()).await?;
+    if !repo::set_order_status_if(
+        tx,
+        &order_row.id,
+        OrderStatus::PendingPayment.as_str(),
+        OrderStatus::Paid.as_str(),
+        now,
+    )
+    .await?
+    {
+        return Err(ApiError::internal("the renewal order changed meanwhile"));
+    }
+    if priced.amount_minor > 0 {
+        let product_type = ProductType::parse(&line.product_type).ok_or_else(|| corrupt(&line.product_type))?;
+        let cooperation = Cooperation::parse(&line.cooperation).ok_or_else(|| corrupt(&line.cooperation))?;
+        let rate = commission_rate(tx, product_type, cooperation).await?;
+        let lines = sale_lines(&sub.buyer_id, &line.seller_id, &line.currency, line.amount_minor, rate)
+            .map_err(ApiError::internal)?;
+        let memo = format!("renewal order {} of subscription {}", order_row.id, sub.id);
+        let entry = Entry::new(EntryKind::Payment, &order_row.id, memo, lines).map_err(ApiError::internal)?;
+        // 402 here drops the transaction: nothing changes.
+        let entry_id = post_entry(tx, &entry, now).await?;
+        repo::set_payment_entry(tx, &order_row.id, &entry_id).await?;
+    }
+
+    // The new expiry, conditional on the expiry read (two renewals racing
+    // cannot both extend from the same expiry).
+    let moved = subscription::Entity::update_many()
+        .col_expr(subscription::Column::ExpiresAt, Expr::value(Some(new_expiry)))
+        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+        .filter(subscription::Column::Id.eq(&sub.id))
+        .filter(subscription::Column::ExpiresAt.eq(current_expiry))
+        .filter(subscription::Column::Status.eq(status.as_str()))
+        .exec(tx)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(ApiError::conflict("subscription_changed", "the subscription changed meanwhile; try again"));
+    }
+    let unfreeze = status == SubscriptionStatus::Frozen;
+    if unfreeze {
+        transition_subscription(tx, &sub.id, SubscriptionEvent::Unfreeze, now).await?;
+    }
+    let payload = serde_json::to_string(&Payload {
+        subscription_id: sub.id.clone(),
+        order_line_id: line.id.clone(),
+        expires_at: Some(new_expiry),
+        unfreeze,
+    })
+    .map_err(ApiError::internal)?;
+    let job_id = format!("job_{}", uuid::Uuid::now_v7().simple());
+    jobs::enqueue(
+        tx,
+        NewJob { id: &job_id, kind: RENEW_INSTANCE, reference: &line.id, payload_json: &payload, run_at: now },
+        now,
+    )
+    .await?;
+    tracing::info!(subscription = %sub.id, order = %order_row.id, %new_expiry, "subscription renewed");
+    Ok(RenewalView {
+        subscription_id: sub.id.clone(),
+        order_id: order_row.id,
+        order_line_id: line.id,
+        amount_minor: priced.amount_minor,
+        currency: priced.currency,
+        status: SubscriptionStatus::Active,
+        expires_at: new_expiry,
+    })
+}
+
+// ---------------------------------------------------------------- scheduler
+
+/// What a scan did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    pub frozen: usize,
+    pub released: usize,
+    pub renewed: usize,
+    pub unpaid: usize,
+}
+
+async fn subscriptions_in(
+    state: &AppState,
+    status: SubscriptionStatus,
+    expiring_by: DateTime<Utc>,
+) -> ApiResult<Vec<subscription::Model>> {
+    Ok(subscription::Entity::find()
+        .filter(subscription::Column::Status.eq(status.as_str()))
+        .filter(subscription::Column::ExpiresAt.lte(expiring_by))
+        .all(&state.db.conn)
+        .await
+        .map_err(mercato_store::StoreError::from)?)
+}
+
+fn job_id() -> String {
+    format!("job_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Freezes expired subscriptions and releases those past the grace period.
+pub async fn expiry_scan(state: &AppState) -> ApiResult<ScanReport> {
+    let now = state.now();
+    let mut report = ScanReport::default();
+    for sub in subscriptions_in(state, SubscriptionStatus::Active, now).await? {
+        let Some(expires_at) = sub.expires_at else { continue };
+        let tx = state.db.write().await?;
+        match transition_subscription(&tx, &sub.id, SubscriptionEvent::Freeze, now).await {
+            Ok(_) => {}
+            Err(e) if e.code == "invalid_transition" => continue,
+            Err(e) => return Err(e),
+        }
+        let reference = format!("{}:freeze:{}", sub.id, expires_at.timestamp());
+        let payload = serde_json::to_string(&Payload {
+            subscription_id: sub.id.clone(),
+            order_line_id: sub.order_line_id.clone(),
+            expires_at: None,
+            unfreeze: false,
+        })
+        .map_err(ApiError::internal)?;
+        let id = job_id();
+        jobs::enqueue(
+            &tx,
+            NewJob { id: &id, kind: FREEZE_INSTANCE, reference: &reference, payload_json: &payload, run_at: now },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        report.frozen += 1;
+    }
+    let grace = chrono::Duration::days(GRACE_DAYS);
+    for sub in subscriptions_in(state, SubscriptionStatus::Frozen, now - grace).await? {
+        let tx = state.db.write().await?;
+        match transition_subscription(&tx, &sub.id, SubscriptionEvent::Release, now).await {
+            Ok(_) => {}
+            Err(e) if e.code == "invalid_transition" => continue,
+            Err(e) => return Err(e),
+        }
+        let reference = format!("{}:release", sub.id);
+        let payload = serde_json::to_string(&Payload {
+            subscription_id: sub.id.clone(),
+            order_line_id: sub.order_line_id.clone(),
+            expires_at: None,
+            unfreeze: false,
+        })
+        .map_err(ApiError::internal)?;
+        let id = job_id();
+        jobs::enqueue(
+            &tx,
+            NewJob { id: &id, kind: RELEASE_INSTANCE, reference: &reference, payload_json: &payload, run_at: now },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        report.released += 1;
+    }
+    if report.frozen + report.released > 0 {
+        crate::app::jobs::wake(state);
+    }
+    Ok(report)
+}
+
+/// Renews auto-renew subscriptions within [`AUTO_RENEW_DAYS`] of expiry.
+pub async fn auto_renew_scan(state: &AppState) -> ApiResult<ScanReport> {
+    let now = state.now();
+    let mut report = ScanReport::default();
+    let by = now + chrono::Duration::days(AUTO_RENEW_DAYS);
+    for sub in subscriptions_in(state, SubscriptionStatus::Active, by).await? {
+        if !sub.auto_renew || sub.trial {
+            continue;
+        }
+        let Some(line) = repo::find_line(&state.db.conn, &sub.order_line_id).await? else { continue };
+        let Some(period) = line.period.as_deref().and_then(Period::parse) else { continue };
+        let tx = state.db.write().await?;
+        match renew_in(&tx, &sub, period, line.period_count, now).await {
+            Ok(_) => {
+                tx.commit().await?;
+                report.renewed += 1;
+            }
+            Err(e) if e.code == "insufficient_funds" => {
+                drop(tx);
+                report.unpaid += 1;
+                // The buyer notification: nothing else changes; tomorrow's run tries again.
+                tracing::warn!(subscription = %sub.id, buyer = %sub.buyer_id, "auto-renewal could not be paid: the wallet has too little money");
+            }
+            Err(e) => {
+                drop(tx);
+                tracing::warn!(subscription = %sub.id, error = %e.detail, "auto-renewal failed");
+            }
+        }
+    }
+    if report.renewed > 0 {
+        crate::app::jobs::wake(state);
+    }
+    Ok(report)
+}
+
+/// Adds the lifecycle job handlers and tasks.
+pub fn register(registry: &crate::app::jobs::Registry) {
+    use crate::app::jobs::PeriodicTask;
+    registry.register(RENEW_INSTANCE, renew_instance);
+    registry.register(FREEZE_INSTANCE, freeze_instance);
+    registry.register(RELEASE_INSTANCE, release_instance);
+    registry.add_task(PeriodicTask::new(EXPIRY_TASK, Duration::from_secs(300), |state: AppState| async move {
+        let r = expiry_scan(&state).await.map_err(|e| anyhow::anyhow!(e.detail))?;
+        if r.frozen + r.released > 0 {
+            tracing::info!(frozen = r.frozen, released = r.released, "expiry scan");
+        }
+        Ok(())
+    }));
+    registry.add_task(PeriodicTask::new(AUTO_RENEW_TASK, Duration::from_secs(86_400), |state: AppState| async move {
+        let r = auto_renew_scan(&state).await.map_err(|e| anyhow::anyhow!(e.detail))?;
+        if r.renewed + r.unpaid > 0 {
+            tracing::info!(renewed = r.renewed, unpaid = r.unpaid, "auto-renew scan");
+        }
+        Ok(())
+    }));
+}
+
+// ---------------------------------------------------------------- jobs
+
+enum Step {
+    Renew,
+    Freeze,
+    Release,
+}
+
+pub async fn renew_instance(state: AppState, job: JobView) -> JobOutcome {
+    run(&state, &job, Step::Renew).await
+}
+
+pub async fn freeze_instance(state: AppState, job: JobView) -> JobOutcome {
+    run(&state, &job, Step::Freeze).await
+}
+
+pub async fn release_instance(state: AppState, job: JobView) -> JobOutcome {
+    run(&state, &job, Step::Release).await
+}
+
+async fn run(state: &AppState, job: &JobView, step: Step) -> JobOutcome {
+    let outcome = match attempt(state, job, step).await {
+        Ok(o) => o,
+        Err(e) => retry(state, job, format!("lifecycle error: {}", e.detail)),
+    };
+    if let JobOutcome::Dead { error } = &outcome {
+        tracing::error!(job = %job.id, kind = %job.kind, reference = %job.reference, %error,
+            "lifecycle call given up; the seller's instance may disagree with Mercato");
+    }
+    outcome
+}
+
+fn retry(state: &AppState, job: &JobView, error: String) -> JobOutcome {
+    RetryPolicy::LIFECYCLE.outcome(job, state.now(), error)
+}
+
+/// `yyyyMMddHHmmss`, UTC.
+pub fn expire_time(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%d%H%M%S").to_string()
+}
+
+async fn attempt(state: &AppState, job: &JobView, step: Step) -> ApiResult<JobOutcome> {
+    let p: Payload = job.payload().map_err(|e| ApiError::internal(format!("bad job payload: {e}")))?;
+    let Some(sub) = repo::find_subscription(&state.db.conn, &p.subscription_id).await? else {
+        return Ok(JobOutcome::Dead { error: format!("no subscription {}", p.subscription_id) });
+    };
+    let Some(ctx) = line_context(&state.db.conn, &p.order_line_id).await? else {
+        return Ok(JobOutcome::Dead { error: format!("no order line {}", p.order_line_id) });
+    };
+    let Some(instance_id) = sub.instance_id.clone() else {
+        return Ok(JobOutcome::Dead { error: "the subscription has no instance".into() });
+    };
+    if matches!(step, Step::Freeze) && sub.status != SubscriptionStatus::Frozen.as_str() {
+        // Renewed before the freeze was sent: nothing to do.
+        return Ok(JobOutcome::Done);
+    }
+    let product = products::find(&state.db.conn, &sub.product_id).await?;
+    let Some((url, key_enc)) = product.and_then(|p| Some((p.endpoint_url?, p.endpoint_key_enc?))) else {
+        return Ok(retry(state, job, "the product has no seller endpoint".into()));
+    };
+    let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, &key_enc).map_err(ApiError::internal)?;
+    let client = Client::new(state.config.allow_insecure_endpoints).map_err(|e| ApiError::internal(e.to_string()))?;
+
+    let mut calls = Vec::new();
+    match step {
+        Step::Renew => {
+            if p.unfreeze {
+                calls.push((
+                    "updateInstanceStatus",
+                    BasicCall::UpdateInstanceStatus(UpdateInstanceStatus {
+                        instance_id: instance_id.clone(),
+                        status: InstanceStatus::Unfreeze,
+                        test_flag: None,
+                    }),
+                ));
+            }
+            let expires_at = p.expires_at.or(sub.expires_at).ok_or_else(|| corrupt("renewal without expiry"))?;
+            calls.push((
+                "refreshInstance",
+                BasicCall::RefreshInstance(RefreshInstance {
+                    scene: RefreshScene::Renewal,
+                    order_id: ctx.order.id.clone(),
+                    order_line_id: ctx.line.id.clone(),
+                    instance_id: instance_id.clone(),
+                    product_id: None,
+                    expire_time: expire_time(expires_at),
+                    test_flag: None,
+                }),
+            ));
+        }
+        Step::Freeze => calls.push((
+            "updateInstanceStatus",
+            BasicCall::UpdateInstanceStatus(UpdateInstanceStatus {
+                instance_id: instance_id.clone(),
+                status: InstanceStatus::Freeze,
+                test_flag: None,
+            }),
+        )),
+        Step::Release => calls.push((
+            "releaseInstance",
+            BasicCall::ReleaseInstance(ReleaseInstance {
+                instance_id: instance_id.clone(),
+                order_id: None,
+                order_line_id: None,
+                test_flag: None,
+            }),
+        )),
+    }
+    // Each call is idempotent at the seller (UNFREEZE twice, the same
+    // expiry twice, release twice all succeed), so a retry repeats them all.
+    for (activity, body) in calls {
+        let sent = client.call_basic(&url, key.as_bytes(), &body, signing_time_ms()).await;
+        record(state, &ctx, job, activity, &url, &body.to_body(), &sent).await?;
+        let exchange = match sent {
+            Ok(x) => x,
+            Err(e) => return Ok(retry(state, job, e.to_string())),
+        };
+        if !matches!(exchange.outcome, CallOutcome::Answered { code: ResultCode::Success, .. }) {
+            return Ok(retry(state, job, format!("{activity}: {}", describe(&exchange.outcome))));
+        }
+    }
+    if matches!(step, Step::Renew) {
+        complete_order(state, &ctx).await?;
+    }
+    Ok(JobOutcome::Done)
+}
+
+async fn complete_order(state: &AppState, ctx: &LineContext) -> ApiResult<()> {
+    let now = state.now();
+    let tx = state.db.write().await?;
+    let o = repo::find_order(&tx, &ctx.order.id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    if OrderStatus::parse(&o.status) != Some(OrderStatus::Paid) {
+        return Ok(());
+    }
+    transition_order(&tx, &o.id, OrderEvent::StartFulfilment, now).await?;
+    transition_order(&tx, &o.id, OrderEvent::Complete, now).await?;
+    tx.commit().await?;
+    Ok(())
+}

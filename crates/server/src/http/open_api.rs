@@ -1,0 +1,60 @@
+//! The sellers' open API (spec §6), signed with AK/SK (SDK-HMAC-SHA256) and
+//! answered in the `{"error_code", "error_msg"}` envelope; see
+//! [`crate::app::open_api`].
+
+use crate::app::open_api::{self, Envelope, OpenApiError, OpenApiResult, OrderQueryResponse, SignedRequest};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Query, Request, State};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(order_query))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct OrderQueryParams {
+    /// The order (required).
+    order_id: Option<String>,
+    /// Only this line of the order.
+    order_line_id: Option<String>,
+}
+
+/// Order query for sellers: the order's lines sold by the caller and the buyer. Signed with the seller's AK/SK
+/// (`Authorization: SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…` and a signed `X-Sdk-Date`).
+#[utoipa::path(get, path = "/api/mkp-openapi-public/global/v1/order/query", tag = "open api", security(("sdk_hmac" = [])),
+    params(OrderQueryParams,
+        ("X-Sdk-Date" = String, Header, description = "yyyyMMdd'T'HHmmss'Z', within 15 minutes"),
+        ("Authorization" = String, Header, description = "SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<list>, Signature=<hex>")),
+    responses(
+        (status = 200, body = OrderQueryResponse),
+        (status = 400, description = "MKT.0100 orderId missing", body = Envelope),
+        (status = 401, description = "MKT.0102 signature check failed; MKT.0154 unknown or revoked AK", body = Envelope),
+        (status = 403, description = "MKT.0150 another seller's order", body = Envelope),
+        (status = 404, description = "MKT.9001 no such (paid) order or line", body = Envelope),
+    ))]
+async fn order_query(
+    State(state): State<AppState>,
+    Query(q): Query<OrderQueryParams>,
+    request: Request,
+) -> OpenApiResult<Json<OrderQueryResponse>> {
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+    let body = axum::body::to_bytes(body, state.config.body_limit_bytes).await.map_err(|_| {
+        OpenApiError::new(axum::http::StatusCode::BAD_REQUEST, open_api::INVALID_INPUT, "unreadable request body")
+    })?;
+    let req = SignedRequest {
+        method: method.as_str(),
+        path: uri.path(),
+        raw_query: uri.query().unwrap_or_default(),
+        headers: &headers,
+        body: &body,
+    };
+    let seller_id = open_api::authenticate(&state, &req).await?;
+    Ok(Json(open_api::query_order(&state, &seller_id, q.order_id.as_deref(), q.order_line_id.as_deref()).await?))
+}
