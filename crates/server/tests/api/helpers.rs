@@ -54,6 +54,16 @@ impl Res {
     }
 }
 
+/// Sends a request and reads the answer (JSON body, or Null).
+async fn send(req: reqwest::RequestBuilder) -> Res {
+    let res = req.send().await.expect("request sent");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.bytes().await.unwrap_or_default();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Res { status, body, headers }
+}
+
 /// Creates a fresh database: a new PostgreSQL database when
 /// MERCATO_TEST_DATABASE_URL is set, else a file in `dir`.
 async fn fresh_database() -> Option<(String, String)> {
@@ -96,6 +106,12 @@ async fn spawn_full(tweak: impl FnOnce(&mut Config), clock: Arc<dyn Clock>) -> T
     let mut config = test_config(&dir, &url);
     tweak(&mut config);
     let state = runtime::build_state(config, clock).await.expect("build state");
+    let pg = pg.map(|(u, admin)| (u.rsplit_once('/').unwrap().1.to_string(), admin));
+    start_serving(state, dir, pg).await
+}
+
+/// Serves `state` on a fresh loopback port until the returned app is dropped.
+async fn start_serving(state: AppState, dir: TempDir, pg: Option<(String, String)>) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -107,14 +123,7 @@ async fn spawn_full(tweak: impl FnOnce(&mut Config), clock: Arc<dyn Clock>) -> T
         .await
         .unwrap();
     });
-    TestApp {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
-        state,
-        dir,
-        shutdown: Some(tx),
-        pg: pg.map(|(u, admin)| (u.rsplit_once('/').unwrap().1.to_string(), admin)),
-    }
+    TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), state, dir, shutdown: Some(tx), pg }
 }
 
 impl Drop for TestApp {
@@ -155,12 +164,7 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let res = req.send().await.expect("request sent");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.bytes().await.unwrap_or_default();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Res { status, body, headers }
+        send(req).await
     }
 
     pub async fn get(&self, path: &str, key: Option<&str>) -> Res {
@@ -372,12 +376,7 @@ impl TestApp {
         if let Some(k) = key {
             req = req.bearer_auth(k);
         }
-        let res = req.send().await.expect("request sent");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.bytes().await.unwrap_or_default();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Res { status, body, headers }
+        send(req).await
     }
 }
 
@@ -426,12 +425,7 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let res = req.send().await.expect("request sent");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.bytes().await.unwrap_or_default();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Res { status, body, headers }
+        send(req).await
     }
 
     /// A buyer's available wallet money in `currency` (0 when never used).
@@ -454,25 +448,7 @@ pub async fn spawn_node(first: &TestApp, tweak: impl FnOnce(&mut Config)) -> Tes
     let mut config = first.state.config.clone();
     tweak(&mut config);
     let state = runtime::build_state(config, Arc::new(SystemClock)).await.expect("build state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = state.clone();
-    tokio::spawn(async move {
-        runtime::serve(serving, listener, async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    TestApp {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
-        state,
-        dir: tempfile::tempdir().unwrap(),
-        shutdown: Some(tx),
-        pg: None,
-    }
+    start_serving(state, tempfile::tempdir().unwrap(), None).await
 }
 
 /// An app on the operator test clock, with its background worker off so the
