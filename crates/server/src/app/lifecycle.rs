@@ -328,60 +328,51 @@ pub async fn expiry_scan(state: &AppState) -> ApiResult<ScanReport> {
     let mut report = ScanReport::default();
     for sub in subscriptions_in(state, SubscriptionStatus::Active, now).await? {
         let Some(expires_at) = sub.expires_at else { continue };
-        let tx = state.db.write().await?;
-        match transition_subscription(&tx, &sub.id, SubscriptionEvent::Freeze, now).await {
-            Ok(_) => {}
-            Err(e) if e.code == "invalid_transition" => continue,
-            Err(e) => return Err(e),
-        }
         let reference = format!("{}:freeze:{}", sub.id, expires_at.timestamp());
-        let payload = serde_json::to_string(&Payload {
-            subscription_id: sub.id.clone(),
-            order_line_id: sub.order_line_id.clone(),
-            expires_at: None,
-            unfreeze: false,
-        })
-        .map_err(ApiError::internal)?;
-        let id = job_id();
-        jobs::enqueue(
-            &tx,
-            NewJob { id: &id, kind: FREEZE_INSTANCE, reference: &reference, payload_json: &payload, run_at: now },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        report.frozen += 1;
+        if step_and_enqueue(state, &sub, SubscriptionEvent::Freeze, FREEZE_INSTANCE, &reference, now).await? {
+            report.frozen += 1;
+        }
     }
     let grace = chrono::Duration::days(GRACE_DAYS);
     for sub in subscriptions_in(state, SubscriptionStatus::Frozen, now - grace).await? {
-        let tx = state.db.write().await?;
-        match transition_subscription(&tx, &sub.id, SubscriptionEvent::Release, now).await {
-            Ok(_) => {}
-            Err(e) if e.code == "invalid_transition" => continue,
-            Err(e) => return Err(e),
-        }
         let reference = format!("{}:release", sub.id);
-        let payload = serde_json::to_string(&Payload {
-            subscription_id: sub.id.clone(),
-            order_line_id: sub.order_line_id.clone(),
-            expires_at: None,
-            unfreeze: false,
-        })
-        .map_err(ApiError::internal)?;
-        let id = job_id();
-        jobs::enqueue(
-            &tx,
-            NewJob { id: &id, kind: RELEASE_INSTANCE, reference: &reference, payload_json: &payload, run_at: now },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        report.released += 1;
+        if step_and_enqueue(state, &sub, SubscriptionEvent::Release, RELEASE_INSTANCE, &reference, now).await? {
+            report.released += 1;
+        }
     }
     if report.frozen + report.released > 0 {
         crate::app::jobs::wake(state);
     }
     Ok(report)
+}
+
+/// Moves one subscription by `event` and enqueues the seller call `kind` in
+/// the same transaction. False when another scan or node moved it first.
+async fn step_and_enqueue(
+    state: &AppState,
+    sub: &subscription::Model,
+    event: SubscriptionEvent,
+    kind: &str,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let tx = state.db.write().await?;
+    match transition_subscription(&tx, &sub.id, event, now).await {
+        Ok(_) => {}
+        Err(e) if e.code == "invalid_transition" => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    let payload = serde_json::to_string(&Payload {
+        subscription_id: sub.id.clone(),
+        order_line_id: sub.order_line_id.clone(),
+        expires_at: None,
+        unfreeze: false,
+    })
+    .map_err(ApiError::internal)?;
+    let id = job_id();
+    jobs::enqueue(&tx, NewJob { id: &id, kind, reference, payload_json: &payload, run_at: now }, now).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Renews auto-renew subscriptions within [`AUTO_RENEW_DAYS`] of expiry.
