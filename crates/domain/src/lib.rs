@@ -45,6 +45,8 @@ pub mod ledger;
 pub mod money;
 pub mod onboarding;
 pub mod orders;
+pub mod plan_changes;
+pub mod refunds;
 pub mod validation;
 
 pub use validation::{FieldError, Invalid};

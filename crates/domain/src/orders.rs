@@ -54,6 +54,18 @@ string_enum!(
 );
 
 string_enum!(
+    /// Why an order line exists. A purchase line owns a new subscription;
+    /// every other kind acts on an existing one (`subscription_id` on the line).
+    LineKind {
+        Purchase => "purchase",
+        Renewal => "renewal",
+        Upgrade => "upgrade",
+        Conversion => "trial_conversion",
+        Unsubscribe => "unsubscribe",
+    }
+);
+
+string_enum!(
     /// The unit a period SKU is bought in.
     Period {
         Month => "month",

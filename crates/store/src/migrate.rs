@@ -20,6 +20,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0008_fulfilment", include_str!("../migrations/0008_fulfilment.sql")),
     ("0009_open_api_notifications", include_str!("../migrations/0009_open_api_notifications.sql")),
     ("0010_lifecycle", include_str!("../migrations/0010_lifecycle.sql")),
+    ("0011_line_kinds", include_str!("../migrations/0011_line_kinds.sql")),
+    ("0012_unsubscribe", include_str!("../migrations/0012_unsubscribe.sql")),
+    ("0013_plan_changes", include_str!("../migrations/0013_plan_changes.sql")),
+    ("0014_operations", include_str!("../migrations/0014_operations.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

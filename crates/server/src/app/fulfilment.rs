@@ -37,25 +37,23 @@
 use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
 use crate::app::ledger::post_entry;
 use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
-use crate::app::products::ENDPOINT_KEY_FIELD;
+use crate::app::seller_calls::{Endpoint, Sent, describe};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
+use koo::ResultCode;
 use koo::calls::{AppInfo, NewInstance, QueryInstance, QueryInstanceResponse};
-use koo::client::{CallOutcome, Client, Exchange};
-use koo::{CodeClass, ResultCode};
+use koo::client::CallOutcome;
 use mercato_domain::ledger::{Entry, EntryKind, Line};
 use mercato_domain::orders::{OrderEvent, OrderStatus, SubscriptionEvent, SubscriptionStatus};
 use mercato_store::entity::{interface_message, subscription_app_info};
-use mercato_store::repo::{interface_messages as messages, ledger as ledger_repo, orders as order_repo, products};
+use mercato_store::repo::{interface_messages as messages, ledger as ledger_repo, orders as order_repo};
 use mercato_store::sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use std::time::Duration;
 
 /// Encryption field of the appInfo password.
 pub const APP_PASSWORD_FIELD: &str = "subscriptions.app_password";
-/// Answers kept in an interface message, at most.
-pub const MAX_LOGGED_BODY: usize = 8 * 1024;
 /// Polling an asynchronous provisioning: 10 s, doubling to 2 min, within
 /// the purchase deadline.
 const POLL: RetryPolicy = RetryPolicy {
@@ -119,15 +117,11 @@ async fn attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
     }
     start_fulfilment(state, &ctx.order.id).await?;
 
-    let product = products::find(&state.db.conn, &ctx.line.product_id).await?;
-    let endpoint = product.as_ref().and_then(|p| Some((p.endpoint_url.clone()?, p.endpoint_key_enc.clone()?)));
-    let Some((url, key_enc)) = endpoint else {
+    let Some(endpoint) = Endpoint::of_product(state, &ctx.line.product_id).await? else {
         return Ok(
             retry_or_give_up(state, job, RetryPolicy::PURCHASE, "the product has no seller endpoint".into()).await
         );
     };
-    let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, &key_enc).map_err(ApiError::internal)?;
-    let client = Client::new(state.config.allow_insecure_endpoints).map_err(|e| ApiError::internal(e.to_string()))?;
 
     let instance_id = match sub.instance_id.clone() {
         Some(id) => id,
@@ -139,9 +133,8 @@ async fn attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
                 test_flag: None,
             };
             let body = koo::BasicCall::NewInstance(body);
-            let sent = client.call_basic(&url, key.as_bytes(), &body, signing_time_ms()).await;
-            let outcome = record(state, &ctx, job, "newInstance", &url, &body.to_body(), &sent).await?;
-            let exchange = match sent {
+            let Sent { result, outcome } = endpoint.send(state, &ctx, job, "newInstance", &body).await?;
+            let exchange = match result {
                 Ok(x) => x,
                 Err(e) => return Ok(retry_or_give_up(state, job, RetryPolicy::PURCHASE, e.to_string()).await),
             };
@@ -174,9 +167,7 @@ async fn attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
 
     // queryInstance for the appInfo.
     let body = koo::BasicCall::QueryInstance(QueryInstance { instance_id: instance_id.clone(), test_flag: None });
-    let sent = client.call_basic(&url, key.as_bytes(), &body, signing_time_ms()).await;
-    record(state, &ctx, job, "queryInstance", &url, &body.to_body(), &sent).await?;
-    let exchange = match sent {
+    let exchange = match endpoint.send(state, &ctx, job, "queryInstance", &body).await?.result {
         Ok(x) => x,
         Err(e) => return Ok(retry_or_give_up(state, job, RetryPolicy::PURCHASE, e.to_string()).await),
     };
@@ -201,106 +192,8 @@ async fn attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
     }
 }
 
-/// The signature timestamp: wall-clock time, not `state.now()`. Sellers
-/// check it against their own clock (60 s back, 5 s ahead), so under an
-/// operator test clock moved forward every call would be refused as
-/// signed in the future. Retries and deadlines follow `state.now()`.
-pub(crate) fn signing_time_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
 async fn poll_later(state: &AppState, job: &JobView, why: &str) -> JobOutcome {
     retry_or_give_up(state, job, POLL, why.to_string()).await
-}
-
-pub(crate) fn describe(outcome: &CallOutcome) -> String {
-    match outcome {
-        CallOutcome::Answered { code, body, .. } => {
-            let msg = body.get("resultMsg").and_then(|v| v.as_str()).unwrap_or_default();
-            format!("seller answered {} {msg}", code.as_str())
-        }
-        CallOutcome::HttpError { status, .. } => format!("seller answered HTTP {status}"),
-        CallOutcome::Unparseable { http_status, .. } => format!("unparseable answer (HTTP {http_status})"),
-        CallOutcome::Transport(e) => format!("transport error: {e}"),
-    }
-}
-
-/// The stored outcome of a call.
-fn classify(sent: &Result<Exchange, koo::client::ClientError>) -> &'static str {
-    let Ok(x) = sent else { return messages::REJECTED };
-    match &x.outcome {
-        CallOutcome::Answered { code, .. } => match code.class() {
-            CodeClass::Success => messages::SUCCESS,
-            CodeClass::InProgress => messages::IN_PROGRESS,
-            CodeClass::Refused => messages::REFUSED,
-            CodeClass::Rejected => messages::REJECTED,
-            CodeClass::Retryable => messages::RETRYABLE,
-        },
-        o if o.is_retryable() => messages::RETRYABLE,
-        _ => messages::REJECTED,
-    }
-}
-
-fn truncate(mut s: String) -> String {
-    if s.len() > MAX_LOGGED_BODY {
-        let mut cut = MAX_LOGGED_BODY;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
-    s
-}
-
-/// Records one call as an interface message; returns its outcome.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn record(
-    state: &AppState,
-    ctx: &LineContext,
-    job: &JobView,
-    activity: &str,
-    url: &str,
-    body: &str,
-    sent: &Result<Exchange, koo::client::ClientError>,
-) -> ApiResult<&'static str> {
-    let outcome = classify(sent);
-    let (url, request_body, status, response, code, duration) = match sent {
-        Ok(x) => {
-            let (status, response) = match &x.outcome {
-                CallOutcome::Answered { http_status, body, .. } => (Some(*http_status), body.to_string()),
-                CallOutcome::HttpError { status, body } => (Some(*status), body.clone()),
-                CallOutcome::Unparseable { http_status, body_text } => (Some(*http_status), body_text.clone()),
-                CallOutcome::Transport(e) => (None, e.clone()),
-            };
-            let code = x.outcome.code().map(|c| c.as_str().to_string());
-            (strip_query(&x.url), x.request_body.clone(), status, response, code, x.duration_ms)
-        }
-        Err(e) => (url.to_string(), body.to_string(), None, e.to_string(), None, 0),
-    };
-    let row = interface_message::Model {
-        id: format!("imsg_{}", uuid::Uuid::now_v7().simple()),
-        seller_id: ctx.line.seller_id.clone(),
-        product_id: ctx.line.product_id.clone(),
-        order_id: ctx.order.id.clone(),
-        order_line_id: ctx.line.id.clone(),
-        activity: activity.to_string(),
-        url,
-        request_body,
-        response_status: status.map(i64::from),
-        response_body: Some(truncate(response)),
-        result_code: code,
-        outcome: outcome.to_string(),
-        duration_ms: i64::try_from(duration).unwrap_or(i64::MAX),
-        attempt: job.attempt,
-        created_at: state.now(),
-    };
-    messages::insert(&state.db.conn, row).await?;
-    Ok(outcome)
-}
-
-/// The URL without the signature query (signatures are not kept).
-fn strip_query(url: &str) -> String {
-    url.split_once('?').map_or(url, |(u, _)| u).to_string()
 }
 
 async fn start_fulfilment(state: &AppState, order_id: &str) -> ApiResult<()> {

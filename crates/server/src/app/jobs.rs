@@ -42,6 +42,7 @@ use mercato_store::StoreError;
 use mercato_store::entity::job;
 use mercato_store::repo::jobs as repo;
 use mercato_store::repo::jobs::Finish;
+use mercato_store::sea_orm as sea_orm_conn;
 use rand::Rng;
 use serde::de::DeserializeOwned;
 use std::collections::{HashMap, HashSet};
@@ -189,6 +190,8 @@ pub const PURGE_IDEMPOTENCY_KEYS: &str = "purge_idempotency_keys";
 pub fn register_builtins(registry: &Registry) {
     registry.register(crate::app::orders::FULFIL_NEW_INSTANCE, crate::app::fulfilment::fulfil_new_instance);
     crate::app::lifecycle::register(registry);
+    crate::app::unsubscribe::register(registry);
+    crate::app::plan_changes::register(registry);
     registry.add_task(PeriodicTask::new(
         PURGE_IDEMPOTENCY_KEYS,
         Duration::from_secs(3600),
@@ -201,6 +204,23 @@ pub fn register_builtins(registry: &Registry) {
             Ok(())
         },
     ));
+}
+
+/// Enqueues a job of `kind` due at `run_at`, in the caller's transaction
+/// (the outbox row commits with the business change that caused it).
+/// `reference` is unique per kind: a second enqueue with the same reference
+/// adds nothing and answers false.
+pub async fn enqueue(
+    tx: &impl sea_orm_conn::ConnectionTrait,
+    kind: &str,
+    reference: &str,
+    payload: &impl serde::Serialize,
+    run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let id = format!("job_{}", uuid::Uuid::now_v7().simple());
+    let payload_json = serde_json::to_string(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    repo::enqueue(tx, repo::NewJob { id: &id, kind, reference, payload_json: &payload_json, run_at }, now).await
 }
 
 /// Wakes this node's worker loop now (e.g. after committing a job that is

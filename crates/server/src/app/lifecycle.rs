@@ -39,29 +39,26 @@
 //! A freeze job finding the subscription no longer frozen (renewed
 //! meanwhile) does nothing.
 
-use crate::app::fulfilment::{describe, record, signing_time_ms};
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
-use crate::app::ledger::{commission_rate, post_entry};
+use crate::app::orders::follow_up::{self, FollowUp};
 use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
-use crate::app::products::ENDPOINT_KEY_FIELD;
+use crate::app::seller_calls::Endpoint;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use koo::BasicCall;
 use koo::calls::{InstanceStatus, RefreshInstance, RefreshScene, ReleaseInstance, UpdateInstanceStatus};
-use koo::client::{CallOutcome, Client};
-use koo::{BasicCall, ResultCode};
-use mercato_domain::catalog::{ChargingMode, Cooperation, ProductType, SkuSpec};
-use mercato_domain::ledger::{Entry, EntryKind, sale_lines};
-use mercato_domain::orders::{self as rules, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus};
-use mercato_store::entity::{order, order_line, subscription};
-use mercato_store::repo::jobs::{self, NewJob};
-use mercato_store::repo::{orders as repo, products};
+use mercato_domain::catalog::{ChargingMode, SkuSpec};
+use mercato_domain::orders::{
+    self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus,
+};
+use mercato_store::entity::{order_line, subscription};
+use mercato_store::repo::orders as repo;
 use mercato_store::sea_orm::sea_query::Expr;
 use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -180,40 +177,8 @@ async fn renew_in(
     let new_expiry = rules::expires_at(&priced, current_expiry, None)
         .ok_or_else(|| ApiError::field("period_count", "the new expiry is out of range"))?;
 
-    // The renewal order, paid at once.
-    let mut order_row = order::Model {
-        id: String::new(),
-        buyer_id: sub.buyer_id.clone(),
-        status: OrderStatus::PendingPayment.as_str().into(),
-        amount_minor: priced.amount_minor,
-        currency: priced.currency.clone(),
-        payment_entry_id: None,
-        created_at: now,
-        updated_at: now,
-        paid_at: None,
-        cancelled_at: None,
-    };
-    let mut placed = false;
-    for _ in 0..8 {
-        let suffix: String = {
-            let mut rng = rand::thread_rng();
-            (0..rules::ORDER_SUFFIX_LEN)
-                .map(|_| rules::ORDER_SUFFIX_CHARS[rng.gen_range(0..rules::ORDER_SUFFIX_CHARS.len())] as char)
-                .collect()
-        };
-        order_row.id = rules::order_id(now, &suffix);
-        if repo::insert_order(tx, order_row.clone()).await? {
-            placed = true;
-            break;
-        }
-    }
-    if !placed {
-        return Err(ApiError::internal("could not draw a free order id"));
-    }
+    // The renewal order, paid at once (402 drops the transaction).
     let line = order_line::Model {
-        id: rules::order_line_id(&order_row.id, 1),
-        order_id: order_row.id.clone(),
-        line_no: 1,
         period: priced.period.map(|p| p.as_str().to_string()),
         period_count: priced.period_count,
         quantity: priced.quantity,
@@ -222,34 +187,10 @@ async fn renew_in(
         auto_renew: sub.auto_renew,
         amount_minor: priced.amount_minor,
         currency: priced.currency.clone(),
-        created_at: now,
-        renews_subscription_id: Some(sub.id.clone()),
-        ..orig.clone()
+        ..orig
     };
-    repo::insert_line(tx, line.clone()).await?;
-    if !repo::set_order_status_if(
-        tx,
-        &order_row.id,
-        OrderStatus::PendingPayment.as_str(),
-        OrderStatus::Paid.as_str(),
-        now,
-    )
-    .await?
-    {
-        return Err(ApiError::internal("the renewal order changed meanwhile"));
-    }
-    if priced.amount_minor > 0 {
-        let product_type = ProductType::parse(&line.product_type).ok_or_else(|| corrupt(&line.product_type))?;
-        let cooperation = Cooperation::parse(&line.cooperation).ok_or_else(|| corrupt(&line.cooperation))?;
-        let rate = commission_rate(tx, product_type, cooperation).await?;
-        let lines = sale_lines(&sub.buyer_id, &line.seller_id, &line.currency, line.amount_minor, rate)
-            .map_err(ApiError::internal)?;
-        let memo = format!("renewal order {} of subscription {}", order_row.id, sub.id);
-        let entry = Entry::new(EntryKind::Payment, &order_row.id, memo, lines).map_err(ApiError::internal)?;
-        // 402 here drops the transaction: nothing changes.
-        let entry_id = post_entry(tx, &entry, now).await?;
-        repo::set_payment_entry(tx, &order_row.id, &entry_id).await?;
-    }
+    let placed = follow_up::place_paid(tx, sub, FollowUp { kind: LineKind::Renewal, line }, "renewal", now).await?;
+    let (order_row, line) = (placed.order, placed.line);
 
     // The new expiry, conditional on the expiry read (two renewals racing
     // cannot both extend from the same expiry).
@@ -268,20 +209,13 @@ async fn renew_in(
     if unfreeze {
         transition_subscription(tx, &sub.id, SubscriptionEvent::Unfreeze, now).await?;
     }
-    let payload = serde_json::to_string(&Payload {
+    let payload = Payload {
         subscription_id: sub.id.clone(),
         order_line_id: line.id.clone(),
         expires_at: Some(new_expiry),
         unfreeze,
-    })
-    .map_err(ApiError::internal)?;
-    let job_id = format!("job_{}", uuid::Uuid::now_v7().simple());
-    jobs::enqueue(
-        tx,
-        NewJob { id: &job_id, kind: RENEW_INSTANCE, reference: &line.id, payload_json: &payload, run_at: now },
-        now,
-    )
-    .await?;
+    };
+    crate::app::jobs::enqueue(tx, RENEW_INSTANCE, &line.id, &payload, now, now).await?;
     tracing::info!(subscription = %sub.id, order = %order_row.id, %new_expiry, "subscription renewed");
     Ok(RenewalView {
         subscription_id: sub.id.clone(),
@@ -316,10 +250,6 @@ async fn subscriptions_in(
         .all(&state.db.conn)
         .await
         .map_err(mercato_store::StoreError::from)?)
-}
-
-fn job_id() -> String {
-    format!("job_{}", uuid::Uuid::now_v7().simple())
 }
 
 /// Freezes expired subscriptions and releases those past the grace period.
@@ -362,15 +292,13 @@ async fn step_and_enqueue(
         Err(e) if e.code == "invalid_transition" => return Ok(false),
         Err(e) => return Err(e),
     }
-    let payload = serde_json::to_string(&Payload {
+    let payload = Payload {
         subscription_id: sub.id.clone(),
         order_line_id: sub.order_line_id.clone(),
         expires_at: None,
         unfreeze: false,
-    })
-    .map_err(ApiError::internal)?;
-    let id = job_id();
-    jobs::enqueue(&tx, NewJob { id: &id, kind, reference, payload_json: &payload, run_at: now }, now).await?;
+    };
+    crate::app::jobs::enqueue(&tx, kind, reference, &payload, now, now).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -488,12 +416,9 @@ async fn attempt(state: &AppState, job: &JobView, step: Step) -> ApiResult<JobOu
         // Renewed before the freeze was sent: nothing to do.
         return Ok(JobOutcome::Done);
     }
-    let product = products::find(&state.db.conn, &sub.product_id).await?;
-    let Some((url, key_enc)) = product.and_then(|p| Some((p.endpoint_url?, p.endpoint_key_enc?))) else {
+    let Some(endpoint) = Endpoint::of_product(state, &sub.product_id).await? else {
         return Ok(retry(state, job, "the product has no seller endpoint".into()));
     };
-    let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, &key_enc).map_err(ApiError::internal)?;
-    let client = Client::new(state.config.allow_insecure_endpoints).map_err(|e| ApiError::internal(e.to_string()))?;
 
     let mut calls = Vec::new();
     match step {
@@ -542,16 +467,8 @@ async fn attempt(state: &AppState, job: &JobView, step: Step) -> ApiResult<JobOu
     }
     // Each call is idempotent at the seller (UNFREEZE twice, the same
     // expiry twice, release twice all succeed), so a retry repeats them all.
-    for (activity, body) in calls {
-        let sent = client.call_basic(&url, key.as_bytes(), &body, signing_time_ms()).await;
-        record(state, &ctx, job, activity, &url, &body.to_body(), &sent).await?;
-        let exchange = match sent {
-            Ok(x) => x,
-            Err(e) => return Ok(retry(state, job, e.to_string())),
-        };
-        if !matches!(exchange.outcome, CallOutcome::Answered { code: ResultCode::Success, .. }) {
-            return Ok(retry(state, job, format!("{activity}: {}", describe(&exchange.outcome))));
-        }
+    if let Err(why) = endpoint.send_all(state, &ctx, job, &calls).await? {
+        return Ok(retry(state, job, why));
     }
     if matches!(step, Step::Renew) {
         complete_order(state, &ctx).await?;

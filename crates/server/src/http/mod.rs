@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod buyer_orders;
+pub mod buyer_plan_changes;
+pub mod buyer_unsubscribe;
 pub mod buyer_wallet;
 pub mod catalog;
 pub mod categories;
@@ -11,6 +13,7 @@ pub mod notifications;
 pub mod open_api;
 pub mod operator_ledger;
 pub mod operator_onboarding;
+pub mod operator_orders;
 pub mod operator_reviews;
 pub mod operator_test_clock;
 pub mod ops;
@@ -60,6 +63,9 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(seller_interface_messages::routes())
         .merge(open_api::routes())
         .merge(notifications::routes())
+        .merge(buyer_unsubscribe::routes())
+        .merge(buyer_plan_changes::routes())
+        .merge(operator_orders::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

@@ -25,8 +25,11 @@ pub struct Model {
     pub currency: String,
     pub sku_spec_json: String,
     pub created_at: DateTimeUtc,
-    /// Renewal lines: the subscription this line extends.
+    /// Lines other than purchases: the subscription this line acts on
+    /// (renewed, upgraded, converted from trial, unsubscribed).
     pub renews_subscription_id: Option<String>,
+    /// `domain::orders::LineKind`.
+    pub kind: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

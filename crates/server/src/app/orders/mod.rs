@@ -19,37 +19,31 @@
 //! The fulfilment work drives orders and subscriptions on through
 //! [`transition_order`], [`transition_subscription`] and [`line_context`].
 
+pub mod follow_up;
 pub mod seller;
 
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
-use crate::app::ledger::{commission_rate, post_entry};
 use crate::app::page::{Page, Paging};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use mercato_domain::catalog::{ChargingMode, Cooperation, ListedSnapshot, ProductStatus, ProductType, SkuStatus};
-use mercato_domain::ledger::{Entry, EntryKind, sale_lines};
+use mercato_domain::catalog::{ChargingMode, ListedSnapshot, ProductStatus, SkuStatus};
 use mercato_domain::orders::{
-    self as rules, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus, is_order_id,
+    self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus, is_order_id,
     is_subscription_id,
 };
 use mercato_domain::validation::FieldError;
 use mercato_store::entity::{order, order_line, subscription, subscription_app_info, trial_use};
-use mercato_store::repo::jobs::{self, NewJob};
 use mercato_store::repo::{interface_messages, orders as repo, products};
 use mercato_store::sea_orm::ConnectionTrait;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// The job kind the job runner executes to call the seller's newInstance.
 pub const FULFIL_NEW_INSTANCE: &str = "fulfil_new_instance";
-/// Order-id draws before giving up (a collision needs the same minute and
-/// the same 5 random characters: 1 in 60 million).
-const ID_ATTEMPTS: usize = 8;
 
 /// `POST /api/v1/buyer/orders`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -80,6 +74,9 @@ pub struct CreateOrder {
 pub struct OrderLineView {
     /// `<orderId>-000001`.
     pub id: String,
+    /// Why the line exists: a purchase, or a renewal, upgrade, trial
+    /// conversion or unsubscribe of `renews_subscription_id`.
+    pub kind: LineKind,
     pub product_id: String,
     pub product_name: String,
     pub sku_id: String,
@@ -94,7 +91,7 @@ pub struct OrderLineView {
     pub auto_renew: bool,
     pub amount_minor: i64,
     pub currency: String,
-    /// Renewal lines: the subscription this line renews (`sub_...`).
+    /// Lines other than purchases: the subscription this line acts on (`sub_...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renews_subscription_id: Option<String>,
 }
@@ -167,16 +164,9 @@ fn sku_problem(status: StatusCode, code: &'static str, message: &str) -> ApiErro
     e
 }
 
-fn new_order_id(now: DateTime<Utc>) -> String {
-    let mut rng = rand::thread_rng();
-    let suffix: String = (0..rules::ORDER_SUFFIX_LEN)
-        .map(|_| rules::ORDER_SUFFIX_CHARS[rng.gen_range(0..rules::ORDER_SUFFIX_CHARS.len())] as char)
-        .collect();
-    rules::order_id(now, &suffix)
-}
-
 fn line_view(l: order_line::Model) -> ApiResult<OrderLineView> {
     Ok(OrderLineView {
+        kind: LineKind::parse(&l.kind).ok_or_else(|| corrupt(&l.kind))?,
         charging_mode: ChargingMode::parse(&l.charging_mode).ok_or_else(|| corrupt(&l.charging_mode))?,
         period: match l.period.as_deref() {
             None => None,
@@ -358,29 +348,17 @@ pub async fn create(
         },
     )?;
 
-    let mut order_row = order::Model {
-        id: String::new(),
-        buyer_id: buyer.account_id.clone(),
-        status: OrderStatus::PendingPayment.as_str().into(),
-        amount_minor: priced.amount_minor,
-        currency: priced.currency.clone(),
-        payment_entry_id: None,
-        created_at: now,
-        updated_at: now,
-        paid_at: None,
-        cancelled_at: None,
-    };
-    let mut placed = false;
-    for _ in 0..ID_ATTEMPTS {
-        order_row.id = new_order_id(now);
-        if repo::insert_order(tx, order_row.clone()).await? {
-            placed = true;
-            break;
-        }
-    }
-    if !placed {
-        return Err(ApiError::internal("could not draw a free order id"));
-    }
+    let order_row = follow_up::insert_order(
+        tx,
+        follow_up::order_row(
+            &buyer.account_id,
+            OrderStatus::PendingPayment,
+            priced.amount_minor,
+            &priced.currency,
+            now,
+        ),
+    )
+    .await?;
     if priced.trial {
         let trial = trial_use::Model {
             buyer_id: buyer.account_id.clone(),
@@ -415,6 +393,7 @@ pub async fn create(
         sku_spec_json: serde_json::to_string(&listed.spec).map_err(ApiError::internal)?,
         created_at: now,
         renews_subscription_id: None,
+        kind: LineKind::Purchase.as_str().into(),
     };
     repo::insert_line(tx, line.clone()).await?;
     let view = order_view(order_row, vec![line])?;
@@ -471,23 +450,8 @@ pub async fn pay(
     let lines = repo::lines_of(tx, &[order_id.to_string()]).await?;
 
     // The money: one balanced entry for the whole order (none if free).
-    let mut entry_lines = Vec::new();
-    for l in lines.iter().filter(|l| l.amount_minor > 0) {
-        let product_type = ProductType::parse(&l.product_type).ok_or_else(|| corrupt(&l.product_type))?;
-        let cooperation = Cooperation::parse(&l.cooperation).ok_or_else(|| corrupt(&l.cooperation))?;
-        let rate = commission_rate(tx, product_type, cooperation).await?;
-        entry_lines.extend(
-            sale_lines(&buyer.account_id, &l.seller_id, &l.currency, l.amount_minor, rate)
-                .map_err(ApiError::internal)?,
-        );
-    }
-    if !entry_lines.is_empty() {
-        let memo = format!("order {order_id}");
-        let entry = Entry::new(EntryKind::Payment, order_id, memo, entry_lines).map_err(ApiError::internal)?;
-        // 402 here drops the transaction: the order stays pending.
-        let entry_id = post_entry(tx, &entry, now).await?;
-        repo::set_payment_entry(tx, order_id, &entry_id).await?;
-    }
+    // 402 here drops the transaction: the order stays pending.
+    follow_up::post_payment(tx, &buyer.account_id, order_id, &lines, format!("order {order_id}"), now).await?;
 
     // One subscription and one fulfilment job per line.
     for l in &lines {
@@ -496,16 +460,9 @@ pub async fn pay(
             "order_id": order_id,
             "order_line_id": l.id,
             "subscription_id": sub.id,
-        })
-        .to_string();
+        });
         repo::insert_subscription(tx, sub).await?;
-        let job_id = format!("job_{}", uuid::Uuid::now_v7().simple());
-        jobs::enqueue(
-            tx,
-            NewJob { id: &job_id, kind: FULFIL_NEW_INSTANCE, reference: &l.id, payload_json: &payload, run_at: now },
-            now,
-        )
-        .await?;
+        crate::app::jobs::enqueue(tx, FULFIL_NEW_INSTANCE, &l.id, &payload, now, now).await?;
     }
     let paid = repo::find_order(tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
     let view = order_view(paid, lines)?;

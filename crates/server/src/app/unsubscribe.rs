@@ -1,0 +1,4 @@
+//! Being built.
+
+/// Adds this feature's job kinds and periodic tasks.
+pub fn register(_registry: &crate::app::jobs::Registry) {}

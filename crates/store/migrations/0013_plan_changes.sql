@@ -1,0 +1,1 @@
+-- Reserved for a feature being built; filled in by its author.
