@@ -10,11 +10,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod bench;
 mod demo;
 mod isv;
 mod isv_check;
 mod isv_serve;
 mod ledger;
+mod seed;
 
 #[derive(Parser)]
 #[command(name = "mercato", version, about = "Mercato: an open-source cloud software marketplace")]
@@ -45,6 +47,11 @@ enum Command {
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
+    },
+    /// Benchmarks against an in-process node and reference seller.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
     },
     /// Print the OpenAPI document; with --check FILE, fail if FILE differs.
     Openapi {
@@ -178,6 +185,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let mut config = config(&args.db, Some(&args))?;
             // The demo's sellers run on this machine.
             config.allow_insecure_endpoints = true;
+            // The demo lives on the test clock, so a newcomer can walk its
+            // subscription through expiry and release in seconds.
+            config.test_clock = true;
             runtime::init_logging(config.log_format);
             demo::run(config).await
         }
@@ -225,6 +235,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Isv { command } => return isv_command(command).await,
+        Command::Bench { command } => return bench::run(command).await,
         Command::Ledger { command: LedgerCommand::Check(db) } => return ledger_check(&db).await,
     };
     done.map(|()| ExitCode::SUCCESS)

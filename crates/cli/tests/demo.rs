@@ -76,17 +76,60 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
             .unwrap();
         assert_eq!(me["role"], label, "{label} key works");
     }
-    let wallet: serde_json::Value = client
-        .get(format!("{base}/api/v1/buyer/wallet"))
-        .bearer_auth(key_of("buyer"))
+    let buyer = key_of("buyer");
+    let wallet = get(&client, &base, "/api/v1/buyer/wallet", &buyer).await;
+    // The demo buyer bought one month of a SaaS product; the reference
+    // seller provisioned it.
+    let orders = get(&client, &base, "/api/v1/buyer/orders", &buyer).await;
+    assert_eq!(orders["items"].as_array().unwrap().len(), 1, "{orders}");
+    let spent = orders["items"][0]["amount_minor"].as_i64().unwrap();
+    assert!(spent > 0, "{orders}");
+    assert_eq!(
+        wallet["balances"][0]["available_minor"].as_i64().unwrap(),
+        1_000_000 - spent,
+        "the buyer has wallet credit left: {wallet}"
+    );
+    let subs = get(&client, &base, "/api/v1/buyer/subscriptions", &buyer).await;
+    let sub = &subs["items"][0];
+    assert_eq!(sub["status"], "active", "{subs}");
+    assert_eq!(sub["period"], "month", "{subs}");
+    assert!(sub["instance_id"].is_string(), "provisioned by the seller: {subs}");
+    let sub_path = format!("/api/v1/buyer/subscriptions/{}", sub["id"].as_str().unwrap());
+
+    // The demo runs on the test clock: 32 days on, the subscription has
+    // expired and the demo's own worker freezes it.
+    assert!(text.contains("/api/v1/operator/test-clock"), "prints the test clock's curl lines");
+    let op = key_of("operator");
+    let before = get(&client, &base, "/api/v1/operator/test-clock", &op).await;
+    let moved: serde_json::Value = client
+        .post(format!("{base}/api/v1/operator/test-clock"))
+        .bearer_auth(&op)
+        .json(&serde_json::json!({"advance_secs": 32 * 86_400}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(wallet["balances"][0]["available_minor"], 1_000_000, "the buyer has wallet credit: {wallet}");
+    let at = |v: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(v["now"].as_str().unwrap()).unwrap();
+    assert_eq!((at(&moved) - at(&before)).num_days(), 32, "{before} -> {moved}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = get(&client, &base, &sub_path, &buyer).await;
+        if now["status"] == "frozen" {
+            break;
+        }
+        assert_eq!(now["status"], "active", "nothing but the freeze happens: {now}");
+        assert!(Instant::now() < deadline, "the subscription was not frozen within 30 s: {now}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert!(text.contains("curl"), "prints ready curl lines");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+async fn get(client: &reqwest::Client, base: &str, path: &str, key: &str) -> serde_json::Value {
+    let res = client.get(format!("{base}{path}")).bearer_auth(key).send().await.unwrap();
+    assert_eq!(res.status(), 200, "GET {path}");
+    res.json().await.unwrap()
 }

@@ -95,7 +95,9 @@ impl ProductionInterface for ReferenceSeller {
         let (instance, created) = self.store.create_instance(&new).await.map_err(refusal)?;
         tracing::info!(instance_id = %instance.instance_id, created, "newInstance");
         let instance_id = instance.instance_id.clone();
-        Ok(if instance.is_ready(now) {
+        // Read the clock again: a concurrent first call may have created the
+        // instance with a ready time later than our `now`.
+        Ok(if instance.is_ready(self.store.now_ms()) {
             Provisioned::Ready { instance_id }
         } else {
             Provisioned::InProgress { instance_id }

@@ -17,7 +17,8 @@
 //!    activate the subscription and complete the order once all its lines
 //!    are active. `000004`: store the instance id and poll `queryInstance`
 //!    (10 s, doubling to 2 min) until the appInfo shows;
-//! 5. a business refusal (000100-000107): fail the subscription and the
+//! 5. a business refusal (000100-000107, to newInstance or to a
+//!    queryInstance polling an instance in progress): fail the subscription and the
 //!    order and refund the buyer at once: one balanced entry reversing the
 //!    payment entry's lines (buyer wallet credited back, seller payable and
 //!    platform commission debited), order -> refunded, all in one write
@@ -26,7 +27,15 @@
 //!    000005, unknown codes, and also the "rejected" 000001/000002/000003,
 //!    which the seller may fix by correcting its key or server) is retried
 //!    with [`RetryPolicy::PURCHASE`] backoff for up to 3 hours from the
-//!    first attempt; then the purchase fails and is refunded as in 5.
+//!    first attempt; then the purchase fails and is refunded as in 5;
+//! 7. failing a purchase whose subscription already has an instance id
+//!    (an earlier `000004`, or a success whose appInfo never came) also
+//!    enqueues, in the refund's transaction, a `release_abandoned_instance`
+//!    job: `releaseInstance` of that id, retried under
+//!    [`RetryPolicy::LIFECYCLE`], so the seller is not left holding an
+//!    instance whose money was returned. (A purchase whose newInstance
+//!    never answered leaves no id to release; the seller's own
+//!    reconciliation by orderId is the remedy there.)
 //!
 //! Every call is recorded as an interface message (what was sent and what
 //! came back); no transaction is held across a call. The state changes are
@@ -41,9 +50,9 @@ use crate::app::seller_calls::{Endpoint, Sent, describe};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use koo::ResultCode;
-use koo::calls::{AppInfo, NewInstance, QueryInstance, QueryInstanceResponse};
+use koo::calls::{AppInfo, NewInstance, QueryInstance, QueryInstanceResponse, ReleaseInstance};
 use koo::client::CallOutcome;
+use koo::{CodeClass, ResultCode};
 use mercato_domain::ledger::{Entry, EntryKind, Line};
 use mercato_domain::orders::{OrderEvent, OrderStatus, SubscriptionEvent, SubscriptionStatus};
 use mercato_store::entity::{interface_message, subscription_app_info};
@@ -52,6 +61,9 @@ use mercato_store::sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use std::time::Duration;
 
+/// The job kind releasing the instance of a purchase that failed after the
+/// seller created one.
+pub const RELEASE_ABANDONED_INSTANCE: &str = "release_abandoned_instance";
 /// Encryption field of the appInfo password.
 pub const APP_PASSWORD_FIELD: &str = "subscriptions.app_password";
 /// Polling an asynchronous provisioning: 10 s, doubling to 2 min, within
@@ -188,6 +200,15 @@ async fn attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
         None if matches!(exchange.outcome, CallOutcome::Answered { code: ResultCode::Success, .. }) => {
             Ok(poll_later(state, job, "the instance has no appInfo yet").await)
         }
+        // The seller gave up provisioning (000100-000107 while polling):
+        // fail and refund at once, and release what it created (item 7).
+        None if exchange.outcome.code().is_some_and(|c| c.class() == CodeClass::Refused) => {
+            let code = exchange.outcome.code().map(|c| c.as_str().to_string()).unwrap_or_default();
+            if fail_and_refund(state, &ctx.line.id).await? {
+                crate::app::notifications::interface_failed(state, &ctx.line.id).await;
+            }
+            Ok(JobOutcome::Dead { error: format!("the seller refused the purchase while provisioning ({code})") })
+        }
         None => Ok(retry_or_give_up(state, job, RetryPolicy::PURCHASE, describe(&exchange.outcome)).await),
     }
 }
@@ -278,9 +299,61 @@ pub async fn fail_and_refund(state: &AppState, line_id: &str) -> ApiResult<bool>
         Err(e) => return Err(e),
     }
     refund_order(&tx, &ctx.order.id, now).await?;
+    // The seller may hold an instance (an earlier 000004, or a success whose
+    // appInfo never came): release it, so no instance stays with the money
+    // returned. Enqueued with the refund, so both happen or neither.
+    if let Some(instance_id) = &sub.instance_id {
+        let payload = ReleasePayload { order_line_id: line_id.to_string(), instance_id: instance_id.clone() };
+        crate::app::jobs::enqueue(&tx, RELEASE_ABANDONED_INSTANCE, line_id, &payload, now, now).await?;
+    }
     tx.commit().await?;
+    crate::app::jobs::wake(state);
     tracing::info!(order = %ctx.order.id, line = %line_id, "purchase failed; buyer refunded");
     Ok(true)
+}
+
+#[derive(Debug, serde::Serialize, Deserialize)]
+struct ReleasePayload {
+    order_line_id: String,
+    instance_id: String,
+}
+
+/// The `release_abandoned_instance` job handler: `releaseInstance` of the
+/// instance a failed (refunded) purchase left at the seller, retried under
+/// [`RetryPolicy::LIFECYCLE`]. Releasing is idempotent at the seller; an
+/// instance the seller does not know (000003 after a release elsewhere)
+/// keeps being retried until the deadline, then an operator is told in the
+/// log and sees the dead job in the order view.
+pub async fn release_abandoned_instance(state: AppState, job: JobView) -> JobOutcome {
+    let outcome = match release_attempt(&state, &job).await {
+        Ok(o) => o,
+        Err(e) => RetryPolicy::LIFECYCLE.outcome(&job, state.now(), format!("release error: {}", e.detail)),
+    };
+    if let JobOutcome::Dead { error } = &outcome {
+        tracing::error!(job = %job.id, reference = %job.reference, %error,
+            "releasing a failed purchase's instance was given up; the seller may still hold it");
+    }
+    outcome
+}
+
+async fn release_attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
+    let p: ReleasePayload = job.payload().map_err(|e| ApiError::internal(format!("bad job payload: {e}")))?;
+    let Some(ctx) = line_context(&state.db.conn, &p.order_line_id).await? else {
+        return Ok(JobOutcome::Dead { error: format!("no order line {}", p.order_line_id) });
+    };
+    let Some(endpoint) = Endpoint::of_product(state, &ctx.line.product_id).await? else {
+        return Ok(RetryPolicy::LIFECYCLE.outcome(job, state.now(), "the product has no seller endpoint"));
+    };
+    let body = koo::BasicCall::ReleaseInstance(ReleaseInstance {
+        instance_id: p.instance_id,
+        order_id: None,
+        order_line_id: None,
+        test_flag: None,
+    });
+    match endpoint.send_all(state, &ctx, job, &[("releaseInstance", body)]).await? {
+        Ok(()) => Ok(JobOutcome::Done),
+        Err(why) => Ok(RetryPolicy::LIFECYCLE.outcome(job, state.now(), why)),
+    }
 }
 
 async fn refund_order(tx: &impl ConnectionTrait, order_id: &str, now: DateTime<Utc>) -> ApiResult<()> {

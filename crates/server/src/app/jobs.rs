@@ -17,11 +17,14 @@
 //!    attempt number. If the lease expired and another worker took the job
 //!    over, the late finish changes nothing (and is logged).
 //!
-//! Delivery is at least once: a worker that stalls past its lease may run a
-//! job a second time alongside the taker-over, so handlers must be
-//! idempotent (the seller protocol dedups by order id). Keep handlers well
-//! within `job_lease_secs` (default 60 s; seller calls time out at 5 s).
-//! A handler that panics is retried after one lease period.
+//! While a handler runs, its worker renews the lease every third of
+//! `job_lease_secs` (a heartbeat guarded by owner and attempt, like the
+//! finish), so a handler may run longer than the lease (many slow seller
+//! calls) without another worker taking the job over. Delivery is still at
+//! least once: a worker that stalls (or loses its database) for a whole
+//! lease may run a job a second time alongside the taker-over, so handlers
+//! must be idempotent (the seller protocol dedups by order id). A handler
+//! that panics is retried after one lease period.
 //!
 //! **Retries.** A handler answers [`JobOutcome::Retry`] with a delay, usually
 //! from a [`RetryPolicy`]: exponential backoff with ±20 % jitter, capped, and
@@ -189,6 +192,10 @@ pub const PURGE_IDEMPOTENCY_KEYS: &str = "purge_idempotency_keys";
 /// What every node runs. Features add their job kinds and tasks here.
 pub fn register_builtins(registry: &Registry) {
     registry.register(crate::app::orders::FULFIL_NEW_INSTANCE, crate::app::fulfilment::fulfil_new_instance);
+    registry.register(
+        crate::app::fulfilment::RELEASE_ABANDONED_INSTANCE,
+        crate::app::fulfilment::release_abandoned_instance,
+    );
     crate::app::lifecycle::register(registry);
     crate::app::unsubscribe::register(registry);
     crate::app::plan_changes::register(registry);
@@ -331,13 +338,54 @@ pub async fn finish(state: &AppState, job: &JobView, owner: &str, outcome: &JobO
     Ok(finished)
 }
 
-/// Runs one claimed job's handler (catching a panic) and finishes it.
+/// How often a running handler's lease is renewed: a third of the lease, so
+/// two renewals can fail (a slow database) before the lease runs out.
+fn heartbeat_every(state: &AppState) -> Duration {
+    Duration::from_millis(state.config.job_lease_secs.max(1).saturating_mul(1000) / 3)
+}
+
+/// Renews `owner`'s lease on `job` every [`heartbeat_every`] while its
+/// handler runs, so a handler running longer than the lease (many slow
+/// seller calls) is not taken over and run a second time. Stops once the
+/// lease is lost (the guard: same owner, same attempt, still running).
+async fn heartbeat(state: &AppState, job: &JobView, owner: &str) {
+    let every = heartbeat_every(state);
+    loop {
+        tokio::time::sleep(every).await;
+        let now = state.now();
+        let renewed = async {
+            let tx = state.db.write().await?;
+            let renewed = repo::renew_lease(&tx, &job.id, owner, job.attempt, now, lease_until(state, now)).await?;
+            tx.commit().await?;
+            Ok::<bool, StoreError>(renewed)
+        }
+        .await;
+        match renewed {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempt, owner, "lease lost while the handler runs");
+                return;
+            }
+            // A passing database error: try again at the next beat.
+            Err(e) => tracing::error!(job = %job.id, error = %e, "could not renew a job's lease"),
+        }
+    }
+}
+
+/// Runs one claimed job's handler (catching a panic), renewing its lease
+/// meanwhile, and finishes it.
 async fn run_claimed(state: AppState, handler: Arc<dyn JobHandler>, job: JobView, owner: String) -> bool {
-    let running = {
+    let mut running = {
         let (state, job) = (state.clone(), job.clone());
         tokio::spawn(async move { handler.run(&state, &job).await })
     };
-    let outcome = match running.await {
+    let joined = tokio::select! {
+        joined = &mut running => joined,
+        // The heartbeat only returns once the lease is lost; the handler
+        // still runs to its end (its finish will then be refused).
+        () = heartbeat(&state, &job, &owner) => running.await,
+    };
+    let outcome = match joined {
         Ok(outcome) => outcome,
         Err(e) => {
             tracing::error!(job = %job.id, kind = %job.kind, error = %e, "job handler panicked");

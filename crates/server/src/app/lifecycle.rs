@@ -4,8 +4,10 @@
 //!
 //! **Renewal** (`POST /api/v1/buyer/subscriptions/{id}/renew`, and the
 //! auto-renew task): paid period subscriptions that are active or frozen.
-//! One write transaction creates a renewal order (one line for the same SKU
-//! as the original purchase, priced from the specification bought, its
+//! One write transaction creates a renewal order (one line for the
+//! subscription's **current specification**: the line named by
+//! `subscriptions.spec_line_id`, or the purchase line when no plan change
+//! happened; priced from that line's SKU as bought, its
 //! `renews_subscription_id` naming the subscription), pays it
 //! from the wallet (402 `insufficient_funds` drops everything), moves the
 //! expiry on from the current expiry (not from now), makes a frozen
@@ -13,7 +15,27 @@
 //! the renewal order line; the payload names the subscription). The job
 //! calls `updateInstanceStatus UNFREEZE` first when the subscription was
 //! frozen, then `refreshInstance RENEWAL` with the new expiry (UTC
-//! `yyyyMMddHHmmss`), and completes the renewal order.
+//! `yyyyMMddHHmmss`), and completes the renewal order. While an upgrade
+//! waits for the seller (its order still `paid`), renewals answer 409
+//! `change_in_progress` (auto-renewal tries again the next day).
+//!
+//! **Renewal with a change of specification** (a downgrade, or any other
+//! SKU or quantity of the same product; see [`crate::app::plan_changes`]):
+//! the renew request may name `sku_id` and/or `quantity`. When they differ
+//! from the current specification, the seller's `changeInstanceCheck` is
+//! asked first, synchronously and outside any transaction (recorded as an
+//! interface message against the current specification line); an answer
+//! other than `000000` is 409 `change_refused` naming the seller's code, no
+//! answer at all is 502 `seller_unavailable`; nothing is charged either way.
+//! Allowed: the renewal is priced at the target specification (the SKU as
+//! listed now), the renewal line becomes the current specification (its
+//! period terms are what auto-renewal renews for from then on), and the job
+//! sends `refreshInstance RENEWAL_CHANGE` with `productId` and the new
+//! expiry instead of `RENEWAL`. With an `Idempotency-Key`, a replay answers
+//! from the stored response without asking the seller again.
+//!
+//! The same job kind also sends `refreshInstance TRIAL_TO_FORMAL` for a
+//! trial conversion ([`crate::app::plan_changes`]), under the same rules.
 //!
 //! **Scheduler.** Two periodic tasks:
 //! - `lifecycle_expiry` (every 5 minutes): active subscriptions with
@@ -43,6 +65,7 @@ use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
 use crate::app::orders::follow_up::{self, FollowUp};
 use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
+use crate::app::plan_changes;
 use crate::app::seller_calls::Endpoint;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -83,6 +106,15 @@ pub struct RenewSubscription {
     /// Months 1-11 or years 1-5 (default 1).
     #[serde(default)]
     pub period_count: Option<i64>,
+    /// Renew into another SKU of the same product (a downgrade, or any
+    /// change of specification); default: the current SKU. Asks the seller's
+    /// changeInstanceCheck first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_id: Option<String>,
+    /// Quantity of the renewed specification (SKUs with a linear
+    /// attribute); default: the current quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
 }
 
 /// A renewal, paid.
@@ -97,6 +129,9 @@ pub struct RenewalView {
     pub status: SubscriptionStatus,
     /// The new expiry.
     pub expires_at: DateTime<Utc>,
+    /// The specification renewed (the current one from now on).
+    pub sku_id: String,
+    pub quantity: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -108,6 +143,12 @@ struct Payload {
     expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
     unfreeze: bool,
+    /// The refreshInstance scene (renewals: `RENEWAL`).
+    #[serde(default)]
+    scene: Option<RefreshScene>,
+    /// `productId` for a change of specification.
+    #[serde(default)]
+    product_id: Option<String>,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> ApiError {
@@ -128,6 +169,21 @@ pub async fn renew(
 ) -> ApiResult<JsonResponse> {
     let path = format!("/api/v1/buyer/subscriptions/{id}/renew");
     let hash = idempotency::request_hash("POST", &path, &req)?;
+    let mut change = None;
+    if req.sku_id.is_some() || req.quantity.is_some() {
+        // A replay answers without asking the seller again (the peek's
+        // transaction is dropped at once, so no key is claimed).
+        if key.is_some() {
+            match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
+                Begun::Replay(answer) => return Ok(answer),
+                Begun::Fresh(work) => drop(work),
+            }
+        }
+        let sub = repo::find_subscription_for_buyer(&state.db.conn, &buyer.account_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("subscription"))?;
+        change = plan_changes::renewal_change(state, &sub, req.sku_id.as_deref(), req.quantity, req.period).await?;
+    }
     let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
         Begun::Replay(answer) => return Ok(answer),
         Begun::Fresh(work) => work,
@@ -136,18 +192,30 @@ pub async fn renew(
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("subscription"))?;
-    let view = renew_in(tx, &sub, req.period, req.period_count, state.now()).await?;
+    let view = renew_change_in(tx, &sub, req.period, req.period_count, change.as_ref(), state.now()).await?;
     let answer = work.finish(StatusCode::OK, &view).await?;
     crate::app::jobs::wake(state);
     Ok(answer)
 }
 
-/// The renewal's writes, in `tx`.
+/// The renewal's writes, in `tx`, for the current specification.
 async fn renew_in(
     tx: &impl ConnectionTrait,
     sub: &subscription::Model,
     period: Period,
     period_count: Option<i64>,
+    now: DateTime<Utc>,
+) -> ApiResult<RenewalView> {
+    renew_change_in(tx, sub, period, period_count, None, now).await
+}
+
+/// The renewal's writes, in `tx`, into `change` when the seller allowed one.
+async fn renew_change_in(
+    tx: &impl ConnectionTrait,
+    sub: &subscription::Model,
+    period: Period,
+    period_count: Option<i64>,
+    change: Option<&plan_changes::Target>,
     now: DateTime<Utc>,
 ) -> ApiResult<RenewalView> {
     let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
@@ -162,7 +230,16 @@ async fn renew_in(
         other => return Err(ended(other)),
     }
     let Some(current_expiry) = sub.expires_at else { return Err(corrupt("period subscription without expiry")) };
-    let orig = repo::find_line(tx, &sub.order_line_id).await?.ok_or_else(|| corrupt("subscription without line"))?;
+    if plan_changes::upgrade_pending(tx, sub).await? {
+        return Err(plan_changes::change_in_progress());
+    }
+    let orig =
+        repo::find_line(tx, repo::spec_line_id(sub)).await?.ok_or_else(|| corrupt("subscription without line"))?;
+    // The line as renewed: the current specification, or the target one.
+    let orig = match change {
+        Some(t) => t.line_over(orig)?,
+        None => orig,
+    };
     let spec: SkuSpec = serde_json::from_str(&orig.sku_spec_json).map_err(corrupt)?;
     let priced = rules::price(
         &spec,
@@ -191,17 +268,28 @@ async fn renew_in(
     };
     let placed = follow_up::place_paid(tx, sub, FollowUp { kind: LineKind::Renewal, line }, "renewal", now).await?;
     let (order_row, line) = (placed.order, placed.line);
+    // The term bought, so unstarted renewal periods can be refunded (unsubscribe).
+    crate::app::unsubscribe::record_renewal_term(tx, &sub.id, &line, current_expiry, new_expiry).await?;
 
-    // The new expiry, conditional on the expiry read (two renewals racing
-    // cannot both extend from the same expiry).
-    let moved = subscription::Entity::update_many()
+    // The new expiry (and specification), conditional on the expiry and
+    // specification read (two renewals or plan changes racing cannot both
+    // win).
+    let mut update = subscription::Entity::update_many()
         .col_expr(subscription::Column::ExpiresAt, Expr::value(Some(new_expiry)))
         .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
         .filter(subscription::Column::Id.eq(&sub.id))
         .filter(subscription::Column::ExpiresAt.eq(current_expiry))
         .filter(subscription::Column::Status.eq(status.as_str()))
-        .exec(tx)
-        .await?;
+        .filter(match &sub.spec_line_id {
+            Some(l) => subscription::Column::SpecLineId.eq(l),
+            None => subscription::Column::SpecLineId.is_null(),
+        });
+    if change.is_some() {
+        update = update
+            .col_expr(subscription::Column::SkuId, Expr::value(&line.sku_id))
+            .col_expr(subscription::Column::SpecLineId, Expr::value(Some(line.id.clone())));
+    }
+    let moved = update.exec(tx).await?;
     if moved.rows_affected != 1 {
         return Err(ApiError::conflict("subscription_changed", "the subscription changed meanwhile; try again"));
     }
@@ -214,9 +302,12 @@ async fn renew_in(
         order_line_id: line.id.clone(),
         expires_at: Some(new_expiry),
         unfreeze,
+        scene: Some(if change.is_some() { RefreshScene::RenewalChange } else { RefreshScene::Renewal }),
+        product_id: change.map(|_| sub.product_id.clone()),
     };
     crate::app::jobs::enqueue(tx, RENEW_INSTANCE, &line.id, &payload, now, now).await?;
-    tracing::info!(subscription = %sub.id, order = %order_row.id, %new_expiry, "subscription renewed");
+    tracing::info!(subscription = %sub.id, order = %order_row.id, %new_expiry, changed = change.is_some(),
+        "subscription renewed");
     Ok(RenewalView {
         subscription_id: sub.id.clone(),
         order_id: order_row.id,
@@ -225,7 +316,34 @@ async fn renew_in(
         currency: priced.currency,
         status: SubscriptionStatus::Active,
         expires_at: new_expiry,
+        sku_id: line.sku_id,
+        quantity: line.quantity,
     })
+}
+
+/// Enqueues the `renew_instance` job that tells the seller about a new
+/// expiry in `scene` (trial conversion: `TRIAL_TO_FORMAL`), in `tx`;
+/// `unfreeze` sends `updateInstanceStatus UNFREEZE` first. The job completes
+/// the order of `order_line_id`.
+pub(crate) async fn enqueue_refresh(
+    tx: &impl ConnectionTrait,
+    subscription_id: &str,
+    order_line_id: &str,
+    scene: RefreshScene,
+    expires_at: DateTime<Utc>,
+    unfreeze: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let payload = Payload {
+        subscription_id: subscription_id.to_string(),
+        order_line_id: order_line_id.to_string(),
+        expires_at: Some(expires_at),
+        unfreeze,
+        scene: Some(scene),
+        product_id: None,
+    };
+    crate::app::jobs::enqueue(tx, RENEW_INSTANCE, order_line_id, &payload, now, now).await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- scheduler
@@ -297,6 +415,8 @@ async fn step_and_enqueue(
         order_line_id: sub.order_line_id.clone(),
         expires_at: None,
         unfreeze: false,
+        scene: None,
+        product_id: None,
     };
     crate::app::jobs::enqueue(&tx, kind, reference, &payload, now, now).await?;
     tx.commit().await?;
@@ -312,7 +432,8 @@ pub async fn auto_renew_scan(state: &AppState) -> ApiResult<ScanReport> {
         if !sub.auto_renew || sub.trial {
             continue;
         }
-        let Some(line) = repo::find_line(&state.db.conn, &sub.order_line_id).await? else { continue };
+        // The current specification's line: its period terms are renewed.
+        let Some(line) = repo::find_line(&state.db.conn, repo::spec_line_id(&sub)).await? else { continue };
         let Some(period) = line.period.as_deref().and_then(Period::parse) else { continue };
         let tx = state.db.write().await?;
         match renew_in(&tx, &sub, period, line.period_count, now).await {
@@ -323,8 +444,9 @@ pub async fn auto_renew_scan(state: &AppState) -> ApiResult<ScanReport> {
             Err(e) if e.code == "insufficient_funds" => {
                 drop(tx);
                 report.unpaid += 1;
-                // The buyer notification: nothing else changes; tomorrow's run tries again.
-                tracing::warn!(subscription = %sub.id, buyer = %sub.buyer_id, "auto-renewal could not be paid: the wallet has too little money");
+                // Nothing else changes: the buyer is notified (once a day)
+                // and tomorrow's run tries again.
+                crate::app::notifications::auto_renew_unpaid(state, &sub, &line, period).await;
             }
             Err(e) => {
                 drop(tx);
@@ -437,11 +559,11 @@ async fn attempt(state: &AppState, job: &JobView, step: Step) -> ApiResult<JobOu
             calls.push((
                 "refreshInstance",
                 BasicCall::RefreshInstance(RefreshInstance {
-                    scene: RefreshScene::Renewal,
+                    scene: p.scene.unwrap_or(RefreshScene::Renewal),
                     order_id: ctx.order.id.clone(),
                     order_line_id: ctx.line.id.clone(),
                     instance_id: instance_id.clone(),
-                    product_id: None,
+                    product_id: p.product_id.clone(),
                     expire_time: expire_time(expires_at),
                     test_flag: None,
                 }),

@@ -7,6 +7,16 @@
 //! seller refused it (000100-000107) or the marketplace gave up after the
 //! purchase deadline (the seller's server unreachable, erroring, or never
 //! finishing). Each order line counts once.
+//!
+//! Auto-renewal that cannot be paid (issue 6): when the daily auto-renew
+//! scan finds the buyer's wallet too poor for a subscription's renewal, the
+//! buyer gets an `auto_renew_unpaid` notification naming the subscription
+//! (`reference`), the product, the amount needed (the renewal's price, in
+//! minor units, and its currency) and the expiry. At most one per
+//! subscription per UTC day (by `state.now()`), however often the scan
+//! runs: the key `auto_renew_unpaid:<subscription>:<yyyy-mm-dd>` is stored
+//! with the notification (`notification_once`). Nothing else changes; the
+//! next day's scan tries again and notifies again if still unpaid.
 
 use crate::app::page::{Page, Paging};
 use crate::app::products::{lifecycle_of, set_lifecycle};
@@ -15,7 +25,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use mercato_domain::catalog::ProductAction;
-use mercato_store::entity::{interface_failure, notification};
+use mercato_domain::catalog::SkuSpec;
+use mercato_domain::orders::{self as rules, Period};
+use mercato_store::entity::{interface_failure, notification, order_line, subscription};
 use mercato_store::repo::{notifications as repo, products};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,6 +35,7 @@ use utoipa::ToSchema;
 /// More failures than this in a calendar month delist the product.
 pub const AUTO_DELIST_THRESHOLD: u64 = 5;
 pub const KIND_PRODUCT_DELISTED: &str = "product_auto_delisted";
+pub const KIND_AUTO_RENEW_UNPAID: &str = "auto_renew_unpaid";
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationView {
@@ -31,7 +44,8 @@ pub struct NotificationView {
     pub kind: String,
     pub title: String,
     pub body: String,
-    /// The object concerned (a product id for `product_auto_delisted`).
+    /// The object concerned (a product id for `product_auto_delisted`, a
+    /// subscription id for `auto_renew_unpaid`).
     pub reference: Option<String>,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
@@ -125,5 +139,60 @@ async fn record_failure(state: &AppState, line_id: &str) -> ApiResult<()> {
         }
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Tells the buyer that `sub`'s auto-renewal (`line` is its purchase line,
+/// renewed for `period`) could not be paid; at most once per subscription
+/// per day (see the module documentation). Errors are logged, not returned:
+/// the scan goes on with the next subscription.
+pub async fn auto_renew_unpaid(state: &AppState, sub: &subscription::Model, line: &order_line::Model, period: Period) {
+    if let Err(e) = notify_unpaid(state, sub, line, period).await {
+        tracing::error!(subscription = %sub.id, detail = %e.detail, "notifying an unpaid auto-renewal failed");
+    }
+}
+
+async fn notify_unpaid(
+    state: &AppState,
+    sub: &subscription::Model,
+    line: &order_line::Model,
+    period: Period,
+) -> ApiResult<()> {
+    let now = state.now();
+    // The amount the renewal would have charged, priced as the renewal is.
+    let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json).map_err(ApiError::internal)?;
+    let priced = rules::price(
+        &spec,
+        &rules::Request {
+            period: Some(period),
+            period_count: line.period_count,
+            quantity: Some(line.quantity),
+            trial: false,
+            auto_renew: sub.auto_renew,
+        },
+    )?;
+    let expiry = sub.expires_at.map_or_else(|| "its expiry".to_string(), |t| t.to_rfc3339());
+    let name = &sub.product_name;
+    let n = notification::Model {
+        id: format!("ntf_{}", uuid::Uuid::now_v7().simple()),
+        account_id: sub.buyer_id.clone(),
+        kind: KIND_AUTO_RENEW_UNPAID.into(),
+        title: format!("Automatic renewal of {name} could not be paid"),
+        body: format!(
+            "Your subscription {} to {name} expires at {expiry}. Renewing it costs {} {} (minor units) and your \
+             wallet cannot pay that. Top up your wallet: we try again every day until the expiry.",
+            sub.id, priced.amount_minor, priced.currency
+        ),
+        reference: Some(sub.id.clone()),
+        created_at: now,
+        read_at: None,
+    };
+    let once_key = format!("{KIND_AUTO_RENEW_UNPAID}:{}:{}", sub.id, now.format("%Y-%m-%d"));
+    let tx = state.db.write().await?;
+    if repo::insert_once(&tx, &once_key, n).await? {
+        tx.commit().await?;
+        tracing::warn!(subscription = %sub.id, buyer = %sub.buyer_id, amount_minor = priced.amount_minor,
+            "auto-renewal could not be paid; the buyer was notified");
+    }
     Ok(())
 }

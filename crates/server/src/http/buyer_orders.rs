@@ -185,8 +185,12 @@ async fn update_subscription(
 /// wallet at once, the expiry moves on from the current expiry, a frozen
 /// subscription becomes active again, and the seller is told
 /// (updateInstanceStatus UNFREEZE if it was frozen, then refreshInstance
-/// RENEWAL with the new expiry). Send an `Idempotency-Key` header to make
-/// retries safe.
+/// RENEWAL with the new expiry). With `sku_id` and/or `quantity` naming
+/// another specification of the same product (e.g. a downgrade), the
+/// seller's changeInstanceCheck is asked first; allowed, the renewal is
+/// priced at the new specification, which becomes current, and the seller
+/// gets refreshInstance RENEWAL_CHANGE. Send an `Idempotency-Key` header to
+/// make retries safe.
 #[utoipa::path(post, path = "/api/v1/buyer/subscriptions/{id}/renew", tag = "orders", security(("api_key" = [])),
     params(
         ("id" = String, Path, description = "subscription id"),
@@ -198,8 +202,9 @@ async fn update_subscription(
         AuthProblems,
         (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
         NotFoundProblem,
-        (status = 409, description = "`subscription_ended` (released or failed), `not_provisioned`, `subscription_changed`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid period, not a paid period subscription, bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`subscription_ended` (released or failed), `not_provisioned`, `subscription_changed`, `idempotency_key_in_use`; with `sku_id`/`quantity`: `change_refused` (changeInstanceCheck answered other than 000000), `change_in_progress` (an upgrade awaits the seller), `not_on_sale`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid period, not a paid period subscription, bad `Idempotency-Key`, `sku_id` of another product or not sold by the period, bad `quantity`", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "`seller_unavailable`: the seller's changeInstanceCheck could not be asked; nothing changed", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn renew_subscription(
     State(state): State<AppState>,

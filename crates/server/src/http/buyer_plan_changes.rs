@@ -1,8 +1,83 @@
-//! Being built.
+//! Plan changes: upgrading a subscription mid-term and converting a trial
+//! into a paid subscription (changes at renewal go through `/renew`).
 
+use crate::app::idempotency::IdempotencyKey;
+use crate::app::plan_changes::{self, ConversionView, ConvertTrial, UpgradeSubscription, UpgradeView};
+use crate::auth::BuyerAuth;
+use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
+use crate::extract::ApiJson;
 use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().routes(routes!(upgrade_subscription)).routes(routes!(convert_trial))
+}
+
+/// Upgrade an active paid period subscription to a dearer SKU (or quantity)
+/// of the same product. The price difference per period x the time left
+/// (whole periods plus the fraction of the current one, rounded up to the
+/// minor unit) is paid from the wallet at once; the specification changes
+/// at once and the expiry stays. The seller is told (upgradeInstance); if
+/// it refuses, or does not confirm within 3 hours, the upgrade is refunded
+/// and the previous specification restored. Equal or cheaper targets are
+/// refused: change to a cheaper specification when renewing. Send an
+/// `Idempotency-Key` header to make retries safe.
+#[utoipa::path(post, path = "/api/v1/buyer/subscriptions/{id}/upgrade", tag = "orders", security(("api_key" = [])),
+    params(
+        ("id" = String, Path, description = "subscription id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
+    ),
+    request_body = UpgradeSubscription,
+    responses(
+        (status = 200, body = UpgradeView),
+        AuthProblems,
+        (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
+        NotFoundProblem,
+        (status = 409, description = "`not_an_upgrade` (equal or cheaper per period), `change_in_progress`, `trial_subscription`, `subscription_frozen`, `not_provisioned`, `subscription_ended`, `not_upgradable`, `term_ended`, `not_on_sale`, `subscription_changed`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` naming `sku_id` (another product's SKU, not a period SKU, not sold by the subscription's period) or `quantity`; bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn upgrade_subscription(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<UpgradeSubscription>,
+) -> ApiResult<Response> {
+    let key = IdempotencyKey::from_headers(&headers)?;
+    Ok(plan_changes::upgrade(&state, &p, &id, req, key).await?.into_response())
+}
+
+/// Convert a trial (active, or frozen because it ended) into a paid
+/// subscription of the same SKU, priced like a purchase and paid from the
+/// wallet at once. The formal term starts now (unused trial days are
+/// dropped); the seller is told (refreshInstance TRIAL_TO_FORMAL with the
+/// new expiry, after updateInstanceStatus UNFREEZE if the trial had ended).
+/// Send an `Idempotency-Key` header to make retries safe.
+#[utoipa::path(post, path = "/api/v1/buyer/subscriptions/{id}/convert", tag = "orders", security(("api_key" = [])),
+    params(
+        ("id" = String, Path, description = "subscription id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
+    ),
+    request_body = ConvertTrial,
+    responses(
+        (status = 200, body = ConversionView),
+        AuthProblems,
+        (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
+        NotFoundProblem,
+        (status = 409, description = "`not_a_trial`, `not_provisioned`, `subscription_ended`, `not_on_sale`, `subscription_changed`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` naming the field (period, period_count, quantity, auto_renew); bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn convert_trial(
+    State(state): State<AppState>,
+    BuyerAuth(p): BuyerAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ConvertTrial>,
+) -> ApiResult<Response> {
+    let key = IdempotencyKey::from_headers(&headers)?;
+    Ok(plan_changes::convert(&state, &p, &id, req, key).await?.into_response())
 }

@@ -22,7 +22,7 @@
 use crate::entity::{job, job_attempt, scheduler_lease};
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -185,6 +185,58 @@ pub async fn claim(
     .exec_without_returning(db)
     .await?;
     Ok(Some(row))
+}
+
+/// Extends `owner`'s lease on attempt `attempt` of job `id` to `lease_until`
+/// (the runner's heartbeat while a handler runs). Guarded like [`finish`]:
+/// false, changing nothing, when another worker took the job over or the
+/// attempt already finished.
+pub async fn renew_lease(
+    db: &impl ConnectionTrait,
+    id: &str,
+    owner: &str,
+    attempt: i64,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let renewed = job::Entity::update_many()
+        .col_expr(job::Column::LeaseExpiresAt, Expr::value(lease_until))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::Status.eq(RUNNING))
+        .filter(job::Column::LeaseOwner.eq(owner))
+        .filter(job::Column::Attempts.eq(attempt))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(renewed > 0)
+}
+
+/// The jobs about the given references (exactly), or whose reference starts
+/// with one of `prefixes` (e.g. `<subscription id>:` for lifecycle steps),
+/// oldest first. For the operator's order view.
+pub async fn for_references(
+    db: &impl ConnectionTrait,
+    references: &[String],
+    prefixes: &[String],
+) -> StoreResult<Vec<job::Model>> {
+    if references.is_empty() && prefixes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut any = Condition::any();
+    if !references.is_empty() {
+        any = any.add(job::Column::Reference.is_in(references.iter().cloned()));
+    }
+    for p in prefixes {
+        let pattern = LikeExpr::new(format!("{}%", crate::repo::like_escape(p))).escape('\\');
+        any = any.add(Expr::col(job::Column::Reference).like(pattern));
+    }
+    Ok(job::Entity::find()
+        .filter(any)
+        .order_by_asc(job::Column::CreatedAt)
+        .order_by_asc(job::Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// How an attempt ended, as the store records it.

@@ -16,6 +16,7 @@ pub mod media;
 pub mod notifications;
 pub mod orders;
 pub mod products;
+pub mod refunds;
 pub mod reviews;
 pub mod sellers;
 pub mod settings;

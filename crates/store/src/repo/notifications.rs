@@ -73,3 +73,42 @@ pub async fn count_interface_failures(
         .count(db)
         .await?)
 }
+
+/// `notification_once`: the keys of notifications sent at most once.
+mod once {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notification_once")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub once_key: String,
+        pub notification_id: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Inserts `n` unless a notification with `once_key` was sent already (also
+/// by a concurrent transaction); returns whether it was inserted. Call it in
+/// a write transaction so the key and the notification commit together.
+pub async fn insert_once(db: &impl ConnectionTrait, once_key: &str, n: notification::Model) -> StoreResult<bool> {
+    let key = once::ActiveModel {
+        once_key: sea_orm::ActiveValue::Set(once_key.to_string()),
+        notification_id: sea_orm::ActiveValue::Set(n.id.clone()),
+        created_at: sea_orm::ActiveValue::Set(n.created_at),
+    };
+    let added = once::Entity::insert(key)
+        .on_conflict(OnConflict::column(once::Column::OnceKey).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    if added == 0 {
+        return Ok(false);
+    }
+    insert(db, n).await?;
+    Ok(true)
+}

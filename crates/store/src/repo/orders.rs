@@ -373,3 +373,120 @@ pub async fn release_trial(db: &impl ConnectionTrait, order_id: &str) -> StoreRe
 pub async fn find_sku(db: &impl ConnectionTrait, id: &str) -> StoreResult<Option<crate::entity::sku::Model>> {
     Ok(crate::entity::sku::Entity::find_by_id(id.to_string()).one(db).await?)
 }
+
+/// The subscription's current specification line (plan changes): the
+/// `spec_line_id` line, or the purchase line when none is set.
+pub fn spec_line_id(s: &subscription::Model) -> &str {
+    s.spec_line_id.as_deref().unwrap_or(&s.order_line_id)
+}
+
+/// Switches a subscription's current specification to `to_line` (its SKU
+/// `to_sku`) if its current line is still `from_line` (the one the change
+/// was decided from); false when another change won.
+pub async fn switch_spec_if(
+    db: &impl ConnectionTrait,
+    id: &str,
+    from_line: Option<&str>,
+    to_sku: &str,
+    to_line: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let from = match from_line {
+        Some(l) => subscription::Column::SpecLineId.eq(l),
+        None => subscription::Column::SpecLineId.is_null(),
+    };
+    let res = subscription::Entity::update_many()
+        .col_expr(subscription::Column::SkuId, Expr::value(to_sku))
+        .col_expr(subscription::Column::SpecLineId, Expr::value(to_line.map(str::to_string)))
+        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+        .filter(subscription::Column::Id.eq(id))
+        .filter(from)
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// What an operator filters all orders by (every field optional).
+#[derive(Debug, Clone, Default)]
+pub struct OperatorFilter<'a> {
+    pub status: Option<&'a str>,
+    pub buyer_id: Option<&'a str>,
+    /// Orders with at least one line of this seller.
+    pub seller_id: Option<&'a str>,
+    /// Orders with at least one line of this product.
+    pub product_id: Option<&'a str>,
+    /// created_at >= this.
+    pub created_from: Option<DateTime<Utc>>,
+    /// created_at < this.
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+/// Every buyer's orders matching `f`, newest first, `limit` at a time after
+/// `before` (the same keyset as the buyer's and seller's lists).
+pub async fn list_for_operator(
+    db: &impl ConnectionTrait,
+    f: &OperatorFilter<'_>,
+    before: Option<Before<'_>>,
+    limit: u64,
+) -> StoreResult<Vec<order::Model>> {
+    let mut q = order::Entity::find();
+    if f.seller_id.is_some() || f.product_id.is_some() {
+        let mut lines = order_line::Entity::find().select_only().column(order_line::Column::OrderId);
+        if let Some(s) = f.seller_id {
+            lines = lines.filter(order_line::Column::SellerId.eq(s));
+        }
+        if let Some(p) = f.product_id {
+            lines = lines.filter(order_line::Column::ProductId.eq(p));
+        }
+        q = q.filter(order::Column::Id.in_subquery(lines.as_query().to_owned()));
+    }
+    if let Some(s) = f.status {
+        q = q.filter(order::Column::Status.eq(s));
+    }
+    if let Some(b) = f.buyer_id {
+        q = q.filter(order::Column::BuyerId.eq(b));
+    }
+    if let Some(t) = f.created_from {
+        q = q.filter(order::Column::CreatedAt.gte(t));
+    }
+    if let Some(t) = f.created_to {
+        q = q.filter(order::Column::CreatedAt.lt(t));
+    }
+    if let Some(b) = before {
+        q = q.filter(before_cond(b));
+    }
+    Ok(q.order_by_desc(order::Column::CreatedAt).order_by_desc(order::Column::Id).limit(limit).all(db).await?)
+}
+
+/// Orders by id, in no particular order.
+pub async fn orders_by_ids(db: &impl ConnectionTrait, ids: &[String]) -> StoreResult<Vec<order::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(order::Entity::find().filter(order::Column::Id.is_in(ids.iter().cloned())).all(db).await?)
+}
+
+/// Subscriptions by id, in no particular order.
+pub async fn subscriptions_by_ids(db: &impl ConnectionTrait, ids: &[String]) -> StoreResult<Vec<subscription::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(subscription::Entity::find().filter(subscription::Column::Id.is_in(ids.iter().cloned())).all(db).await?)
+}
+
+/// The lines acting on the given subscriptions (renewals, upgrades, trial
+/// conversions, unsubscribes: `renews_subscription_id`), oldest first.
+pub async fn follow_up_lines(
+    db: &impl ConnectionTrait,
+    subscription_ids: &[String],
+) -> StoreResult<Vec<order_line::Model>> {
+    if subscription_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(order_line::Entity::find()
+        .filter(order_line::Column::RenewsSubscriptionId.is_in(subscription_ids.iter().cloned()))
+        .order_by_asc(order_line::Column::CreatedAt)
+        .order_by_asc(order_line::Column::Id)
+        .all(db)
+        .await?)
+}

@@ -107,6 +107,7 @@ fn status_of(text: &str) -> ApiResult<ApplicationStatus> {
     stored(ApplicationStatus::parse(text), "application status", text)
 }
 
+mod application;
 mod operator;
 mod seller;
 mod views;

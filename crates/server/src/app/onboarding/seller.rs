@@ -5,11 +5,7 @@ use super::*;
 /// Creates or edits the seller's onboarding application (draft).
 pub async fn save_onboarding(state: &AppState, p: &Principal, form: OnboardingForm) -> ApiResult<OnboardingView> {
     check_onboarding(&form)?;
-    const KIND: ApplicationKind = ApplicationKind::Onboarding;
-    let now = state.now();
-    let tx = state.db.write().await?;
-    let existing = sellers::find_onboarding(&tx, &p.account_id).await?;
-    let mut row = seller_onboarding::Model {
+    let row = seller_onboarding::Model {
         seller_id: p.account_id.clone(),
         status: ApplicationStatus::Draft.as_str().to_string(),
         entity_type: form.entity_type.as_str().to_string(),
@@ -23,26 +19,9 @@ pub async fn save_onboarding(state: &AppState, p: &Principal, form: OnboardingFo
         reason: None,
         submitted_at: None,
         decided_at: None,
-        updated_at: now,
+        updated_at: state.now(),
     };
-    match existing {
-        None => sellers::insert_onboarding(&tx, row.clone()).await.map_err(|e| match e {
-            StoreError::Conflict(_) => lost_race(KIND, None, ApplicationStatus::edit),
-            other => other.into(),
-        })?,
-        Some(old) => {
-            row.status = status_of(&old.status)?.edit().map_err(|e| refused(KIND, e))?.as_str().to_string();
-            row.reason = old.reason;
-            row.submitted_at = old.submitted_at;
-            row.decided_at = old.decided_at;
-            if !sellers::replace_onboarding(&tx, row.clone(), &old.status).await? {
-                let now = sellers::find_onboarding(&tx, &p.account_id).await?;
-                return Err(lost_race(KIND, now.as_ref().map(|r| r.status.as_str()), ApplicationStatus::edit));
-            }
-        }
-    }
-    tx.commit().await?;
-    OnboardingView::from_row(row)
+    OnboardingView::from_row(application::save(state, &p.account_id, row).await?)
 }
 
 pub async fn get_onboarding(state: &AppState, p: &Principal) -> ApiResult<OnboardingView> {
@@ -54,20 +33,7 @@ pub async fn get_onboarding(state: &AppState, p: &Principal) -> ApiResult<Onboar
 
 /// Submits the saved application for review.
 pub async fn submit_onboarding(state: &AppState, p: &Principal) -> ApiResult<OnboardingView> {
-    const KIND: ApplicationKind = ApplicationKind::Onboarding;
-    let now = state.now();
-    let tx = state.db.write().await?;
-    let row = sellers::find_onboarding(&tx, &p.account_id).await?.ok_or_else(|| {
-        ApiError::conflict("nothing_to_submit", "save the onboarding application (PUT) before submitting it")
-    })?;
-    let to = status_of(&row.status)?.submit().map_err(|e| refused(KIND, e))?;
-    if !sellers::submit_onboarding(&tx, &p.account_id, &row.status, to.as_str(), now).await? {
-        let now = sellers::find_onboarding(&tx, &p.account_id).await?;
-        return Err(lost_race(KIND, now.as_ref().map(|r| r.status.as_str()), ApplicationStatus::submit));
-    }
-    let row = sellers::find_onboarding(&tx, &p.account_id).await?.ok_or_else(|| ApiError::internal("lost row"))?;
-    tx.commit().await?;
-    OnboardingView::from_row(row)
+    OnboardingView::from_row(application::submit(state, &p.account_id).await?)
 }
 
 // ---------------------------------------------------------------------------
@@ -81,12 +47,8 @@ pub async fn save_certification(
     form: CertificationForm,
 ) -> ApiResult<CertificationView> {
     check_certification(&form)?;
-    const KIND: ApplicationKind = ApplicationKind::Certification;
     let account = compact_account(&form.bank_account);
-    let now = state.now();
-    let tx = state.db.write().await?;
-    let existing = sellers::find_certification(&tx, &p.account_id).await?;
-    let mut row = seller_certification::Model {
+    let row = seller_certification::Model {
         seller_id: p.account_id.clone(),
         status: ApplicationStatus::Draft.as_str().to_string(),
         bank_name: trimmed(&form.bank_name),
@@ -98,26 +60,9 @@ pub async fn save_certification(
         reason: None,
         submitted_at: None,
         decided_at: None,
-        updated_at: now,
+        updated_at: state.now(),
     };
-    match existing {
-        None => sellers::insert_certification(&tx, row.clone()).await.map_err(|e| match e {
-            StoreError::Conflict(_) => lost_race(KIND, None, ApplicationStatus::edit),
-            other => other.into(),
-        })?,
-        Some(old) => {
-            row.status = status_of(&old.status)?.edit().map_err(|e| refused(KIND, e))?.as_str().to_string();
-            row.reason = old.reason;
-            row.submitted_at = old.submitted_at;
-            row.decided_at = old.decided_at;
-            if !sellers::replace_certification(&tx, row.clone(), &old.status).await? {
-                let now = sellers::find_certification(&tx, &p.account_id).await?;
-                return Err(lost_race(KIND, now.as_ref().map(|r| r.status.as_str()), ApplicationStatus::edit));
-            }
-        }
-    }
-    tx.commit().await?;
-    CertificationView::from_row(row)
+    CertificationView::from_row(application::save(state, &p.account_id, row).await?)
 }
 
 pub async fn get_certification(state: &AppState, p: &Principal) -> ApiResult<CertificationView> {
@@ -130,29 +75,7 @@ pub async fn get_certification(state: &AppState, p: &Principal) -> ApiResult<Cer
 /// Submits the saved certification for review; the onboarding application
 /// must be approved first.
 pub async fn submit_certification(state: &AppState, p: &Principal) -> ApiResult<CertificationView> {
-    const KIND: ApplicationKind = ApplicationKind::Certification;
-    let now = state.now();
-    let tx = state.db.write().await?;
-    let row = sellers::find_certification(&tx, &p.account_id).await?.ok_or_else(|| {
-        ApiError::conflict("nothing_to_submit", "save the business certification (PUT) before submitting it")
-    })?;
-    let to = status_of(&row.status)?.submit().map_err(|e| refused(KIND, e))?;
-    let onboarded = sellers::find_onboarding(&tx, &p.account_id)
-        .await?
-        .is_some_and(|o| o.status == ApplicationStatus::Approved.as_str());
-    if !onboarded {
-        return Err(ApiError::conflict(
-            "onboarding_not_approved",
-            "the business certification can be submitted once the onboarding application is approved",
-        ));
-    }
-    if !sellers::submit_certification(&tx, &p.account_id, &row.status, to.as_str(), now).await? {
-        let now = sellers::find_certification(&tx, &p.account_id).await?;
-        return Err(lost_race(KIND, now.as_ref().map(|r| r.status.as_str()), ApplicationStatus::submit));
-    }
-    let row = sellers::find_certification(&tx, &p.account_id).await?.ok_or_else(|| ApiError::internal("lost row"))?;
-    tx.commit().await?;
-    CertificationView::from_row(row)
+    CertificationView::from_row(application::submit(state, &p.account_id).await?)
 }
 
 // ---------------------------------------------------------------------------

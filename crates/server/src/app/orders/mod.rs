@@ -202,7 +202,7 @@ fn order_view(o: order::Model, lines: Vec<order_line::Model>) -> ApiResult<Order
 }
 
 /// Views of `orders` with their lines (all lines, or only `seller_id`'s).
-async fn order_views(
+pub(crate) async fn order_views(
     db: &impl ConnectionTrait,
     orders: Vec<order::Model>,
     seller_id: Option<&str>,
@@ -225,7 +225,7 @@ async fn order_views(
         .collect()
 }
 
-fn subscription_view(s: subscription::Model) -> ApiResult<SubscriptionView> {
+pub(crate) fn subscription_view(s: subscription::Model) -> ApiResult<SubscriptionView> {
     Ok(SubscriptionView {
         status: SubscriptionStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?,
         charging_mode: ChargingMode::parse(&s.charging_mode).ok_or_else(|| corrupt(&s.charging_mode))?,
@@ -502,6 +502,7 @@ fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>)
         expires_at,
         created_at: now,
         updated_at: now,
+        spec_line_id: None,
     })
 }
 

@@ -1,0 +1,638 @@
+//! `mercato bench orders`: how many orders per second one node places and
+//! pays, with a reference seller provisioning every purchase.
+//!
+//! What it does:
+//! 1. a scratch database: a fresh SQLite file in a temp directory, or with
+//!    `--database-url postgres://...` a database `mercato_bench_<random>`
+//!    created on that server and dropped at the end (as is pgbench's);
+//! 2. in process, a reference seller (no faults) and a Mercato node built
+//!    exactly as `serve` builds it (plain HTTP to the loopback seller
+//!    allowed), plus `--workers - 1` extra job-worker loops;
+//! 3. seeding through the HTTP API: an operator, an approved seller, a listed
+//!    SaaS product (debug run passed) with a period SKU, `--concurrency`
+//!    buyers each credited far more than the run can spend;
+//! 4. load: one task per buyer loops `POST /buyer/orders` then
+//!    `POST /buyer/orders/{id}/pay` (each with its own `Idempotency-Key`) on
+//!    keep-alive connections for `--warmup-secs` (not measured) then
+//!    `--seconds` (measured). A sample is one place-and-pay, measured from
+//!    the first request's start to the second's answer; it counts when it
+//!    started inside the measured window. Failures are counted by HTTP
+//!    status (0 = transport error);
+//! 5. drain: waits (at most `--drain-timeout-secs`) until no subscription is
+//!    still provisioning; fulfilment lag per order is the subscription's
+//!    `updated_at` (its activation) minus the order's `paid_at`, both written
+//!    with the server's clock (the wall clock here), over every paid order;
+//! 6. the ledger check over the whole database;
+//! 7. on PostgreSQL (unless `--no-pgbench`) pgbench TPC-B on the same
+//!    server, `-i -s 10` then `-c C -j 2 -T N`, after Mercato's load so the
+//!    two do not compete.
+//!
+//! Exit status 1 when the ledger is unsound or a paid order was not
+//! fulfilled; request errors are reported, not fatal.
+
+use crate::seed::{self, Api};
+use anyhow::{Context, bail};
+use clap::Args;
+use mercato_server::app::jobs::Worker;
+use mercato_server::{Config, runtime};
+use mercato_store::entity::{order, subscription};
+use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Args, Clone, Debug)]
+pub struct OrdersArgs {
+    /// A PostgreSQL server (postgres://...): a scratch database is created on
+    /// it and dropped at the end. Default: a fresh SQLite file in a temp directory.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Concurrent buyers (one task each, one request at a time).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
+    /// Measured seconds of load (also pgbench's duration).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub seconds: u64,
+    /// Seconds of load before measuring (connections, caches).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub warmup_secs: u64,
+    /// Job-worker loops on the node (each runs up to MERCATO_WORKER_BATCH jobs at once).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub workers: u64,
+    /// How long to wait for fulfilment after the load, in seconds.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub drain_timeout_secs: u64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Skip pgbench on PostgreSQL.
+    #[arg(long)]
+    pub no_pgbench: bool,
+}
+
+/// The reference seller's access key.
+const SELLER_KEY: &str = "bench-access-key-0001";
+/// The SKU's monthly price (CNY 1.00) and each buyer's credit, enough for
+/// 10 million orders.
+const PRICE_MINOR: i64 = 100;
+const CREDIT_MINOR: i64 = 1_000_000_000;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub backend: &'static str,
+    /// PostgreSQL: the scratch database used (dropped at the end).
+    pub scratch_database: Option<String>,
+    pub concurrency: u64,
+    pub seconds: u64,
+    pub warmup_secs: u64,
+    pub workers: u64,
+    pub cpus: usize,
+    /// Place-and-pay pairs that started in the measured window and succeeded.
+    pub orders: u64,
+    pub orders_per_sec: f64,
+    pub latency_ms: Latency,
+    /// Failed place-and-pay attempts over the whole run (warm-up included).
+    pub errors: u64,
+    /// HTTP status (0 = transport error) -> count.
+    pub errors_by_status: BTreeMap<u16, u64>,
+    /// Orders paid in the whole run (warm-up included), per the database.
+    pub paid_orders: u64,
+    /// Of those, orders whose subscription is active.
+    pub fulfilled: u64,
+    pub fulfilment_lag_ms: Lag,
+    /// Seconds from the end of the load until nothing was provisioning.
+    pub drain_secs: f64,
+    pub ledger_ok: bool,
+    pub ledger: String,
+    pub pgbench_tps: Option<f64>,
+    /// orders_per_sec / pgbench_tps.
+    pub ratio: Option<f64>,
+    /// Why pgbench did not run, if it did not.
+    pub pgbench_note: Option<String>,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Latency {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Lag {
+    pub p50: f64,
+    pub p99: f64,
+}
+
+pub async fn run(args: OrdersArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let scratch = match &args.database_url {
+        None => None,
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Some(Scratch::create(url).await?)
+        }
+        Some(_) => bail!("--database-url takes a postgres:// URL; without it the bench uses a fresh SQLite file"),
+    };
+    let result = measure(&args, scratch.as_ref()).await;
+    if let Some(scratch) = scratch {
+        scratch.drop_all().await;
+    }
+    let report = result?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_table(&report);
+    }
+    let sound = report.ledger_ok && report.fulfilled == report.paid_orders;
+    Ok(if sound { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The node's log lines would cost as much as the work measured: warnings
+/// only, unless MERCATO_LOG says otherwise.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MERCATO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Scratch databases on a PostgreSQL server: Mercato's and pgbench's.
+struct Scratch {
+    admin_url: String,
+    mercato: String,
+    pgbench: String,
+}
+
+impl Scratch {
+    async fn create(admin_url: &str) -> anyhow::Result<Scratch> {
+        let suffix = format!(
+            "{:x}{:x}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos()
+        );
+        let scratch = Scratch {
+            admin_url: admin_url.to_string(),
+            mercato: format!("mercato_bench_{suffix}"),
+            pgbench: format!("mercato_bench_{suffix}_pgbench"),
+        };
+        let admin = mercato_store::Db::open(admin_url).await.context("connecting to the PostgreSQL server")?;
+        for name in [&scratch.mercato, &scratch.pgbench] {
+            admin
+                .conn
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .with_context(|| format!("creating {name}"))?;
+        }
+        admin.close().await;
+        Ok(scratch)
+    }
+
+    fn url(&self, name: &str) -> String {
+        with_database(&self.admin_url, name)
+    }
+
+    /// Drops both databases; a failure is reported, not fatal (the figures
+    /// are still worth printing).
+    async fn drop_all(self) {
+        let admin = match mercato_store::Db::open(&self.admin_url).await {
+            Ok(db) => db,
+            Err(e) => {
+                eprintln!("could not drop {} and {}: {e}", self.mercato, self.pgbench);
+                return;
+            }
+        };
+        for name in [&self.mercato, &self.pgbench] {
+            if let Err(e) = admin.conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await
+            {
+                eprintln!("could not drop {name}: {e}");
+            }
+        }
+        admin.close().await;
+    }
+}
+
+/// `url` with its database name replaced by `name` (query string kept).
+fn with_database(url: &str, name: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = main.find("://").map_or(0, |i| i + 3);
+    let host_part = match main[scheme_end..].find('/') {
+        Some(i) => &main[..scheme_end + i],
+        None => main,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{name}?{q}"),
+        None => format!("{host_part}/{name}"),
+    }
+}
+
+/// Everything between creating the scratch databases and dropping them.
+async fn measure(args: &OrdersArgs, scratch: Option<&Scratch>) -> anyhow::Result<Report> {
+    let dir = tempfile::tempdir().context("creating a temp directory")?;
+    let mut config = Config::load().map_err(|e| anyhow::anyhow!("reading configuration: {e}"))?;
+    config.data_dir = dir.path().to_path_buf();
+    config.database_url = scratch.map(|s| s.url(&s.mercato)).unwrap_or_default();
+    config.listen = "127.0.0.1:0".parse()?;
+    config.allow_insecure_endpoints = true;
+    config.test_clock = false;
+    config.worker_enabled = true;
+
+    // The node, started as `serve` starts it, stopped through `stop`.
+    let state = runtime::build_default_state(config).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut server_stop = stop_rx.clone();
+    let server = tokio::spawn(runtime::serve(state.clone(), listener, async move {
+        let _ = server_stop.wait_for(|s| *s).await;
+    }));
+    let extra_workers: Vec<_> = (1..args.workers)
+        .map(|i| {
+            tokio::spawn(Worker::new(state.clone(), format!("{}-bench-{i}", state.node_id)).run_loop(stop_rx.clone()))
+        })
+        .collect();
+
+    let outcome = load_and_drain(args, &state, &base, dir.path()).await;
+
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(Duration::from_secs(30), server).await {
+        Ok(Ok(Err(e))) => eprintln!("the node stopped with an error: {e}"),
+        Err(_) => eprintln!("the node did not stop within 30 s"),
+        _ => {}
+    }
+    for w in extra_workers {
+        let _ = tokio::time::timeout(Duration::from_secs(10), w).await;
+    }
+    state.db.clone().close().await;
+    let mut report = outcome?;
+    report.scratch_database = scratch.map(|s| s.mercato.clone());
+
+    // pgbench after Mercato's load, so the two do not share the machine.
+    match scratch {
+        None => report.pgbench_note = Some("SQLite: pgbench is for PostgreSQL".into()),
+        Some(_) if args.no_pgbench => report.pgbench_note = Some("skipped (--no-pgbench)".into()),
+        Some(s) => match pgbench(&s.url(&s.pgbench), args.concurrency, args.seconds).await {
+            Ok(tps) => {
+                report.pgbench_tps = Some(tps);
+                report.ratio = (tps > 0.0).then(|| report.orders_per_sec / tps);
+            }
+            Err(e) => report.pgbench_note = Some(format!("{e:#}")),
+        },
+    }
+    Ok(report)
+}
+
+/// Seeds, loads, waits for fulfilment, reads the figures from the database.
+async fn load_and_drain(
+    args: &OrdersArgs,
+    state: &mercato_server::AppState,
+    base: &str,
+    dir: &Path,
+) -> anyhow::Result<Report> {
+    let seller_url = seed::start_reference_seller(SELLER_KEY, &dir.join("reference-seller.db"), 0).await?;
+    let (sku_id, buyers) = seed_marketplace(state, base, &seller_url, args.concurrency).await?;
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency as usize)
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(args.warmup_secs);
+    let end = measure_from + Duration::from_secs(args.seconds);
+    let tasks: Vec<_> = buyers
+        .into_iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let buyer = Buyer { client: client.clone(), base: base.to_string(), key, sku_id: sku_id.clone(), index: i };
+            tokio::spawn(buyer.run(measure_from, end))
+        })
+        .collect();
+    let mut samples = Vec::new();
+    let mut errors_by_status = BTreeMap::new();
+    for task in tasks {
+        let done = task.await?;
+        samples.extend(done.samples_us);
+        for (status, n) in done.errors {
+            *errors_by_status.entry(status).or_insert(0) += n;
+        }
+    }
+    let load_end = Instant::now();
+    // In-flight pairs may end a little after `end`: the window is what it took.
+    let window = load_end.saturating_duration_since(measure_from).as_secs_f64().max(args.seconds as f64);
+
+    let drain_deadline = load_end + Duration::from_secs(args.drain_timeout_secs);
+    loop {
+        let provisioning = subscription::Entity::find()
+            .filter(subscription::Column::Status.eq("provisioning"))
+            .count(&state.db.conn)
+            .await?;
+        if provisioning == 0 || Instant::now() >= drain_deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let drain_secs = load_end.elapsed().as_secs_f64();
+
+    // Lag per paid order, from the database.
+    let paid: HashMap<String, _> = order::Entity::find()
+        .filter(order::Column::PaidAt.is_not_null())
+        .all(&state.db.conn)
+        .await?
+        .into_iter()
+        .filter_map(|o| Some((o.id, o.paid_at?)))
+        .collect();
+    let mut lags_us: Vec<i64> = subscription::Entity::find()
+        .filter(subscription::Column::Status.eq("active"))
+        .all(&state.db.conn)
+        .await?
+        .into_iter()
+        .filter_map(|s| paid.get(&s.order_id).map(|p| (s.updated_at - *p).num_microseconds().unwrap_or(i64::MAX)))
+        .collect();
+    lags_us.sort_unstable();
+    samples.sort_unstable();
+
+    let ledger = mercato_server::app::ledger::check_db(&state.db).await?;
+    let orders = samples.len() as u64;
+    Ok(Report {
+        backend: if args.database_url.is_some() { "postgresql" } else { "sqlite" },
+        scratch_database: None,
+        concurrency: args.concurrency,
+        seconds: args.seconds,
+        warmup_secs: args.warmup_secs,
+        workers: args.workers,
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        orders,
+        orders_per_sec: orders as f64 / window,
+        latency_ms: Latency {
+            p50: percentile(&samples, 0.50) as f64 / 1000.0,
+            p99: percentile(&samples, 0.99) as f64 / 1000.0,
+            max: samples.last().copied().unwrap_or(0) as f64 / 1000.0,
+        },
+        errors: errors_by_status.values().sum(),
+        errors_by_status,
+        paid_orders: paid.len() as u64,
+        fulfilled: lags_us.len() as u64,
+        fulfilment_lag_ms: Lag {
+            p50: percentile(&lags_us, 0.50) as f64 / 1000.0,
+            p99: percentile(&lags_us, 0.99) as f64 / 1000.0,
+        },
+        drain_secs,
+        ledger_ok: ledger.is_ok(),
+        ledger: ledger.to_string(),
+        pgbench_tps: None,
+        ratio: None,
+        pgbench_note: None,
+    })
+}
+
+/// The `p` quantile (nearest rank) of sorted values; 0 when empty.
+fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Operator, seller, product and `buyers` funded buyers, through the API;
+/// returns the SKU id and the buyers' API keys.
+async fn seed_marketplace(
+    state: &mercato_server::AppState,
+    base: &str,
+    seller_url: &str,
+    buyers: u64,
+) -> anyhow::Result<(String, Vec<String>)> {
+    let api = Api::new(base);
+    let op = mercato_server::app::accounts::create_operator(state, "Bench Operator", "operator@bench.mercato.test")
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the operator: {}", e.detail))?
+        .api_key;
+    let seller = crate::demo::data::sellers().swap_remove(0);
+    let (seller_id, seller_key, _) = api.signup("seller", "Bench Seller", "seller@bench.mercato.test").await?;
+    api.approve_seller(&op, &seller_id, &seller_key, seller.onboarding, seller.certification).await?;
+    let categories = api.get("/api/v1/catalog/categories", None).await?;
+    let product = json!({
+        "type": "saas",
+        "cooperation": "joint",
+        "name": "Bench Cloud DB",
+        "version": "1.0",
+        "category_id": seed::category_id(&categories, "databases").context("the databases category")?,
+        "summary": "A product to benchmark orders with",
+        "description": "Bought and provisioned over and over by `mercato bench orders`.",
+        "usage_guide": "Nothing to use.",
+        "support_terms": "None.",
+        "tags": ["bench"],
+        "endpoint": {"url": seller_url, "access_key": SELLER_KEY},
+    });
+    let sku = json!({"sku_code": "bench-month", "name": "Monthly", "charging_mode": "period",
+        "prices": {"month_minor": PRICE_MINOR, "year_minor": PRICE_MINOR * 10}, "currency": "CNY"});
+    let product_id = api.list_product(&op, &seller_key, product, &[sku]).await?;
+    let detail = api.get(&format!("/api/v1/catalog/products/{product_id}"), None).await?;
+    let sku_id = detail["skus"][0]["id"].as_str().context("the SKU id")?.to_string();
+    let mut keys = Vec::new();
+    for i in 0..buyers {
+        let (id, key, _) =
+            api.signup("buyer", &format!("Bench Buyer {i}"), &format!("buyer{i}@bench.mercato.test")).await?;
+        api.credit(&op, &id, CREDIT_MINOR, "bench credit").await?;
+        keys.push(key);
+    }
+    Ok((sku_id, keys))
+}
+
+/// One buyer's load loop.
+struct Buyer {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+    sku_id: String,
+    index: usize,
+}
+
+#[derive(Default)]
+struct BuyerResult {
+    samples_us: Vec<u64>,
+    errors: BTreeMap<u16, u64>,
+}
+
+impl Buyer {
+    async fn run(self, measure_from: Instant, end: Instant) -> BuyerResult {
+        let mut result = BuyerResult::default();
+        let mut n = 0u64;
+        loop {
+            let started = Instant::now();
+            if started >= end {
+                break;
+            }
+            match self.place_and_pay(n).await {
+                Ok(()) => {
+                    if started >= measure_from {
+                        result.samples_us.push(started.elapsed().as_micros() as u64);
+                    }
+                }
+                Err(status) => {
+                    *result.errors.entry(status).or_insert(0) += 1;
+                    // Do not spin on a node that refuses everything.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+            n += 1;
+        }
+        result
+    }
+
+    /// Err carries the failing HTTP status (0: no answer or an unexpected body).
+    async fn place_and_pay(&self, n: u64) -> Result<(), u16> {
+        let placed = self
+            .client
+            .post(format!("{}/api/v1/buyer/orders", self.base))
+            .bearer_auth(&self.key)
+            .header("Idempotency-Key", format!("bench-{}-{n}-place", self.index))
+            .json(&json!({"sku_id": self.sku_id, "period": "month", "period_count": 1}))
+            .send()
+            .await
+            .map_err(|_| 0u16)?;
+        if placed.status() != reqwest::StatusCode::CREATED {
+            return Err(placed.status().as_u16());
+        }
+        let order: serde_json::Value = placed.json().await.map_err(|_| 0u16)?;
+        let id = order["id"].as_str().ok_or(0u16)?;
+        let paid = self
+            .client
+            .post(format!("{}/api/v1/buyer/orders/{id}/pay", self.base))
+            .bearer_auth(&self.key)
+            .header("Idempotency-Key", format!("bench-{}-{n}-pay", self.index))
+            .json(&json!({}))
+            .send()
+            .await
+            .map_err(|_| 0u16)?;
+        if paid.status() != reqwest::StatusCode::OK {
+            return Err(paid.status().as_u16());
+        }
+        // Read the body so the connection goes back to the pool.
+        paid.bytes().await.map_err(|_| 0u16)?;
+        Ok(())
+    }
+}
+
+/// pgbench's binary: on PATH, else under /usr/lib/postgresql/*/bin.
+fn find_pgbench() -> Option<std::path::PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("pgbench"))
+        .find(|p| p.is_file());
+    on_path.or_else(|| {
+        let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin/pgbench"))
+            .filter(|p| p.is_file())
+            .collect();
+        found.sort();
+        found.pop()
+    })
+}
+
+/// TPC-B on `url`: `pgbench -i -s 10 -q`, then `-c C -j 2 -T N -n`; the TPS
+/// without initial connection time.
+async fn pgbench(url: &str, clients: u64, seconds: u64) -> anyhow::Result<f64> {
+    let bin = find_pgbench().context("pgbench not found on PATH or under /usr/lib/postgresql/*/bin; install the PostgreSQL client tools or pass --no-pgbench")?;
+    let init = tokio::process::Command::new(&bin).args(["-i", "-s", "10", "-q", url]).output().await?;
+    if !init.status.success() {
+        bail!("pgbench -i failed: {}", String::from_utf8_lossy(&init.stderr).trim());
+    }
+    let clients = clients.to_string();
+    let secs = seconds.to_string();
+    let jobs = if clients == "1" { "1" } else { "2" };
+    let run =
+        tokio::process::Command::new(&bin).args(["-c", &clients, "-j", jobs, "-T", &secs, "-n", url]).output().await?;
+    let out = String::from_utf8_lossy(&run.stdout);
+    if !run.status.success() {
+        bail!("pgbench failed: {} {}", out.trim(), String::from_utf8_lossy(&run.stderr).trim());
+    }
+    parse_tps(&out).with_context(|| format!("no TPS in pgbench's output:\n{out}"))
+}
+
+/// `tps = 1234.567890 (without initial connection time)`.
+fn parse_tps(out: &str) -> Option<f64> {
+    out.lines()
+        .find(|l| l.starts_with("tps = ") && l.contains("without initial connection time"))?
+        .strip_prefix("tps = ")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn print_table(r: &Report) {
+    println!("mercato bench orders");
+    println!("  backend              {}", r.backend);
+    println!("  buyers (concurrency) {}", r.concurrency);
+    println!("  measured             {} s (after {} s warm-up)", r.seconds, r.warmup_secs);
+    println!("  job workers          {}", r.workers);
+    println!("  cpus                 {}", r.cpus);
+    println!();
+    println!("  orders (place + pay) {}", r.orders);
+    println!("  orders/s             {:.1}", r.orders_per_sec);
+    println!("  latency p50          {:.2} ms", r.latency_ms.p50);
+    println!("  latency p99          {:.2} ms", r.latency_ms.p99);
+    println!("  latency max          {:.2} ms", r.latency_ms.max);
+    let by_status: Vec<String> = r.errors_by_status.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+    println!(
+        "  errors               {} {}",
+        r.errors,
+        if by_status.is_empty() { String::new() } else { format!("({})", by_status.join(", ")) }
+    );
+    println!();
+    println!("  paid orders (all)    {}", r.paid_orders);
+    println!("  fulfilled            {}", r.fulfilled);
+    println!("  fulfilment lag p50   {:.1} ms", r.fulfilment_lag_ms.p50);
+    println!("  fulfilment lag p99   {:.1} ms", r.fulfilment_lag_ms.p99);
+    println!("  drain after load     {:.2} s", r.drain_secs);
+    println!();
+    match (r.pgbench_tps, r.ratio) {
+        (Some(tps), Some(ratio)) => {
+            println!("  pgbench TPC-B tps    {tps:.1}");
+            println!("  orders/s / tps       {ratio:.2}");
+        }
+        _ => println!("  pgbench              {}", r.pgbench_note.as_deref().unwrap_or("not run")),
+    }
+    println!();
+    println!("{}", r.ledger);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_replaced_and_the_query_kept() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
+        assert_eq!(with_database("postgresql://h:5432", "x"), "postgresql://h:5432/x");
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 0.5), 50);
+        assert_eq!(percentile(&v, 0.99), 99);
+        assert_eq!(percentile(&v, 1.0), 100);
+        assert_eq!(percentile::<u64>(&[], 0.5), 0);
+        assert_eq!(percentile(&[7u64], 0.99), 7);
+    }
+
+    #[test]
+    fn pgbench_tps_is_read_without_connection_time() {
+        let out = "latency average = 5.1 ms\ninitial connection time = 12.3 ms\ntps = 3120.456789 (without initial connection time)\n";
+        assert_eq!(parse_tps(out), Some(3120.456789));
+        assert_eq!(parse_tps("tps = 1 (including connections establishing)"), None);
+    }
+}

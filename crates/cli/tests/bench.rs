@@ -1,0 +1,97 @@
+//! `mercato bench orders` as a tool: a short run places and pays orders,
+//! every paid order is fulfilled, the ledger stays sound. A smoke test of
+//! the benchmark, not a performance assertion.
+
+use mercato_store::sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mercato");
+
+/// Runs the bench briefly, on `database_url` if given, and returns its JSON
+/// report (asserting it exited 0).
+fn bench(database_url: Option<&str>) -> serde_json::Value {
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "bench",
+        "orders",
+        "--seconds",
+        "2",
+        "--warmup-secs",
+        "1",
+        "--concurrency",
+        "2",
+        "--json",
+        "--no-pgbench",
+    ]);
+    if let Some(url) = database_url {
+        cmd.args(["--database-url", url]);
+    }
+    let out = cmd.env_remove("MERCATO_DATABASE_URL").env("MERCATO_LOG", "warn").output().expect("run mercato");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "bench failed: {}\n{stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
+
+fn assert_sound(r: &serde_json::Value, backend: &str) {
+    assert_eq!(r["backend"], backend, "{r}");
+    assert_eq!(r["concurrency"], 2, "{r}");
+    assert_eq!(r["seconds"], 2, "{r}");
+    assert!(r["orders"].as_u64().unwrap() > 0, "orders were placed and paid: {r}");
+    assert!(r["orders_per_sec"].as_f64().unwrap() > 0.0, "{r}");
+    assert_eq!(r["errors"], 0, "no request failed: {r}");
+    let paid = r["paid_orders"].as_u64().unwrap();
+    assert!(paid >= r["orders"].as_u64().unwrap(), "the measured orders are paid: {r}");
+    assert_eq!(r["fulfilled"], paid, "every paid order was fulfilled: {r}");
+    let lat = &r["latency_ms"];
+    assert!(lat["p50"].as_f64().unwrap() > 0.0 && lat["p50"].as_f64() <= lat["p99"].as_f64(), "{r}");
+    assert!(lat["p99"].as_f64() <= lat["max"].as_f64(), "{r}");
+    let lag = &r["fulfilment_lag_ms"];
+    assert!(lag["p50"].as_f64().unwrap() > 0.0 && lag["p50"].as_f64() <= lag["p99"].as_f64(), "{r}");
+    assert_eq!(r["ledger_ok"], true, "{r}");
+    assert!(r["ledger"].as_str().unwrap().contains("OK"), "{r}");
+    assert!(r["pgbench_tps"].is_null() && r["ratio"].is_null(), "pgbench did not run: {r}");
+}
+
+#[test]
+fn bench_orders_places_pays_and_fulfils_on_sqlite() {
+    let r = bench(None);
+    assert_sound(&r, "sqlite");
+    assert!(r["pgbench_note"].as_str().unwrap().contains("SQLite"), "{r}");
+}
+
+/// The CI's second pass sets MERCATO_TEST_DATABASE_URL: the bench then runs
+/// on that PostgreSQL server too, in a scratch database it drops.
+#[tokio::test]
+async fn bench_orders_places_pays_and_fulfils_on_postgresql() {
+    let Some(url) = std::env::var("MERCATO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else { return };
+    let r = bench(Some(&url));
+    assert_sound(&r, "postgresql");
+    assert!(r["pgbench_note"].as_str().unwrap().contains("--no-pgbench"), "{r}");
+    // The scratch databases are gone.
+    let name = r["scratch_database"].as_str().unwrap();
+    assert!(name.starts_with("mercato_bench_"), "{r}");
+    let admin = mercato_store::Db::open(&url).await.unwrap();
+    let rows = admin
+        .conn
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT datname FROM pg_database WHERE datname LIKE '{name}%'"),
+        ))
+        .await
+        .unwrap();
+    let left: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "datname").unwrap()).collect();
+    admin.close().await;
+    assert!(left.is_empty(), "scratch databases dropped: {left:?}");
+}
+
+#[test]
+fn bench_orders_refuses_a_non_postgres_url_and_bad_flags() {
+    let out = Command::new(BIN)
+        .args(["bench", "orders", "--database-url", "sqlite:///tmp/x.db", "--no-pgbench"])
+        .output()
+        .expect("run mercato");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN).args(["bench", "orders", "--concurrency", "0"]).output().expect("run mercato");
+    assert_eq!(out.status.code(), Some(2), "clap refuses 0 buyers");
+}

@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+/// A refund order's record (migration 0012).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "refunds")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub order_id: String,
+    pub order_line_id: String,
+    pub subscription_id: String,
+    pub buyer_id: String,
+    /// `domain::refunds::UnsubscribeScope`.
+    pub scope: String,
+    /// `domain::refunds::RefundRule`.
+    pub rule: String,
+    pub amount_minor: i64,
+    pub seller_minor: i64,
+    pub commission_minor: i64,
+    pub currency: String,
+    pub reason: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
