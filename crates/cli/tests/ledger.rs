@@ -70,7 +70,7 @@ async fn ledger_check_passes_on_a_sound_ledger_and_fails_on_a_tampered_one() {
 
     db.conn
         .execute_unprepared(
-            "UPDATE ledger_balances SET credit_minor = credit_minor + 1 WHERE account = 'buyer_wallet:acc_b'",
+            "UPDATE ledger_balance_slots SET credit_minor = credit_minor + 1 WHERE account = 'buyer_wallet:acc_b'",
         )
         .await
         .unwrap();

@@ -27,6 +27,9 @@ pub struct Inner {
     pub worker_wake: tokio::sync::Notify,
     /// This node's name in leases (`node-<random>`), unique per process start.
     pub node_id: String,
+    /// The client for sellers' servers, made on first use and shared so that
+    /// connections to a seller are kept alive between calls.
+    pub seller_client: std::sync::OnceLock<koo::client::Client>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             jobs,
             worker_wake: tokio::sync::Notify::new(),
             node_id,
+            seller_client: std::sync::OnceLock::new(),
         }))
     }
 

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0012_unsubscribe", include_str!("../migrations/0012_unsubscribe.sql")),
     ("0013_plan_changes", include_str!("../migrations/0013_plan_changes.sql")),
     ("0014_operations", include_str!("../migrations/0014_operations.sql")),
+    ("0015_balance_slots", include_str!("../migrations/0015_balance_slots.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

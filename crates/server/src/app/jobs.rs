@@ -418,24 +418,10 @@ async fn run_claimed(state: AppState, handler: Arc<dyn JobHandler>, job: JobView
 /// kinds registered on `state.jobs`, runs them concurrently and records the
 /// outcomes. Returns how many handlers ran.
 pub async fn run_due(state: &AppState, owner: &str, max: usize) -> Result<usize, StoreError> {
-    let now = state.now();
-    let kinds = state.jobs.kinds();
-    let candidates = repo::due(&state.db.conn, now, &kinds, max as u64).await?;
+    let (claimed, failed) = claim_due(state, owner, max).await;
     let mut running = tokio::task::JoinSet::new();
-    let mut failed = None;
-    for row in candidates {
-        let Some(handler) = state.jobs.handler(&row.kind) else { continue };
-        match claim(state, &row.id, owner).await {
-            Ok(Some(job)) => {
-                running.spawn(run_claimed(state.clone(), handler, job, owner.to_string()));
-            }
-            Ok(None) => {}
-            Err(e) => {
-                // Still run (and finish) what was claimed already.
-                failed = Some(e);
-                break;
-            }
-        }
+    for (handler, job) in claimed {
+        running.spawn(run_claimed(state.clone(), handler, job, owner.to_string()));
     }
     let mut ran = 0;
     while let Some(done) = running.join_next().await {
@@ -451,6 +437,31 @@ pub async fn run_due(state: &AppState, owner: &str, max: usize) -> Result<usize,
         }
         None => Ok(ran),
     }
+}
+
+/// Claims up to `max` due jobs this node has handlers for. A store error
+/// stops claiming; what was claimed before it is still returned (to run).
+async fn claim_due(
+    state: &AppState,
+    owner: &str,
+    max: usize,
+) -> (Vec<(Arc<dyn JobHandler>, JobView)>, Option<StoreError>) {
+    let now = state.now();
+    let kinds = state.jobs.kinds();
+    let candidates = match repo::due(&state.db.conn, now, &kinds, max as u64).await {
+        Ok(c) => c,
+        Err(e) => return (Vec::new(), Some(e)),
+    };
+    let mut claimed = Vec::new();
+    for row in candidates {
+        let Some(handler) = state.jobs.handler(&row.kind) else { continue };
+        match claim(state, &row.id, owner).await {
+            Ok(Some(job)) => claimed.push((handler, job)),
+            Ok(None) => {}
+            Err(e) => return (claimed, Some(e)),
+        }
+    }
+    (claimed, None)
 }
 
 /// Periodic tasks: for each task registered on `state.jobs` whose slot is
@@ -575,22 +586,46 @@ impl Worker {
         }
     }
 
-    /// Polls every `worker_poll_ms` (or when woken) until `shutdown` turns
-    /// true; an in-flight pass finishes first.
+    /// Runs until `shutdown` turns true: keeps up to `worker_batch` jobs
+    /// in flight, claiming more as soon as one finishes (not only when a
+    /// whole batch is done), and runs the periodic tasks every
+    /// `worker_poll_ms`. Between jobs it sleeps until woken, a job finishes
+    /// or the poll interval passes. Jobs in flight finish before it returns.
     pub async fn run_loop(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.state.config.worker_poll_ms.max(10));
+        let batch = self.state.config.worker_batch.max(1);
         tracing::info!(owner = %self.owner, poll_ms = poll.as_millis() as u64, "background worker started");
+        let mut running = tokio::task::JoinSet::new();
+        let mut housekeeping_at = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            let ran = self.tick().await;
-            if ran >= self.state.config.worker_batch.max(1) {
-                // A full batch: there may be more due right away.
-                continue;
+            if tokio::time::Instant::now() >= housekeeping_at {
+                self.warn_unknown_kinds().await;
+                if let Err(e) = self.run_scheduled().await {
+                    tracing::error!(error = %e, "scheduler pass failed");
+                }
+                housekeeping_at = tokio::time::Instant::now() + poll;
+            }
+            let free = batch.saturating_sub(running.len());
+            if free > 0 {
+                let (claimed, failed) = claim_due(&self.state, &self.owner, free).await;
+                if let Some(e) = failed {
+                    tracing::error!(error = %e, "job runner pass failed");
+                }
+                let full = claimed.len() == free;
+                for (handler, job) in claimed {
+                    running.spawn(run_claimed(self.state.clone(), handler, job, self.owner.clone()));
+                }
+                if full {
+                    // Every free place taken: there may be more due right away.
+                    continue;
+                }
             }
             tokio::select! {
-                _ = tokio::time::sleep(poll) => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+                _ = tokio::time::sleep_until(housekeeping_at) => {}
                 _ = self.state.worker_wake.notified() => {}
                 changed = shutdown.changed() => {
                     if changed.is_err() {
@@ -599,6 +634,7 @@ impl Worker {
                 }
             }
         }
+        while running.join_next().await.is_some() {}
         tracing::info!(owner = %self.owner, "background worker stopped");
     }
 }

@@ -54,8 +54,14 @@ impl Endpoint {
             return Ok(None);
         };
         let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, &key_enc).map_err(ApiError::internal)?;
-        let client =
-            Client::new(state.config.allow_insecure_endpoints).map_err(|e| ApiError::internal(e.to_string()))?;
+        let client = match state.seller_client.get() {
+            Some(c) => c.clone(),
+            None => {
+                let c = Client::new(state.config.allow_insecure_endpoints)
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                state.seller_client.get_or_init(|| c).clone()
+            }
+        };
         Ok(Some(Endpoint { url, key, client }))
     }
 

@@ -38,6 +38,8 @@ pub enum Posted {
 ///
 /// Balances are updated in (account, currency) order, so concurrent postings
 /// lock balance rows in one global order and cannot deadlock each other.
+/// Accounts other than wallets add to one of [`BALANCE_SLOTS`] rows picked at
+/// random, so payments to one seller do not queue on a single row lock.
 pub async fn post(db: &impl ConnectionTrait, id: &str, at: DateTime<Utc>, e: &Entry) -> StoreResult<Posted> {
     let deltas = e.deltas().map_err(|err| crate::StoreError::Corrupt(err.to_string()))?;
     for ((account, currency), (debit, credit)) in deltas {
@@ -79,22 +81,33 @@ async fn spend_from(db: &impl ConnectionTrait, account: &str, currency: &str, d:
         .col_expr(bal::Column::CreditMinor, Expr::col(bal::Column::CreditMinor).add(c))
         .filter(bal::Column::Account.eq(account))
         .filter(bal::Column::Currency.eq(currency))
+        .filter(bal::Column::Slot.eq(0))
         .filter(Expr::col(bal::Column::CreditMinor).sub(Expr::col(bal::Column::DebitMinor)).gte(d - c))
         .exec(db)
         .await?;
     Ok(updated.rows_affected > 0)
 }
 
-/// Adds to a running balance, creating it on first use. `INSERT ... ON
-/// CONFLICT DO UPDATE` with increments is atomic on both backends.
+/// Balance rows per non-wallet account and currency.
+pub const BALANCE_SLOTS: i64 = 16;
+
+/// Adds to a running balance, creating the row on first use. `INSERT ... ON
+/// CONFLICT DO UPDATE` with increments is atomic on both backends. Wallets
+/// keep slot 0 (the overdraft guard reads one row); other accounts spread.
 async fn add_to_balance(db: &impl ConnectionTrait, account: &str, currency: &str, d: i64, c: i64) -> StoreResult<()> {
-    let on_conflict = OnConflict::columns([bal::Column::Account, bal::Column::Currency])
-        .value(bal::Column::DebitMinor, Expr::cust("ledger_balances.debit_minor + excluded.debit_minor"))
-        .value(bal::Column::CreditMinor, Expr::cust("ledger_balances.credit_minor + excluded.credit_minor"))
+    let slot = if account_kind(account) == Some(AccountKind::BuyerWallet) {
+        0
+    } else {
+        rand::Rng::gen_range(&mut rand::thread_rng(), 0..BALANCE_SLOTS)
+    };
+    let on_conflict = OnConflict::columns([bal::Column::Account, bal::Column::Currency, bal::Column::Slot])
+        .value(bal::Column::DebitMinor, Expr::cust("ledger_balance_slots.debit_minor + excluded.debit_minor"))
+        .value(bal::Column::CreditMinor, Expr::cust("ledger_balance_slots.credit_minor + excluded.credit_minor"))
         .to_owned();
     bal::Entity::insert(bal::ActiveModel {
         account: Set(account.to_string()),
         currency: Set(currency.to_string()),
+        slot: Set(slot),
         debit_minor: Set(d),
         credit_minor: Set(c),
     })
@@ -104,18 +117,51 @@ async fn add_to_balance(db: &impl ConnectionTrait, account: &str, currency: &str
     Ok(())
 }
 
+/// A running balance: the sum of its slots.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct Balance {
+    pub account: String,
+    pub currency: String,
+    pub debit_minor: i64,
+    pub credit_minor: i64,
+}
+
+/// Balances summed over slots, optionally of one account (and currency).
+async fn summed(db: &impl ConnectionTrait, account: Option<&str>, currency: Option<&str>) -> StoreResult<Vec<Balance>> {
+    let mut q = bal::Entity::find()
+        .select_only()
+        .column(bal::Column::Account)
+        .column(bal::Column::Currency)
+        // SUM of BIGINT is NUMERIC on PostgreSQL, hence the casts.
+        .column_as(Expr::cust("CAST(SUM(debit_minor) AS BIGINT)"), "debit_minor")
+        .column_as(Expr::cust("CAST(SUM(credit_minor) AS BIGINT)"), "credit_minor");
+    if let Some(a) = account {
+        q = q.filter(bal::Column::Account.eq(a));
+    }
+    if let Some(c) = currency {
+        q = q.filter(bal::Column::Currency.eq(c));
+    }
+    Ok(q.group_by(bal::Column::Account)
+        .group_by(bal::Column::Currency)
+        .order_by_asc(bal::Column::Account)
+        .order_by_asc(bal::Column::Currency)
+        .into_model::<Balance>()
+        .all(db)
+        .await?)
+}
+
 /// Every running balance, by account then currency.
-pub async fn balances(db: &impl ConnectionTrait) -> StoreResult<Vec<bal::Model>> {
-    Ok(bal::Entity::find().order_by_asc(bal::Column::Account).order_by_asc(bal::Column::Currency).all(db).await?)
+pub async fn balances(db: &impl ConnectionTrait) -> StoreResult<Vec<Balance>> {
+    summed(db, None, None).await
 }
 
 /// One account's balances, one per currency it has used.
-pub async fn account_balances(db: &impl ConnectionTrait, account: &str) -> StoreResult<Vec<bal::Model>> {
-    Ok(bal::Entity::find().filter(bal::Column::Account.eq(account)).order_by_asc(bal::Column::Currency).all(db).await?)
+pub async fn account_balances(db: &impl ConnectionTrait, account: &str) -> StoreResult<Vec<Balance>> {
+    summed(db, Some(account), None).await
 }
 
-pub async fn balance(db: &impl ConnectionTrait, account: &str, currency: &str) -> StoreResult<Option<bal::Model>> {
-    Ok(bal::Entity::find_by_id((account.to_string(), currency.to_string())).one(db).await?)
+pub async fn balance(db: &impl ConnectionTrait, account: &str, currency: &str) -> StoreResult<Option<Balance>> {
+    Ok(summed(db, Some(account), Some(currency)).await?.pop())
 }
 
 /// Entries newest first, optionally only those touching `account` or with

@@ -466,7 +466,10 @@ pub async fn pay(
     }
     let paid = repo::find_order(tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
     let view = order_view(paid, lines)?;
-    work.finish(StatusCode::OK, &view).await
+    let answer = work.finish(StatusCode::OK, &view).await?;
+    // The fulfilment jobs are committed: run them now, not at the next poll.
+    crate::app::jobs::wake(state);
+    Ok(answer)
 }
 
 fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>) -> ApiResult<subscription::Model> {
