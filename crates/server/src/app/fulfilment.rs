@@ -44,7 +44,7 @@
 //! An order currently has one line, so failing a line refunds the order.
 
 use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
-use crate::app::ledger::post_entry;
+use crate::app::ledger::post_reversal;
 use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
 use crate::app::seller_calls::{Endpoint, Sent, describe};
 use crate::error::{ApiError, ApiResult};
@@ -53,10 +53,9 @@ use chrono::{DateTime, Utc};
 use koo::calls::{AppInfo, NewInstance, QueryInstance, QueryInstanceResponse, ReleaseInstance};
 use koo::client::CallOutcome;
 use koo::{CodeClass, ResultCode};
-use mercato_domain::ledger::{Entry, EntryKind, Line};
 use mercato_domain::orders::{OrderEvent, OrderStatus, SubscriptionEvent, SubscriptionStatus};
 use mercato_store::entity::{interface_message, subscription_app_info};
-use mercato_store::repo::{interface_messages as messages, ledger as ledger_repo, orders as order_repo};
+use mercato_store::repo::{interface_messages as messages, orders as order_repo};
 use mercato_store::sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use std::time::Duration;
@@ -368,19 +367,7 @@ async fn refund_order(tx: &impl ConnectionTrait, order_id: &str, now: DateTime<U
         return Ok(());
     }
     if let Some(entry_id) = &o.payment_entry_id {
-        let lines = ledger_repo::lines_of(tx, std::slice::from_ref(entry_id)).await?;
-        let reversed: Vec<Line> = lines
-            .iter()
-            .map(|l| Line {
-                account: l.account.clone(),
-                currency: l.currency.clone(),
-                debit_minor: l.credit_minor,
-                credit_minor: l.debit_minor,
-            })
-            .collect();
-        let entry = Entry::new(EntryKind::Refund, order_id, format!("refund of order {order_id}"), reversed)
-            .map_err(ApiError::internal)?;
-        post_entry(tx, &entry, now).await?;
+        post_reversal(tx, entry_id, order_id, format!("refund of order {order_id}"), now).await?;
     }
     transition_order(tx, order_id, OrderEvent::Refund, now).await?;
     Ok(())

@@ -14,7 +14,7 @@ use mercato_domain::catalog::{Cooperation, ProductType};
 use mercato_domain::ledger::{
     AccountKind, DEFAULT_GENERAL_RATE_BP, DEFAULT_JOINT_RATE_BP, Entry, Line, account_kind, new_entry_id,
 };
-use mercato_domain::ledger::{BP_WHOLE, REFERENCE_MAX};
+use mercato_domain::ledger::{BP_WHOLE, EntryKind, REFERENCE_MAX};
 use mercato_store::entity::{commission_rate, ledger_entry, ledger_line};
 use mercato_store::error::StoreResult;
 use mercato_store::repo::ledger::{self as repo, Posted, commission};
@@ -38,6 +38,29 @@ pub async fn post_entry(tx: &impl ConnectionTrait, entry: &Entry, now: DateTime<
         Posted::Done => Ok(id),
         Posted::Overdrawn { account, currency } => Err(insufficient_funds(&account, &currency)),
     }
+}
+
+/// Posts the refund that undoes the stored entry `entry_id` line for line
+/// (a full refund of a payment), under `reference`.
+pub async fn post_reversal(
+    tx: &impl ConnectionTrait,
+    entry_id: &str,
+    reference: &str,
+    memo: String,
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let lines = repo::lines_of(tx, &[entry_id.to_string()]).await?;
+    let reversed = lines
+        .iter()
+        .map(|l| Line {
+            account: l.account.clone(),
+            currency: l.currency.clone(),
+            debit_minor: l.credit_minor,
+            credit_minor: l.debit_minor,
+        })
+        .collect();
+    let entry = Entry::new(EntryKind::Refund, reference, memo, reversed).map_err(ApiError::internal)?;
+    post_entry(tx, &entry, now).await
 }
 
 /// 402: the wallet does not hold enough.

@@ -209,6 +209,22 @@ async fn renew_in(
     renew_change_in(tx, sub, period, period_count, None, now).await
 }
 
+/// A paid period subscription, active or frozen, can be renewed; answers
+/// its status, or why not.
+pub(crate) fn renewable(sub: &subscription::Model) -> ApiResult<SubscriptionStatus> {
+    let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
+    if ChargingMode::parse(&sub.charging_mode) != Some(ChargingMode::Period) || sub.trial {
+        return Err(ApiError::field("period", "only paid period subscriptions can be renewed"));
+    }
+    match status {
+        SubscriptionStatus::Active | SubscriptionStatus::Frozen => Ok(status),
+        SubscriptionStatus::Provisioning => {
+            Err(ApiError::conflict("not_provisioned", "the subscription is not provisioned yet"))
+        }
+        other => Err(ended(other)),
+    }
+}
+
 /// The renewal's writes, in `tx`, into `change` when the seller allowed one.
 async fn renew_change_in(
     tx: &impl ConnectionTrait,
@@ -218,17 +234,7 @@ async fn renew_change_in(
     change: Option<&plan_changes::Target>,
     now: DateTime<Utc>,
 ) -> ApiResult<RenewalView> {
-    let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
-    if ChargingMode::parse(&sub.charging_mode) != Some(ChargingMode::Period) || sub.trial {
-        return Err(ApiError::field("period", "only paid period subscriptions can be renewed"));
-    }
-    match status {
-        SubscriptionStatus::Active | SubscriptionStatus::Frozen => {}
-        SubscriptionStatus::Provisioning => {
-            return Err(ApiError::conflict("not_provisioned", "the subscription is not provisioned yet"));
-        }
-        other => return Err(ended(other)),
-    }
+    let status = renewable(sub)?;
     let Some(current_expiry) = sub.expires_at else { return Err(corrupt("period subscription without expiry")) };
     if plan_changes::upgrade_pending(tx, sub).await? {
         return Err(plan_changes::change_in_progress());

@@ -67,7 +67,7 @@
 
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
-use crate::app::ledger::post_entry;
+use crate::app::ledger::post_reversal;
 use crate::app::orders::follow_up::{self, FollowUp};
 use crate::app::orders::{line_context, transition_order};
 use crate::app::seller_calls::Endpoint;
@@ -80,14 +80,11 @@ use koo::BasicCall;
 use koo::calls::{ChangeInstanceCheck, ProductInfo, RefreshScene, UpgradeInstance};
 use koo::client::CallOutcome;
 use mercato_domain::catalog::{ChargingMode, ListedSnapshot, ProductStatus, SkuSpec, SkuStatus};
-use mercato_domain::ledger::{Entry, EntryKind, Line};
 use mercato_domain::orders::{self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionStatus};
 use mercato_domain::plan_changes::{self as plan, Direction};
 use mercato_domain::validation::FieldError;
 use mercato_store::entity::{notification, order_line, subscription};
-use mercato_store::repo::{
-    interface_messages as messages, ledger as ledger_repo, notifications, orders as repo, products,
-};
+use mercato_store::repo::{interface_messages as messages, notifications, orders as repo, products};
 use mercato_store::sea_orm::sea_query::Expr;
 use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -501,19 +498,7 @@ async fn refund_upgrade(state: &AppState, p: &UpgradePayload, why: &str) -> ApiR
     transition_order(&tx, &order_id, OrderEvent::StartFulfilment, now).await?;
     transition_order(&tx, &order_id, OrderEvent::Fail, now).await?;
     if let Some(entry_id) = &ctx.order.payment_entry_id {
-        let lines = ledger_repo::lines_of(&tx, std::slice::from_ref(entry_id)).await?;
-        let reversed: Vec<Line> = lines
-            .iter()
-            .map(|l| Line {
-                account: l.account.clone(),
-                currency: l.currency.clone(),
-                debit_minor: l.credit_minor,
-                credit_minor: l.debit_minor,
-            })
-            .collect();
-        let entry = Entry::new(EntryKind::Refund, &order_id, format!("refund of upgrade order {order_id}"), reversed)
-            .map_err(ApiError::internal)?;
-        post_entry(&tx, &entry, now).await?;
+        post_reversal(&tx, entry_id, &order_id, format!("refund of upgrade order {order_id}"), now).await?;
     }
     transition_order(&tx, &order_id, OrderEvent::Refund, now).await?;
     let restored =
@@ -561,22 +546,7 @@ pub async fn renewal_change(
     period: Period,
 ) -> ApiResult<Option<Target>> {
     let db = &state.db.conn;
-    let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
-    if ChargingMode::parse(&sub.charging_mode) != Some(ChargingMode::Period) || sub.trial {
-        return Err(ApiError::field("period", "only paid period subscriptions can be renewed"));
-    }
-    match status {
-        SubscriptionStatus::Active | SubscriptionStatus::Frozen => {}
-        SubscriptionStatus::Provisioning => {
-            return Err(ApiError::conflict("not_provisioned", "the subscription is not provisioned yet"));
-        }
-        other => {
-            return Err(ApiError::conflict(
-                "subscription_ended",
-                format!("the subscription is {other}; it can no longer be renewed"),
-            ));
-        }
-    }
+    crate::app::lifecycle::renewable(sub)?;
     if upgrade_pending(db, sub).await? {
         return Err(change_in_progress());
     }
