@@ -47,6 +47,7 @@ pub mod onboarding;
 pub mod orders;
 pub mod plan_changes;
 pub mod refunds;
+pub mod usage;
 pub mod validation;
 
 pub use validation::{FieldError, Invalid};

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0013_plan_changes", include_str!("../migrations/0013_plan_changes.sql")),
     ("0014_operations", include_str!("../migrations/0014_operations.sql")),
     ("0015_balance_slots", include_str!("../migrations/0015_balance_slots.sql")),
+    ("0016_usage", include_str!("../migrations/0016_usage.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

@@ -26,4 +26,5 @@ pub mod reviews;
 pub mod seller_calls;
 pub mod test_clock;
 pub mod unsubscribe;
+pub mod usage;
 pub mod wallet;

@@ -3,6 +3,7 @@
 //! [`crate::app::open_api`].
 
 use crate::app::open_api::{self, Envelope, OpenApiError, OpenApiResult, OrderQueryResponse, SignedRequest};
+use crate::app::usage::{self, UsagePushRequest, UsagePushResponse};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, Request, State};
@@ -12,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(order_query))
+    OpenApiRouter::new().routes(routes!(order_query)).routes(routes!(usage_push))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -57,4 +58,38 @@ async fn order_query(
     };
     let seller_id = open_api::authenticate(&state, &req).await?;
     Ok(Json(open_api::query_order(&state, &seller_id, q.order_id.as_deref(), q.order_line_id.as_deref()).await?))
+}
+
+/// Usage push (话单) for pay-per-use instances: up to 1000 records per call, shape-checked at once and stored
+/// before the answer; business validation happens later. A retried push of the same records stores nothing new.
+/// Signed like the order query; the body's SHA-256 is part of the signature.
+#[utoipa::path(post, path = "/api/mkp-openapi-public/global/v1/isv/usage-data", tag = "open api", security(("sdk_hmac" = [])),
+    params(
+        ("X-Sdk-Date" = String, Header, description = "yyyyMMdd'T'HHmmss'Z', within 15 minutes"),
+        ("Authorization" = String, Header, description = "SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<list>, Signature=<hex>")),
+    request_body(content = UsagePushRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "MKT.0000; `accepted` new records, `already_received` records stored earlier", body = UsagePushResponse),
+        (status = 400, description = "MKT.0100 malformed body, no records, a bad or missing value or a metering_sn repeated in the batch (named as usage_records[i].field); MKT.0101 unknown field; MKT.9003 more than 1000 records. Nothing is stored.", body = Envelope),
+        (status = 401, description = "MKT.0102 signature check failed; MKT.0154 unknown or revoked AK", body = Envelope),
+    ))]
+async fn usage_push(State(state): State<AppState>, request: Request) -> OpenApiResult<Json<UsagePushResponse>> {
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+    let body = axum::body::to_bytes(body, state.config.body_limit_bytes).await.map_err(|_| {
+        OpenApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            open_api::INVALID_INPUT,
+            "unreadable or too large request body",
+        )
+    })?;
+    let req = SignedRequest {
+        method: method.as_str(),
+        path: uri.path(),
+        raw_query: uri.query().unwrap_or_default(),
+        headers: &headers,
+        body: &body,
+    };
+    let seller_id = open_api::authenticate(&state, &req).await?;
+    Ok(Json(usage::push(&state, &seller_id, &body).await?))
 }

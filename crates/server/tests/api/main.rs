@@ -26,4 +26,5 @@ mod plan_changes;
 mod products;
 mod reviews;
 mod unsubscribe;
+mod usage;
 mod wallet;

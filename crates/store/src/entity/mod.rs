@@ -35,3 +35,4 @@ pub mod sku;
 pub mod subscription;
 pub mod subscription_app_info;
 pub mod trial_use;
+pub mod usage_record;

@@ -3,6 +3,7 @@
 use crate::entity::open_api_credential as cred;
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
@@ -68,9 +69,12 @@ pub async fn revoke(
 
 /// Records a successful signed call with the credential.
 pub async fn touch(db: &impl ConnectionTrait, access_key_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    // Kept to the minute: busy callers (usage pushes) then mostly write nothing.
+    let stale = at - chrono::Duration::seconds(60);
     cred::Entity::update_many()
         .col_expr(cred::Column::LastUsedAt, Expr::value(at))
         .filter(cred::Column::AccessKeyId.eq(access_key_id))
+        .filter(cred::Column::LastUsedAt.is_null().or(cred::Column::LastUsedAt.lt(stale)))
         .exec(db)
         .await?;
     Ok(())

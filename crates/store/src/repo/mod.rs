@@ -20,6 +20,7 @@ pub mod refunds;
 pub mod reviews;
 pub mod sellers;
 pub mod settings;
+pub mod usage;
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
 pub fn like_escape(text: &str) -> String {

@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+/// A usage record (话单) as pushed by a seller, keyed by the seller's own
+/// record id. `status` is 'received' until the asynchronous validator rates
+/// it or marks it 'error' / 'duplicate'.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "usage_records")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub seller_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub metering_sn: String,
+    pub instance_id: String,
+    pub record_time: Option<DateTimeUtc>,
+    pub begin_time: DateTimeUtc,
+    pub end_time: DateTimeUtc,
+    /// The usage value x 10,000.
+    pub usage_e4: i64,
+    pub relate_pkg_instance: Option<String>,
+    pub received_at: DateTimeUtc,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub error_reason: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
