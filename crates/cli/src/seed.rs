@@ -182,3 +182,14 @@ pub fn category_id(tree: &Value, slug: &str) -> Option<String> {
         if c["slug"] == slug { c["id"].as_str().map(str::to_string) } else { category_id(&c["children"], slug) }
     })
 }
+
+impl Api {
+    /// Creates open-API (AK/SK) credentials for the seller; returns
+    /// (access key id, secret access key). The secret is shown only here.
+    pub async fn open_api_credentials(&self, seller_key: &str) -> anyhow::Result<(String, String)> {
+        let created = self.post("/api/v1/seller/open-api-credentials", seller_key, json!({})).await?;
+        let ak = created["access_key_id"].as_str().context("access_key_id")?.to_string();
+        let sk = created["secret_access_key"].as_str().context("secret_access_key")?.to_string();
+        Ok((ak, sk))
+    }
+}

@@ -413,6 +413,169 @@ pub fn format_usage_e4(e4: i64) -> String {
     format!("{whole}.{}", frac.trim_end_matches('0'))
 }
 
+// Business validation of a stored record (spec §7), decided in memory by the
+// asynchronous validator with the marketplace clock. Rules, in the order
+// they are checked (the first failure is the record's error):
+// - the instance is a subscription `instance_id` (NOT_FOUND if none), of
+//   the seller who pushed the record (ILLEGAL_OPERATION otherwise);
+// - it is pay-per-use: `on_demand`, or `on_demand_pkg` when the record
+//   names a `relate_pkg_instance` (INVALID_ENTITY otherwise, e.g. a
+//   package or period instance where an on-demand one is expected);
+// - `begin_time >= starts_at` of the subscription, `end_time <= received_at`
+//   (not in the future when reported), and for a released instance
+//   `end_time <= released_at` (all INVALID_ENTITY, reason named);
+// - `begin_time >= received_at - 21 days` (TOO_OLD);
+// - the hourly period of `end_time` is still open when the record arrives:
+//   it closes at `hour(end_time) + 1 h + 15 min` (period_closes_at); a
+//   record received at or after that is PERIOD_CLOSED. Daily billing
+//   (closing at 01:00 the next day) comes with rating;
+// - duplicates by (instance, begin, end) are decided by the caller, which
+//   knows the earlier valid records.
+
+/// Another seller's instance.
+pub const ILLEGAL_OPERATION: &str = "MKT.0150";
+/// No subscription has the instance.
+pub const NOT_FOUND: &str = "MKT.9001";
+/// Not a pay-per-use instance, or times outside its life or the report.
+pub const INVALID_ENTITY: &str = "MKT.9002";
+/// begin_time more than 21 days before the report.
+pub const TOO_OLD: &str = "MKT.9004";
+/// Mercato's own code: the spec names the rule but no code.
+pub const PERIOD_CLOSED: &str = "MKT.9005";
+/// How far back `begin_time` may lie.
+pub const MAX_AGE_DAYS: i64 = 21;
+
+/// What the validator knows of the instance a record names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceFacts {
+    pub seller_id: String,
+    pub charging_mode: String,
+    pub starts_at: DateTime<Utc>,
+    /// When the subscription was released, if it was.
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+/// The fields of a stored record that validation reads.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordFacts<'a> {
+    pub seller_id: &'a str,
+    pub begin_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub has_package: bool,
+}
+
+/// Why a record is an error record: (code, reason).
+pub type Rejection = (&'static str, String);
+
+/// When the hourly billing period holding `end_time` is closed: the top of
+/// its hour + 1 h 15 min.
+pub fn period_closes_at(end_time: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::{Duration, DurationRound};
+    let hour = end_time.duration_trunc(Duration::hours(1)).unwrap_or(end_time);
+    hour + Duration::minutes(75)
+}
+
+/// Applies the business rules (see the comment above [`ILLEGAL_OPERATION`];
+/// all but duplicates) to one record, with `received_at` as the time of
+/// reporting.
+pub fn validate(r: &RecordFacts, instance: Option<&InstanceFacts>) -> Result<(), Rejection> {
+    let fmt = |t: DateTime<Utc>| format_time(t);
+    let Some(i) = instance else {
+        return Err((NOT_FOUND, "instance not found".into()));
+    };
+    if i.seller_id != r.seller_id {
+        return Err((ILLEGAL_OPERATION, "illegal operation: the instance belongs to another seller".into()));
+    }
+    let pay_per_use = i.charging_mode == "on_demand" || (i.charging_mode == "on_demand_pkg" && r.has_package);
+    if !pay_per_use {
+        return Err((
+            INVALID_ENTITY,
+            format!("invalid usage entity: a {} instance is not pay-per-use", i.charging_mode),
+        ));
+    }
+    if r.begin_time < i.starts_at {
+        return Err((INVALID_ENTITY, format!("begin_time is before the instance start {}", fmt(i.starts_at))));
+    }
+    if r.end_time > r.received_at {
+        return Err((INVALID_ENTITY, format!("end_time is after the time of reporting {}", fmt(r.received_at))));
+    }
+    if let Some(released) = i.released_at
+        && r.end_time > released
+    {
+        return Err((INVALID_ENTITY, format!("end_time is after the instance was released at {}", fmt(released))));
+    }
+    if r.begin_time < r.received_at - chrono::Duration::days(MAX_AGE_DAYS) {
+        return Err((TOO_OLD, format!("begin_time is more than {MAX_AGE_DAYS} days old")));
+    }
+    let closes = period_closes_at(r.end_time);
+    if r.received_at >= closes {
+        return Err((PERIOD_CLOSED, format!("period closed: the hour of end_time closed at {}", fmt(closes))));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod validation_tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        parse_time(s).unwrap()
+    }
+
+    fn inst(mode: &str) -> InstanceFacts {
+        InstanceFacts {
+            seller_id: "s".into(),
+            charging_mode: mode.into(),
+            starts_at: t("20261101T000000Z"),
+            released_at: None,
+        }
+    }
+
+    fn rec(begin: &str, end: &str, received: &str) -> RecordFacts<'static> {
+        RecordFacts {
+            seller_id: "s",
+            begin_time: t(begin),
+            end_time: t(end),
+            received_at: t(received),
+            has_package: false,
+        }
+    }
+
+    #[test]
+    fn rules_give_their_codes() {
+        let ok = rec("20261122T120000Z", "20261122T125959Z", "20261122T130500Z");
+        assert_eq!(validate(&ok, Some(&inst("on_demand"))), Ok(()));
+        assert_eq!(validate(&ok, None).unwrap_err().0, NOT_FOUND);
+        let other = InstanceFacts { seller_id: "x".into(), ..inst("on_demand") };
+        assert_eq!(validate(&ok, Some(&other)).unwrap_err().0, ILLEGAL_OPERATION);
+        assert_eq!(validate(&ok, Some(&inst("on_demand_pkg"))).unwrap_err().0, INVALID_ENTITY);
+        assert_eq!(validate(&RecordFacts { has_package: true, ..ok }, Some(&inst("on_demand_pkg"))), Ok(()));
+        assert_eq!(validate(&ok, Some(&inst("period"))).unwrap_err().0, INVALID_ENTITY);
+        let early = rec("20261031T230000Z", "20261101T000100Z", "20261101T001000Z");
+        assert_eq!(validate(&early, Some(&inst("on_demand"))).unwrap_err().0, INVALID_ENTITY);
+        let future = rec("20261122T120000Z", "20261122T130600Z", "20261122T130500Z");
+        assert_eq!(validate(&future, Some(&inst("on_demand"))).unwrap_err().0, INVALID_ENTITY);
+        let released = InstanceFacts { released_at: Some(t("20261122T123000Z")), ..inst("on_demand") };
+        assert_eq!(validate(&ok, Some(&released)).unwrap_err().0, INVALID_ENTITY);
+        let mut old_inst = inst("on_demand");
+        old_inst.starts_at = t("20260101T000000Z");
+        let old = rec("20261031T000000Z", "20261122T125959Z", "20261122T130500Z");
+        assert_eq!(validate(&old, Some(&old_inst)).unwrap_err().0, TOO_OLD);
+        let late = rec("20261122T120000Z", "20261122T125959Z", "20261122T131500Z");
+        assert_eq!(validate(&late, Some(&inst("on_demand"))).unwrap_err().0, PERIOD_CLOSED);
+        let just_in = rec("20261122T120000Z", "20261122T125959Z", "20261122T131459Z");
+        assert_eq!(validate(&just_in, Some(&inst("on_demand"))), Ok(()));
+    }
+
+    #[test]
+    fn periods_close_at_quarter_past_the_next_hour() {
+        assert_eq!(period_closes_at(t("20261122T120000Z")), t("20261122T131500Z"));
+        assert_eq!(period_closes_at(t("20261122T125959Z")), t("20261122T131500Z"));
+        assert_eq!(period_closes_at(t("20261122T130000Z")), t("20261122T141500Z"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

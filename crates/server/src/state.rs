@@ -30,6 +30,8 @@ pub struct Inner {
     /// The client for sellers' servers, made on first use and shared so that
     /// connections to a seller are kept alive between calls.
     pub seller_client: std::sync::OnceLock<koo::client::Client>,
+    /// Usage writers' turns on SQLite (see `app::usage`).
+    pub usage_writers: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             worker_wake: tokio::sync::Notify::new(),
             node_id,
             seller_client: std::sync::OnceLock::new(),
+            usage_writers: tokio::sync::Mutex::new(()),
         }))
     }
 

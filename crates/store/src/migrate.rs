@@ -26,6 +26,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0014_operations", include_str!("../migrations/0014_operations.sql")),
     ("0015_balance_slots", include_str!("../migrations/0015_balance_slots.sql")),
     ("0016_usage", include_str!("../migrations/0016_usage.sql")),
+    ("0017_usage_validation", include_str!("../migrations/0017_usage_validation.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

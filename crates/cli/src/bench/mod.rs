@@ -1,22 +1,215 @@
 //! `mercato bench`: benchmark programs. Each starts what it measures in
-//! process (a Mercato node and a reference seller) on a scratch database and
-//! drives it over real HTTP, so the figures include the whole request path.
-//! Performance is measured here, never by timed tests.
+//! process (a Mercato node and, where needed, a reference seller) on a
+//! scratch database and drives it over real HTTP, so the figures include the
+//! whole request path. Performance is measured here, never by timed tests.
+//!
+//! Shared here: the scratch databases, the in-process node, percentiles and
+//! the quiet logging every bench uses.
 
+use anyhow::Context;
 use clap::Subcommand;
+use mercato_server::{AppState, Config, runtime};
+use mercato_store::sea_orm::ConnectionTrait;
 use std::process::ExitCode;
+use std::time::Duration;
 
 pub mod orders;
+pub mod usage;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// Place-and-pay orders over HTTP with concurrent buyers; report orders/s,
     /// latency, fulfilment lag and (on PostgreSQL) pgbench TPC-B TPS for scale.
     Orders(orders::OrdersArgs),
+    /// Push signed 1000-record usage batches over HTTP with concurrent
+    /// connections; report accepted records/s, latency, peak RSS and a raw
+    /// multi-row INSERT baseline into the same database.
+    Usage(usage::UsageArgs),
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Orders(args) => orders::run(args).await,
+        BenchCommand::Usage(args) => usage::run(args).await,
+    }
+}
+
+/// The node's log lines would cost as much as the work measured: warnings
+/// only, unless MERCATO_LOG says otherwise.
+pub(crate) fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MERCATO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// `Some(url)` for a postgres:// URL, `None` without one (SQLite); any other
+/// URL is refused.
+pub(crate) fn postgres_url(database_url: Option<&str>) -> anyhow::Result<Option<&str>> {
+    match database_url {
+        None => Ok(None),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(Some(url)),
+        Some(_) => {
+            anyhow::bail!("--database-url takes a postgres:// URL; without it the bench uses a fresh SQLite file")
+        }
+    }
+}
+
+/// Scratch databases on a PostgreSQL server: Mercato's `mercato_bench_<random>`
+/// and `mercato_bench_<random>_<extra>` for each extra name asked for (as
+/// pgbench's). All are dropped by [`Scratch::drop_all`].
+pub(crate) struct Scratch {
+    admin_url: String,
+    pub mercato: String,
+    pub extra: Vec<String>,
+}
+
+impl Scratch {
+    pub async fn create(admin_url: &str, extra: &[&str]) -> anyhow::Result<Scratch> {
+        let suffix = format!(
+            "{:x}{:x}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos()
+        );
+        let mercato = format!("mercato_bench_{suffix}");
+        let scratch = Scratch {
+            admin_url: admin_url.to_string(),
+            extra: extra.iter().map(|e| format!("{mercato}_{e}")).collect(),
+            mercato,
+        };
+        let admin = mercato_store::Db::open(admin_url).await.context("connecting to the PostgreSQL server")?;
+        for name in scratch.names() {
+            admin
+                .conn
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .with_context(|| format!("creating {name}"))?;
+        }
+        admin.close().await;
+        Ok(scratch)
+    }
+
+    fn names(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.mercato).chain(&self.extra)
+    }
+
+    pub fn url(&self, name: &str) -> String {
+        with_database(&self.admin_url, name)
+    }
+
+    /// Drops every database; a failure is reported, not fatal (the figures
+    /// are still worth printing).
+    pub async fn drop_all(self) {
+        let admin = match mercato_store::Db::open(&self.admin_url).await {
+            Ok(db) => db,
+            Err(e) => {
+                eprintln!("could not drop {}: {e}", self.names().cloned().collect::<Vec<_>>().join(", "));
+                return;
+            }
+        };
+        for name in self.names() {
+            if let Err(e) = admin.conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await
+            {
+                eprintln!("could not drop {name}: {e}");
+            }
+        }
+        admin.close().await;
+    }
+}
+
+/// `url` with its database name replaced by `name` (query string kept).
+pub(crate) fn with_database(url: &str, name: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = main.find("://").map_or(0, |i| i + 3);
+    let host_part = match main[scheme_end..].find('/') {
+        Some(i) => &main[..scheme_end + i],
+        None => main,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{name}?{q}"),
+        None => format!("{host_part}/{name}"),
+    }
+}
+
+/// A Mercato node started in process as `serve` starts it (plain HTTP to
+/// loopback sellers allowed, the wall clock, the job worker on), on the
+/// scratch PostgreSQL database or a SQLite file in `data_dir`.
+pub(crate) struct Node {
+    pub state: AppState,
+    pub base: String,
+    stop_tx: tokio::sync::watch::Sender<bool>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Node {
+    pub async fn start(scratch: Option<&Scratch>, data_dir: &std::path::Path) -> anyhow::Result<Node> {
+        let mut config = Config::load().map_err(|e| anyhow::anyhow!("reading configuration: {e}"))?;
+        config.data_dir = data_dir.to_path_buf();
+        config.database_url = scratch.map(|s| s.url(&s.mercato)).unwrap_or_default();
+        config.listen = "127.0.0.1:0".parse()?;
+        config.allow_insecure_endpoints = true;
+        config.test_clock = false;
+        config.worker_enabled = true;
+        let state = runtime::build_default_state(config).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut server_stop = stop_rx;
+        let server = tokio::spawn(runtime::serve(state.clone(), listener, async move {
+            let _ = server_stop.wait_for(|s| *s).await;
+        }));
+        Ok(Node { state, base, stop_tx, server })
+    }
+
+    /// A receiver that turns true when the node stops (for extra worker loops).
+    pub fn stop_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop_tx.subscribe()
+    }
+
+    /// Stops serving (within 30 s); the database stays open for the caller.
+    pub async fn stop(self) -> AppState {
+        let _ = self.stop_tx.send(true);
+        match tokio::time::timeout(Duration::from_secs(30), self.server).await {
+            Ok(Ok(Err(e))) => eprintln!("the node stopped with an error: {e}"),
+            Err(_) => eprintln!("the node did not stop within 30 s"),
+            _ => {}
+        }
+        self.state
+    }
+}
+
+/// The `p` quantile (nearest rank) of sorted values; 0 when empty.
+pub(crate) fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_replaced_and_the_query_kept() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
+        assert_eq!(with_database("postgresql://h:5432", "x"), "postgresql://h:5432/x");
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 0.5), 50);
+        assert_eq!(percentile(&v, 0.99), 99);
+        assert_eq!(percentile(&v, 1.0), 100);
+        assert_eq!(percentile::<u64>(&[], 0.5), 0);
+        assert_eq!(percentile(&[7u64], 0.99), 7);
     }
 }

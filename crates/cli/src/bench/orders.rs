@@ -30,13 +30,13 @@
 //! Exit status 1 when the ledger is unsound or a paid order was not
 //! fulfilled; request errors are reported, not fatal.
 
+use super::{Node, Scratch, init_logging, percentile, postgres_url};
 use crate::seed::{self, Api};
 use anyhow::{Context, bail};
 use clap::Args;
 use mercato_server::app::jobs::Worker;
-use mercato_server::{Config, runtime};
 use mercato_store::entity::{order, subscription};
-use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use mercato_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -129,12 +129,9 @@ pub struct Lag {
 
 pub async fn run(args: OrdersArgs) -> anyhow::Result<ExitCode> {
     init_logging();
-    let scratch = match &args.database_url {
+    let scratch = match postgres_url(args.database_url.as_deref())? {
+        Some(url) => Some(Scratch::create(url, &["pgbench"]).await?),
         None => None,
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Some(Scratch::create(url).await?)
-        }
-        Some(_) => bail!("--database-url takes a postgres:// URL; without it the bench uses a fresh SQLite file"),
     };
     let result = measure(&args, scratch.as_ref()).await;
     if let Some(scratch) = scratch {
@@ -150,120 +147,20 @@ pub async fn run(args: OrdersArgs) -> anyhow::Result<ExitCode> {
     Ok(if sound { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// The node's log lines would cost as much as the work measured: warnings
-/// only, unless MERCATO_LOG says otherwise.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MERCATO_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
-}
-
-/// Scratch databases on a PostgreSQL server: Mercato's and pgbench's.
-struct Scratch {
-    admin_url: String,
-    mercato: String,
-    pgbench: String,
-}
-
-impl Scratch {
-    async fn create(admin_url: &str) -> anyhow::Result<Scratch> {
-        let suffix = format!(
-            "{:x}{:x}",
-            std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos()
-        );
-        let scratch = Scratch {
-            admin_url: admin_url.to_string(),
-            mercato: format!("mercato_bench_{suffix}"),
-            pgbench: format!("mercato_bench_{suffix}_pgbench"),
-        };
-        let admin = mercato_store::Db::open(admin_url).await.context("connecting to the PostgreSQL server")?;
-        for name in [&scratch.mercato, &scratch.pgbench] {
-            admin
-                .conn
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .with_context(|| format!("creating {name}"))?;
-        }
-        admin.close().await;
-        Ok(scratch)
-    }
-
-    fn url(&self, name: &str) -> String {
-        with_database(&self.admin_url, name)
-    }
-
-    /// Drops both databases; a failure is reported, not fatal (the figures
-    /// are still worth printing).
-    async fn drop_all(self) {
-        let admin = match mercato_store::Db::open(&self.admin_url).await {
-            Ok(db) => db,
-            Err(e) => {
-                eprintln!("could not drop {} and {}: {e}", self.mercato, self.pgbench);
-                return;
-            }
-        };
-        for name in [&self.mercato, &self.pgbench] {
-            if let Err(e) = admin.conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await
-            {
-                eprintln!("could not drop {name}: {e}");
-            }
-        }
-        admin.close().await;
-    }
-}
-
-/// `url` with its database name replaced by `name` (query string kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (main, query) = match url.split_once('?') {
-        Some((m, q)) => (m, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = main.find("://").map_or(0, |i| i + 3);
-    let host_part = match main[scheme_end..].find('/') {
-        Some(i) => &main[..scheme_end + i],
-        None => main,
-    };
-    match query {
-        Some(q) => format!("{host_part}/{name}?{q}"),
-        None => format!("{host_part}/{name}"),
-    }
-}
-
 /// Everything between creating the scratch databases and dropping them.
 async fn measure(args: &OrdersArgs, scratch: Option<&Scratch>) -> anyhow::Result<Report> {
     let dir = tempfile::tempdir().context("creating a temp directory")?;
-    let mut config = Config::load().map_err(|e| anyhow::anyhow!("reading configuration: {e}"))?;
-    config.data_dir = dir.path().to_path_buf();
-    config.database_url = scratch.map(|s| s.url(&s.mercato)).unwrap_or_default();
-    config.listen = "127.0.0.1:0".parse()?;
-    config.allow_insecure_endpoints = true;
-    config.test_clock = false;
-    config.worker_enabled = true;
-
-    // The node, started as `serve` starts it, stopped through `stop`.
-    let state = runtime::build_default_state(config).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut server_stop = stop_rx.clone();
-    let server = tokio::spawn(runtime::serve(state.clone(), listener, async move {
-        let _ = server_stop.wait_for(|s| *s).await;
-    }));
+    let node = Node::start(scratch, dir.path()).await?;
     let extra_workers: Vec<_> = (1..args.workers)
         .map(|i| {
-            tokio::spawn(Worker::new(state.clone(), format!("{}-bench-{i}", state.node_id)).run_loop(stop_rx.clone()))
+            let worker = Worker::new(node.state.clone(), format!("{}-bench-{i}", node.state.node_id));
+            tokio::spawn(worker.run_loop(node.stop_signal()))
         })
         .collect();
 
-    let outcome = load_and_drain(args, &state, &base, dir.path()).await;
+    let outcome = load_and_drain(args, &node.state, &node.base, dir.path()).await;
 
-    let _ = stop_tx.send(true);
-    match tokio::time::timeout(Duration::from_secs(30), server).await {
-        Ok(Ok(Err(e))) => eprintln!("the node stopped with an error: {e}"),
-        Err(_) => eprintln!("the node did not stop within 30 s"),
-        _ => {}
-    }
+    let state = node.stop().await;
     for w in extra_workers {
         let _ = tokio::time::timeout(Duration::from_secs(10), w).await;
     }
@@ -275,7 +172,7 @@ async fn measure(args: &OrdersArgs, scratch: Option<&Scratch>) -> anyhow::Result
     match scratch {
         None => report.pgbench_note = Some("SQLite: pgbench is for PostgreSQL".into()),
         Some(_) if args.no_pgbench => report.pgbench_note = Some("skipped (--no-pgbench)".into()),
-        Some(s) => match pgbench(&s.url(&s.pgbench), args.concurrency, args.seconds).await {
+        Some(s) => match pgbench(&s.url(&s.extra[0]), args.concurrency, args.seconds).await {
             Ok(tps) => {
                 report.pgbench_tps = Some(tps);
                 report.ratio = (tps > 0.0).then(|| report.orders_per_sec / tps);
@@ -387,15 +284,6 @@ async fn load_and_drain(
         ratio: None,
         pgbench_note: None,
     })
-}
-
-/// The `p` quantile (nearest rank) of sorted values; 0 when empty.
-fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
-    if sorted.is_empty() {
-        return T::default();
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// Operator, seller, product and `buyers` funded buyers, through the API;
@@ -608,26 +496,6 @@ fn print_table(r: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_database_name_is_replaced_and_the_query_kept() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
-        assert_eq!(with_database("postgresql://h:5432", "x"), "postgresql://h:5432/x");
-    }
-
-    #[test]
-    fn percentiles_use_the_nearest_rank() {
-        let v: Vec<u64> = (1..=100).collect();
-        assert_eq!(percentile(&v, 0.5), 50);
-        assert_eq!(percentile(&v, 0.99), 99);
-        assert_eq!(percentile(&v, 1.0), 100);
-        assert_eq!(percentile::<u64>(&[], 0.5), 0);
-        assert_eq!(percentile(&[7u64], 0.99), 7);
-    }
 
     #[test]
     fn pgbench_tps_is_read_without_connection_time() {

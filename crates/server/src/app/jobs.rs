@@ -199,6 +199,7 @@ pub fn register_builtins(registry: &Registry) {
     crate::app::lifecycle::register(registry);
     crate::app::unsubscribe::register(registry);
     crate::app::plan_changes::register(registry);
+    crate::app::usage::register(registry);
     registry.add_task(PeriodicTask::new(
         PURGE_IDEMPOTENCY_KEYS,
         Duration::from_secs(3600),

@@ -13,20 +13,35 @@
 //!   (more than 1000 records); all with HTTP 400, like the order query's
 //!   input errors;
 //! - accepted records are inserted with `ON CONFLICT (seller_id, metering_sn)
-//!   DO NOTHING`, so a retried push changes nothing: the answer counts the
-//!   new records (`accepted`) and those already stored under the same
-//!   metering_sn (`already_received`); `received_at` is the marketplace clock.
+//!   DO UPDATE ... WHERE status = 'error'`, so a retried push changes
+//!   nothing: the answer counts the new (or replaced) records (`accepted`)
+//!   and those already stored under the same metering_sn
+//!   (`already_received`); `received_at` is the marketplace clock;
 //!
-//! Next increment: a job (see `app::jobs`) takes `status = 'received'` rows in
-//! `received_at` order and applies spec §7's business rules with the
-//! marketplace clock: the instance exists, is on-demand and belongs to the
-//! seller (else an error record, MKT.0150 / MKT.9001 style), begin_time >=
-//! instance start, end_time <= reporting time and <= close time for closed
-//! instances, begin_time within 21 days (MKT.9004), the billing period not yet
-//! closed, and the same (instance, begin, end) as an earlier record ->
-//! 'duplicate'. Failures become 'error' rows with error_code / error_reason
-//! that the seller lists and resends; good rows are rated per hour/day and
-//! charged.
+//! - re-pushing a record stored as 'error' under the same metering_sn
+//!   replaces it (corrected and resent): its fields are updated, it is
+//!   'received' again with the error cleared, and it counts as `accepted`.
+//!   'received', 'valid' and 'duplicate' records are never changed by a push.
+//!
+//! Validation (task [`VALIDATE_TASK`], also [`validate_all`]): takes
+//! 'received' rows oldest first in chunks of [`CHUNK`], one write
+//! transaction per chunk, and applies [`mercato_domain::usage::validate`]
+//! with `received_at` (the marketplace clock when pushed) as the time of
+//! reporting. The instance is a subscription's `instance_id`; a released
+//! subscription's close time is its `updated_at` (set when it is released).
+//! Failures become 'error' rows with error_code / error_reason; a valid
+//! record with the same (instance, begin_time, end_time) as an earlier valid
+//! one becomes 'duplicate' ([`DUPLICATE`], `duplicate_of` naming the first
+//! metering_sn). Codes: MKT.9001 instance not found, MKT.0150 another
+//! seller's instance, MKT.9002 not a pay-per-use instance or a time outside
+//! the instance's life or after the time of reporting, MKT.9004 begin_time
+//! older than 21 days, MKT.9005 period closed (hourly: the hour of end_time
+//! closes at :15 of the next hour; daily billing comes with rating).
+//! Updates are conditional on the row still being 'received', and on
+//! PostgreSQL chunks are serialised by a transaction-scoped advisory lock
+//! (SQLite write transactions already are), so two nodes never decide a
+//! record twice and duplicates see every earlier valid record.
+//! Next: valid rows are rated per hour/day and charged.
 
 use crate::app::open_api::{self, OpenApiError, OpenApiResult};
 use crate::state::AppState;
@@ -76,10 +91,11 @@ pub struct UsagePushResponse {
     /// `MKT.0000`.
     pub error_code: String,
     pub error_msg: String,
-    /// Records stored by this call.
+    /// Records stored by this call: new ones, and error records replaced by a
+    /// corrected record under the same `metering_sn` (validated again).
     pub accepted: u64,
     /// Records of the batch already stored earlier under the same
-    /// `metering_sn` (a retried push); they are left unchanged.
+    /// `metering_sn` and not in error (a retried push); they are left unchanged.
     pub already_received: u64,
 }
 
@@ -99,6 +115,7 @@ pub async fn push(state: &AppState, seller_id: &str, body: &[u8]) -> OpenApiResu
     // then wait on each other instead of deadlocking.
     records.sort_unstable_by(|a, b| a.metering_sn.cmp(&b.metering_sn));
     let total = records.len() as u64;
+    let _turn = sqlite_turn(state).await;
     let tx = state.db.write().await.map_err(StoreError::from)?;
     let accepted = usage_repo::insert_received(&tx, seller_id, state.now(), &records).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -108,4 +125,235 @@ pub async fn push(state: &AppState, seller_id: &str, body: &[u8]) -> OpenApiResu
         accepted,
         already_received: total.saturating_sub(accepted),
     })
+}
+
+/// The periodic task that validates received records.
+pub const VALIDATE_TASK: &str = "usage_validate";
+/// Records decided per write transaction.
+pub const CHUNK: u64 = 5000;
+
+/// Registers the validator (every 5 s of real time).
+pub fn register(registry: &crate::app::jobs::Registry) {
+    registry.add_task(crate::app::jobs::PeriodicTask::new(
+        VALIDATE_TASK,
+        std::time::Duration::from_secs(5),
+        |state: AppState| async move {
+            let n = validate_all(&state).await?;
+            if n.total() > 0 {
+                tracing::info!(valid = n.valid, error = n.error, duplicate = n.duplicate, "validated usage records");
+            }
+            Ok(())
+        },
+    ));
+}
+
+/// What a validation pass decided.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Validated {
+    pub valid: u64,
+    pub error: u64,
+    pub duplicate: u64,
+}
+
+impl Validated {
+    pub fn total(&self) -> u64 {
+        self.valid + self.error + self.duplicate
+    }
+}
+
+/// On SQLite, usage writers (pushes and validator chunks) take turns in
+/// arrival order through an in-process queue before asking for the database
+/// write lock: SQLite's busy handler is not fair, and under a stream of
+/// 1000-record pushes a waiting writer could otherwise starve past the busy
+/// timeout. PostgreSQL needs no turn (row locks).
+async fn sqlite_turn(state: &AppState) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    if state.db.backend == mercato_store::Backend::Sqlite { Some(state.usage_writers.lock().await) } else { None }
+}
+
+/// Validates chunks until no 'received' record is left.
+pub async fn validate_all(state: &AppState) -> Result<Validated, StoreError> {
+    let mut all = Validated::default();
+    loop {
+        let (n, taken) = validate_chunk(state, CHUNK).await?;
+        all.valid += n.valid;
+        all.error += n.error;
+        all.duplicate += n.duplicate;
+        if taken < CHUNK {
+            return Ok(all);
+        }
+    }
+}
+
+/// Decides the oldest `limit` received records in one write transaction:
+/// a few statements whatever the chunk size (load, instances, earlier valid
+/// windows, one update per outcome). Returns the outcome counts and how many
+/// records were taken.
+pub async fn validate_chunk(state: &AppState, limit: u64) -> Result<(Validated, u64), StoreError> {
+    use mercato_store::repo::usage::{Outcome, STATUS_DUPLICATE, STATUS_ERROR, STATUS_VALID};
+    use std::collections::{BTreeMap, HashMap};
+    let _turn = sqlite_turn(state).await;
+    let tx = state.db.write().await?;
+    usage_repo::lock_validator(&tx).await?;
+    let rows = usage_repo::received_chunk(&tx, limit).await?;
+    let taken = rows.len() as u64;
+    if rows.is_empty() {
+        tx.commit().await?;
+        return Ok((Validated::default(), 0));
+    }
+    let mut ids: Vec<String> = rows.iter().map(|r| r.instance_id.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let instances: HashMap<String, usage::InstanceFacts> = usage_repo::subscriptions_of_instances(&tx, &ids)
+        .await?
+        .into_iter()
+        .filter_map(|s| {
+            let released_at = (s.status == "released").then_some(s.updated_at);
+            Some((
+                s.instance_id?,
+                usage::InstanceFacts {
+                    seller_id: s.seller_id,
+                    charging_mode: s.charging_mode,
+                    starts_at: s.starts_at,
+                    released_at,
+                },
+            ))
+        })
+        .collect();
+    let mut asked: Vec<usage_repo::Window> =
+        rows.iter().map(|r| (r.instance_id.clone(), r.begin_time, r.end_time)).collect();
+    asked.sort_unstable();
+    asked.dedup();
+    // (instance, begin, end) -> the first valid metering_sn.
+    let mut windows: HashMap<(String, i64, i64), String> = HashMap::new();
+    for v in usage_repo::valid_windows(&tx, &asked).await? {
+        let key = (v.instance_id, v.begin_time.timestamp(), v.end_time.timestamp());
+        let first = windows.entry(key).or_insert_with(|| v.metering_sn.clone());
+        if v.metering_sn < *first {
+            *first = v.metering_sn;
+        }
+    }
+    let mut groups: BTreeMap<Outcome, Vec<(String, String)>> = BTreeMap::new();
+    let mut counts = Validated::default();
+    for r in rows {
+        let facts = usage::RecordFacts {
+            seller_id: &r.seller_id,
+            begin_time: r.begin_time,
+            end_time: r.end_time,
+            received_at: r.received_at,
+            has_package: r.relate_pkg_instance.is_some(),
+        };
+        let outcome = match usage::validate(&facts, instances.get(&r.instance_id)) {
+            Err((code, reason)) => {
+                counts.error += 1;
+                Outcome {
+                    status: STATUS_ERROR,
+                    error_code: Some(code.into()),
+                    error_reason: Some(reason),
+                    duplicate_of: None,
+                }
+            }
+            Ok(()) => {
+                let key = (r.instance_id.clone(), r.begin_time.timestamp(), r.end_time.timestamp());
+                match windows.get(&key) {
+                    Some(first) => {
+                        counts.duplicate += 1;
+                        Outcome {
+                            status: STATUS_DUPLICATE,
+                            error_code: Some(DUPLICATE.into()),
+                            error_reason: Some(format!("duplicate of metering_sn {first}")),
+                            duplicate_of: Some(first.clone()),
+                        }
+                    }
+                    None => {
+                        counts.valid += 1;
+                        windows.insert(key, r.metering_sn.clone());
+                        Outcome { status: STATUS_VALID, error_code: None, error_reason: None, duplicate_of: None }
+                    }
+                }
+            }
+        };
+        groups.entry(outcome).or_default().push((r.seller_id, r.metering_sn));
+    }
+    for (outcome, keys) in &groups {
+        usage_repo::set_outcome(&tx, outcome, keys).await?;
+    }
+    tx.commit().await?;
+    Ok((counts, taken))
+}
+
+/// The code of a duplicate record (Mercato's; the spec names none).
+pub const DUPLICATE: &str = "MKT.9006";
+
+/// A record the seller must look at: an error or a duplicate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageErrorView {
+    pub metering_sn: String,
+    pub instance_id: String,
+    /// `yyyyMMdd'T'HHmmss'Z'`.
+    pub record_time: Option<String>,
+    pub begin_time: String,
+    pub end_time: String,
+    /// Decimal text, at most 4 decimals.
+    #[schema(example = "12.3456")]
+    pub usage_value: String,
+    pub relate_pkg_instance: Option<String>,
+    /// `error` or `duplicate`.
+    pub status: String,
+    pub error_code: Option<String>,
+    pub error_reason: Option<String>,
+    /// For a duplicate: the metering_sn of the record it repeats.
+    pub duplicate_of: Option<String>,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Which records to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorFilter {
+    Error,
+    Duplicate,
+}
+
+/// The seller's error and duplicate records by metering_sn (the cursor is
+/// the last metering_sn of the page before).
+pub async fn list_errors(
+    state: &AppState,
+    seller_id: &str,
+    instance_id: Option<&str>,
+    status: Option<ErrorFilter>,
+    paging: crate::app::page::Paging,
+) -> crate::error::ApiResult<crate::app::page::Page<UsageErrorView>> {
+    use mercato_store::repo::usage::{STATUS_DUPLICATE, STATUS_ERROR};
+    let statuses: &[&str] = match status {
+        Some(ErrorFilter::Error) => &[STATUS_ERROR],
+        Some(ErrorFilter::Duplicate) => &[STATUS_DUPLICATE],
+        None => &[STATUS_ERROR, STATUS_DUPLICATE],
+    };
+    let rows = usage_repo::list_errors(
+        &state.db.conn,
+        seller_id,
+        instance_id,
+        statuses,
+        paging.cursor.as_deref(),
+        paging.limit + 1,
+    )
+    .await?;
+    Ok(paging.finish(
+        rows,
+        |r| r.metering_sn.clone(),
+        |r| UsageErrorView {
+            metering_sn: r.metering_sn,
+            instance_id: r.instance_id,
+            record_time: r.record_time.map(usage::format_time),
+            begin_time: usage::format_time(r.begin_time),
+            end_time: usage::format_time(r.end_time),
+            usage_value: usage::format_usage_e4(r.usage_e4),
+            relate_pkg_instance: r.relate_pkg_instance,
+            status: r.status,
+            error_code: r.error_code,
+            error_reason: r.error_reason,
+            duplicate_of: r.duplicate_of,
+            received_at: r.received_at,
+        },
+    ))
 }

@@ -23,6 +23,7 @@ pub mod seller_interface_messages;
 pub mod seller_onboarding;
 pub mod seller_orders;
 pub mod seller_products;
+pub mod seller_usage;
 
 use crate::error::{ApiError, REQUEST_ID};
 use crate::openapi::ApiDoc;
@@ -61,6 +62,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(operator_test_clock::routes())
         .merge(seller_debug_runs::routes())
         .merge(seller_interface_messages::routes())
+        .merge(seller_usage::routes())
         .merge(open_api::routes())
         .merge(notifications::routes())
         .merge(buyer_unsubscribe::routes())

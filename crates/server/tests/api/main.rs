@@ -27,4 +27,5 @@ mod products;
 mod reviews;
 mod unsubscribe;
 mod usage;
+mod usage_validation;
 mod wallet;

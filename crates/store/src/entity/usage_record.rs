@@ -21,6 +21,9 @@ pub struct Model {
     pub status: String,
     pub error_code: Option<String>,
     pub error_reason: Option<String>,
+    /// For a 'duplicate': the metering_sn of the earlier valid record with
+    /// the same (instance, begin_time, end_time).
+    pub duplicate_of: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,8 @@
 //! Usage records (话单). The push path writes a whole batch with one statement
-//! ending `ON CONFLICT (seller_id, metering_sn) DO NOTHING`, so a retried or
-//! concurrent push of the same records inserts each record once, and the
-//! affected-row count is the number of new records:
+//! ending `ON CONFLICT (seller_id, metering_sn) DO UPDATE ... WHERE status =
+//! 'error'`, so a retried or concurrent push of the same records inserts each
+//! record once, only an error record is replaced (corrected and resent), and
+//! the affected-row count is the number of new or replaced records:
 //! - PostgreSQL: `INSERT ... SELECT ... FROM UNNEST(arrays)`, ten bind
 //!   parameters whatever the batch size, so one prepared statement serves
 //!   every push and the server parses no 1000-row VALUES list;
@@ -21,7 +22,16 @@ pub const STATUS_RECEIVED: &str = "received";
 
 const INSERT_HEAD: &str = "INSERT INTO usage_records (seller_id, metering_sn, instance_id, record_time, begin_time, \
      end_time, usage_e4, relate_pkg_instance, received_at, status) VALUES ";
-const INSERT_TAIL: &str = " ON CONFLICT (seller_id, metering_sn) DO NOTHING";
+/// A record stored as 'error' may be corrected and resent under the same
+/// metering_sn: it is replaced and validated again. Any other stored record
+/// ('received', 'valid', 'duplicate') is left as it is, so a retried push
+/// changes nothing.
+const ON_CONFLICT: &str = " ON CONFLICT (seller_id, metering_sn) DO UPDATE SET instance_id = excluded.instance_id, \
+     record_time = excluded.record_time, begin_time = excluded.begin_time, end_time = excluded.end_time, \
+     usage_e4 = excluded.usage_e4, relate_pkg_instance = excluded.relate_pkg_instance, \
+     received_at = excluded.received_at, status = 'received', error_code = NULL, error_reason = NULL, \
+     duplicate_of = NULL WHERE usage_records.status = 'error'";
+const INSERT_TAIL: &str = ON_CONFLICT;
 /// Bound values per row (`status` is a literal).
 const BINDS_PER_ROW: usize = 9;
 
@@ -99,8 +109,7 @@ const PG_INSERT: &str = "INSERT INTO usage_records (seller_id, metering_sn, inst
      end_time, usage_e4, relate_pkg_instance, received_at, status) \
      SELECT $1, t.sn, t.ins, CASE WHEN t.has_rt THEN t.rt END, t.bt, t.et, t.u, NULLIF(t.pkg, ''), $2, 'received' \
      FROM UNNEST($3::text[], $4::text[], $5::bool[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], \
-     $9::int8[], $10::text[]) AS t(sn, ins, has_rt, rt, bt, et, u, pkg) \
-     ON CONFLICT (seller_id, metering_sn) DO NOTHING";
+     $9::int8[], $10::text[]) AS t(sn, ins, has_rt, rt, bt, et, u, pkg)";
 
 async fn insert_received_pg(
     db: &impl ConnectionTrait,
@@ -135,7 +144,8 @@ async fn insert_received_pg(
         u.into(),
         pkg.into(),
     ];
-    Ok(db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, PG_INSERT, values)).await?.rows_affected())
+    let sql = format!("{PG_INSERT}{ON_CONFLICT}");
+    Ok(db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?.rows_affected())
 }
 
 /// The seller's records, by metering_sn.
@@ -150,6 +160,182 @@ pub async fn list_for_seller(db: &impl ConnectionTrait, seller_id: &str) -> Stor
 /// How many records the seller has stored.
 pub async fn count_for_seller(db: &impl ConnectionTrait, seller_id: &str) -> StoreResult<u64> {
     Ok(usage::Entity::find().filter(usage::Column::SellerId.eq(seller_id)).count(db).await?)
+}
+
+/// Statuses the validator writes.
+pub const STATUS_VALID: &str = "valid";
+pub const STATUS_ERROR: &str = "error";
+pub const STATUS_DUPLICATE: &str = "duplicate";
+
+/// Row-value pairs per status update (two binds each).
+const KEYS_PER_UPDATE: usize = 1000;
+
+/// The oldest `limit` records still 'received', in arrival order.
+pub async fn received_chunk(db: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<usage::Model>> {
+    use sea_orm::QuerySelect;
+    Ok(usage::Entity::find()
+        .filter(usage::Column::Status.eq(STATUS_RECEIVED))
+        .order_by_asc(usage::Column::ReceivedAt)
+        .order_by_asc(usage::Column::SellerId)
+        .order_by_asc(usage::Column::MeteringSn)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// The subscriptions holding these instance ids, in one query per 5000 ids.
+pub async fn subscriptions_of_instances(
+    db: &impl ConnectionTrait,
+    instance_ids: &[String],
+) -> StoreResult<Vec<crate::entity::subscription::Model>> {
+    use crate::entity::subscription as sub;
+    let mut out = Vec::new();
+    for ids in instance_ids.chunks(5000) {
+        out.extend(sub::Entity::find().filter(sub::Column::InstanceId.is_in(ids.iter().cloned())).all(db).await?);
+    }
+    Ok(out)
+}
+
+/// A usage window: (instance, begin, end).
+pub type Window = (String, DateTime<Utc>, DateTime<Utc>);
+
+/// The valid records whose window is one of `windows` (the duplicates a new
+/// record may be of), looked up through the (instance, begin, end) index.
+pub async fn valid_windows(db: &impl ConnectionTrait, windows: &[Window]) -> StoreResult<Vec<usage::Model>> {
+    let backend = db.get_database_backend();
+    let mut out = Vec::new();
+    if backend == DbBackend::Postgres {
+        // One statement with three array binds, joined on the index.
+        let (mut ins, mut bt, mut et) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, b, e) in windows {
+            ins.push(i.clone());
+            bt.push(*b);
+            et.push(*e);
+        }
+        let sql = "SELECT u.* FROM usage_records u \
+             JOIN UNNEST($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(ins, bt, et) \
+             ON u.instance_id = w.ins AND u.begin_time = w.bt AND u.end_time = w.et \
+             WHERE u.status = $4";
+        let values: Vec<Value> = vec![ins.into(), bt.into(), et.into(), STATUS_VALID.into()];
+        let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+        out.extend(usage::Entity::find().from_raw_sql(stmt).all(db).await?);
+        return Ok(out);
+    }
+    for chunk in windows.chunks(KEYS_PER_UPDATE) {
+        // SQLite plans a row-value IN list through the status index (a scan
+        // of every valid record); a join from the windows probes the
+        // (instance, begin, end) index instead.
+        let mut sql = String::from("WITH w(ins, bt, et) AS (VALUES ");
+        let mut values: Vec<Value> = Vec::new();
+        for (n, (i, b, e)) in chunk.iter().enumerate() {
+            sql.push_str(if n == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" });
+            values.push(i.as_str().into());
+            values.push((*b).into());
+            values.push((*e).into());
+        }
+        sql.push_str(
+            ") SELECT u.* FROM w CROSS JOIN usage_records u \
+             ON u.instance_id = w.ins AND u.begin_time = w.bt AND u.end_time = w.et WHERE u.status = ?",
+        );
+        values.push(STATUS_VALID.into());
+        let stmt = Statement::from_sql_and_values(backend, sql, values);
+        out.extend(usage::Entity::find().from_raw_sql(stmt).all(db).await?);
+    }
+    Ok(out)
+}
+
+/// An outcome shared by a group of records.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Outcome {
+    pub status: &'static str,
+    pub error_code: Option<String>,
+    pub error_reason: Option<String>,
+    pub duplicate_of: Option<String>,
+}
+
+/// Writes `outcome` on the records `(seller_id, metering_sn)` that are still
+/// 'received' (so a record is decided once even if two validators race);
+/// returns how many rows changed.
+pub async fn set_outcome(db: &impl ConnectionTrait, outcome: &Outcome, keys: &[(String, String)]) -> StoreResult<u64> {
+    let backend = db.get_database_backend();
+    let head: Vec<Value> = vec![
+        outcome.status.into(),
+        outcome.error_code.clone().into(),
+        outcome.error_reason.clone().into(),
+        outcome.duplicate_of.clone().into(),
+    ];
+    if backend == DbBackend::Postgres {
+        // A join on two array binds: one index probe per key, whatever the
+        // number of keys (a long row-value IN list plans as a scan).
+        let (sellers, sns): (Vec<String>, Vec<String>) = keys.iter().cloned().unzip();
+        let sql = format!(
+            "UPDATE usage_records u SET status = $1, error_code = $2, error_reason = $3, duplicate_of = $4 \
+             FROM UNNEST($5::text[], $6::text[]) AS k(seller_id, metering_sn) \
+             WHERE u.seller_id = k.seller_id AND u.metering_sn = k.metering_sn AND u.status = '{STATUS_RECEIVED}'"
+        );
+        let mut values = head;
+        values.push(sellers.into());
+        values.push(sns.into());
+        return Ok(db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected());
+    }
+    let mut changed = 0;
+    for chunk in keys.chunks(KEYS_PER_UPDATE) {
+        // `+status` keeps SQLite off the status index, so it probes the
+        // primary key for each pair instead of scanning every received row.
+        let mut sql = format!(
+            "UPDATE usage_records SET status = ?, error_code = ?, error_reason = ?, duplicate_of = ? \
+             WHERE +status = '{STATUS_RECEIVED}' AND (seller_id, metering_sn) IN (SELECT column1, column2 FROM (VALUES "
+        );
+        let mut values = head.clone();
+        for (i, (seller, sn)) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { "(?, ?)" } else { ", (?, ?)" });
+            values.push(seller.as_str().into());
+            values.push(sn.as_str().into());
+        }
+        sql.push_str("))");
+        changed += db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected();
+    }
+    Ok(changed)
+}
+
+/// Takes the validator's lock for the rest of the transaction on PostgreSQL
+/// (SQLite write transactions are already serial): chunks are decided one
+/// at a time, each seeing the valid records of the ones before it.
+pub async fn lock_validator(db: &impl ConnectionTrait) -> StoreResult<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [VALIDATOR_LOCK_KEY.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Arbitrary constant naming the usage validator's lock.
+const VALIDATOR_LOCK_KEY: i64 = 0x6d65_7263_7573_6701;
+
+/// The seller's error and duplicate records, by metering_sn after `after`.
+pub async fn list_errors(
+    db: &impl ConnectionTrait,
+    seller_id: &str,
+    instance_id: Option<&str>,
+    statuses: &[&str],
+    after: Option<&str>,
+    limit: u64,
+) -> StoreResult<Vec<usage::Model>> {
+    use sea_orm::QuerySelect;
+    let mut q = usage::Entity::find()
+        .filter(usage::Column::SellerId.eq(seller_id))
+        .filter(usage::Column::Status.is_in(statuses.iter().copied()));
+    if let Some(i) = instance_id {
+        q = q.filter(usage::Column::InstanceId.eq(i));
+    }
+    if let Some(a) = after {
+        q = q.filter(usage::Column::MeteringSn.gt(a));
+    }
+    Ok(q.order_by_asc(usage::Column::MeteringSn).limit(limit).all(db).await?)
 }
 
 #[cfg(test)]

@@ -1,0 +1,696 @@
+//! `mercato bench usage`: how many usage records per second one node accepts
+//! through the signed push API, against a raw multi-row INSERT of the same
+//! rows into the same database.
+//!
+//! What it does:
+//! 1. a scratch database, as `bench orders` (SQLite file in a temp directory,
+//!    or `mercato_bench_<random>` on the `--database-url` PostgreSQL server,
+//!    dropped at the end);
+//! 2. in process, a reference seller (it provisions the instances) and a
+//!    Mercato node built as `serve` builds it;
+//! 3. seeding through the HTTP API: an operator, an approved seller, a listed
+//!    SaaS product (debug run passed) with an on-demand SKU, one buyer who
+//!    buys `--instances` pay-per-use subscriptions (each order costs 0) that
+//!    the reference seller provisions, and the seller's AK/SK credentials;
+//! 4. load: `--concurrency` tasks, each on its own keep-alive connection,
+//!    push `--batch`-record batches to `POST /api/mkp-openapi-public/global/
+//!    v1/isv/usage-data` for `--warmup-secs` (not measured) then `--seconds`
+//!    (measured). Every record has a unique metering_sn, an instance cycling
+//!    over the provisioned ones, begin/end inside the last hour and a usage
+//!    value with 4 decimals. Each task builds its body once and patches the
+//!    batch number into the metering_sns in place before each call, so the
+//!    client's cost is a copy, the body hash and the signature, which is
+//!    computed at send time (the X-Sdk-Date must be fresh). A call counts in
+//!    the window when it started inside it; accepted records/s is the sum of
+//!    the answers' `accepted` over those calls divided by the window;
+//! 5. the node is stopped; the rows in usage_records must equal the records
+//!    accepted over the whole run (warm-up included);
+//! 6. baseline: `usage_baseline`, a copy of usage_records' DDL (key and
+//!    indexes included) in the same database, receives as many rows of the
+//!    same shape from `--concurrency` tasks, `--batch` rows per statement and
+//!    one transaction per batch, with the push path's statement form
+//!    (PostgreSQL: INSERT ... SELECT FROM UNNEST(arrays); SQLite: multi-row
+//!    VALUES), both ending ON CONFLICT DO NOTHING like the push;
+//! 7. peak RSS: VmHWM of this process, which holds the node AND the client.
+//!
+//! Exit status 1 when the rows stored differ from the records accepted.
+
+use super::{Node, Scratch, init_logging, percentile, postgres_url};
+use crate::seed::{self, Api};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use mercato_server::app::open_api;
+use mercato_store::entity::subscription;
+use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const PUSH: &str = "/api/mkp-openapi-public/global/v1/isv/usage-data";
+const SELLER_KEY: &str = "bench-access-key-0002";
+/// The placeholder the batch number is written over in each metering_sn.
+const SEQ_DIGITS: usize = 10;
+
+#[derive(Args, Clone, Debug)]
+pub struct UsageArgs {
+    /// A PostgreSQL server (postgres://...): a scratch database is created on
+    /// it and dropped at the end. Default: a fresh SQLite file in a temp directory.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Concurrent connections pushing (one call at a time each); also the
+    /// baseline's concurrent inserters.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
+    /// Measured seconds of load.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub seconds: u64,
+    /// Seconds of load before measuring (connections, caches).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub warmup_secs: u64,
+    /// Records per call (the API takes at most 1000); also rows per baseline statement.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub batch: u64,
+    /// Pay-per-use instances bought, provisioned and reported on.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub instances: u64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub backend: &'static str,
+    /// PostgreSQL: the scratch database used (dropped at the end).
+    pub scratch_database: Option<String>,
+    pub concurrency: u64,
+    pub seconds: u64,
+    pub warmup_secs: u64,
+    pub batch: u64,
+    pub instances: u64,
+    pub cpus: usize,
+    /// Successful calls that started in the measured window.
+    pub calls: u64,
+    pub calls_per_sec: f64,
+    /// Records accepted by those calls.
+    pub accepted: u64,
+    pub accepted_per_sec: f64,
+    /// Per successful call in the window.
+    pub latency_ms: Latency,
+    /// Records accepted over the whole run (warm-up included).
+    pub accepted_total: u64,
+    /// Answered records already stored (must stay 0: every metering_sn is new).
+    pub already_received: u64,
+    /// Failed calls over the whole run.
+    pub errors: u64,
+    /// HTTP status (0 = transport error or unreadable answer) -> count.
+    pub errors_by_status: BTreeMap<u16, u64>,
+    /// The first failed call's status and answer, to tell why.
+    pub first_error: Option<String>,
+    /// Rows in usage_records after the load; equals accepted_total.
+    pub rows: u64,
+    /// VmHWM of this process (node and client together), MiB.
+    pub peak_rss_mib: f64,
+    pub baseline: Baseline,
+    /// accepted_per_sec / baseline.rows_per_sec.
+    pub ratio: f64,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Latency {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Baseline {
+    /// `INSERT ... SELECT FROM UNNEST` or `INSERT ... VALUES`.
+    pub statement: &'static str,
+    pub rows: u64,
+    pub seconds: f64,
+    pub rows_per_sec: f64,
+    /// PostgreSQL: seconds waited, before the baseline, for statements the
+    /// node left running (its usage validator) to finish.
+    pub quiet_after_secs: f64,
+}
+
+pub async fn run(args: UsageArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let scratch = match postgres_url(args.database_url.as_deref())? {
+        Some(url) => Some(Scratch::create(url, &[]).await?),
+        None => None,
+    };
+    let result = measure(&args, scratch.as_ref()).await;
+    let name = scratch.as_ref().map(|s| s.mercato.clone());
+    if let Some(scratch) = scratch {
+        scratch.drop_all().await;
+    }
+    let mut report = result?;
+    report.scratch_database = name;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_table(&report);
+    }
+    Ok(if report.rows == report.accepted_total { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Everything between creating the scratch database and dropping it.
+async fn measure(args: &UsageArgs, scratch: Option<&Scratch>) -> anyhow::Result<Report> {
+    let dir = tempfile::tempdir().context("creating a temp directory")?;
+    let node = Node::start(scratch, dir.path()).await?;
+    let seller_url = seed::start_reference_seller(SELLER_KEY, &dir.path().join("reference-seller.db"), 0).await;
+    let loaded = match seller_url {
+        Ok(url) => load(args, &node, &url).await,
+        Err(e) => Err(e),
+    };
+    // The node stops before counting and before the baseline, so nothing
+    // else writes meanwhile.
+    let state = node.stop().await;
+    let outcome = async {
+        let mut report = loaded?;
+        report.rows = count(&state.db.conn, "usage_records").await?;
+        report.baseline = baseline(&state.db, args, report.accepted_total.max(args.batch)).await?;
+        report.ratio = if report.baseline.rows_per_sec > 0.0 {
+            report.accepted_per_sec / report.baseline.rows_per_sec
+        } else {
+            0.0
+        };
+        report.peak_rss_mib = peak_rss_mib();
+        anyhow::Ok(report)
+    }
+    .await;
+    state.db.clone().close().await;
+    outcome
+}
+
+/// Seeds, then pushes for warm-up + measured seconds; fills the load figures.
+async fn load(args: &UsageArgs, node: &Node, seller_url: &str) -> anyhow::Result<Report> {
+    let (ak, sk, instances) = seed_marketplace(node, seller_url, args.instances).await?;
+    let url = reqwest::Url::parse(&format!("{}{PUSH}", node.base))?;
+    let host = format!("{}:{}", url.host_str().context("host")?, url.port().context("port")?);
+    let now = Utc::now();
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(args.warmup_secs);
+    let end = measure_from + Duration::from_secs(args.seconds);
+    let mut tasks = Vec::new();
+    for conn in 0..args.concurrency as usize {
+        let pusher = Pusher {
+            // A client each: its own connection, as separate sellers' SDKs would have.
+            client: reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?,
+            url: url.clone(),
+            host: host.clone(),
+            ak: ak.clone(),
+            sk: sk.clone(),
+            template: Template::new(conn, args.batch as usize, &instances, now),
+        };
+        tasks.push(tokio::spawn(pusher.run(measure_from, end)));
+    }
+    let mut samples = Vec::new();
+    let (mut accepted, mut accepted_total, mut already_received) = (0, 0, 0);
+    let mut errors_by_status = BTreeMap::new();
+    let mut first_error = None;
+    for task in tasks {
+        let done = task.await?;
+        samples.extend(done.samples_us);
+        accepted += done.accepted;
+        accepted_total += done.accepted_total;
+        already_received += done.already_received;
+        first_error = first_error.or(done.first_error);
+        for (status, n) in done.errors {
+            *errors_by_status.entry(status).or_insert(0) += n;
+        }
+    }
+    // In-flight calls may end a little after `end`: the window is what it took.
+    let window = Instant::now().saturating_duration_since(measure_from).as_secs_f64().max(args.seconds as f64);
+    samples.sort_unstable();
+    let calls = samples.len() as u64;
+    Ok(Report {
+        backend: if args.database_url.is_some() { "postgresql" } else { "sqlite" },
+        scratch_database: None,
+        concurrency: args.concurrency,
+        seconds: args.seconds,
+        warmup_secs: args.warmup_secs,
+        batch: args.batch,
+        instances: args.instances,
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        calls,
+        calls_per_sec: calls as f64 / window,
+        accepted,
+        accepted_per_sec: accepted as f64 / window,
+        latency_ms: Latency {
+            p50: percentile(&samples, 0.50) as f64 / 1000.0,
+            p99: percentile(&samples, 0.99) as f64 / 1000.0,
+            max: samples.last().copied().unwrap_or(0) as f64 / 1000.0,
+        },
+        accepted_total,
+        already_received,
+        errors: errors_by_status.values().sum(),
+        errors_by_status,
+        first_error,
+        rows: 0,
+        peak_rss_mib: 0.0,
+        baseline: Baseline::default(),
+        ratio: 0.0,
+    })
+}
+
+/// Operator, approved seller with AK/SK, a listed SaaS product with an
+/// on-demand SKU, and `instances` provisioned pay-per-use subscriptions of
+/// one buyer; returns (AK, SK, instance ids).
+async fn seed_marketplace(
+    node: &Node,
+    seller_url: &str,
+    instances: u64,
+) -> anyhow::Result<(String, String, Vec<String>)> {
+    let api = Api::new(&node.base);
+    let op =
+        mercato_server::app::accounts::create_operator(&node.state, "Bench Operator", "operator@bench.mercato.test")
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the operator: {}", e.detail))?
+            .api_key;
+    let seller = crate::demo::data::sellers().swap_remove(0);
+    let (seller_id, seller_key, _) = api.signup("seller", "Bench Seller", "seller@bench.mercato.test").await?;
+    api.approve_seller(&op, &seller_id, &seller_key, seller.onboarding, seller.certification).await?;
+    let categories = api.get("/api/v1/catalog/categories", None).await?;
+    let product = json!({
+        "type": "saas",
+        "cooperation": "joint",
+        "name": "Bench Metered DB",
+        "version": "1.0",
+        "category_id": seed::category_id(&categories, "databases").context("the databases category")?,
+        "summary": "A product to benchmark usage ingestion with",
+        "description": "Its pay-per-use instances are reported on by `mercato bench usage`.",
+        "usage_guide": "Nothing to use.",
+        "support_terms": "None.",
+        "tags": ["bench"],
+        "endpoint": {"url": seller_url, "access_key": SELLER_KEY},
+    });
+    let sku = json!({"sku_code": "bench-payg", "name": "Pay as you go", "charging_mode": "on_demand",
+        "currency": "CNY", "metering": {"unit": "GB", "unit_price": "0.05", "billing": "hourly"}});
+    let product_id = api.list_product(&op, &seller_key, product, &[sku]).await?;
+    let detail = api.get(&format!("/api/v1/catalog/products/{product_id}"), None).await?;
+    let sku_id = detail["skus"][0]["id"].as_str().context("the SKU id")?.to_string();
+
+    let (_, buyer_key, _) = api.signup("buyer", "Bench Buyer", "buyer@bench.mercato.test").await?;
+    for _ in 0..instances {
+        let paid = api.buy(&buyer_key, json!({"sku_id": sku_id})).await?;
+        anyhow::ensure!(paid["amount_minor"] == 0, "a pay-per-use order costs 0: {paid}");
+    }
+    // The worker provisions them through the reference seller.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let ids = loop {
+        let active = subscription::Entity::find()
+            .filter(subscription::Column::Status.eq("active"))
+            .filter(subscription::Column::InstanceId.is_not_null())
+            .all(&node.state.db.conn)
+            .await?;
+        if active.len() as u64 >= instances {
+            break active.into_iter().filter_map(|s| s.instance_id).collect::<Vec<_>>();
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{} of {instances} instances provisioned after 120 s", active.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let (ak, sk) = api.open_api_credentials(&seller_key).await?;
+    Ok((ak, sk, ids))
+}
+
+/// `yyyyMMdd'T'HHmmss'Z'`, the usage records' time format.
+fn utc(t: DateTime<Utc>) -> String {
+    t.format(open_api::DATE_FORMAT).to_string()
+}
+
+/// One connection's request body, built once: `batch` records whose
+/// metering_sn `c<conn>-b<batch number>-r<i>` carries the batch number at
+/// known offsets, rewritten before each call.
+struct Template {
+    body: Vec<u8>,
+    seq_offsets: Vec<usize>,
+}
+
+impl Template {
+    fn new(conn: usize, batch: usize, instances: &[String], now: DateTime<Utc>) -> Template {
+        let hour_ago = now - chrono::Duration::hours(1);
+        let mut body = String::with_capacity(batch * 220 + 32);
+        let mut seq_offsets = Vec::with_capacity(batch);
+        body.push_str("{\"usage_records\":[");
+        for i in 0..batch {
+            if i > 0 {
+                body.push(',');
+            }
+            let instance = &instances[(conn * batch + i) % instances.len()];
+            // Five-minute windows inside the last hour, ending before now.
+            let begin = hour_ago + chrono::Duration::minutes((i % 50) as i64);
+            let end = begin + chrono::Duration::seconds(299);
+            body.push_str("{\"instance_id\":");
+            body.push_str(&serde_json::to_string(instance).expect("a string serializes"));
+            body.push_str(&format!(",\"metering_sn\":\"c{conn:04}-b"));
+            seq_offsets.push(body.len());
+            body.push_str(&"0".repeat(SEQ_DIGITS));
+            body.push_str(&format!(
+                "-r{i:04}\",\"record_time\":\"{}\",\"begin_time\":\"{}\",\"end_time\":\"{}\",\"usage_value\":\"{}.{:04}\"}}",
+                utc(end),
+                utc(begin),
+                utc(end),
+                i % 100 + 1,
+                (i * 37) % 10_000,
+            ));
+        }
+        body.push_str("]}");
+        Template { body: body.into_bytes(), seq_offsets }
+    }
+
+    /// The body of batch number `seq`.
+    fn body(&mut self, seq: u64) -> Vec<u8> {
+        let digits = format!("{seq:0width$}", width = SEQ_DIGITS);
+        for &at in &self.seq_offsets {
+            self.body[at..at + SEQ_DIGITS].copy_from_slice(digits.as_bytes());
+        }
+        self.body.clone()
+    }
+}
+
+struct Pusher {
+    client: reqwest::Client,
+    url: reqwest::Url,
+    host: String,
+    ak: String,
+    sk: String,
+    template: Template,
+}
+
+#[derive(Default)]
+struct PusherResult {
+    samples_us: Vec<u64>,
+    accepted: u64,
+    accepted_total: u64,
+    already_received: u64,
+    errors: BTreeMap<u16, u64>,
+    first_error: Option<String>,
+}
+
+impl Pusher {
+    async fn run(mut self, measure_from: Instant, end: Instant) -> PusherResult {
+        let mut result = PusherResult::default();
+        let mut seq = 0u64;
+        loop {
+            let started = Instant::now();
+            if started >= end {
+                break;
+            }
+            let body = self.template.body(seq);
+            seq += 1;
+            match self.push(body).await {
+                Ok((accepted, already)) => {
+                    result.accepted_total += accepted;
+                    result.already_received += already;
+                    if started >= measure_from {
+                        result.samples_us.push(started.elapsed().as_micros() as u64);
+                        result.accepted += accepted;
+                    }
+                }
+                Err((status, answer)) => {
+                    *result.errors.entry(status).or_insert(0) += 1;
+                    result.first_error.get_or_insert_with(|| format!("{status}: {answer}"));
+                    // Do not spin on a node that refuses everything.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+        result
+    }
+
+    /// Signs at send time and pushes; Ok((accepted, already_received)), or
+    /// the failing HTTP status (0: no answer or an unexpected body) and why.
+    async fn push(&self, body: Vec<u8>) -> Result<(u64, u64), (u16, String)> {
+        let date = Utc::now().format(open_api::DATE_FORMAT).to_string();
+        let headers = [("host".to_string(), self.host.clone()), (open_api::DATE_HEADER.to_string(), date.clone())];
+        let canonical = open_api::canonical_request("POST", PUSH, "", &headers, &body);
+        let signature = open_api::signature(&self.sk, &open_api::string_to_sign(&date, &canonical));
+        let res = self
+            .client
+            .post(self.url.clone())
+            .header("Content-Type", "application/json")
+            .header("X-Sdk-Date", &date)
+            .header(
+                "Authorization",
+                format!(
+                    "{} Access={}, SignedHeaders=host;x-sdk-date, Signature={signature}",
+                    open_api::ALGORITHM,
+                    self.ak
+                ),
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| (0, e.to_string()))?;
+        let status = res.status().as_u16();
+        let bytes = res.bytes().await.map_err(|e| (0, e.to_string()))?;
+        let text = || String::from_utf8_lossy(&bytes[..bytes.len().min(500)]).into_owned();
+        if status != 200 {
+            return Err((status, text()));
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| (0, text()))?;
+        match (answer["accepted"].as_u64(), answer["already_received"].as_u64()) {
+            (Some(accepted), Some(already)) => Ok((accepted, already)),
+            _ => Err((0, text())),
+        }
+    }
+}
+
+async fn count(db: &impl ConnectionTrait, table: &str) -> anyhow::Result<u64> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
+        .await?
+        .context("a count")?;
+    Ok(row.try_get::<i64>("", "n")? as u64)
+}
+
+/// The push path's PostgreSQL statement, into the baseline table.
+const PG_BASELINE: &str = "INSERT INTO usage_baseline (seller_id, metering_sn, instance_id, record_time, begin_time, \
+     end_time, usage_e4, relate_pkg_instance, received_at, status) \
+     SELECT $1, t.sn, t.ins, t.rt, t.bt, t.et, t.u, NULL, $2, 'received' \
+     FROM UNNEST($3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::int8[]) \
+     AS t(sn, ins, rt, bt, et, u) ON CONFLICT (seller_id, metering_sn) DO NOTHING";
+
+/// Creates usage_baseline with usage_records' own DDL (key, indexes) and
+/// inserts `rows` rows from `--concurrency` tasks, `--batch` per statement
+/// and transaction.
+async fn baseline(db: &mercato_store::Db, args: &UsageArgs, rows: u64) -> anyhow::Result<Baseline> {
+    let conn = &db.conn;
+    let backend = conn.get_database_backend();
+    let quiet_after_secs = if backend == DbBackend::Postgres { wait_for_quiet(conn).await? } else { 0.0 };
+    if backend == DbBackend::Postgres {
+        conn.execute_unprepared("CREATE TABLE usage_baseline (LIKE usage_records INCLUDING ALL)").await?;
+    } else {
+        // SQLite's own DDL for the table and its indexes, renamed.
+        let ddl = conn
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT sql FROM sqlite_master WHERE tbl_name = 'usage_records' AND sql IS NOT NULL \
+                 ORDER BY type DESC",
+            ))
+            .await?;
+        for row in ddl {
+            let sql: String = row.try_get("", "sql")?;
+            conn.execute_unprepared(&sql.replace("usage_records", "usage_baseline")).await?;
+        }
+    }
+    // Any account satisfies the foreign key the DDL may carry.
+    let seller: String = conn
+        .query_one_raw(Statement::from_string(backend, "SELECT id FROM accounts WHERE role = 'seller' LIMIT 1"))
+        .await?
+        .context("the seller's account")?
+        .try_get("", "id")?;
+    let batches = rows.div_ceil(args.batch);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..args.concurrency)
+        .map(|_| {
+            let (db, next, seller, batch) = (db.clone(), next.clone(), seller.clone(), args.batch);
+            tokio::spawn(async move {
+                let mut inserted = 0u64;
+                loop {
+                    let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if b >= batches {
+                        return anyhow::Ok(inserted);
+                    }
+                    let n = batch.min(rows - b * batch);
+                    let tx = db.write().await?;
+                    inserted += tx.execute_raw(baseline_statement(backend, &seller, b, n)).await?.rows_affected();
+                    tx.commit().await?;
+                }
+            })
+        })
+        .collect();
+    let mut inserted = 0;
+    for t in tasks {
+        inserted += t.await??;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(inserted == rows, "the baseline inserted {inserted} rows of {rows}");
+    anyhow::ensure!(count(conn, "usage_baseline").await? == rows, "usage_baseline holds the rows inserted");
+    conn.execute_unprepared("DROP TABLE usage_baseline").await?;
+    Ok(Baseline {
+        statement: if backend == DbBackend::Postgres { "INSERT ... SELECT FROM UNNEST" } else { "INSERT ... VALUES" },
+        rows,
+        seconds,
+        rows_per_sec: rows as f64 / seconds,
+        quiet_after_secs,
+    })
+}
+
+/// The node's background work (the usage validator's statements) may still
+/// be running in PostgreSQL after the node stopped; the baseline must not
+/// share the machine with it. Waits up to 120 s for no other active query in
+/// this database, then cancels what is left (the database is scratch);
+/// returns the seconds waited.
+async fn wait_for_quiet(conn: &impl ConnectionTrait) -> anyhow::Result<f64> {
+    const OTHERS: &str = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                          AND state <> 'idle'";
+    let started = Instant::now();
+    loop {
+        let busy = conn
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, format!("SELECT COUNT(*) AS n {OTHERS}")))
+            .await?
+            .context("a count")?
+            .try_get::<i64>("", "n")?;
+        if busy == 0 {
+            break;
+        }
+        if started.elapsed() >= Duration::from_secs(120) {
+            eprintln!("cancelling {busy} statement(s) still running before the baseline");
+            conn.execute_unprepared(&format!("SELECT pg_cancel_backend(pid) {OTHERS}")).await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Batch `b` of the baseline: `n` rows shaped like the pushed ones.
+fn baseline_statement(backend: DbBackend, seller: &str, b: u64, n: u64) -> Statement {
+    let now = Utc::now();
+    let hour_ago = now - chrono::Duration::hours(1);
+    let rows = (0..n).map(|i| {
+        let begin = hour_ago + chrono::Duration::minutes((i % 50) as i64);
+        (format!("base-b{b:010}-r{i:04}"), format!("bench-instance-{:03}", i % 100), begin, i as i64 * 1_000 + 1)
+    });
+    if backend == DbBackend::Postgres {
+        let (mut sn, mut ins, mut rt, mut bt, mut et, mut u) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (s, instance, begin, usage) in rows {
+            let end = begin + chrono::Duration::seconds(299);
+            sn.push(s);
+            ins.push(instance);
+            rt.push(end);
+            bt.push(begin);
+            et.push(end);
+            u.push(usage);
+        }
+        let values: Vec<Value> =
+            vec![seller.into(), now.into(), sn.into(), ins.into(), rt.into(), bt.into(), et.into(), u.into()];
+        return Statement::from_sql_and_values(backend, PG_BASELINE, values);
+    }
+    let mut sql = String::from(
+        "INSERT INTO usage_baseline (seller_id, metering_sn, instance_id, record_time, begin_time, end_time, \
+         usage_e4, relate_pkg_instance, received_at, status) VALUES ",
+    );
+    let mut values: Vec<Value> = Vec::with_capacity(n as usize * 8);
+    for (i, (s, instance, begin, usage)) in rows.enumerate() {
+        let end = begin + chrono::Duration::seconds(299);
+        sql.push_str(if i == 0 { "(?,?,?,?,?,?,?,NULL,?,'received')" } else { ",(?,?,?,?,?,?,?,NULL,?,'received')" });
+        values.extend([
+            seller.into(),
+            s.into(),
+            instance.into(),
+            end.into(),
+            begin.into(),
+            end.into(),
+            usage.into(),
+            now.into(),
+        ]);
+    }
+    sql.push_str(" ON CONFLICT (seller_id, metering_sn) DO NOTHING");
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// VmHWM (peak resident set) of this process in MiB; 0 where /proc is absent.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn print_table(r: &Report) {
+    println!("mercato bench usage");
+    println!("  backend                  {}", r.backend);
+    println!("  connections              {}", r.concurrency);
+    println!("  measured                 {} s (after {} s warm-up)", r.seconds, r.warmup_secs);
+    println!("  records per call         {}", r.batch);
+    println!("  instances                {}", r.instances);
+    println!("  cpus                     {}", r.cpus);
+    println!();
+    println!("  calls                    {}", r.calls);
+    println!("  calls/s                  {:.1}", r.calls_per_sec);
+    println!("  accepted records         {}", r.accepted);
+    println!("  accepted records/s       {:.0}", r.accepted_per_sec);
+    println!("  latency p50              {:.2} ms", r.latency_ms.p50);
+    println!("  latency p99              {:.2} ms", r.latency_ms.p99);
+    println!("  latency max              {:.2} ms", r.latency_ms.max);
+    let by_status: Vec<String> = r.errors_by_status.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+    println!(
+        "  errors                   {} {}",
+        r.errors,
+        if by_status.is_empty() { String::new() } else { format!("({})", by_status.join(", ")) }
+    );
+    if let Some(e) = &r.first_error {
+        println!("  first error              {e}");
+    }
+    println!();
+    println!("  accepted (whole run)     {}", r.accepted_total);
+    println!("  rows in usage_records    {}", r.rows);
+    println!("  peak RSS (node+client)   {:.1} MiB", r.peak_rss_mib);
+    println!();
+    println!("  baseline                 {} of {} rows", r.baseline.statement, r.baseline.rows);
+    println!("  baseline rows/s          {:.0}", r.baseline.rows_per_sec);
+    if r.baseline.quiet_after_secs >= 0.5 {
+        println!("  (baseline started after  {:.1} s waiting for the node's statements)", r.baseline.quiet_after_secs);
+    }
+    println!("  accepted/s ÷ baseline    {:.2}", r.ratio);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_batch_has_unique_metering_sns_and_parses_as_a_valid_push() {
+        let instances = vec!["ins-a".to_string(), "ins-b".to_string(), "ins-c".to_string()];
+        let now = Utc::now();
+        let mut t = Template::new(7, 1000, &instances, now);
+        let first = t.body(0);
+        let second = t.body(42);
+        let parsed = mercato_domain::usage::parse_batch(&second).expect("a valid batch");
+        assert_eq!(parsed.len(), 1000);
+        assert_eq!(parsed[0].metering_sn, "c0007-b0000000042-r0000");
+        assert_eq!(parsed[4].instance_id, "ins-c", "(7 * 1000 + 4) % 3 = 2");
+        assert!(parsed.iter().all(|r| r.end_time < now && r.begin_time > now - chrono::Duration::seconds(3601)));
+        assert!(parsed.iter().all(|r| r.usage_e4 > 0));
+        let sns = |b: &[u8]| {
+            mercato_domain::usage::parse_batch(b).unwrap().into_iter().map(|r| r.metering_sn).collect::<Vec<_>>()
+        };
+        let (a, b) = (sns(&first), sns(&second));
+        assert!(a.iter().all(|s| !b.contains(s)), "batches share no metering_sn");
+    }
+}

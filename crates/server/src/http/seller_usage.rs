@@ -1,0 +1,60 @@
+//! The seller's usage error records: pushed records that failed the
+//! asynchronous business validation, or repeat an earlier valid record.
+//! An error record is corrected by pushing it again under the same
+//! metering_sn (it is then validated again).
+
+use crate::app::page::{Page, Paging};
+use crate::app::usage::{self, ErrorFilter, UsageErrorView};
+use crate::auth::SellerAuth;
+use crate::error::{ApiResult, AuthProblems, Problem};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(errors))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ErrorParams {
+    /// Only this instance's records.
+    #[serde(default)]
+    pub instance_id: Option<String>,
+    /// `error` or `duplicate`; both when absent.
+    #[serde(default)]
+    pub status: Option<ErrorFilter>,
+    /// 1-100, default 20.
+    #[serde(default, deserialize_with = "crate::extract::query_num::opt_u64")]
+    #[param(value_type = Option<u64>)]
+    pub limit: Option<u64>,
+    /// `next_cursor` from the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// Your usage records that were not accepted for charging, by metering_sn:
+/// `error` records (with error_code and error_reason; push a corrected
+/// record under the same metering_sn to have it validated again) and
+/// `duplicate` records (naming the metering_sn they repeat).
+#[utoipa::path(get, path = "/api/v1/seller/usage/errors", tag = "seller catalog", security(("api_key" = [])),
+    params(ErrorParams),
+    responses(
+    (status = 200, body = Page<UsageErrorView>),
+    AuthProblems,
+    (status = 422, description = "bad `status`, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+))]
+async fn errors(
+    State(state): State<AppState>,
+    SellerAuth(p): SellerAuth,
+    ApiQuery(q): ApiQuery<ErrorParams>,
+) -> ApiResult<Json<Page<UsageErrorView>>> {
+    let paging = Paging::new(q.limit, q.cursor)?;
+    let instance = q.instance_id.as_deref().filter(|i| !i.is_empty());
+    Ok(Json(usage::list_errors(&state, &p.account_id, instance, q.status, paging).await?))
+}

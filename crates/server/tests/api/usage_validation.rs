@@ -1,0 +1,380 @@
+//! Asynchronous business validation of pushed usage records (spec §7) on the
+//! test clock: valid records, each error rule with its code, duplicates,
+//! the seller's error list, correcting and resending, and two validators
+//! racing.
+
+use crate::helpers::{TestApp, period_sku, product_form, spawn_on_test_clock};
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use mercato_domain::usage::format_time;
+use mercato_server::app::jobs::Worker;
+use mercato_server::app::usage::{self as app_usage, Validated};
+use mercato_store::entity::{subscription, usage_record};
+use mercato_store::repo::usage as usage_repo;
+use mercato_store::sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+const PUSH: &str = "/api/mkp-openapi-public/global/v1/isv/usage-data";
+const ERRORS: &str = "/api/v1/seller/usage/errors";
+const ORDERS: &str = "/api/v1/buyer/orders";
+
+struct Seller {
+    id: String,
+    key: String,
+    ak: String,
+    sk: String,
+}
+
+struct Shop {
+    app: TestApp,
+    op: String,
+    seller: Seller,
+    skus: HashMap<String, String>,
+    buyer_key: String,
+}
+
+fn skus() -> Vec<Value> {
+    vec![
+        json!({"sku_code": "payg", "name": "Pay as you go", "charging_mode": "on_demand", "currency": "CNY",
+            "metering": {"unit": "GB", "unit_price": "0.05", "billing": "hourly"}}),
+        period_sku("std"),
+        json!({"sku_code": "pack", "name": "Package", "charging_mode": "on_demand_pkg", "currency": "CNY",
+            "package": {"quota": "1000", "period_months": 6, "price_minor": 7000}}),
+    ]
+}
+
+async fn seller_on(app: &TestApp) -> (Seller, String) {
+    let (id, key, op) = app.approved_seller().await;
+    let cred = app.post("/api/v1/seller/open-api-credentials", Some(&key), json!({})).await.expect(201);
+    let ak = cred["access_key_id"].as_str().unwrap().to_string();
+    let sk = cred["secret_access_key"].as_str().unwrap().to_string();
+    (Seller { id, key, ak, sk }, op)
+}
+
+async fn shop() -> Shop {
+    let app = spawn_on_test_clock().await;
+    let (seller, op) = seller_on(&app).await;
+    let product_id = app.listed_product(&seller.key, &op, product_form("Log Insight"), &skus()).await;
+    let detail = app.get(&format!("/api/v1/catalog/products/{product_id}"), None).await.expect(200);
+    let skus = detail["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["sku_code"].as_str().unwrap().to_string(), s["id"].as_str().unwrap().to_string()))
+        .collect();
+    let (buyer_id, buyer_key) = app.signup("buyer").await;
+    app.credit_wallet(&op, &buyer_id, 1_000_000, "CNY").await;
+    Shop { app, op, seller, skus, buyer_key }
+}
+
+impl Shop {
+    /// Buys, pays and provisions `sku`; returns the subscription.
+    async fn buy(&self, sku: &str) -> subscription::Model {
+        let mut body = json!({"sku_id": self.skus[sku]});
+        if sku == "std" {
+            body["period"] = json!("month");
+        }
+        let order = self.app.post(ORDERS, Some(&self.buyer_key), body).await.expect(201);
+        let order_id = order["id"].as_str().unwrap().to_string();
+        self.app.post(&format!("{ORDERS}/{order_id}/pay"), Some(&self.buyer_key), json!({})).await.expect(200);
+        self.run_jobs().await;
+        let subs = subscription::Entity::find().all(&self.app.state.db.conn).await.unwrap();
+        let sub = subs.into_iter().find(|s| s.order_id == order_id).unwrap();
+        assert_eq!(sub.status, "active", "{sub:?}");
+        assert!(sub.instance_id.is_some());
+        sub
+    }
+
+    async fn run_jobs(&self) {
+        while Worker::new(self.app.state.clone(), "worker-uv").run_due(10).await.unwrap() > 0 {}
+    }
+
+    async fn advance(&self, by: Duration) {
+        self.app
+            .post("/api/v1/operator/test-clock", Some(&self.op), json!({"advance_secs": by.num_seconds()}))
+            .await
+            .expect(200);
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.app.state.now()
+    }
+
+    async fn push(&self, s: &Seller, records: Vec<Value>) -> Value {
+        let (status, body) = push_as(&self.app, s, &json!({ "usage_records": records })).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    async fn validate(&self) -> Validated {
+        app_usage::validate_all(&self.app.state).await.unwrap()
+    }
+
+    async fn row(&self, sn: &str) -> usage_record::Model {
+        let rows = usage_repo::list_for_seller(&self.app.state.db.conn, &self.seller.id).await.unwrap();
+        rows.into_iter().find(|r| r.metering_sn == sn).unwrap()
+    }
+
+    async fn errors(&self, query: &str) -> Value {
+        self.app.get(&format!("{ERRORS}{query}"), Some(&self.seller.key)).await.expect(200)
+    }
+}
+
+fn sign(host: &str, body: &[u8], date: &str, ak: &str, sk: &str) -> String {
+    let canonical = format!(
+        "POST\n{PUSH}/\n\nhost:{host}\nx-sdk-date:{date}\n\nhost;x-sdk-date\n{}",
+        hex::encode(Sha256::digest(body))
+    );
+    let to_sign = format!("SDK-HMAC-SHA256\n{date}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
+    let mut mac = Hmac::<Sha256>::new_from_slice(sk.as_bytes()).unwrap();
+    mac.update(to_sign.as_bytes());
+    let sig = hex::encode(mac.finalize().into_bytes());
+    format!("SDK-HMAC-SHA256 Access={ak}, SignedHeaders=host;x-sdk-date, Signature={sig}")
+}
+
+async fn push_as(app: &TestApp, s: &Seller, body: &Value) -> (u16, Value) {
+    let bytes = serde_json::to_vec(body).unwrap();
+    let url = reqwest::Url::parse(&app.url(PUSH)).unwrap();
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    // The signature date is wall-clock time, whatever the test clock says.
+    let date = Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let res = app
+        .client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("X-Sdk-Date", &date)
+        .header("Authorization", sign(&host, &bytes, &date, &s.ak, &s.sk))
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn rec(instance: &str, sn: &str, begin: DateTime<Utc>, end: DateTime<Utc>, usage: &str) -> Value {
+    json!({"instance_id": instance, "metering_sn": sn, "begin_time": format_time(begin),
+        "end_time": format_time(end), "usage_value": usage})
+}
+
+/// (metering_sn, error_code) of a page of error records.
+fn codes(page: &Value) -> Vec<(String, String)> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["metering_sn"].as_str().unwrap().to_string(), i["error_code"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_rule_gives_its_code_and_errors_are_listed() {
+    let s = shop().await;
+    let payg = s.buy("payg").await;
+    let ins = payg.instance_id.clone().unwrap();
+    let period = s.buy("std").await.instance_id.unwrap();
+    let pack = s.buy("pack").await.instance_id.unwrap();
+    let gone = s.buy("payg").await;
+    let gone_ins = gone.instance_id.clone().unwrap();
+    let (other, _) = seller_on(&s.app).await;
+    s.advance(Duration::hours(2)).await;
+    // Released now; its close time is the release.
+    s.app
+        .post_idem(
+            &format!("/api/v1/buyer/subscriptions/{}/unsubscribe", gone.id),
+            &s.buyer_key,
+            "u1",
+            Some(json!({"scope": "subscription"})),
+        )
+        .await
+        .expect(200);
+    let released_at = s.now();
+    s.advance(Duration::minutes(10)).await;
+    let now = s.now();
+    let m = Duration::minutes;
+    let push = s
+        .push(
+            &s.seller,
+            vec![
+                rec(&ins, "a-valid", now - m(10), now - m(1), "1.5"),
+                rec(&ins, "b-dup", now - m(10), now - m(1), "2"),
+                rec("no-such-instance", "c-unknown", now - m(10), now - m(1), "1"),
+                rec(&period, "d-period", now - m(10), now - m(1), "1"),
+                rec(&pack, "e-pack", now - m(10), now - m(1), "1"),
+                rec(&ins, "f-early", payg.starts_at - Duration::seconds(1), now - m(1), "1"),
+                rec(&ins, "g-future", now - m(10), now + m(5), "1"),
+                rec(&gone_ins, "h-released", released_at - m(5), released_at + m(1), "1"),
+                rec(&gone_ins, "i-before-release", released_at - m(5), released_at, "0.0001"),
+                rec(&ins, "j-late", now - m(120), now - m(116), "1"),
+            ],
+        )
+        .await;
+    assert_eq!((push["accepted"].as_u64(), push["already_received"].as_u64()), (Some(10), Some(0)));
+    // Another seller's push for our instance.
+    let theirs = s.push(&other, vec![rec(&ins, "k-theirs", now - m(10), now - m(1), "1")]).await;
+    assert_eq!(theirs["accepted"], 1);
+    assert_eq!(s.errors("").await["items"], json!([]), "nothing is decided before the validator runs");
+    assert_eq!(s.row("a-valid").await.status, "received");
+
+    let n = s.validate().await;
+    assert_eq!(n, Validated { valid: 2, error: 8, duplicate: 1 });
+    assert_eq!(s.validate().await, Validated::default(), "a second pass finds nothing");
+    for (sn, status) in [("a-valid", "valid"), ("i-before-release", "valid"), ("b-dup", "duplicate")] {
+        assert_eq!(s.row(sn).await.status, status, "{sn}");
+    }
+    assert_eq!(s.row("b-dup").await.duplicate_of.as_deref(), Some("a-valid"));
+    assert_eq!(s.row("a-valid").await.error_code, None);
+
+    let all = s.errors("").await;
+    assert_eq!(
+        codes(&all),
+        [
+            ("b-dup", "MKT.9006"),
+            ("c-unknown", "MKT.9001"),
+            ("d-period", "MKT.9002"),
+            ("e-pack", "MKT.9002"),
+            ("f-early", "MKT.9002"),
+            ("g-future", "MKT.9002"),
+            ("h-released", "MKT.9002"),
+            ("j-late", "MKT.9005"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    let item = &all["items"][1];
+    assert_eq!(item["instance_id"], "no-such-instance");
+    assert_eq!(item["usage_value"], "1");
+    assert_eq!(item["status"], "error");
+    assert_eq!(item["error_reason"], "instance not found");
+    assert_eq!(item["begin_time"], format_time(now - m(10)));
+    assert!(all["items"][0]["error_reason"].as_str().unwrap().contains("a-valid"));
+    assert_eq!(all["items"][0]["duplicate_of"], "a-valid");
+    assert!(all["items"][7]["error_reason"].as_str().unwrap().contains("period closed"));
+    assert!(all["items"][6]["error_reason"].as_str().unwrap().contains("released"));
+
+    // The other seller sees its own error only, as an illegal operation.
+    let page = s.app.get(ERRORS, Some(&other.key)).await.expect(200);
+    assert_eq!(codes(&page), [("k-theirs".to_string(), "MKT.0150".to_string())]);
+
+    // Filters and paging.
+    assert_eq!(codes(&s.errors("?status=duplicate").await).len(), 1);
+    assert_eq!(codes(&s.errors("?status=error").await).len(), 7);
+    let mine: Vec<String> = codes(&s.errors(&format!("?instance_id={ins}")).await).into_iter().map(|c| c.0).collect();
+    assert_eq!(mine, ["b-dup", "f-early", "g-future", "j-late"]);
+    let p1 = s.errors("?limit=3").await;
+    assert_eq!(codes(&p1).len(), 3);
+    let cursor = p1["next_cursor"].as_str().unwrap().to_string();
+    let p2 = s.errors(&format!("?limit=3&cursor={cursor}")).await;
+    assert_eq!(codes(&p2)[0].0, "e-pack");
+    let p3 = s.errors(&format!("?limit=3&cursor={}", p2["next_cursor"].as_str().unwrap())).await;
+    assert_eq!(codes(&p3).len(), 2);
+    assert_eq!(p3["next_cursor"], Value::Null);
+
+    // Bad input: clear 4xx.
+    s.app.get(&format!("{ERRORS}?status=valid"), Some(&s.seller.key)).await.problem(422, "validation_failed");
+    s.app.get(&format!("{ERRORS}?limit=0"), Some(&s.seller.key)).await.problem(422, "validation_failed");
+    s.app.get(ERRORS, None).await.expect(401);
+    s.app.get(ERRORS, Some(&s.buyer_key)).await.expect(403);
+
+    // Duplicate across pushes, and 21 days.
+    let again = s.push(&s.seller, vec![rec(&ins, "l-dup", now - m(10), now - m(1), "3")]).await;
+    assert_eq!(again["accepted"], 1);
+    assert_eq!(s.validate().await, Validated { valid: 0, error: 0, duplicate: 1 });
+    assert_eq!(s.row("l-dup").await.duplicate_of.as_deref(), Some("a-valid"));
+    s.advance(Duration::days(22)).await;
+    let now = s.now();
+    s.push(&s.seller, vec![rec(&ins, "m-old", now - Duration::days(21) - m(1), now - m(1), "1")]).await;
+    assert_eq!(s.validate().await, Validated { valid: 0, error: 1, duplicate: 0 });
+    assert_eq!(s.row("m-old").await.error_code.as_deref(), Some("MKT.9004"));
+}
+
+#[tokio::test]
+async fn an_error_record_is_corrected_by_pushing_it_again() {
+    let s = shop().await;
+    let ins = s.buy("payg").await.instance_id.unwrap();
+    s.advance(Duration::hours(1)).await;
+    let now = s.now();
+    let m = Duration::minutes;
+    let wrong = rec(&ins, "sn-1", now - m(10), now + m(30), "1");
+    let good = rec(&ins, "sn-2", now - m(10), now - m(5), "2");
+    s.push(&s.seller, vec![wrong, good.clone()]).await;
+    assert_eq!(s.validate().await, Validated { valid: 1, error: 1, duplicate: 0 });
+    let err = s.row("sn-1").await;
+    assert_eq!((err.status.as_str(), err.error_code.as_deref()), ("error", Some("MKT.9002")));
+
+    // The corrected record replaces the error; a valid one is left as it is.
+    s.advance(m(1)).await;
+    let fixed = rec(&ins, "sn-1", now - m(10), now - m(2), "4.25");
+    let changed = json!({"instance_id": ins, "metering_sn": "sn-2", "begin_time": format_time(now - m(20)),
+        "end_time": format_time(now - m(15)), "usage_value": "9"});
+    let answer = s.push(&s.seller, vec![fixed, changed]).await;
+    assert_eq!((answer["accepted"].as_u64(), answer["already_received"].as_u64()), (Some(1), Some(1)));
+    let row = s.row("sn-1").await;
+    assert_eq!(row.status, "received");
+    assert_eq!((row.error_code, row.error_reason), (None, None));
+    assert_eq!(row.usage_e4, 42_500);
+    assert_eq!(format_time(row.end_time), format_time(now - m(2)));
+    assert_eq!(row.received_at, s.now());
+    let kept = s.row("sn-2").await;
+    assert_eq!((kept.status.as_str(), kept.usage_e4), ("valid", 20_000));
+    assert_eq!(format_time(kept.begin_time), format_time(now - m(10)));
+    assert_eq!(s.errors("").await["items"], json!([]), "no longer an error record");
+
+    assert_eq!(s.validate().await, Validated { valid: 1, error: 0, duplicate: 0 });
+    assert_eq!(s.row("sn-1").await.status, "valid");
+    // Re-pushing a valid record changes nothing.
+    let retry = s.push(&s.seller, vec![rec(&ins, "sn-1", now - m(10), now + m(30), "1")]).await;
+    assert_eq!((retry["accepted"].as_u64(), retry["already_received"].as_u64()), (Some(0), Some(1)));
+    let row = s.row("sn-1").await;
+    assert_eq!((row.status.as_str(), row.usage_e4), ("valid", 42_500));
+}
+
+#[tokio::test]
+async fn two_validators_decide_each_record_once() {
+    let s = shop().await;
+    let ins = s.buy("payg").await.instance_id.unwrap();
+    s.advance(Duration::hours(1)).await;
+    let now = s.now();
+    // 600 distinct windows, 200 of them repeated once under another sn, and
+    // 100 for an unknown instance.
+    let mut records = Vec::new();
+    for i in 0..600 {
+        // Within the last 10 minutes: the period is open whatever the minute of the hour.
+        let begin = now - Duration::seconds(601) + Duration::seconds(i);
+        records.push(rec(&ins, &format!("a-{i:04}"), begin, begin + Duration::seconds(1), "1"));
+        if i < 200 {
+            records.push(rec(&ins, &format!("b-{i:04}"), begin, begin + Duration::seconds(1), "1"));
+        }
+        if i < 100 {
+            records.push(rec("nope", &format!("c-{i:04}"), begin, begin + Duration::seconds(1), "1"));
+        }
+    }
+    for batch in records.chunks(450) {
+        s.push(&s.seller, batch.to_vec()).await;
+    }
+    let state = &s.app.state;
+    // Small chunks so that the two interleave.
+    let run = || async {
+        let mut n = Validated::default();
+        loop {
+            let (got, taken) = app_usage::validate_chunk(state, 70).await.unwrap();
+            n.valid += got.valid;
+            n.error += got.error;
+            n.duplicate += got.duplicate;
+            if taken == 0 {
+                return n;
+            }
+        }
+    };
+    let tasks = state.jobs.tasks();
+    assert!(tasks.iter().any(|t| t.name == app_usage::VALIDATE_TASK), "every node runs the validator");
+    let (a, b) = tokio::join!(run(), run());
+    assert_eq!((a.valid + b.valid, a.error + b.error, a.duplicate + b.duplicate), (600, 100, 200), "{a:?} {b:?}");
+    let rows = usage_repo::list_for_seller(&state.db.conn, &s.seller.id).await.unwrap();
+    let count = |st: &str| rows.iter().filter(|r| r.status == st).count();
+    assert_eq!((count("valid"), count("error"), count("duplicate"), count("received")), (600, 100, 200, 0));
+    assert!(rows.iter().filter(|r| r.status == "duplicate").all(|r| {
+        r.metering_sn.starts_with("b-") && r.duplicate_of.as_deref() == Some(&format!("a-{}", &r.metering_sn[2..]))
+    }));
+}
