@@ -189,6 +189,24 @@ pub(crate) fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// Call latencies in milliseconds, from sorted microsecond samples.
+#[derive(Debug, serde::Serialize, Default)]
+pub struct Latency {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Latency {
+    pub(crate) fn of_sorted_micros(sorted: &[u64]) -> Latency {
+        Latency {
+            p50: percentile(sorted, 0.50) as f64 / 1000.0,
+            p99: percentile(sorted, 0.99) as f64 / 1000.0,
+            max: sorted.last().copied().unwrap_or(0) as f64 / 1000.0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

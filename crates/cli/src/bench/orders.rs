@@ -30,7 +30,7 @@
 //! Exit status 1 when the ledger is unsound or a paid order was not
 //! fulfilled; request errors are reported, not fatal.
 
-use super::{Node, Scratch, init_logging, percentile, postgres_url};
+use super::{Latency, Node, Scratch, init_logging, percentile, postgres_url};
 use crate::seed::{self, Api};
 use anyhow::{Context, bail};
 use clap::Args;
@@ -112,13 +112,6 @@ pub struct Report {
     pub ratio: Option<f64>,
     /// Why pgbench did not run, if it did not.
     pub pgbench_note: Option<String>,
-}
-
-#[derive(Debug, Serialize, Default)]
-pub struct Latency {
-    pub p50: f64,
-    pub p99: f64,
-    pub max: f64,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -264,11 +257,7 @@ async fn load_and_drain(
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         orders,
         orders_per_sec: orders as f64 / window,
-        latency_ms: Latency {
-            p50: percentile(&samples, 0.50) as f64 / 1000.0,
-            p99: percentile(&samples, 0.99) as f64 / 1000.0,
-            max: samples.last().copied().unwrap_or(0) as f64 / 1000.0,
-        },
+        latency_ms: Latency::of_sorted_micros(&samples),
         errors: errors_by_status.values().sum(),
         errors_by_status,
         paid_orders: paid.len() as u64,

@@ -35,7 +35,7 @@
 //!
 //! Exit status 1 when the rows stored differ from the records accepted.
 
-use super::{Node, Scratch, init_logging, percentile, postgres_url};
+use super::{Latency, Node, Scratch, init_logging, postgres_url};
 use crate::seed::{self, Api};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -117,13 +117,6 @@ pub struct Report {
     pub baseline: Baseline,
     /// accepted_per_sec / baseline.rows_per_sec.
     pub ratio: f64,
-}
-
-#[derive(Debug, Serialize, Default)]
-pub struct Latency {
-    pub p50: f64,
-    pub p99: f64,
-    pub max: f64,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -242,11 +235,7 @@ async fn load(args: &UsageArgs, node: &Node, seller_url: &str) -> anyhow::Result
         calls_per_sec: calls as f64 / window,
         accepted,
         accepted_per_sec: accepted as f64 / window,
-        latency_ms: Latency {
-            p50: percentile(&samples, 0.50) as f64 / 1000.0,
-            p99: percentile(&samples, 0.99) as f64 / 1000.0,
-            max: samples.last().copied().unwrap_or(0) as f64 / 1000.0,
-        },
+        latency_ms: Latency::of_sorted_micros(&samples),
         accepted_total,
         already_received,
         errors: errors_by_status.values().sum(),
