@@ -27,7 +27,7 @@
 use crate::app::fulfilment::InterfaceMessageView;
 use crate::app::ledger::{EntryView, entries_for_reference};
 use crate::app::orders::{
-    AppInfoView, OrderLineView, OrderView, SubscriptionView, order_cursor, order_views, parse_order_cursor,
+    AppInfoView, OrderLineView, OrderView, SubscriptionView, filters, order_cursor, order_views, parse_order_cursor,
     subscription_view,
 };
 use crate::app::page::{Page, Paging};
@@ -166,9 +166,8 @@ struct Filters {
 
 fn filters(p: &OperatorOrderParams) -> ApiResult<Filters> {
     let mut c = Checker::new();
-    let nonempty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let mut id = |field: &str, v: &Option<String>| {
-        let v = nonempty(v);
+        let v = filters::nonempty(v);
         if let Some(text) = &v {
             c.text(field, text, 1, 64);
         }
@@ -177,27 +176,8 @@ fn filters(p: &OperatorOrderParams) -> ApiResult<Filters> {
     let buyer_id = id("buyer_id", &p.buyer_id);
     let seller_id = id("seller_id", &p.seller_id);
     let product_id = id("product_id", &p.product_id);
-    let status = match nonempty(&p.status) {
-        None => None,
-        Some(s) => {
-            let parsed = OrderStatus::parse(&s);
-            c.check(parsed.is_some(), "status", format!("must be one of {}", OrderStatus::allowed()));
-            parsed
-        }
-    };
-    let mut time = |field: &str, v: Option<String>| match v.as_deref().map(DateTime::parse_from_rfc3339) {
-        None => None,
-        Some(Ok(t)) => Some(t.with_timezone(&Utc)),
-        Some(Err(_)) => {
-            c.add(field, "must be an RFC 3339 time such as 2026-11-22T14:30:00Z");
-            None
-        }
-    };
-    let created_from = time("created_from", nonempty(&p.created_from));
-    let created_to = time("created_to", nonempty(&p.created_to));
-    if let (Some(from), Some(to)) = (created_from, created_to) {
-        c.check(from <= to, "created_to", "must not be before created_from");
-    }
+    let status = filters::status(&mut c, &p.status);
+    let (created_from, created_to) = filters::created_range(&mut c, &p.created_from, &p.created_to);
     c.finish()?;
     Ok(Filters { status, buyer_id, seller_id, product_id, created_from, created_to })
 }
@@ -222,7 +202,9 @@ pub async fn list(state: &AppState, params: OperatorOrderParams) -> ApiResult<Pa
     let paging = Paging::new(params.limit, params.cursor)?;
     let before = paging.cursor.as_deref().map(parse_order_cursor).transpose()?;
     let db = &state.db.conn;
-    let filter = repo::OperatorFilter {
+    let filter = repo::OrderFilter {
+        order_id: None,
+        customer: None,
         status: f.status.map(OrderStatus::as_str),
         buyer_id: f.buyer_id.as_deref(),
         seller_id: f.seller_id.as_deref(),
@@ -230,7 +212,7 @@ pub async fn list(state: &AppState, params: OperatorOrderParams) -> ApiResult<Pa
         created_from: f.created_from,
         created_to: f.created_to,
     };
-    let mut rows = repo::list_for_operator(db, &filter, before, paging.limit + 1).await?;
+    let mut rows = repo::list(db, &filter, before, paging.limit + 1).await?;
     let more = rows.len() as u64 > paging.limit;
     rows.truncate(paging.limit as usize);
     let next_cursor = if more { rows.last().map(order_cursor) } else { None };

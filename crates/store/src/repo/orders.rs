@@ -93,27 +93,17 @@ fn before_cond(b: Before<'_>) -> Condition {
     )
 }
 
-/// The buyer's orders, newest first, `limit` at a time after `before`.
-pub async fn list_for_buyer(
-    db: &impl ConnectionTrait,
-    buyer_id: &str,
-    before: Option<Before<'_>>,
-    limit: u64,
-) -> StoreResult<Vec<order::Model>> {
-    let mut q = order::Entity::find().filter(order::Column::BuyerId.eq(buyer_id));
-    if let Some(b) = before {
-        q = q.filter(before_cond(b));
-    }
-    Ok(q.order_by_desc(order::Column::CreatedAt).order_by_desc(order::Column::Id).limit(limit).all(db).await?)
-}
-
-/// What a seller filters its orders by (every field optional but the seller).
+/// What an order list is filtered by; every field optional. A buyer's list
+/// sets `buyer_id`, a seller's `seller_id`, an operator's whatever it asks.
 #[derive(Debug, Clone, Default)]
-pub struct SellerFilter<'a> {
-    pub seller_id: &'a str,
+pub struct OrderFilter<'a> {
+    pub buyer_id: Option<&'a str>,
+    /// Orders with at least one line of this seller.
+    pub seller_id: Option<&'a str>,
     pub order_id: Option<&'a str>,
     /// Substring of the buyer's name or email, matched case-insensitively.
     pub customer: Option<&'a str>,
+    /// Orders with at least one line of this product (of `seller_id`, when given).
     pub product_id: Option<&'a str>,
     pub status: Option<&'a str>,
     /// created_at >= this.
@@ -122,22 +112,27 @@ pub struct SellerFilter<'a> {
     pub created_to: Option<DateTime<Utc>>,
 }
 
-/// Orders containing at least one of the seller's lines (matching
-/// `product_id` when given), newest first, `limit` at a time after `before`.
-pub async fn list_for_seller(
+/// Orders matching `f`, newest first, `limit` at a time after `before`.
+pub async fn list(
     db: &impl ConnectionTrait,
-    f: &SellerFilter<'_>,
+    f: &OrderFilter<'_>,
     before: Option<Before<'_>>,
     limit: u64,
 ) -> StoreResult<Vec<order::Model>> {
-    let mut lines = order_line::Entity::find()
-        .select_only()
-        .column(order_line::Column::OrderId)
-        .filter(order_line::Column::SellerId.eq(f.seller_id));
-    if let Some(p) = f.product_id {
-        lines = lines.filter(order_line::Column::ProductId.eq(p));
+    let mut q = order::Entity::find();
+    if f.seller_id.is_some() || f.product_id.is_some() {
+        let mut lines = order_line::Entity::find().select_only().column(order_line::Column::OrderId);
+        if let Some(s) = f.seller_id {
+            lines = lines.filter(order_line::Column::SellerId.eq(s));
+        }
+        if let Some(p) = f.product_id {
+            lines = lines.filter(order_line::Column::ProductId.eq(p));
+        }
+        q = q.filter(order::Column::Id.in_subquery(lines.as_query().to_owned()));
     }
-    let mut q = order::Entity::find().filter(order::Column::Id.in_subquery(lines.as_query().to_owned()));
+    if let Some(b) = f.buyer_id {
+        q = q.filter(order::Column::BuyerId.eq(b));
+    }
     if let Some(id) = f.order_id {
         q = q.filter(order::Column::Id.eq(id));
     }
@@ -404,58 +399,6 @@ pub async fn switch_spec_if(
         .exec(db)
         .await?;
     Ok(res.rows_affected > 0)
-}
-
-/// What an operator filters all orders by (every field optional).
-#[derive(Debug, Clone, Default)]
-pub struct OperatorFilter<'a> {
-    pub status: Option<&'a str>,
-    pub buyer_id: Option<&'a str>,
-    /// Orders with at least one line of this seller.
-    pub seller_id: Option<&'a str>,
-    /// Orders with at least one line of this product.
-    pub product_id: Option<&'a str>,
-    /// created_at >= this.
-    pub created_from: Option<DateTime<Utc>>,
-    /// created_at < this.
-    pub created_to: Option<DateTime<Utc>>,
-}
-
-/// Every buyer's orders matching `f`, newest first, `limit` at a time after
-/// `before` (the same keyset as the buyer's and seller's lists).
-pub async fn list_for_operator(
-    db: &impl ConnectionTrait,
-    f: &OperatorFilter<'_>,
-    before: Option<Before<'_>>,
-    limit: u64,
-) -> StoreResult<Vec<order::Model>> {
-    let mut q = order::Entity::find();
-    if f.seller_id.is_some() || f.product_id.is_some() {
-        let mut lines = order_line::Entity::find().select_only().column(order_line::Column::OrderId);
-        if let Some(s) = f.seller_id {
-            lines = lines.filter(order_line::Column::SellerId.eq(s));
-        }
-        if let Some(p) = f.product_id {
-            lines = lines.filter(order_line::Column::ProductId.eq(p));
-        }
-        q = q.filter(order::Column::Id.in_subquery(lines.as_query().to_owned()));
-    }
-    if let Some(s) = f.status {
-        q = q.filter(order::Column::Status.eq(s));
-    }
-    if let Some(b) = f.buyer_id {
-        q = q.filter(order::Column::BuyerId.eq(b));
-    }
-    if let Some(t) = f.created_from {
-        q = q.filter(order::Column::CreatedAt.gte(t));
-    }
-    if let Some(t) = f.created_to {
-        q = q.filter(order::Column::CreatedAt.lt(t));
-    }
-    if let Some(b) = before {
-        q = q.filter(before_cond(b));
-    }
-    Ok(q.order_by_desc(order::Column::CreatedAt).order_by_desc(order::Column::Id).limit(limit).all(db).await?)
 }
 
 /// Orders by id, in no particular order.

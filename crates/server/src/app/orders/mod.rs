@@ -19,6 +19,7 @@
 //! The fulfilment work drives orders and subscriptions on through
 //! [`transition_order`], [`transition_subscription`] and [`line_context`].
 
+pub(crate) mod filters;
 pub mod follow_up;
 pub mod seller;
 
@@ -542,7 +543,8 @@ pub async fn cancel(state: &AppState, buyer: &Principal, order_id: &str) -> ApiR
 pub async fn list(state: &AppState, buyer: &Principal, paging: Paging) -> ApiResult<Page<OrderView>> {
     let before = paging.cursor.as_deref().map(parse_order_cursor).transpose()?;
     let db = &state.db.conn;
-    let rows = repo::list_for_buyer(db, &buyer.account_id, before, paging.limit + 1).await?;
+    let mine = repo::OrderFilter { buyer_id: Some(&buyer.account_id), ..Default::default() };
+    let rows = repo::list(db, &mine, before, paging.limit + 1).await?;
     let more = rows.len() as u64 > paging.limit;
     let mut rows = rows;
     rows.truncate(paging.limit as usize);

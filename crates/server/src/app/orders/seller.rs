@@ -1,6 +1,7 @@
 //! Sellers' order views: the orders that contain the seller's products (only
 //! the seller's own lines are shown), filtered, paged, and exported as CSV.
 
+use super::filters::{self, nonempty};
 use super::{OrderLineView, corrupt, order_cursor, order_views, parse_order_cursor};
 use crate::app::page::{Page, Paging};
 use crate::auth::Principal;
@@ -10,7 +11,7 @@ use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::orders::{OrderStatus, is_order_id};
 use mercato_domain::validation::Checker;
-use mercato_store::repo::orders::{self as repo, SellerFilter};
+use mercato_store::repo::orders::{self as repo, OrderFilter};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
@@ -82,9 +83,10 @@ struct Filters {
 }
 
 impl Filters {
-    fn repo<'a>(&'a self, seller_id: &'a str) -> SellerFilter<'a> {
-        SellerFilter {
-            seller_id,
+    fn repo<'a>(&'a self, seller_id: &'a str) -> OrderFilter<'a> {
+        OrderFilter {
+            buyer_id: None,
+            seller_id: Some(seller_id),
             order_id: self.order_id.as_deref(),
             customer: self.customer.as_deref(),
             product_id: self.product_id.as_deref(),
@@ -97,7 +99,6 @@ impl Filters {
 
 fn filters(p: &SellerOrderParams) -> ApiResult<Filters> {
     let mut c = Checker::new();
-    let nonempty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let order_id = nonempty(&p.order_id);
     if let Some(id) = &order_id {
         c.check(is_order_id(id), "order_id", "must be an order id such as CS2611221430B4LVS");
@@ -110,30 +111,8 @@ fn filters(p: &SellerOrderParams) -> ApiResult<Filters> {
     if let Some(id) = &product_id {
         c.text("product_id", id, 1, 64);
     }
-    let status = match nonempty(&p.status) {
-        None => None,
-        Some(s) => {
-            let parsed = OrderStatus::parse(&s);
-            c.check(parsed.is_some(), "status", format!("must be one of {}", OrderStatus::allowed()));
-            parsed
-        }
-    };
-    let mut time = |field: &str, v: Option<String>| {
-        let parsed = v.as_deref().map(DateTime::parse_from_rfc3339);
-        match parsed {
-            None => None,
-            Some(Ok(t)) => Some(t.with_timezone(&Utc)),
-            Some(Err(_)) => {
-                c.add(field, "must be an RFC 3339 time such as 2026-11-22T14:30:00Z");
-                None
-            }
-        }
-    };
-    let created_from = time("created_from", nonempty(&p.created_from));
-    let created_to = time("created_to", nonempty(&p.created_to));
-    if let (Some(from), Some(to)) = (created_from, created_to) {
-        c.check(from <= to, "created_to", "must not be before created_from");
-    }
+    let status = filters::status(&mut c, &p.status);
+    let (created_from, created_to) = filters::created_range(&mut c, &p.created_from, &p.created_to);
     c.finish()?;
     Ok(Filters { order_id, customer, product_id, status, created_from, created_to })
 }
@@ -184,7 +163,7 @@ pub async fn list(state: &AppState, seller: &Principal, p: SellerOrderParams) ->
     let f = filters(&p)?;
     let paging = Paging::new(p.limit, p.cursor.clone())?;
     let before = paging.cursor.as_deref().map(parse_order_cursor).transpose()?;
-    let mut rows = repo::list_for_seller(&state.db.conn, &f.repo(&seller.account_id), before, paging.limit + 1).await?;
+    let mut rows = repo::list(&state.db.conn, &f.repo(&seller.account_id), before, paging.limit + 1).await?;
     let more = rows.len() as u64 > paging.limit;
     rows.truncate(paging.limit as usize);
     let next_cursor = if more { rows.last().map(order_cursor) } else { None };
@@ -223,8 +202,7 @@ pub struct Export {
 /// at most [`EXPORT_MAX_ROWS`].
 pub async fn export(state: &AppState, seller: &Principal, p: SellerOrderParams) -> ApiResult<Export> {
     let f = filters(&p)?;
-    let rows =
-        repo::list_for_seller(&state.db.conn, &f.repo(&seller.account_id), None, EXPORT_MAX_ROWS as u64 + 1).await?;
+    let rows = repo::list(&state.db.conn, &f.repo(&seller.account_id), None, EXPORT_MAX_ROWS as u64 + 1).await?;
     let orders = views(state, &seller.account_id, rows).await?;
     let mut csv = String::new();
     push_row(&mut csv, CSV_HEADER.iter().map(|h| h.to_string()));
