@@ -189,6 +189,55 @@ pub(crate) fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// What both benchmarks seed first: an operator, an approved seller and one
+/// listed SaaS product behind the reference seller at `seller_url`.
+pub(crate) struct Shop {
+    pub api: crate::seed::Api,
+    /// The operator's API key.
+    pub op: String,
+    pub seller_key: String,
+    /// The product's only SKU.
+    pub sku_id: String,
+}
+
+/// Seeds a [`Shop`] through the API; `product` names and describes the
+/// product (the rest of the form is filled in here), `sku` is its one SKU.
+pub(crate) async fn seed_shop(
+    state: &AppState,
+    base: &str,
+    seller_url: &str,
+    seller_key_at_endpoint: &str,
+    product: serde_json::Value,
+    sku: serde_json::Value,
+) -> anyhow::Result<Shop> {
+    let api = crate::seed::Api::new(base);
+    let op = mercato_server::app::accounts::create_operator(state, "Bench Operator", "operator@bench.mercato.test")
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the operator: {}", e.detail))?
+        .api_key;
+    let seller = crate::demo::data::sellers().swap_remove(0);
+    let (seller_id, seller_key, _) = api.signup("seller", "Bench Seller", "seller@bench.mercato.test").await?;
+    api.approve_seller(&op, &seller_id, &seller_key, seller.onboarding, seller.certification).await?;
+    let categories = api.get("/api/v1/catalog/categories", None).await?;
+    let mut form = serde_json::json!({
+        "type": "saas",
+        "cooperation": "joint",
+        "version": "1.0",
+        "category_id": crate::seed::category_id(&categories, "databases").context("the databases category")?,
+        "usage_guide": "Nothing to use.",
+        "support_terms": "None.",
+        "tags": ["bench"],
+        "endpoint": {"url": seller_url, "access_key": seller_key_at_endpoint},
+    });
+    if let (Some(form), Some(own)) = (form.as_object_mut(), product.as_object()) {
+        form.extend(own.clone());
+    }
+    let product_id = api.list_product(&op, &seller_key, form, &[sku]).await?;
+    let detail = api.get(&format!("/api/v1/catalog/products/{product_id}"), None).await?;
+    let sku_id = detail["skus"][0]["id"].as_str().context("the SKU id")?.to_string();
+    Ok(Shop { api, op, seller_key, sku_id })
+}
+
 /// Call latencies in milliseconds, from sorted microsecond samples.
 #[derive(Debug, serde::Serialize, Default)]
 pub struct Latency {

@@ -30,8 +30,8 @@
 //! Exit status 1 when the ledger is unsound or a paid order was not
 //! fulfilled; request errors are reported, not fatal.
 
-use super::{Latency, Node, Scratch, init_logging, percentile, postgres_url};
-use crate::seed::{self, Api};
+use super::{Latency, Node, Scratch, Shop, init_logging, percentile, postgres_url, seed_shop};
+use crate::seed;
 use anyhow::{Context, bail};
 use clap::Args;
 use mercato_server::app::jobs::Worker;
@@ -283,33 +283,14 @@ async fn seed_marketplace(
     seller_url: &str,
     buyers: u64,
 ) -> anyhow::Result<(String, Vec<String>)> {
-    let api = Api::new(base);
-    let op = mercato_server::app::accounts::create_operator(state, "Bench Operator", "operator@bench.mercato.test")
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the operator: {}", e.detail))?
-        .api_key;
-    let seller = crate::demo::data::sellers().swap_remove(0);
-    let (seller_id, seller_key, _) = api.signup("seller", "Bench Seller", "seller@bench.mercato.test").await?;
-    api.approve_seller(&op, &seller_id, &seller_key, seller.onboarding, seller.certification).await?;
-    let categories = api.get("/api/v1/catalog/categories", None).await?;
     let product = json!({
-        "type": "saas",
-        "cooperation": "joint",
         "name": "Bench Cloud DB",
-        "version": "1.0",
-        "category_id": seed::category_id(&categories, "databases").context("the databases category")?,
         "summary": "A product to benchmark orders with",
         "description": "Bought and provisioned over and over by `mercato bench orders`.",
-        "usage_guide": "Nothing to use.",
-        "support_terms": "None.",
-        "tags": ["bench"],
-        "endpoint": {"url": seller_url, "access_key": SELLER_KEY},
     });
     let sku = json!({"sku_code": "bench-month", "name": "Monthly", "charging_mode": "period",
         "prices": {"month_minor": PRICE_MINOR, "year_minor": PRICE_MINOR * 10}, "currency": "CNY"});
-    let product_id = api.list_product(&op, &seller_key, product, &[sku]).await?;
-    let detail = api.get(&format!("/api/v1/catalog/products/{product_id}"), None).await?;
-    let sku_id = detail["skus"][0]["id"].as_str().context("the SKU id")?.to_string();
+    let Shop { api, op, sku_id, .. } = seed_shop(state, base, seller_url, SELLER_KEY, product, sku).await?;
     let mut keys = Vec::new();
     for i in 0..buyers {
         let (id, key, _) =

@@ -35,8 +35,8 @@
 //!
 //! Exit status 1 when the rows stored differ from the records accepted.
 
-use super::{Latency, Node, Scratch, init_logging, postgres_url};
-use crate::seed::{self, Api};
+use super::{Latency, Node, Scratch, Shop, init_logging, postgres_url, seed_shop};
+use crate::seed;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -256,34 +256,15 @@ async fn seed_marketplace(
     seller_url: &str,
     instances: u64,
 ) -> anyhow::Result<(String, String, Vec<String>)> {
-    let api = Api::new(&node.base);
-    let op =
-        mercato_server::app::accounts::create_operator(&node.state, "Bench Operator", "operator@bench.mercato.test")
-            .await
-            .map_err(|e| anyhow::anyhow!("creating the operator: {}", e.detail))?
-            .api_key;
-    let seller = crate::demo::data::sellers().swap_remove(0);
-    let (seller_id, seller_key, _) = api.signup("seller", "Bench Seller", "seller@bench.mercato.test").await?;
-    api.approve_seller(&op, &seller_id, &seller_key, seller.onboarding, seller.certification).await?;
-    let categories = api.get("/api/v1/catalog/categories", None).await?;
     let product = json!({
-        "type": "saas",
-        "cooperation": "joint",
         "name": "Bench Metered DB",
-        "version": "1.0",
-        "category_id": seed::category_id(&categories, "databases").context("the databases category")?,
         "summary": "A product to benchmark usage ingestion with",
         "description": "Its pay-per-use instances are reported on by `mercato bench usage`.",
-        "usage_guide": "Nothing to use.",
-        "support_terms": "None.",
-        "tags": ["bench"],
-        "endpoint": {"url": seller_url, "access_key": SELLER_KEY},
     });
     let sku = json!({"sku_code": "bench-payg", "name": "Pay as you go", "charging_mode": "on_demand",
         "currency": "CNY", "metering": {"unit": "GB", "unit_price": "0.05", "billing": "hourly"}});
-    let product_id = api.list_product(&op, &seller_key, product, &[sku]).await?;
-    let detail = api.get(&format!("/api/v1/catalog/products/{product_id}"), None).await?;
-    let sku_id = detail["skus"][0]["id"].as_str().context("the SKU id")?.to_string();
+    let Shop { api, seller_key, sku_id, .. } =
+        seed_shop(&node.state, &node.base, seller_url, SELLER_KEY, product, sku).await?;
 
     let (_, buyer_key, _) = api.signup("buyer", "Bench Buyer", "buyer@bench.mercato.test").await?;
     for _ in 0..instances {
