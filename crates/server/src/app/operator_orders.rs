@@ -27,8 +27,7 @@
 use crate::app::fulfilment::InterfaceMessageView;
 use crate::app::ledger::{EntryView, entries_for_reference};
 use crate::app::orders::{
-    AppInfoView, OrderLineView, OrderView, SubscriptionView, filters, order_cursor, order_views, parse_order_cursor,
-    subscription_view,
+    AppInfoView, OrderView, SubscriptionView, filters, order_cursor, order_views, parse_order_cursor, subscription_view,
 };
 use crate::app::page::{Page, Paging};
 use crate::error::{ApiError, ApiResult};
@@ -77,15 +76,10 @@ pub struct OperatorOrderParams {
 /// An order as the operator sees it: every line, and the buyer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OperatorOrderView {
-    pub id: String,
-    pub status: OrderStatus,
+    /// The order as its buyer sees it.
+    #[serde(flatten)]
+    pub order: OrderView,
     pub buyer_id: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    pub lines: Vec<OrderLineView>,
-    pub created_at: DateTime<Utc>,
-    pub paid_at: Option<DateTime<Utc>>,
-    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 /// A background job about the order, as stored.
@@ -182,20 +176,6 @@ fn filters(p: &OperatorOrderParams) -> ApiResult<Filters> {
     Ok(Filters { status, buyer_id, seller_id, product_id, created_from, created_to })
 }
 
-fn operator_view(v: OrderView, buyer_id: String) -> OperatorOrderView {
-    OperatorOrderView {
-        id: v.id,
-        status: v.status,
-        buyer_id,
-        amount_minor: v.amount_minor,
-        currency: v.currency,
-        lines: v.lines,
-        created_at: v.created_at,
-        paid_at: v.paid_at,
-        cancelled_at: v.cancelled_at,
-    }
-}
-
 /// `GET /api/v1/operator/orders`.
 pub async fn list(state: &AppState, params: OperatorOrderParams) -> ApiResult<Page<OperatorOrderView>> {
     let f = filters(&params)?;
@@ -218,7 +198,7 @@ pub async fn list(state: &AppState, params: OperatorOrderParams) -> ApiResult<Pa
     let next_cursor = if more { rows.last().map(order_cursor) } else { None };
     let buyers: Vec<String> = rows.iter().map(|o| o.buyer_id.clone()).collect();
     let views = order_views(db, rows, None).await?;
-    let items = views.into_iter().zip(buyers).map(|(v, b)| operator_view(v, b)).collect();
+    let items = views.into_iter().zip(buyers).map(|(order, buyer_id)| OperatorOrderView { order, buyer_id }).collect();
     Ok(Page { items, next_cursor })
 }
 
@@ -312,7 +292,7 @@ pub async fn get(state: &AppState, order_id: &str) -> ApiResult<OperatorOrderDet
         .collect::<ApiResult<Vec<_>>>()?;
 
     Ok(OperatorOrderDetail {
-        order: operator_view(view, buyer_id),
+        order: OperatorOrderView { order: view, buyer_id },
         subscriptions,
         ledger_entries,
         interface_messages,
