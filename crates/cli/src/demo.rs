@@ -59,6 +59,8 @@ fn write_keys(path: &Path, keys: &Value) -> anyhow::Result<()> {
 /// The demo buyer's subscription: one month of this SKU, bought and paid
 /// through the API so the reference seller provisions it.
 const DEMO_SUBSCRIPTION_SKU: &str = "pipe-team";
+/// The pay-per-use SKU the demo buyer uses, with usage reported by its seller.
+const DEMO_USAGE_SKU: &str = "gw-gb";
 
 async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) -> anyhow::Result<Value> {
     let api = Api::new(base);
@@ -80,16 +82,19 @@ async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) ->
 
     let categories = api.get("/api/v1/catalog/categories", None).await?;
     let mut listed = 0;
-    let mut demo_sku = None;
+    // sku_code -> (SKU id, index of its seller), for the SKUs the buyer uses.
+    let mut demo_skus = std::collections::HashMap::new();
     for product in data::products(seller_url) {
         let (_, _, seller_key) = &sellers[product.seller];
         let mut body = product.body.clone();
         body["category_id"] = json!(category_id(&categories, product.category).context(product.category)?);
         let id = api.list_product(&op, seller_key, body, &product.skus).await?;
-        if product.skus.iter().any(|s| s["sku_code"] == DEMO_SUBSCRIPTION_SKU) {
-            let detail = api.get(&format!("/api/v1/catalog/products/{id}"), None).await?;
-            let skus = detail["skus"].as_array().context("product skus")?;
-            demo_sku = skus.iter().find(|s| s["sku_code"] == DEMO_SUBSCRIPTION_SKU).map(|s| s["id"].clone());
+        let detail = api.get(&format!("/api/v1/catalog/products/{id}"), None).await?;
+        for sku in detail["skus"].as_array().context("product skus")? {
+            let code = sku["sku_code"].as_str().unwrap_or_default();
+            if [DEMO_SUBSCRIPTION_SKU, DEMO_USAGE_SKU].contains(&code) {
+                demo_skus.insert(code.to_string(), (sku["id"].clone(), product.seller));
+            }
         }
         listed += 1;
     }
@@ -97,23 +102,60 @@ async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) ->
 
     // One provisioned monthly subscription, to walk through its lifecycle on
     // the test clock. This node's worker delivers it to the reference seller.
-    let sku_id = demo_sku.context("the demo subscription's SKU")?;
-    let order = api.buy(&buyer_key, json!({"sku_id": sku_id, "period": "month", "period_count": 1})).await?;
-    let subs = api.get("/api/v1/buyer/subscriptions?limit=100", Some(&buyer_key)).await?;
+    let (sku_id, _) = demo_skus.get(DEMO_SUBSCRIPTION_SKU).context("the demo subscription's SKU")?;
+    let sub_id = subscribe(&api, &buyer_key, json!({"sku_id": sku_id, "period": "month", "period_count": 1})).await?;
+    let (sku_id, seller) = demo_skus.get(DEMO_USAGE_SKU).context("the demo pay-per-use SKU")?;
+    let usage = seed_usage(&api, &op, &buyer_key, &sellers[*seller].2, sku_id).await?;
+
+    Ok(json!({
+        "operator": {"name": "Demo Operator", "api_key": op},
+        "buyer": {"name": buyer["name"], "id": buyer_id, "api_key": buyer_key, "subscription_id": sub_id,
+            "usage": usage},
+        "sellers": sellers.iter().map(|(name, id, key)| json!({"name": name, "id": id, "api_key": key})).collect::<Vec<_>>(),
+        "reference_seller": {"url": seller_url, "port": seller_port(seller_url)},
+    }))
+}
+
+/// Buys `order` as the buyer and waits until the seller provisioned it;
+/// returns the subscription.
+async fn subscribe(api: &Api, buyer_key: &str, order: Value) -> anyhow::Result<String> {
+    let order = api.buy(buyer_key, order).await?;
+    let subs = api.get("/api/v1/buyer/subscriptions?limit=100", Some(buyer_key)).await?;
     let sub_id = subs["items"]
         .as_array()
         .and_then(|items| items.iter().find(|s| s["order_id"] == order["id"]))
         .and_then(|s| s["id"].as_str())
         .context("the demo subscription")?
         .to_string();
-    api.wait_for_subscription(&buyer_key, &sub_id, "active", std::time::Duration::from_secs(60)).await?;
+    api.wait_for_subscription(buyer_key, &sub_id, "active", std::time::Duration::from_secs(60)).await?;
+    Ok(sub_id)
+}
 
-    Ok(json!({
-        "operator": {"name": "Demo Operator", "api_key": op},
-        "buyer": {"name": buyer["name"], "id": buyer_id, "api_key": buyer_key, "subscription_id": sub_id},
-        "sellers": sellers.iter().map(|(name, id, key)| json!({"name": name, "id": id, "api_key": key})).collect::<Vec<_>>(),
-        "reference_seller": {"url": seller_url, "port": seller_port(seller_url)},
-    }))
+/// A pay-per-use subscription with half an hour of usage reported by its
+/// seller over the signed open API (the test clock is moved on 30 minutes to
+/// have that half hour). Its hour is rated and charged once it closes.
+async fn seed_usage(api: &Api, op: &str, buyer_key: &str, seller_key: &str, sku_id: &Value) -> anyhow::Result<Value> {
+    let sub_id = subscribe(api, buyer_key, json!({"sku_id": sku_id})).await?;
+    let sub = api.get(&format!("/api/v1/buyer/subscriptions/{sub_id}"), Some(buyer_key)).await?;
+    let instance = sub["instance_id"].as_str().context("the pay-per-use instance")?.to_string();
+    let starts: chrono::DateTime<chrono::Utc> = serde_json::from_value(sub["starts_at"].clone())?;
+    api.post("/api/v1/operator/test-clock", op, json!({"advance_secs": 1800})).await?;
+    let (ak, sk) = api.open_api_credentials(seller_key).await?;
+    let at = |minutes: i64| {
+        // Whole seconds, not before the start.
+        let t = starts + chrono::Duration::minutes(minutes) + chrono::Duration::seconds(1);
+        mercato_domain::usage::format_time(t)
+    };
+    let records: Vec<Value> = [(0, 10, "1250.5"), (10, 20, "3020.25"), (20, 29, "729")]
+        .iter()
+        .enumerate()
+        .map(|(n, (from, to, gb))| {
+            json!({"instance_id": instance, "metering_sn": format!("demo-{n}"), "begin_time": at(*from),
+                "end_time": at(*to), "usage_value": gb})
+        })
+        .collect();
+    api.push_usage(&ak, &sk, &json!({ "usage_records": records })).await?;
+    Ok(json!({"subscription_id": sub_id, "instance_id": instance}))
 }
 
 /// The port in `http://127.0.0.1:PORT/produce`.
@@ -162,6 +204,23 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
     println!(
         "  curl -s -H 'Authorization: Bearer {op}' -H 'Content-Type: application/json' -d '{{\"advance_secs\": 1296000}}' {base}/api/v1/operator/test-clock    # +15 days: released"
     );
+    let usage = &keys["buyer"]["usage"];
+    if let Some(sub) = usage["subscription_id"].as_str() {
+        let seller = keys["sellers"][1]["api_key"].as_str().unwrap_or_default();
+        let instance = usage["instance_id"].as_str().unwrap_or_default();
+        println!();
+        println!(
+            "The buyer also uses a pay-per-use API; its seller reported half an hour of usage (4999.75 GB, CNY 0.75)."
+        );
+        println!("The hour is rated and charged once it closes (:15 of the next hour): move the clock +1 hour");
+        println!("and, within a minute, see the usage and the charge:");
+        println!(
+            "  curl -s -H 'Authorization: Bearer {op}' -H 'Content-Type: application/json' -d '{{\"advance_secs\": 3600}}' {base}/api/v1/operator/test-clock"
+        );
+        println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/subscriptions/{sub}/usage");
+        println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/usage/charges");
+        println!("  curl -s -H 'Authorization: Bearer {seller}' {base}/api/v1/seller/usage/instances/{instance}");
+    }
     println!();
     println!("Press Ctrl-C to stop.");
 }

@@ -183,7 +183,51 @@ pub fn category_id(tree: &Value, slug: &str) -> Option<String> {
     })
 }
 
+/// The open API's usage push path.
+pub const USAGE_PUSH: &str = "/api/mkp-openapi-public/global/v1/isv/usage-data";
+
+/// A usage push of `body` to `url`, signed with the seller's AK/SK
+/// (SDK-HMAC-SHA256 over the exact bytes, dated by the wall clock as sellers
+/// sign).
+pub fn signed_usage_push(
+    http: &reqwest::Client,
+    url: &reqwest::Url,
+    ak: &str,
+    sk: &str,
+    body: Vec<u8>,
+) -> reqwest::RequestBuilder {
+    use mercato_server::app::open_api;
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    };
+    let date = chrono::Utc::now().format(open_api::DATE_FORMAT).to_string();
+    let headers = [("host".to_string(), host), (open_api::DATE_HEADER.to_string(), date.clone())];
+    let canonical = open_api::canonical_request("POST", url.path(), "", &headers, &body);
+    let signature = open_api::signature(sk, &open_api::string_to_sign(&date, &canonical));
+    let authorization =
+        format!("{} Access={ak}, SignedHeaders=host;x-sdk-date, Signature={signature}", open_api::ALGORITHM);
+    http.post(url.clone())
+        .header("Content-Type", "application/json")
+        .header("X-Sdk-Date", date)
+        .header("Authorization", authorization)
+        .body(body)
+}
+
 impl Api {
+    /// Pushes usage records as the seller with open-API keys (ak, sk);
+    /// returns the answer, which must be a success.
+    pub async fn push_usage(&self, ak: &str, sk: &str, body: &Value) -> anyhow::Result<Value> {
+        let url = reqwest::Url::parse(&format!("{}{USAGE_PUSH}", self.base))?;
+        let res = signed_usage_push(&self.http, &url, ak, sk, serde_json::to_vec(body)?).send().await?;
+        let status = res.status();
+        let answer: Value = res.json().await.unwrap_or(Value::Null);
+        if !status.is_success() || answer["error_code"] != "MKT.0000" {
+            bail!("usage push answered {status}: {answer}");
+        }
+        Ok(answer)
+    }
+
     /// Creates open-API (AK/SK) credentials for the seller; returns
     /// (access key id, secret access key). The secret is shown only here.
     pub async fn open_api_credentials(&self, seller_key: &str) -> anyhow::Result<(String, String)> {

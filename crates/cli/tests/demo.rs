@@ -78,11 +78,14 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
     }
     let buyer = key_of("buyer");
     let wallet = get(&client, &base, "/api/v1/buyer/wallet", &buyer).await;
-    // The demo buyer bought one month of a SaaS product; the reference
-    // seller provisioned it.
+    // The demo buyer bought one month of a SaaS product and a pay-per-use
+    // API (nothing to pay up front); the reference seller provisioned both.
     let orders = get(&client, &base, "/api/v1/buyer/orders", &buyer).await;
-    assert_eq!(orders["items"].as_array().unwrap().len(), 1, "{orders}");
-    let spent = orders["items"][0]["amount_minor"].as_i64().unwrap();
+    let amounts: Vec<i64> =
+        orders["items"].as_array().unwrap().iter().map(|o| o["amount_minor"].as_i64().unwrap()).collect();
+    assert_eq!(amounts.len(), 2, "{orders}");
+    assert!(amounts.contains(&0), "{orders}");
+    let spent: i64 = amounts.iter().sum();
     assert!(spent > 0, "{orders}");
     assert_eq!(
         wallet["balances"][0]["available_minor"].as_i64().unwrap(),
@@ -90,7 +93,7 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         "the buyer has wallet credit left: {wallet}"
     );
     let subs = get(&client, &base, "/api/v1/buyer/subscriptions", &buyer).await;
-    let sub = &subs["items"][0];
+    let sub = subs["items"].as_array().unwrap().iter().find(|s| s["charging_mode"] == "period").unwrap();
     assert_eq!(sub["status"], "active", "{subs}");
     assert_eq!(sub["period"], "month", "{subs}");
     assert!(sub["instance_id"].is_string(), "provisioned by the seller: {subs}");
@@ -121,6 +124,18 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         }
         assert_eq!(now["status"], "active", "nothing but the freeze happens: {now}");
         assert!(Instant::now() < deadline, "the subscription was not frozen within 30 s: {now}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The usage its seller reported for the pay-per-use API was rated and
+    // charged once its hour closed: 4999.75 GB at CNY 0.00015.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let charges = get(&client, &base, "/api/v1/buyer/usage/charges", &buyer).await;
+        if let Some(c) = charges["items"].as_array().unwrap().first() {
+            assert_eq!((c["amount_minor"].as_i64(), c["status"].as_str()), (Some(75), Some("paid")), "{charges}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the usage was not charged within 30 s");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(text.contains("curl"), "prints ready curl lines");

@@ -46,6 +46,7 @@ pub mod money;
 pub mod onboarding;
 pub mod orders;
 pub mod plan_changes;
+pub mod rating;
 pub mod refunds;
 pub mod usage;
 pub mod validation;

@@ -43,6 +43,11 @@ pub fn is_currency(code: &str) -> bool {
     CURRENCIES.iter().any(|(c, _)| *c == code)
 }
 
+/// How many minor-unit digits `code` has (2 for CNY, 0 for JPY).
+pub fn exponent(code: &str) -> Option<u32> {
+    CURRENCIES.iter().find(|(c, _)| *c == code).map(|(_, e)| *e)
+}
+
 /// Error message for an unusable price, or None when the price is fine.
 pub fn price_problem(minor: i64) -> Option<String> {
     if minor < 0 {

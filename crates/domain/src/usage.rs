@@ -23,6 +23,8 @@
 //! windows, the 21 days, duplicates across batches) are not shape rules: they
 //! are checked asynchronously after the records are stored.
 
+use crate::catalog::Billing;
+use crate::rating::CloseRule;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -421,14 +423,16 @@ pub fn format_usage_e4(e4: i64) -> String {
 // - it is pay-per-use: `on_demand`, or `on_demand_pkg` when the record
 //   names a `relate_pkg_instance` (INVALID_ENTITY otherwise, e.g. a
 //   package or period instance where an on-demand one is expected);
+// - a `relate_pkg_instance` must be a quota package (`on_demand_pkg`) of the
+//   same seller, buyer and product as the instance (INVALID_ENTITY);
 // - `begin_time >= starts_at` of the subscription, `end_time <= received_at`
 //   (not in the future when reported), and for a released instance
 //   `end_time <= released_at` (all INVALID_ENTITY, reason named);
 // - `begin_time >= received_at - 21 days` (TOO_OLD);
-// - the hourly period of `end_time` is still open when the record arrives:
-//   it closes at `hour(end_time) + 1 h + 15 min` (period_closes_at); a
-//   record received at or after that is PERIOD_CLOSED. Daily billing
-//   (closing at 01:00 the next day) comes with rating;
+// - the billing period holding `end_time` (the instance's hour or day) is
+//   still open when the record arrives (`CloseRule`: by default :15 of the
+//   next hour, 01:00 of the next day); a record received at or after the
+//   close is PERIOD_CLOSED;
 // - duplicates by (instance, begin, end) are decided by the caller, which
 //   knows the earlier valid records.
 
@@ -445,11 +449,15 @@ pub const PERIOD_CLOSED: &str = "MKT.9005";
 /// How far back `begin_time` may lie.
 pub const MAX_AGE_DAYS: i64 = 21;
 
-/// What the validator knows of the instance a record names.
+/// What the validator knows of an instance a record names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceFacts {
     pub seller_id: String,
+    pub buyer_id: String,
+    pub product_id: String,
     pub charging_mode: String,
+    /// The SKU's billing period (packages: hourly).
+    pub billing: Billing,
     pub starts_at: DateTime<Utc>,
     /// When the subscription was released, if it was.
     pub released_at: Option<DateTime<Utc>>,
@@ -462,24 +470,18 @@ pub struct RecordFacts<'a> {
     pub begin_time: DateTime<Utc>,
     pub end_time: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
-    pub has_package: bool,
+    /// The record's `relate_pkg_instance`: None when it names none,
+    /// Some(None) when it names one no subscription has.
+    pub package: Option<Option<&'a InstanceFacts>>,
 }
 
 /// Why a record is an error record: (code, reason).
 pub type Rejection = (&'static str, String);
 
-/// When the hourly billing period holding `end_time` is closed: the top of
-/// its hour + 1 h 15 min.
-pub fn period_closes_at(end_time: DateTime<Utc>) -> DateTime<Utc> {
-    use chrono::{Duration, DurationRound};
-    let hour = end_time.duration_trunc(Duration::hours(1)).unwrap_or(end_time);
-    hour + Duration::minutes(75)
-}
-
 /// Applies the business rules (see the comment above [`ILLEGAL_OPERATION`];
 /// all but duplicates) to one record, with `received_at` as the time of
-/// reporting.
-pub fn validate(r: &RecordFacts, instance: Option<&InstanceFacts>) -> Result<(), Rejection> {
+/// reporting and `close` deciding when its period closed.
+pub fn validate(r: &RecordFacts, instance: Option<&InstanceFacts>, close: &CloseRule) -> Result<(), Rejection> {
     let fmt = |t: DateTime<Utc>| format_time(t);
     let Some(i) = instance else {
         return Err((NOT_FOUND, "instance not found".into()));
@@ -487,12 +489,26 @@ pub fn validate(r: &RecordFacts, instance: Option<&InstanceFacts>) -> Result<(),
     if i.seller_id != r.seller_id {
         return Err((ILLEGAL_OPERATION, "illegal operation: the instance belongs to another seller".into()));
     }
-    let pay_per_use = i.charging_mode == "on_demand" || (i.charging_mode == "on_demand_pkg" && r.has_package);
+    let pay_per_use = i.charging_mode == "on_demand" || (i.charging_mode == "on_demand_pkg" && r.package.is_some());
     if !pay_per_use {
         return Err((
             INVALID_ENTITY,
             format!("invalid usage entity: a {} instance is not pay-per-use", i.charging_mode),
         ));
+    }
+    if let Some(package) = r.package {
+        let ok = package.is_some_and(|p| {
+            p.charging_mode == "on_demand_pkg"
+                && p.seller_id == i.seller_id
+                && p.buyer_id == i.buyer_id
+                && p.product_id == i.product_id
+        });
+        if !ok {
+            return Err((
+                INVALID_ENTITY,
+                "relate_pkg_instance is not a quota package of the same buyer and product as the instance".into(),
+            ));
+        }
     }
     if r.begin_time < i.starts_at {
         return Err((INVALID_ENTITY, format!("begin_time is before the instance start {}", fmt(i.starts_at))));
@@ -508,9 +524,13 @@ pub fn validate(r: &RecordFacts, instance: Option<&InstanceFacts>) -> Result<(),
     if r.begin_time < r.received_at - chrono::Duration::days(MAX_AGE_DAYS) {
         return Err((TOO_OLD, format!("begin_time is more than {MAX_AGE_DAYS} days old")));
     }
-    let closes = period_closes_at(r.end_time);
+    let closes = close.closes_at_time(i.billing, r.end_time);
     if r.received_at >= closes {
-        return Err((PERIOD_CLOSED, format!("period closed: the hour of end_time closed at {}", fmt(closes))));
+        let what = match i.billing {
+            Billing::Hourly => "hour",
+            Billing::Daily => "day",
+        };
+        return Err((PERIOD_CLOSED, format!("period closed: the {what} of end_time closed at {}", fmt(closes))));
     }
     Ok(())
 }
@@ -526,53 +546,81 @@ mod validation_tests {
     fn inst(mode: &str) -> InstanceFacts {
         InstanceFacts {
             seller_id: "s".into(),
+            buyer_id: "b".into(),
+            product_id: "p".into(),
             charging_mode: mode.into(),
+            billing: Billing::Hourly,
             starts_at: t("20261101T000000Z"),
             released_at: None,
         }
     }
 
     fn rec(begin: &str, end: &str, received: &str) -> RecordFacts<'static> {
-        RecordFacts {
-            seller_id: "s",
-            begin_time: t(begin),
-            end_time: t(end),
-            received_at: t(received),
-            has_package: false,
-        }
+        RecordFacts { seller_id: "s", begin_time: t(begin), end_time: t(end), received_at: t(received), package: None }
+    }
+
+    fn check(r: &RecordFacts, i: &InstanceFacts) -> Result<(), Rejection> {
+        validate(r, Some(i), &CloseRule::default())
     }
 
     #[test]
     fn rules_give_their_codes() {
         let ok = rec("20261122T120000Z", "20261122T125959Z", "20261122T130500Z");
-        assert_eq!(validate(&ok, Some(&inst("on_demand"))), Ok(()));
-        assert_eq!(validate(&ok, None).unwrap_err().0, NOT_FOUND);
+        assert_eq!(check(&ok, &inst("on_demand")), Ok(()));
+        assert_eq!(validate(&ok, None, &CloseRule::default()).unwrap_err().0, NOT_FOUND);
         let other = InstanceFacts { seller_id: "x".into(), ..inst("on_demand") };
-        assert_eq!(validate(&ok, Some(&other)).unwrap_err().0, ILLEGAL_OPERATION);
-        assert_eq!(validate(&ok, Some(&inst("on_demand_pkg"))).unwrap_err().0, INVALID_ENTITY);
-        assert_eq!(validate(&RecordFacts { has_package: true, ..ok }, Some(&inst("on_demand_pkg"))), Ok(()));
-        assert_eq!(validate(&ok, Some(&inst("period"))).unwrap_err().0, INVALID_ENTITY);
+        assert_eq!(check(&ok, &other).unwrap_err().0, ILLEGAL_OPERATION);
+        assert_eq!(check(&ok, &inst("on_demand_pkg")).unwrap_err().0, INVALID_ENTITY);
+        let pkg = inst("on_demand_pkg");
+        assert_eq!(check(&RecordFacts { package: Some(Some(&pkg)), ..ok }, &inst("on_demand_pkg")), Ok(()));
+        assert_eq!(check(&ok, &inst("period")).unwrap_err().0, INVALID_ENTITY);
         let early = rec("20261031T230000Z", "20261101T000100Z", "20261101T001000Z");
-        assert_eq!(validate(&early, Some(&inst("on_demand"))).unwrap_err().0, INVALID_ENTITY);
+        assert_eq!(check(&early, &inst("on_demand")).unwrap_err().0, INVALID_ENTITY);
         let future = rec("20261122T120000Z", "20261122T130600Z", "20261122T130500Z");
-        assert_eq!(validate(&future, Some(&inst("on_demand"))).unwrap_err().0, INVALID_ENTITY);
+        assert_eq!(check(&future, &inst("on_demand")).unwrap_err().0, INVALID_ENTITY);
         let released = InstanceFacts { released_at: Some(t("20261122T123000Z")), ..inst("on_demand") };
-        assert_eq!(validate(&ok, Some(&released)).unwrap_err().0, INVALID_ENTITY);
+        assert_eq!(check(&ok, &released).unwrap_err().0, INVALID_ENTITY);
         let mut old_inst = inst("on_demand");
         old_inst.starts_at = t("20260101T000000Z");
         let old = rec("20261031T000000Z", "20261122T125959Z", "20261122T130500Z");
-        assert_eq!(validate(&old, Some(&old_inst)).unwrap_err().0, TOO_OLD);
+        assert_eq!(check(&old, &old_inst).unwrap_err().0, TOO_OLD);
         let late = rec("20261122T120000Z", "20261122T125959Z", "20261122T131500Z");
-        assert_eq!(validate(&late, Some(&inst("on_demand"))).unwrap_err().0, PERIOD_CLOSED);
+        assert_eq!(check(&late, &inst("on_demand")).unwrap_err().0, PERIOD_CLOSED);
         let just_in = rec("20261122T120000Z", "20261122T125959Z", "20261122T131459Z");
-        assert_eq!(validate(&just_in, Some(&inst("on_demand"))), Ok(()));
+        assert_eq!(check(&just_in, &inst("on_demand")), Ok(()));
     }
 
     #[test]
-    fn periods_close_at_quarter_past_the_next_hour() {
-        assert_eq!(period_closes_at(t("20261122T120000Z")), t("20261122T131500Z"));
-        assert_eq!(period_closes_at(t("20261122T125959Z")), t("20261122T131500Z"));
-        assert_eq!(period_closes_at(t("20261122T130000Z")), t("20261122T141500Z"));
+    fn a_related_package_must_be_the_same_buyers_package_of_the_product() {
+        let ok = rec("20261122T120000Z", "20261122T125959Z", "20261122T130500Z");
+        let pkg = inst("on_demand_pkg");
+        assert_eq!(check(&RecordFacts { package: Some(Some(&pkg)), ..ok }, &inst("on_demand")), Ok(()));
+        assert_eq!(
+            check(&RecordFacts { package: Some(None), ..ok }, &inst("on_demand")).unwrap_err().0,
+            INVALID_ENTITY
+        );
+        for bad in [
+            InstanceFacts { buyer_id: "other".into(), ..pkg.clone() },
+            InstanceFacts { product_id: "other".into(), ..pkg.clone() },
+            InstanceFacts { seller_id: "other".into(), ..pkg.clone() },
+            inst("on_demand"),
+        ] {
+            let r = RecordFacts { package: Some(Some(&bad)), ..ok };
+            assert_eq!(check(&r, &inst("on_demand")).unwrap_err().0, INVALID_ENTITY, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn daily_periods_take_records_until_the_configured_close() {
+        let daily = InstanceFacts { billing: Billing::Daily, ..inst("on_demand") };
+        let r = rec("20261122T120000Z", "20261122T125959Z", "20261123T005959Z");
+        assert_eq!(check(&r, &daily), Ok(()));
+        let late = rec("20261122T120000Z", "20261122T125959Z", "20261123T010000Z");
+        assert_eq!(check(&late, &daily).unwrap_err().0, PERIOD_CLOSED);
+        let rule = CloseRule { after_hour: chrono::Duration::minutes(5), after_day: chrono::Duration::hours(3) };
+        let hourly = rec("20261122T120000Z", "20261122T125959Z", "20261122T130500Z");
+        assert_eq!(validate(&hourly, Some(&inst("on_demand")), &rule).unwrap_err().0, PERIOD_CLOSED);
+        assert_eq!(validate(&late, Some(&daily), &rule), Ok(()));
     }
 }
 

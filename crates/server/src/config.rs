@@ -53,6 +53,11 @@ pub struct Config {
     /// `POST /api/v1/operator/test-clock`. Never in production.
     #[serde(deserialize_with = "flag")]
     pub test_clock: bool,
+    /// Minutes after its end an hourly billing period still takes usage
+    /// records; then it is rated and closed for good.
+    pub usage_hour_close_minutes: u32,
+    /// The same for daily billing periods.
+    pub usage_day_close_minutes: u32,
 }
 
 /// A boolean setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, so
@@ -133,6 +138,14 @@ impl Config {
             self.data_dir.join("mercato.db").display().to_string()
         } else {
             self.database_url.clone()
+        }
+    }
+
+    /// When billing periods close (`usage_*_close_minutes`).
+    pub fn close_rule(&self) -> mercato_domain::rating::CloseRule {
+        mercato_domain::rating::CloseRule {
+            after_hour: chrono::Duration::minutes(self.usage_hour_close_minutes.into()),
+            after_day: chrono::Duration::minutes(self.usage_day_close_minutes.into()),
         }
     }
 

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "wallet", description = "Buyers' wallets"),
         (name = "operator finance", description = "Wallet credits, the double-entry ledger, commission rates"),
         (name = "orders", description = "Buyers' orders and subscriptions; sellers' order views"),
+        (name = "usage", description = "Pay-per-use: buyers' usage, charges and quota packages; sellers' per-instance usage and error records"),
         (name = "test clock", description = "Only with `serve --test-clock`: move the marketplace's time"),
         (name = "catalog", description = "The public catalog: categories, search, product detail (no authentication)"),
         (name = "open api", description = "Sellers' open API (KooGallery paths): signed with AK/SK (SDK-HMAC-SHA256), answered as `{\"error_code\": \"MKT.xxxx\", \"error_msg\": ...}`"),

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0015_balance_slots", include_str!("../migrations/0015_balance_slots.sql")),
     ("0016_usage", include_str!("../migrations/0016_usage.sql")),
     ("0017_usage_validation", include_str!("../migrations/0017_usage_validation.sql")),
+    ("0018_usage_rating", include_str!("../migrations/0018_usage_rating.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

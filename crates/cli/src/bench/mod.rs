@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub mod orders;
+pub mod rating;
 pub mod usage;
 
 #[derive(Subcommand)]
@@ -25,12 +26,17 @@ pub enum BenchCommand {
     /// connections; report accepted records/s, latency, peak RSS and a raw
     /// multi-row INSERT baseline into the same database.
     Usage(usage::UsageArgs),
+    /// Seed valid usage records with set-based SQL, then time `rate_due`
+    /// rating and charging them all; report records/s, lines, charges, peak
+    /// RSS, and verify quantities, charges and the ledger.
+    Rating(rating::RatingArgs),
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Orders(args) => orders::run(args).await,
         BenchCommand::Usage(args) => usage::run(args).await,
+        BenchCommand::Rating(args) => rating::run(args).await,
     }
 }
 

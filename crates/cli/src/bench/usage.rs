@@ -592,7 +592,7 @@ fn baseline_statement(backend: DbBackend, seller: &str, b: u64, n: u64) -> State
 }
 
 /// VmHWM (peak resident set) of this process in MiB; 0 where /proc is absent.
-fn peak_rss_mib() -> f64 {
+pub(crate) fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -216,13 +216,15 @@ pub fn products(seller_url: &str) -> Vec<Product> {
         Product {
             seller: 1,
             category: "big-data",
-            body: product(
+            // Provisioned by the reference seller like the SaaS products: the
+            // demo buyer's pay-per-use instance, with usage reported.
+            body: saas(product(
                 "Object Storage Gateway API",
                 "api",
                 "S3-compatible storage gateway, pay per GB",
                 "An S3-compatible API in front of any object store, billed by stored GB per hour.",
                 &["storage", "s3", "api"],
-            ),
+            )),
             skus: vec![on_demand("gw-gb", "Per GB-hour", "GB", "0.00015", "hourly")],
         },
         Product {

@@ -16,7 +16,8 @@ pub use product::{Cooperation, Endpoint, ProductContent, ProductType, check_endp
 pub use review::{REASON_MAX, ReviewSku, ReviewSnapshot, media_url};
 pub use search::{CatalogCursor, SCORE_NAME, SCORE_NAME_PREFIX, SCORE_TEXT, SortKey, filter_fingerprint, search_terms};
 pub use sku::{
-    Billing, ChargingMode, Linear, Metering, Package, Prices, SkuSpec, check_sku, check_sku_currency, entry_price_minor,
+    Billing, ChargingMode, Linear, Metering, Package, Prices, SkuSpec, UNIT_PRICE_MAX, UNIT_PRICE_SCALE, check_sku,
+    check_sku_currency, entry_price_minor,
 };
 
 string_enum!(

@@ -49,7 +49,7 @@ pub struct ProductSearchParams {
     pub max_price_minor: Option<String>,
     /// relevance (default when `q` is given), newest (default otherwise), price_asc or price_desc.
     #[serde(default)]
-    #[param(value_type = Option<CatalogSort>)]
+    #[param(value_type = Option<CatalogSort>, inline)]
     pub sort: Option<String>,
     /// 1-100, default 20.
     #[serde(default)]

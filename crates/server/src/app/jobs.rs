@@ -200,6 +200,7 @@ pub fn register_builtins(registry: &Registry) {
     crate::app::unsubscribe::register(registry);
     crate::app::plan_changes::register(registry);
     crate::app::usage::register(registry);
+    crate::app::usage_rating::register(registry);
     registry.add_task(PeriodicTask::new(
         PURGE_IDEMPOTENCY_KEYS,
         Duration::from_secs(3600),

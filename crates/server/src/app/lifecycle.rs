@@ -90,6 +90,8 @@ use utoipa::ToSchema;
 pub const RENEW_INSTANCE: &str = "renew_instance";
 pub const FREEZE_INSTANCE: &str = "freeze_instance";
 pub const RELEASE_INSTANCE: &str = "release_instance";
+/// updateInstanceStatus UNFREEZE alone (usage arrears paid).
+pub const UNFREEZE_INSTANCE: &str = "unfreeze_instance";
 /// Periodic tasks.
 pub const EXPIRY_TASK: &str = "lifecycle_expiry";
 pub const AUTO_RENEW_TASK: &str = "lifecycle_auto_renew";
@@ -416,6 +418,20 @@ async fn step_and_enqueue(
         Err(e) if e.code == "invalid_transition" => return Ok(false),
         Err(e) => return Err(e),
     }
+    enqueue_status_call(&tx, sub, kind, reference, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Enqueues the seller call `kind` (freeze, unfreeze, release) for `sub` in
+/// the caller's transaction, after it moved the subscription.
+pub async fn enqueue_status_call(
+    tx: &impl ConnectionTrait,
+    sub: &subscription::Model,
+    kind: &str,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     let payload = Payload {
         subscription_id: sub.id.clone(),
         order_line_id: sub.order_line_id.clone(),
@@ -424,9 +440,8 @@ async fn step_and_enqueue(
         scene: None,
         product_id: None,
     };
-    crate::app::jobs::enqueue(&tx, kind, reference, &payload, now, now).await?;
-    tx.commit().await?;
-    Ok(true)
+    crate::app::jobs::enqueue(tx, kind, reference, &payload, now, now).await?;
+    Ok(())
 }
 
 /// Renews auto-renew subscriptions within [`AUTO_RENEW_DAYS`] of expiry.
@@ -472,6 +487,7 @@ pub fn register(registry: &crate::app::jobs::Registry) {
     registry.register(RENEW_INSTANCE, renew_instance);
     registry.register(FREEZE_INSTANCE, freeze_instance);
     registry.register(RELEASE_INSTANCE, release_instance);
+    registry.register(UNFREEZE_INSTANCE, unfreeze_instance);
     registry.add_task(PeriodicTask::new(EXPIRY_TASK, Duration::from_secs(300), |state: AppState| async move {
         let r = expiry_scan(&state).await.map_err(|e| anyhow::anyhow!(e.detail))?;
         if r.frozen + r.released > 0 {
@@ -493,6 +509,7 @@ pub fn register(registry: &crate::app::jobs::Registry) {
 enum Step {
     Renew,
     Freeze,
+    Unfreeze,
     Release,
 }
 
@@ -506,6 +523,10 @@ pub async fn freeze_instance(state: AppState, job: JobView) -> JobOutcome {
 
 pub async fn release_instance(state: AppState, job: JobView) -> JobOutcome {
     run(&state, &job, Step::Release).await
+}
+
+pub async fn unfreeze_instance(state: AppState, job: JobView) -> JobOutcome {
+    run(&state, &job, Step::Unfreeze).await
 }
 
 async fn run(state: &AppState, job: &JobView, step: Step) -> JobOutcome {
@@ -541,7 +562,11 @@ async fn attempt(state: &AppState, job: &JobView, step: Step) -> ApiResult<JobOu
         return Ok(JobOutcome::Dead { error: "the subscription has no instance".into() });
     };
     if matches!(step, Step::Freeze) && sub.status != SubscriptionStatus::Frozen.as_str() {
-        // Renewed before the freeze was sent: nothing to do.
+        // Renewed (or arrears paid) before the freeze was sent: nothing to do.
+        return Ok(JobOutcome::Done);
+    }
+    if matches!(step, Step::Unfreeze) && sub.status != SubscriptionStatus::Active.as_str() {
+        // Frozen or released again meanwhile: a later job says so.
         return Ok(JobOutcome::Done);
     }
     let Some(endpoint) = Endpoint::of_product(state, &sub.product_id).await? else {
@@ -580,6 +605,14 @@ async fn attempt(state: &AppState, job: &JobView, step: Step) -> ApiResult<JobOu
             BasicCall::UpdateInstanceStatus(UpdateInstanceStatus {
                 instance_id: instance_id.clone(),
                 status: InstanceStatus::Freeze,
+                test_flag: None,
+            }),
+        )),
+        Step::Unfreeze => calls.push((
+            "updateInstanceStatus",
+            BasicCall::UpdateInstanceStatus(UpdateInstanceStatus {
+                instance_id: instance_id.clone(),
+                status: InstanceStatus::Unfreeze,
                 test_flag: None,
             }),
         )),

@@ -27,4 +27,6 @@ pub mod seller_calls;
 pub mod test_clock;
 pub mod unsubscribe;
 pub mod usage;
+pub mod usage_rating;
+pub mod usage_views;
 pub mod wallet;

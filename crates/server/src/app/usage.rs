@@ -35,13 +35,17 @@
 //! metering_sn). Codes: MKT.9001 instance not found, MKT.0150 another
 //! seller's instance, MKT.9002 not a pay-per-use instance or a time outside
 //! the instance's life or after the time of reporting, MKT.9004 begin_time
-//! older than 21 days, MKT.9005 period closed (hourly: the hour of end_time
-//! closes at :15 of the next hour; daily billing comes with rating).
+//! older than 21 days, MKT.9005 period closed (the instance's billing period
+//! holding end_time closed: by default :15 of the next hour, 01:00 of the
+//! next day; `Config::close_rule`), and a `relate_pkg_instance` that is not a
+//! quota package of the same buyer and product MKT.9002. A valid record is
+//! stamped with its instance's billing, the period kind it is rated in.
 //! Updates are conditional on the row still being 'received', and on
 //! PostgreSQL chunks are serialised by a transaction-scoped advisory lock
 //! (SQLite write transactions already are), so two nodes never decide a
 //! record twice and duplicates see every earlier valid record.
-//! Next: valid rows are rated per hour/day and charged.
+//! Valid rows are rated and charged per closed period by
+//! [`crate::app::usage_rating`].
 
 use crate::app::open_api::{self, OpenApiError, OpenApiResult};
 use crate::state::AppState;
@@ -200,25 +204,13 @@ pub async fn validate_chunk(state: &AppState, limit: u64) -> Result<(Validated, 
         tx.commit().await?;
         return Ok((Validated::default(), 0));
     }
-    let mut ids: Vec<String> = rows.iter().map(|r| r.instance_id.clone()).collect();
+    // The instances named, and the packages records relate to.
+    let mut ids: Vec<String> =
+        rows.iter().flat_map(|r| std::iter::once(r.instance_id.clone()).chain(r.relate_pkg_instance.clone())).collect();
     ids.sort_unstable();
     ids.dedup();
-    let instances: HashMap<String, usage::InstanceFacts> = usage_repo::subscriptions_of_instances(&tx, &ids)
-        .await?
-        .into_iter()
-        .filter_map(|s| {
-            let released_at = (s.status == "released").then_some(s.updated_at);
-            Some((
-                s.instance_id?,
-                usage::InstanceFacts {
-                    seller_id: s.seller_id,
-                    charging_mode: s.charging_mode,
-                    starts_at: s.starts_at,
-                    released_at,
-                },
-            ))
-        })
-        .collect();
+    let instances = crate::app::usage_rating::instance_facts(&tx, &ids).await?;
+    let close = state.config.close_rule();
     let mut asked: Vec<usage_repo::Window> =
         rows.iter().map(|r| (r.instance_id.clone(), r.begin_time, r.end_time)).collect();
     asked.sort_unstable();
@@ -240,9 +232,10 @@ pub async fn validate_chunk(state: &AppState, limit: u64) -> Result<(Validated, 
             begin_time: r.begin_time,
             end_time: r.end_time,
             received_at: r.received_at,
-            has_package: r.relate_pkg_instance.is_some(),
+            package: r.relate_pkg_instance.as_ref().map(|p| instances.get(p)),
         };
-        let outcome = match usage::validate(&facts, instances.get(&r.instance_id)) {
+        let instance = instances.get(&r.instance_id);
+        let outcome = match usage::validate(&facts, instance, &close) {
             Err((code, reason)) => {
                 counts.error += 1;
                 Outcome {
@@ -250,6 +243,7 @@ pub async fn validate_chunk(state: &AppState, limit: u64) -> Result<(Validated, 
                     error_code: Some(code.into()),
                     error_reason: Some(reason),
                     duplicate_of: None,
+                    billing: None,
                 }
             }
             Ok(()) => {
@@ -262,12 +256,19 @@ pub async fn validate_chunk(state: &AppState, limit: u64) -> Result<(Validated, 
                             error_code: Some(DUPLICATE.into()),
                             error_reason: Some(format!("duplicate of metering_sn {first}")),
                             duplicate_of: Some(first.clone()),
+                            billing: None,
                         }
                     }
                     None => {
                         counts.valid += 1;
                         windows.insert(key, r.metering_sn.clone());
-                        Outcome { status: STATUS_VALID, error_code: None, error_reason: None, duplicate_of: None }
+                        Outcome {
+                            status: STATUS_VALID,
+                            error_code: None,
+                            error_reason: None,
+                            duplicate_of: None,
+                            billing: instance.map(|i| i.billing.as_str()),
+                        }
                     }
                 }
             }

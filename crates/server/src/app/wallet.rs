@@ -113,13 +113,20 @@ pub async fn credit(
         created_by: &operator.account_id,
     };
     let (payment, entry_id) = payments::top_up(tx, provider, top_up, now).await?;
+    // Usage charges the wallet could not pay are paid first (and the
+    // instances they froze unfrozen), in the same transaction.
+    let settled = crate::app::usage_rating::settle_arrears(tx, buyer_id, &req.currency, now).await?;
     let available_minor = available(tx, buyer_id, &req.currency).await?;
     let body = CreditResponse {
         payment,
         entry_id,
         balance: WalletBalance { currency: req.currency.clone(), available_minor },
     };
-    work.finish(StatusCode::CREATED, &body).await
+    let answer = work.finish(StatusCode::CREATED, &body).await?;
+    if settled.unfrozen > 0 {
+        crate::app::jobs::wake(state);
+    }
+    Ok(answer)
 }
 
 /// What `buyer_id` can spend in `currency` (0 when the wallet was never used).

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod buyer_orders;
 pub mod buyer_plan_changes;
 pub mod buyer_unsubscribe;
+pub mod buyer_usage;
 pub mod buyer_wallet;
 pub mod catalog;
 pub mod categories;
@@ -68,6 +69,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(buyer_unsubscribe::routes())
         .merge(buyer_plan_changes::routes())
         .merge(operator_orders::routes())
+        .merge(buyer_usage::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct MessageParams {
     /// `failed` (refused, retryable, rejected) or `all` (default).
     #[serde(default)]
+    #[param(inline)]
     pub status: Option<MessageFilter>,
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "crate::extract::query_num::opt_u64")]

@@ -27,5 +27,8 @@ mod products;
 mod reviews;
 mod unsubscribe;
 mod usage;
+mod usage_rating;
+mod usage_shop;
 mod usage_validation;
+mod usage_views;
 mod wallet;

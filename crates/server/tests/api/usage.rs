@@ -2,46 +2,16 @@
 //! once and stored exactly once per (seller, metering_sn).
 
 use crate::helpers::{TestApp, spawn_app};
+use crate::usage_shop::{PUSH, Seller, seller_on, sign};
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use mercato_domain::usage::{parse_time, parse_usage_value};
 use mercato_store::entity::usage_record;
 use mercato_store::repo::usage as usage_repo;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-
-const PUSH: &str = "/api/mkp-openapi-public/global/v1/isv/usage-data";
-
-/// A seller's signing client for a POST, written from the spec alone: the
-/// body's SHA-256 is the last line of the canonical request.
-fn sign(host: &str, path: &str, body: &[u8], date: &str, ak: &str, sk: &str) -> String {
-    let canonical = format!(
-        "POST\n{path}/\n\nhost:{host}\nx-sdk-date:{date}\n\nhost;x-sdk-date\n{}",
-        hex::encode(Sha256::digest(body))
-    );
-    let to_sign = format!("SDK-HMAC-SHA256\n{date}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
-    let mut mac = Hmac::<Sha256>::new_from_slice(sk.as_bytes()).unwrap();
-    mac.update(to_sign.as_bytes());
-    let sig = hex::encode(mac.finalize().into_bytes());
-    format!("SDK-HMAC-SHA256 Access={ak}, SignedHeaders=host;x-sdk-date, Signature={sig}")
-}
 
 /// A seller with open-API credentials.
-#[derive(Clone)]
-struct Seller {
-    id: String,
-    ak: String,
-    sk: String,
-}
-
 async fn seller(app: &TestApp) -> Seller {
-    let (id, key, _) = app.approved_seller().await;
-    let cred = app.post("/api/v1/seller/open-api-credentials", Some(&key), json!({})).await.expect(201);
-    Seller {
-        id,
-        ak: cred["access_key_id"].as_str().unwrap().to_string(),
-        sk: cred["secret_access_key"].as_str().unwrap().to_string(),
-    }
+    seller_on(app).await.0
 }
 
 /// Pushes `body` signed with (ak, sk) over `signed_body` (the same bytes
@@ -55,7 +25,7 @@ async fn push_raw(app: &TestApp, ak: &str, sk: &str, signed_body: &[u8], body: V
         .post(url)
         .header("Content-Type", "application/json")
         .header("X-Sdk-Date", &date)
-        .header("Authorization", sign(&host, PUSH, signed_body, &date, ak, sk))
+        .header("Authorization", sign(&host, signed_body, &date, ak, sk))
         .body(body)
         .send()
         .await
@@ -195,7 +165,7 @@ async fn concurrent_pushes_of_overlapping_batches_store_each_record_once() {
                 let res = client
                     .post(url)
                     .header("X-Sdk-Date", &date)
-                    .header("Authorization", sign(&host, PUSH, &body, &date, &s.ak, &s.sk))
+                    .header("Authorization", sign(&host, &body, &date, &s.ak, &s.sk))
                     .body(body)
                     .send()
                     .await

@@ -25,6 +25,8 @@ pub struct Model {
     /// The order line whose specification is current (plan changes); None:
     /// the purchase line.
     pub spec_line_id: Option<String>,
+    /// Why usage froze it: 'arrears' or 'package_used_up' (None otherwise).
+    pub frozen_for: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

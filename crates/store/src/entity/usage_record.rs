@@ -24,6 +24,9 @@ pub struct Model {
     /// For a 'duplicate': the metering_sn of the earlier valid record with
     /// the same (instance, begin_time, end_time).
     pub duplicate_of: Option<String>,
+    /// For a 'valid' record: its instance's billing ('hourly' or 'daily'),
+    /// the period kind it is rated in.
+    pub billing: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

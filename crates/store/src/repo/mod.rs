@@ -21,6 +21,8 @@ pub mod reviews;
 pub mod sellers;
 pub mod settings;
 pub mod usage;
+pub mod usage_rating;
+pub mod usage_views;
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
 pub fn like_escape(text: &str) -> String {

@@ -251,6 +251,8 @@ pub struct Outcome {
     pub error_code: Option<String>,
     pub error_reason: Option<String>,
     pub duplicate_of: Option<String>,
+    /// A valid record's billing ('hourly' / 'daily'): the period kind it is rated in.
+    pub billing: Option<&'static str>,
 }
 
 /// Writes `outcome` on the records `(seller_id, metering_sn)` that are still
@@ -263,14 +265,15 @@ pub async fn set_outcome(db: &impl ConnectionTrait, outcome: &Outcome, keys: &[(
         outcome.error_code.clone().into(),
         outcome.error_reason.clone().into(),
         outcome.duplicate_of.clone().into(),
+        outcome.billing.into(),
     ];
     if backend == DbBackend::Postgres {
         // A join on two array binds: one index probe per key, whatever the
         // number of keys (a long row-value IN list plans as a scan).
         let (sellers, sns): (Vec<String>, Vec<String>) = keys.iter().cloned().unzip();
         let sql = format!(
-            "UPDATE usage_records u SET status = $1, error_code = $2, error_reason = $3, duplicate_of = $4 \
-             FROM UNNEST($5::text[], $6::text[]) AS k(seller_id, metering_sn) \
+            "UPDATE usage_records u SET status = $1, error_code = $2, error_reason = $3, duplicate_of = $4, \
+             billing = $5 FROM UNNEST($6::text[], $7::text[]) AS k(seller_id, metering_sn) \
              WHERE u.seller_id = k.seller_id AND u.metering_sn = k.metering_sn AND u.status = '{STATUS_RECEIVED}'"
         );
         let mut values = head;
@@ -283,7 +286,7 @@ pub async fn set_outcome(db: &impl ConnectionTrait, outcome: &Outcome, keys: &[(
         // `+status` keeps SQLite off the status index, so it probes the
         // primary key for each pair instead of scanning every received row.
         let mut sql = format!(
-            "UPDATE usage_records SET status = ?, error_code = ?, error_reason = ?, duplicate_of = ? \
+            "UPDATE usage_records SET status = ?, error_code = ?, error_reason = ?, duplicate_of = ?, billing = ? \
              WHERE +status = '{STATUS_RECEIVED}' AND (seller_id, metering_sn) IN (SELECT column1, column2 FROM (VALUES "
         );
         let mut values = head.clone();
@@ -302,11 +305,17 @@ pub async fn set_outcome(db: &impl ConnectionTrait, outcome: &Outcome, keys: &[(
 /// (SQLite write transactions are already serial): chunks are decided one
 /// at a time, each seeing the valid records of the ones before it.
 pub async fn lock_validator(db: &impl ConnectionTrait) -> StoreResult<()> {
+    xact_lock(db, VALIDATOR_LOCK_KEY).await
+}
+
+/// A transaction-scoped advisory lock named `key` on PostgreSQL; nothing on
+/// SQLite, whose write transactions already run one at a time.
+pub(crate) async fn xact_lock(db: &impl ConnectionTrait, key: i64) -> StoreResult<()> {
     if db.get_database_backend() == DbBackend::Postgres {
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_advisory_xact_lock($1)",
-            [VALIDATOR_LOCK_KEY.into()],
+            [key.into()],
         ))
         .await?;
     }

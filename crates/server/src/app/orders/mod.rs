@@ -507,6 +507,7 @@ fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>)
         created_at: now,
         updated_at: now,
         spec_line_id: None,
+        frozen_for: None,
     })
 }
 
