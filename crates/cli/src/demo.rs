@@ -210,7 +210,7 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
         let instance = usage["instance_id"].as_str().unwrap_or_default();
         println!();
         println!(
-            "The buyer also uses a pay-per-use API; its seller reported half an hour of usage (4999.75 GB, CNY 0.75)."
+            "The buyer also uses a pay-per-use API; its seller reported half an hour of usage (4999.75 GB, about CNY 0.75)."
         );
         println!("The hour is rated and charged once it closes (:15 of the next hour): move the clock +1 hour");
         println!("and, within a minute, see the usage and the charge:");

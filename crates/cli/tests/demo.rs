@@ -98,6 +98,10 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
     assert_eq!(sub["period"], "month", "{subs}");
     assert!(sub["instance_id"].is_string(), "provisioned by the seller: {subs}");
     let sub_path = format!("/api/v1/buyer/subscriptions/{}", sub["id"].as_str().unwrap());
+    let usage_sub = subs["items"].as_array().unwrap().iter().find(|s| s["charging_mode"] == "on_demand").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // The demo runs on the test clock: 32 days on, the subscription has
     // expired and the demo's own worker freezes it.
@@ -130,9 +134,19 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
     // charged once its hour closed: 4999.75 GB at CNY 0.00015.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let charges = get(&client, &base, "/api/v1/buyer/usage/charges", &buyer).await;
-        if let Some(c) = charges["items"].as_array().unwrap().first() {
-            assert_eq!((c["amount_minor"].as_i64(), c["status"].as_str()), (Some(75), Some("paid")), "{charges}");
+        // The half hour may straddle two hours: one charge each, each
+        // rounded on its own (so 74-76 fen in all).
+        let from = (at(&before) - chrono::Duration::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let path =
+            format!("/api/v1/buyer/subscriptions/{usage_sub}/usage?from={from}&to={}", moved["now"].as_str().unwrap());
+        let usage = get(&client, &base, &path, &buyer).await;
+        if usage["total"]["quantity"] == "4999.75" {
+            let charges = get(&client, &base, "/api/v1/buyer/usage/charges", &buyer).await;
+            let items = charges["items"].as_array().unwrap();
+            let total: i64 = items.iter().map(|c| c["amount_minor"].as_i64().unwrap()).sum();
+            assert_eq!(total, usage["total"]["amount_minor"].as_i64().unwrap(), "{charges} {usage}");
+            assert!((74..=76).contains(&total), "{charges}");
+            assert!(items.iter().all(|c| c["status"] == "paid"), "{charges}");
             break;
         }
         assert!(Instant::now() < deadline, "the usage was not charged within 30 s");

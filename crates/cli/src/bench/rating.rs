@@ -418,7 +418,11 @@ async fn first_string(db: &impl ConnectionTrait, sql: &str) -> anyhow::Result<St
 
 /// The instances were bought now, the records are from earlier hours: their
 /// lives start before the first seeded hour, as the validator would require.
-async fn backdate_subscriptions(state: &AppState, sku_id: &str, starts_at: DateTime<Utc>) -> anyhow::Result<()> {
+pub(crate) async fn backdate_subscriptions(
+    state: &AppState,
+    sku_id: &str,
+    starts_at: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let backend = state.db.conn.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => "UPDATE subscriptions SET starts_at = $1 WHERE sku_id = $2",

@@ -16,7 +16,8 @@
 //!    push `--batch`-record batches to `POST /api/mkp-openapi-public/global/
 //!    v1/isv/usage-data` for `--warmup-secs` (not measured) then `--seconds`
 //!    (measured). Every record has a unique metering_sn, an instance cycling
-//!    over the provisioned ones, begin/end inside the last hour and a usage
+//!    over the provisioned ones (their start moved an hour back), windows of
+//!    1-19 s in the ten minutes before the load (see `Template`) and a usage
 //!    value with 4 decimals. Each task builds its body once and patches the
 //!    batch number into the metering_sns in place before each call, so the
 //!    client's cost is a copy, the body hash and the signature, which is
@@ -31,9 +32,14 @@
 //!    one transaction per batch, with the push path's statement form
 //!    (PostgreSQL: INSERT ... SELECT FROM UNNEST(arrays); SQLite: multi-row
 //!    VALUES), both ending ON CONFLICT DO NOTHING like the push;
-//! 7. peak RSS: VmHWM of this process, which holds the node AND the client.
+//! 7. settle: the records the node's validator had not reached are validated,
+//!    then a second state on the same database with a clock two hours on
+//!    (every period of the run closed) rates and charges everything; both
+//!    timed; the records rated must equal the valid ones;
+//! 8. peak RSS: VmHWM of this process, which holds the node AND the client.
 //!
-//! Exit status 1 when the rows stored differ from the records accepted.
+//! Exit status 1 when the rows stored differ from the records accepted, or
+//! the records rated from the valid ones.
 
 use super::{Latency, Node, Scratch, Shop, init_logging, postgres_url, seed_shop};
 use crate::seed;
@@ -114,9 +120,25 @@ pub struct Report {
     pub rows: u64,
     /// VmHWM of this process (node and client together), MiB.
     pub peak_rss_mib: f64,
+    /// After the load: the rest validated, then everything rated and charged.
+    pub settle: Settle,
     pub baseline: Baseline,
     /// accepted_per_sec / baseline.rows_per_sec.
     pub ratio: f64,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Settle {
+    /// Records the node's validator had not decided when the load ended.
+    pub validated_after: u64,
+    pub validate_secs: f64,
+    /// Rows per status once all are decided.
+    pub statuses: BTreeMap<String, u64>,
+    /// Rating and charging every period of the run, on a clock two hours on.
+    pub rate_secs: f64,
+    pub rated_records: u64,
+    pub lines: u64,
+    pub charges: u64,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -149,7 +171,12 @@ pub async fn run(args: UsageArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_table(&report);
     }
-    Ok(if report.rows == report.accepted_total { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let valid = report.settle.statuses.get("valid").copied().unwrap_or(0);
+    let settled = report.settle.rated_records == valid;
+    if !settled {
+        eprintln!("rated {} records, but {valid} are valid", report.settle.rated_records);
+    }
+    Ok(if report.rows == report.accepted_total && settled { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Everything between creating the scratch database and dropping it.
@@ -167,6 +194,7 @@ async fn measure(args: &UsageArgs, scratch: Option<&Scratch>) -> anyhow::Result<
     let outcome = async {
         let mut report = loaded?;
         report.rows = count(&state.db.conn, "usage_records").await?;
+        report.settle = settle(&state).await?;
         report.baseline = baseline(&state.db, args, report.accepted_total.max(args.batch)).await?;
         report.ratio = if report.baseline.rows_per_sec > 0.0 {
             report.accepted_per_sec / report.baseline.rows_per_sec
@@ -243,6 +271,7 @@ async fn load(args: &UsageArgs, node: &Node, seller_url: &str) -> anyhow::Result
         first_error,
         rows: 0,
         peak_rss_mib: 0.0,
+        settle: Settle::default(),
         baseline: Baseline::default(),
         ratio: 0.0,
     })
@@ -285,6 +314,8 @@ async fn seed_marketplace(
         anyhow::ensure!(Instant::now() < deadline, "{} of {instances} instances provisioned after 120 s", active.len());
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    // Bought a moment ago; the records report the last ten minutes.
+    super::rating::backdate_subscriptions(&node.state, &sku_id, Utc::now() - chrono::Duration::hours(1)).await?;
     let (ak, sk) = api.open_api_credentials(&seller_key).await?;
     Ok((ak, sk, ids))
 }
@@ -296,42 +327,65 @@ fn utc(t: DateTime<Utc>) -> String {
 
 /// One connection's request body, built once: `batch` records whose
 /// metering_sn `c<conn>-b<batch number>-r<i>` carries the batch number at
-/// known offsets, rewritten before each call.
+/// known offsets, rewritten before each call, as are the records' times:
+/// windows of 1-19 s starting in the ten minutes before `now` (periods still
+/// open whatever the minute), shifted per batch so that (instance, begin,
+/// end) rarely repeats and most records are valid, not duplicates.
 struct Template {
     body: Vec<u8>,
     seq_offsets: Vec<usize>,
+    /// Per record: the offsets of record_time, begin_time and end_time.
+    time_offsets: Vec<[usize; 3]>,
+    /// `yyyyMMdd'T'HHmmss'Z'` of each second of the window, preformatted.
+    stamps: Vec<[u8; STAMP_LEN]>,
+    conn: usize,
 }
+
+/// Length of a `yyyyMMdd'T'HHmmss'Z'` time.
+const STAMP_LEN: usize = 16;
+/// Seconds a window may start after the template's base time.
+const WINDOW_STARTS: usize = 580;
 
 impl Template {
     fn new(conn: usize, batch: usize, instances: &[String], now: DateTime<Utc>) -> Template {
-        let hour_ago = now - chrono::Duration::hours(1);
+        let base = now - chrono::Duration::minutes(10);
+        let stamps: Vec<[u8; STAMP_LEN]> = (0..WINDOW_STARTS as i64 + 20)
+            .map(|k| {
+                let text = utc(base + chrono::Duration::seconds(k));
+                text.as_bytes().try_into().expect("a 16-byte time")
+            })
+            .collect();
+        let placeholder = std::str::from_utf8(&stamps[0]).expect("ascii").to_string();
         let mut body = String::with_capacity(batch * 220 + 32);
         let mut seq_offsets = Vec::with_capacity(batch);
+        let mut time_offsets = Vec::with_capacity(batch);
         body.push_str("{\"usage_records\":[");
         for i in 0..batch {
             if i > 0 {
                 body.push(',');
             }
             let instance = &instances[(conn * batch + i) % instances.len()];
-            // Five-minute windows inside the last hour, ending before now.
-            let begin = hour_ago + chrono::Duration::minutes((i % 50) as i64);
-            let end = begin + chrono::Duration::seconds(299);
             body.push_str("{\"instance_id\":");
             body.push_str(&serde_json::to_string(instance).expect("a string serializes"));
             body.push_str(&format!(",\"metering_sn\":\"c{conn:04}-b"));
             seq_offsets.push(body.len());
             body.push_str(&"0".repeat(SEQ_DIGITS));
-            body.push_str(&format!(
-                "-r{i:04}\",\"record_time\":\"{}\",\"begin_time\":\"{}\",\"end_time\":\"{}\",\"usage_value\":\"{}.{:04}\"}}",
-                utc(end),
-                utc(begin),
-                utc(end),
-                i % 100 + 1,
-                (i * 37) % 10_000,
-            ));
+            let mut at = [0; 3];
+            for (n, name) in ["record_time", "begin_time", "end_time"].iter().enumerate() {
+                body.push_str(if n == 0 { "-r" } else { "\",\"" });
+                if n == 0 {
+                    body.push_str(&format!("{i:04}\",\""));
+                }
+                body.push_str(name);
+                body.push_str("\":\"");
+                at[n] = body.len();
+                body.push_str(&placeholder);
+            }
+            time_offsets.push(at);
+            body.push_str(&format!("\",\"usage_value\":\"{}.{:04}\"}}", i % 100 + 1, (i * 37) % 10_000));
         }
         body.push_str("]}");
-        Template { body: body.into_bytes(), seq_offsets }
+        Template { body: body.into_bytes(), seq_offsets, time_offsets, stamps, conn }
     }
 
     /// The body of batch number `seq`.
@@ -339,6 +393,16 @@ impl Template {
         let digits = format!("{seq:0width$}", width = SEQ_DIGITS);
         for &at in &self.seq_offsets {
             self.body[at..at + SEQ_DIGITS].copy_from_slice(digits.as_bytes());
+        }
+        let seq = seq as usize;
+        for (i, at) in self.time_offsets.iter().enumerate() {
+            // Connections at the same batch number cycle over the same
+            // instances: their windows must differ too.
+            let begin = (seq.wrapping_mul(7919) + i * 7 + self.conn * 131) % WINDOW_STARTS;
+            let end = begin + 1 + (seq + i) % 19;
+            for (n, k) in [end, begin, end].into_iter().enumerate() {
+                self.body[at[n]..at[n] + STAMP_LEN].copy_from_slice(&self.stamps[k]);
+            }
         }
         self.body.clone()
     }
@@ -544,6 +608,43 @@ async fn wait_for_quiet(conn: &impl ConnectionTrait) -> anyhow::Result<f64> {
     Ok(started.elapsed().as_secs_f64())
 }
 
+/// Validates what the node's validator had not reached, then rates and
+/// charges everything pushed, as a node two hours later would (every period
+/// of the run closed); times both.
+async fn settle(state: &mercato_server::AppState) -> anyhow::Result<Settle> {
+    use mercato_server::app::{usage, usage_rating};
+    let started = Instant::now();
+    let left = usage::validate_all(state).await?;
+    let validate_secs = started.elapsed().as_secs_f64();
+    let later = mercato_server::clock::ManualClock::starting_at(Utc::now() + chrono::Duration::hours(2));
+    let rater = mercato_server::runtime::build_state(state.config.clone(), std::sync::Arc::new(later)).await?;
+    let started = Instant::now();
+    let mut done = Settle { validated_after: left.total(), validate_secs, ..Settle::default() };
+    loop {
+        let r = usage_rating::rate_due(&rater).await.map_err(|e| anyhow::anyhow!("rating: {}", e.detail))?;
+        if r.periods == 0 {
+            break;
+        }
+        done.rated_records += r.records;
+        done.lines += r.lines;
+        done.charges += r.paid + r.arrears;
+    }
+    done.rate_secs = started.elapsed().as_secs_f64();
+    rater.db.clone().close().await;
+    let rows = state
+        .db
+        .conn
+        .query_all_raw(Statement::from_string(
+            state.db.conn.get_database_backend(),
+            "SELECT status, COUNT(*) AS n FROM usage_records GROUP BY status",
+        ))
+        .await?;
+    for row in rows {
+        done.statuses.insert(row.try_get::<String>("", "status")?, row.try_get::<i64>("", "n")? as u64);
+    }
+    Ok(done)
+}
+
 /// Batch `b` of the baseline: `n` rows shaped like the pushed ones.
 fn baseline_statement(backend: DbBackend, seller: &str, b: u64, n: u64) -> Statement {
     let now = Utc::now();
@@ -631,6 +732,13 @@ fn print_table(r: &Report) {
     println!("  accepted (whole run)     {}", r.accepted_total);
     println!("  rows in usage_records    {}", r.rows);
     println!("  peak RSS (node+client)   {:.1} MiB", r.peak_rss_mib);
+    let statuses: Vec<String> = r.settle.statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+    println!("  validated after the load {} in {:.2} s", r.settle.validated_after, r.settle.validate_secs);
+    println!("  records by status        {}", statuses.join(", "));
+    println!(
+        "  rated and charged        {} records, {} lines, {} charges in {:.2} s",
+        r.settle.rated_records, r.settle.lines, r.settle.charges, r.settle.rate_secs
+    );
     println!();
     println!("  baseline                 {} of {} rows", r.baseline.statement, r.baseline.rows);
     println!("  baseline rows/s          {:.0}", r.baseline.rows_per_sec);
@@ -655,7 +763,11 @@ mod tests {
         assert_eq!(parsed.len(), 1000);
         assert_eq!(parsed[0].metering_sn, "c0007-b0000000042-r0000");
         assert_eq!(parsed[4].instance_id, "ins-c", "(7 * 1000 + 4) % 3 = 2");
-        assert!(parsed.iter().all(|r| r.end_time < now && r.begin_time > now - chrono::Duration::seconds(3601)));
+        assert!(parsed.iter().all(|r| r.end_time < now && r.begin_time > now - chrono::Duration::seconds(601)));
+        assert!(parsed.iter().all(|r| r.begin_time < r.end_time && r.record_time == Some(r.end_time)));
+        let windows: std::collections::HashSet<_> =
+            parsed.iter().map(|r| (r.instance_id.clone(), r.begin_time, r.end_time)).collect();
+        assert!(windows.len() > 990, "windows rarely repeat: {}", windows.len());
         assert!(parsed.iter().all(|r| r.usage_e4 > 0));
         let sns = |b: &[u8]| {
             mercato_domain::usage::parse_batch(b).unwrap().into_iter().map(|r| r.metering_sn).collect::<Vec<_>>()

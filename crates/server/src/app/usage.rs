@@ -193,7 +193,7 @@ pub async fn validate_all(state: &AppState) -> Result<Validated, StoreError> {
 /// windows, one update per outcome). Returns the outcome counts and how many
 /// records were taken.
 pub async fn validate_chunk(state: &AppState, limit: u64) -> Result<(Validated, u64), StoreError> {
-    use mercato_store::repo::usage::{Outcome, STATUS_DUPLICATE, STATUS_ERROR, STATUS_VALID};
+    use mercato_store::repo::usage::{Outcome, STATUS_ERROR, STATUS_VALID};
     use std::collections::{BTreeMap, HashMap};
     let _turn = sqlite_turn(state).await;
     let tx = state.db.write().await?;
@@ -225,6 +225,7 @@ pub async fn validate_chunk(state: &AppState, limit: u64) -> Result<(Validated, 
         }
     }
     let mut groups: BTreeMap<Outcome, Vec<(String, String)>> = BTreeMap::new();
+    let mut duplicates: Vec<(String, String, String)> = Vec::new();
     let mut counts = Validated::default();
     for r in rows {
         let facts = usage::RecordFacts {
@@ -250,14 +251,11 @@ pub async fn validate_chunk(state: &AppState, limit: u64) -> Result<(Validated, 
                 let key = (r.instance_id.clone(), r.begin_time.timestamp(), r.end_time.timestamp());
                 match windows.get(&key) {
                     Some(first) => {
+                        // Each names its own first record: one statement for
+                        // all of them, not one per distinct outcome.
                         counts.duplicate += 1;
-                        Outcome {
-                            status: STATUS_DUPLICATE,
-                            error_code: Some(DUPLICATE.into()),
-                            error_reason: Some(format!("duplicate of metering_sn {first}")),
-                            duplicate_of: Some(first.clone()),
-                            billing: None,
-                        }
+                        duplicates.push((r.seller_id, r.metering_sn, first.clone()));
+                        continue;
                     }
                     None => {
                         counts.valid += 1;
@@ -278,6 +276,7 @@ pub async fn validate_chunk(state: &AppState, limit: u64) -> Result<(Validated, 
     for (outcome, keys) in &groups {
         usage_repo::set_outcome(&tx, outcome, keys).await?;
     }
+    usage_repo::set_duplicates(&tx, DUPLICATE, &duplicates).await?;
     tx.commit().await?;
     Ok((counts, taken))
 }

@@ -167,6 +167,11 @@ pub const STATUS_VALID: &str = "valid";
 pub const STATUS_ERROR: &str = "error";
 pub const STATUS_DUPLICATE: &str = "duplicate";
 
+/// On PostgreSQL the key probes below compare `status || ''`, not `status`:
+/// with the status index usable, the planner (its statistics lagging the
+/// validator's updates) ANDs a bitmap of every 'received' row into each key
+/// probe, a scan of the whole queue per record; the expression keeps it on
+/// the key (or window) index. SQLite's `+status` does the same there.
 /// Row-value pairs per status update (two binds each).
 const KEYS_PER_UPDATE: usize = 1000;
 
@@ -215,7 +220,7 @@ pub async fn valid_windows(db: &impl ConnectionTrait, windows: &[Window]) -> Sto
         let sql = "SELECT u.* FROM usage_records u \
              JOIN UNNEST($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(ins, bt, et) \
              ON u.instance_id = w.ins AND u.begin_time = w.bt AND u.end_time = w.et \
-             WHERE u.status = $4";
+             WHERE u.status || '' = $4";
         let values: Vec<Value> = vec![ins.into(), bt.into(), et.into(), STATUS_VALID.into()];
         let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
         out.extend(usage::Entity::find().from_raw_sql(stmt).all(db).await?);
@@ -274,7 +279,8 @@ pub async fn set_outcome(db: &impl ConnectionTrait, outcome: &Outcome, keys: &[(
         let sql = format!(
             "UPDATE usage_records u SET status = $1, error_code = $2, error_reason = $3, duplicate_of = $4, \
              billing = $5 FROM UNNEST($6::text[], $7::text[]) AS k(seller_id, metering_sn) \
-             WHERE u.seller_id = k.seller_id AND u.metering_sn = k.metering_sn AND u.status = '{STATUS_RECEIVED}'"
+             WHERE u.seller_id = k.seller_id AND u.metering_sn = k.metering_sn \
+             AND u.status || '' = '{STATUS_RECEIVED}'"
         );
         let mut values = head;
         values.push(sellers.into());
@@ -296,6 +302,55 @@ pub async fn set_outcome(db: &impl ConnectionTrait, outcome: &Outcome, keys: &[(
             values.push(sn.as_str().into());
         }
         sql.push_str("))");
+        changed += db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected();
+    }
+    Ok(changed)
+}
+
+/// Marks the records `(seller_id, metering_sn, first)` that are still
+/// 'received' as duplicates of the metering_sn `first` (code `code`), in one
+/// statement per [`KEYS_PER_UPDATE`] records (PostgreSQL: one).
+pub async fn set_duplicates(
+    db: &impl ConnectionTrait,
+    code: &str,
+    rows: &[(String, String, String)],
+) -> StoreResult<u64> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        let (mut sellers, mut sns, mut firsts) = (Vec::new(), Vec::new(), Vec::new());
+        for (seller, sn, first) in rows {
+            sellers.push(seller.clone());
+            sns.push(sn.clone());
+            firsts.push(first.clone());
+        }
+        let sql = format!(
+            "UPDATE usage_records u SET status = '{STATUS_DUPLICATE}', error_code = $1, \
+             error_reason = 'duplicate of metering_sn ' || k.first, duplicate_of = k.first \
+             FROM UNNEST($2::text[], $3::text[], $4::text[]) AS k(seller_id, metering_sn, first) \
+             WHERE u.seller_id = k.seller_id AND u.metering_sn = k.metering_sn \
+             AND u.status || '' = '{STATUS_RECEIVED}'"
+        );
+        let values: Vec<Value> = vec![code.into(), sellers.into(), sns.into(), firsts.into()];
+        return Ok(db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected());
+    }
+    let mut changed = 0;
+    for chunk in rows.chunks(KEYS_PER_UPDATE) {
+        let mut sql = String::from("WITH k(seller_id, metering_sn, first) AS (VALUES ");
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 3 + 1);
+        for (i, (seller, sn, first)) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" });
+            values.extend([seller.as_str().into(), sn.as_str().into(), first.as_str().into()]);
+        }
+        sql.push_str(&format!(
+            ") UPDATE usage_records SET status = '{STATUS_DUPLICATE}', error_code = ?, \
+             error_reason = 'duplicate of metering_sn ' || k.first, duplicate_of = k.first FROM k \
+             WHERE usage_records.seller_id = k.seller_id AND usage_records.metering_sn = k.metering_sn \
+             AND +usage_records.status = '{STATUS_RECEIVED}'"
+        ));
+        values.push(code.into());
         changed += db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected();
     }
     Ok(changed)
