@@ -2,7 +2,8 @@
 //! every paid order is fulfilled, the ledger stays sound. A smoke test of
 //! the benchmark, not a performance assertion.
 
-use mercato_store::sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+mod common;
+
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mercato");
@@ -68,20 +69,7 @@ async fn bench_orders_places_pays_and_fulfils_on_postgresql() {
     assert_sound(&r, "postgresql");
     assert!(r["pgbench_note"].as_str().unwrap().contains("--no-pgbench"), "{r}");
     // The scratch databases are gone.
-    let name = r["scratch_database"].as_str().unwrap();
-    assert!(name.starts_with("mercato_bench_"), "{r}");
-    let admin = mercato_store::Db::open(&url).await.unwrap();
-    let rows = admin
-        .conn
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            format!("SELECT datname FROM pg_database WHERE datname LIKE '{name}%'"),
-        ))
-        .await
-        .unwrap();
-    let left: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "datname").unwrap()).collect();
-    admin.close().await;
-    assert!(left.is_empty(), "scratch databases dropped: {left:?}");
+    common::assert_scratch_dropped(&url, &r).await;
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! accepted record is stored exactly once, the baseline runs. A smoke test
 //! of the benchmark, not a performance assertion.
 
-use mercato_store::sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+mod common;
+
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mercato");
@@ -73,19 +74,7 @@ async fn bench_usage_pushes_and_stores_every_record_on_postgresql() {
     let r = bench(Some(&url));
     assert_sound(&r, "postgresql");
     assert_eq!(r["baseline"]["statement"], "INSERT ... SELECT FROM UNNEST", "{r}");
-    let name = r["scratch_database"].as_str().unwrap();
-    assert!(name.starts_with("mercato_bench_"), "{r}");
-    let admin = mercato_store::Db::open(&url).await.unwrap();
-    let rows = admin
-        .conn
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            format!("SELECT datname FROM pg_database WHERE datname LIKE '{name}%'"),
-        ))
-        .await
-        .unwrap();
-    admin.close().await;
-    assert!(rows.is_empty(), "scratch database dropped: {} left", rows.len());
+    common::assert_scratch_dropped(&url, &r).await;
 }
 
 #[test]
