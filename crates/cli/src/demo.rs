@@ -23,7 +23,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     let serving = state.clone();
-    let server = tokio::spawn(async move { runtime::serve(serving, listener, runtime::shutdown_signal()).await });
+    let server = tokio::spawn(async move {
+        runtime::serve(serving, mercato_server::workers::registry(), listener, runtime::shutdown_signal()).await
+    });
 
     let keys_path = data_dir.join(KEYS_FILE);
     let saved: Option<Value> = if keys_path.exists() {

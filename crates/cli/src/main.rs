@@ -251,5 +251,5 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let state = runtime::build_default_state(config).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, database = ?state.db.backend, test_clock = state.test_clock.is_some(), "Mercato is serving");
-    runtime::serve(state, listener, runtime::shutdown_signal()).await
+    runtime::serve(state, mercato_server::workers::registry(), listener, runtime::shutdown_signal()).await
 }

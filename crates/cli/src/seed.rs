@@ -196,17 +196,17 @@ pub fn signed_usage_push(
     sk: &str,
     body: Vec<u8>,
 ) -> reqwest::RequestBuilder {
-    use mercato_server::app::open_api;
+    use mercato_server::app::signed_api;
     let host = match url.port() {
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_string(),
     };
-    let date = chrono::Utc::now().format(open_api::DATE_FORMAT).to_string();
-    let headers = [("host".to_string(), host), (open_api::DATE_HEADER.to_string(), date.clone())];
-    let canonical = open_api::canonical_request("POST", url.path(), "", &headers, &body);
-    let signature = open_api::signature(sk, &open_api::string_to_sign(&date, &canonical));
+    let date = chrono::Utc::now().format(signed_api::DATE_FORMAT).to_string();
+    let headers = [("host".to_string(), host), (signed_api::DATE_HEADER.to_string(), date.clone())];
+    let canonical = signed_api::canonical_request("POST", url.path(), "", &headers, &body);
+    let signature = signed_api::signature(sk, &signed_api::string_to_sign(&date, &canonical));
     let authorization =
-        format!("{} Access={ak}, SignedHeaders=host;x-sdk-date, Signature={signature}", open_api::ALGORITHM);
+        format!("{} Access={ak}, SignedHeaders=host;x-sdk-date, Signature={signature}", signed_api::ALGORITHM);
     http.post(url.clone())
         .header("Content-Type", "application/json")
         .header("X-Sdk-Date", date)

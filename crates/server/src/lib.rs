@@ -1,5 +1,6 @@
 //! The Mercato server: configuration, HTTP API, application services.
 
+pub mod api_doc;
 pub mod app;
 pub mod auth;
 pub mod clock;
@@ -9,9 +10,9 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod metrics;
-pub mod openapi;
 pub mod runtime;
 pub mod state;
+pub mod workers;
 
 pub use config::Config;
 pub use state::AppState;

@@ -1,11 +1,11 @@
 //! Starting and stopping: open the database, migrate, check the master key,
 //! serve until asked to stop.
 
-use crate::app::jobs::Worker;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, LogFormat};
 use crate::crypto::Crypto;
 use crate::state::AppState;
+use crate::workers::{Registry, Worker};
 use anyhow::{Context, bail};
 use mercato_store::{Db, migrate, repo::settings};
 use std::future::Future;
@@ -58,10 +58,12 @@ pub async fn build_default_state(config: Config) -> anyhow::Result<AppState> {
 
 /// Serves on `listener` until `shutdown` completes, then drains in-flight
 /// requests. Unless `worker_enabled` is off, also runs this node's background
-/// worker (jobs and periodic tasks), which stops taking work on shutdown and
+/// worker over `registry` (jobs and periodic tasks, usually
+/// [`crate::workers::registry`]), which stops taking work on shutdown and
 /// finishes what it holds.
 pub async fn serve(
     state: AppState,
+    registry: Arc<Registry>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -71,7 +73,7 @@ pub async fn serve(
         let _ = stop_tx.send(true);
     });
     let worker = state.config.worker_enabled.then(|| {
-        let worker = Worker::new(state.clone(), state.node_id.clone());
+        let worker = Worker::new(state.clone(), registry, state.node_id.clone());
         tokio::spawn(worker.run_loop(stop_rx.clone()))
     });
     let app = crate::http::router(state);

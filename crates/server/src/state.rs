@@ -1,6 +1,5 @@
 //! What every request handler can reach.
 
-use crate::app::jobs::Registry;
 use crate::clock::{Clock, TestClock};
 use crate::config::Config;
 use crate::crypto::Crypto;
@@ -21,16 +20,14 @@ pub struct Inner {
     pub test_clock: Option<Arc<TestClock>>,
     pub config: Config,
     pub metrics: Metrics,
-    /// Job handlers by kind and periodic tasks this node runs.
-    pub jobs: Registry,
-    /// Wakes this node's worker loop before its next poll (see `app::jobs::wake`).
+    /// Wakes this node's worker loop before its next poll (see `app::outbox::wake`).
     pub worker_wake: tokio::sync::Notify,
     /// This node's name in leases (`node-<random>`), unique per process start.
     pub node_id: String,
     /// The client for sellers' servers, made on first use and shared so that
     /// connections to a seller are kept alive between calls.
     pub seller_client: std::sync::OnceLock<koo::client::Client>,
-    /// Usage writers' turns on SQLite (see `app::usage`).
+    /// Usage writers' turns on SQLite (see `app::usage::intake`).
     pub usage_writers: tokio::sync::Mutex<()>,
 }
 
@@ -51,8 +48,6 @@ impl AppState {
         test_clock: Option<Arc<TestClock>>,
         config: Config,
     ) -> AppState {
-        let jobs = Registry::default();
-        crate::app::jobs::register_builtins(&jobs);
         let node_id = format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         AppState(Arc::new(Inner {
             db,
@@ -61,7 +56,6 @@ impl AppState {
             test_clock,
             config,
             metrics: Metrics::default(),
-            jobs,
             worker_wake: tokio::sync::Notify::new(),
             node_id,
             seller_client: std::sync::OnceLock::new(),

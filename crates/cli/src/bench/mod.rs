@@ -144,6 +144,8 @@ pub(crate) fn with_database(url: &str, name: &str) -> String {
 /// scratch PostgreSQL database or a SQLite file in `data_dir`.
 pub(crate) struct Node {
     pub state: AppState,
+    /// The job kinds and tasks the node's worker runs (extra workers share it).
+    pub registry: std::sync::Arc<mercato_server::workers::Registry>,
     pub base: String,
     stop_tx: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -163,10 +165,11 @@ impl Node {
         let base = format!("http://{}", listener.local_addr()?);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut server_stop = stop_rx;
-        let server = tokio::spawn(runtime::serve(state.clone(), listener, async move {
+        let registry = mercato_server::workers::registry();
+        let server = tokio::spawn(runtime::serve(state.clone(), registry.clone(), listener, async move {
             let _ = server_stop.wait_for(|s| *s).await;
         }));
-        Ok(Node { state, base, stop_tx, server })
+        Ok(Node { state, registry, base, stop_tx, server })
     }
 
     /// A receiver that turns true when the node stops (for extra worker loops).

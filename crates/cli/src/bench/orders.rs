@@ -34,7 +34,7 @@ use super::{Latency, Node, Scratch, Shop, init_logging, percentile, postgres_url
 use crate::seed;
 use anyhow::{Context, bail};
 use clap::Args;
-use mercato_server::app::jobs::Worker;
+use mercato_server::workers::Worker;
 use mercato_store::entity::{order, subscription};
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
@@ -146,7 +146,8 @@ async fn measure(args: &OrdersArgs, scratch: Option<&Scratch>) -> anyhow::Result
     let node = Node::start(scratch, dir.path()).await?;
     let extra_workers: Vec<_> = (1..args.workers)
         .map(|i| {
-            let worker = Worker::new(node.state.clone(), format!("{}-bench-{i}", node.state.node_id));
+            let worker =
+                Worker::new(node.state.clone(), node.registry.clone(), format!("{}-bench-{i}", node.state.node_id));
             tokio::spawn(worker.run_loop(node.stop_signal()))
         })
         .collect();

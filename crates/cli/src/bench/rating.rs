@@ -60,7 +60,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration as Span, DurationRound, Utc};
 use clap::Args;
 use mercato_server::AppState;
-use mercato_server::app::usage_rating::{self, RatingReport};
+use mercato_server::app::usage::rating::{self, RatingReport};
 use mercato_store::entity::subscription;
 use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
 use serde::Serialize;
@@ -571,9 +571,8 @@ async fn rate(state: &AppState) -> anyhow::Result<Rating> {
     let mut total = RatingReport::default();
     let mut passes = 0;
     loop {
-        let pass = usage_rating::rate_due(state)
-            .await
-            .map_err(|e| anyhow::anyhow!("rate_due failed: {} {}", e.code, e.detail))?;
+        let pass =
+            rating::rate_due(state).await.map_err(|e| anyhow::anyhow!("rate_due failed: {} {}", e.code, e.detail))?;
         passes += 1;
         total.periods += pass.periods;
         total.records += pass.records;

@@ -46,7 +46,7 @@ use crate::seed;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use mercato_server::app::open_api;
+use mercato_server::app::signed_api;
 use mercato_store::entity::subscription;
 use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
 use serde::Serialize;
@@ -322,7 +322,7 @@ async fn seed_marketplace(
 
 /// `yyyyMMdd'T'HHmmss'Z'`, the usage records' time format.
 fn utc(t: DateTime<Utc>) -> String {
-    t.format(open_api::DATE_FORMAT).to_string()
+    t.format(signed_api::DATE_FORMAT).to_string()
 }
 
 /// One connection's request body, built once: `batch` records whose
@@ -461,10 +461,10 @@ impl Pusher {
     /// Signs at send time and pushes; Ok((accepted, already_received)), or
     /// the failing HTTP status (0: no answer or an unexpected body) and why.
     async fn push(&self, body: Vec<u8>) -> Result<(u64, u64), (u16, String)> {
-        let date = Utc::now().format(open_api::DATE_FORMAT).to_string();
-        let headers = [("host".to_string(), self.host.clone()), (open_api::DATE_HEADER.to_string(), date.clone())];
-        let canonical = open_api::canonical_request("POST", PUSH, "", &headers, &body);
-        let signature = open_api::signature(&self.sk, &open_api::string_to_sign(&date, &canonical));
+        let date = Utc::now().format(signed_api::DATE_FORMAT).to_string();
+        let headers = [("host".to_string(), self.host.clone()), (signed_api::DATE_HEADER.to_string(), date.clone())];
+        let canonical = signed_api::canonical_request("POST", PUSH, "", &headers, &body);
+        let signature = signed_api::signature(&self.sk, &signed_api::string_to_sign(&date, &canonical));
         let res = self
             .client
             .post(self.url.clone())
@@ -474,7 +474,7 @@ impl Pusher {
                 "Authorization",
                 format!(
                     "{} Access={}, SignedHeaders=host;x-sdk-date, Signature={signature}",
-                    open_api::ALGORITHM,
+                    signed_api::ALGORITHM,
                     self.ak
                 ),
             )
@@ -612,16 +612,16 @@ async fn wait_for_quiet(conn: &impl ConnectionTrait) -> anyhow::Result<f64> {
 /// charges everything pushed, as a node two hours later would (every period
 /// of the run closed); times both.
 async fn settle(state: &mercato_server::AppState) -> anyhow::Result<Settle> {
-    use mercato_server::app::{usage, usage_rating};
+    use mercato_server::app::usage::{intake, rating};
     let started = Instant::now();
-    let left = usage::validate_all(state).await?;
+    let left = intake::validate_all(state).await?;
     let validate_secs = started.elapsed().as_secs_f64();
     let later = mercato_server::clock::ManualClock::starting_at(Utc::now() + chrono::Duration::hours(2));
     let rater = mercato_server::runtime::build_state(state.config.clone(), std::sync::Arc::new(later)).await?;
     let started = Instant::now();
     let mut done = Settle { validated_after: left.total(), validate_secs, ..Settle::default() };
     loop {
-        let r = usage_rating::rate_due(&rater).await.map_err(|e| anyhow::anyhow!("rating: {}", e.detail))?;
+        let r = rating::rate_due(&rater).await.map_err(|e| anyhow::anyhow!("rating: {}", e.detail))?;
         if r.periods == 0 {
             break;
         }

@@ -173,6 +173,11 @@ pub async fn begin(
     }
 }
 
+/// Forgets keys older than [`TTL`]; returns how many.
+pub async fn purge_expired(state: &AppState) -> ApiResult<u64> {
+    Ok(repo::purge_before(&state.db.conn, state.now() - TTL).await?)
+}
+
 fn stored_answer(row: &idempotency_key::Model, request_hash: &str) -> ApiResult<JsonResponse> {
     if row.request_hash != request_hash {
         return Err(ApiError::new(

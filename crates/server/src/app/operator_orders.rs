@@ -24,12 +24,12 @@
 //!   but mentions a password is withheld whole).
 //! - Unknown order id: 404. Operators only (OperatorAuth).
 
-use crate::app::fulfilment::InterfaceMessageView;
 use crate::app::ledger::{EntryView, entries_for_reference};
 use crate::app::orders::{
     AppInfoView, OrderView, SubscriptionView, filters, order_cursor, order_views, parse_order_cursor, subscription_view,
 };
 use crate::app::page::{Page, Paging};
+use crate::app::subscriptions::fulfilment::InterfaceMessageView;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::query_num;
 use crate::state::AppState;

@@ -193,7 +193,7 @@ pub async fn change(state: &AppState, req: TestClockChange) -> ApiResult<TestClo
         if swapped == 1 {
             clock.observe(next);
             tracing::info!(from = %format(current), to = %format(next), "test clock moved");
-            crate::app::jobs::wake(state);
+            crate::app::outbox::wake(state);
             return Ok(TestClockView { now: state.now(), enabled: true });
         }
     }

@@ -115,7 +115,7 @@ pub async fn credit(
     let (payment, entry_id) = payments::top_up(tx, provider, top_up, now).await?;
     // Usage charges the wallet could not pay are paid first (and the
     // instances they froze unfrozen), in the same transaction.
-    let settled = crate::app::usage_rating::settle_arrears(tx, buyer_id, &req.currency, now).await?;
+    let settled = crate::app::usage::rating::settle_arrears(tx, buyer_id, &req.currency, now).await?;
     let available_minor = available(tx, buyer_id, &req.currency).await?;
     let body = CreditResponse {
         payment,
@@ -124,7 +124,7 @@ pub async fn credit(
     };
     let answer = work.finish(StatusCode::CREATED, &body).await?;
     if settled.unfrozen > 0 {
-        crate::app::jobs::wake(state);
+        crate::app::outbox::wake(state);
     }
     Ok(answer)
 }

@@ -196,9 +196,9 @@ async fn update_subscription(
         ("id" = String, Path, description = "subscription id"),
         ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
     ),
-    request_body = crate::app::lifecycle::RenewSubscription,
+    request_body = crate::app::subscriptions::lifecycle::RenewSubscription,
     responses(
-        (status = 200, body = crate::app::lifecycle::RenewalView),
+        (status = 200, body = crate::app::subscriptions::lifecycle::RenewalView),
         AuthProblems,
         (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
         NotFoundProblem,
@@ -211,8 +211,8 @@ async fn renew_subscription(
     BuyerAuth(p): BuyerAuth,
     Path(id): Path<String>,
     headers: HeaderMap,
-    ApiJson(req): ApiJson<crate::app::lifecycle::RenewSubscription>,
+    ApiJson(req): ApiJson<crate::app::subscriptions::lifecycle::RenewSubscription>,
 ) -> ApiResult<Response> {
     let key = IdempotencyKey::from_headers(&headers)?;
-    Ok(crate::app::lifecycle::renew(&state, &p, &id, req, key).await?.into_response())
+    Ok(crate::app::subscriptions::lifecycle::renew(&state, &p, &id, req, key).await?.into_response())
 }

@@ -2,7 +2,7 @@
 //! into a paid subscription (changes at renewal go through `/renew`).
 
 use crate::app::idempotency::IdempotencyKey;
-use crate::app::plan_changes::{self, ConversionView, ConvertTrial, UpgradeSubscription, UpgradeView};
+use crate::app::subscriptions::plan_changes::{self, ConversionView, ConvertTrial, UpgradeSubscription, UpgradeView};
 use crate::auth::BuyerAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::ApiJson;

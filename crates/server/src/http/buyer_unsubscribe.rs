@@ -1,7 +1,7 @@
 //! Unsubscribing from a purchased service, with a refund to the wallet.
 
 use crate::app::idempotency::IdempotencyKey;
-use crate::app::unsubscribe::{self, Unsubscribe, UnsubscribeView};
+use crate::app::subscriptions::unsubscribe::{self, Unsubscribe, UnsubscribeView};
 use crate::auth::BuyerAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::ApiJson;

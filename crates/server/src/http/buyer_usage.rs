@@ -1,9 +1,9 @@
 //! The buyer's pay-per-use usage: usage per period of a subscription, usage
 //! charges with their lines, and quota packages (rules in
-//! [`crate::app::usage_views`]).
+//! [`crate::app::usage::views`]).
 
 use crate::app::page::{Page, Paging};
-use crate::app::usage_views::{
+use crate::app::usage::views::{
     self, ChargeStatus, SubscriptionUsageView, UsageChargeDetailView, UsageChargeView, UsagePackageView,
     UsageRangeParams,
 };
@@ -46,7 +46,7 @@ async fn subscription_usage(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<UsageRangeParams>,
 ) -> ApiResult<Json<SubscriptionUsageView>> {
-    Ok(Json(usage_views::subscription_usage(&state, &p.account_id, &id, &q).await?))
+    Ok(Json(views::subscription_usage(&state, &p.account_id, &id, &q).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -80,7 +80,7 @@ async fn list_charges(
     ApiQuery(q): ApiQuery<ChargeParams>,
 ) -> ApiResult<Json<Page<UsageChargeView>>> {
     let paging = Paging::new(q.limit, q.cursor)?;
-    Ok(Json(usage_views::list_charges(&state, &p.account_id, q.status, paging).await?))
+    Ok(Json(views::list_charges(&state, &p.account_id, q.status, paging).await?))
 }
 
 /// One of your usage charges with the usage lines it sums.
@@ -96,7 +96,7 @@ async fn get_charge(
     BuyerAuth(p): BuyerAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UsageChargeDetailView>> {
-    Ok(Json(usage_views::get_charge(&state, &p.account_id, &id).await?))
+    Ok(Json(views::get_charge(&state, &p.account_id, &id).await?))
 }
 
 /// Your quota packages, newest first: quota, what rated usage has drawn
@@ -113,5 +113,5 @@ async fn list_packages(
     BuyerAuth(p): BuyerAuth,
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<UsagePackageView>>> {
-    Ok(Json(usage_views::list_packages(&state, &p.account_id, q.paging()?).await?))
+    Ok(Json(views::list_packages(&state, &p.account_id, q.paging()?).await?))
 }

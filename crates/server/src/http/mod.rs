@@ -11,7 +11,6 @@ pub mod catalog;
 pub mod categories;
 pub mod media;
 pub mod notifications;
-pub mod open_api;
 pub mod operator_ledger;
 pub mod operator_onboarding;
 pub mod operator_orders;
@@ -25,9 +24,10 @@ pub mod seller_onboarding;
 pub mod seller_orders;
 pub mod seller_products;
 pub mod seller_usage;
+pub mod signed_api;
 
+use crate::api_doc::ApiDoc;
 use crate::error::{ApiError, REQUEST_ID};
-use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -64,7 +64,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(seller_debug_runs::routes())
         .merge(seller_interface_messages::routes())
         .merge(seller_usage::routes())
-        .merge(open_api::routes())
+        .merge(signed_api::routes())
         .merge(notifications::routes())
         .merge(buyer_unsubscribe::routes())
         .merge(buyer_plan_changes::routes())

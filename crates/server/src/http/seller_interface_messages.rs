@@ -1,8 +1,8 @@
 //! The seller's production interface messages: every call the marketplace
 //! made to its server, and re-sending a failed purchase.
 
-use crate::app::fulfilment::{self, InterfaceMessageView, MessageFilter};
 use crate::app::page::Page;
+use crate::app::subscriptions::fulfilment::{self, InterfaceMessageView, MessageFilter};
 use crate::auth::SellerAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::ApiQuery;

@@ -3,11 +3,11 @@
 //! An error record is corrected by pushing it again under the same
 //! metering_sn (it is then validated again). Also the rated usage of one
 //! of the seller's instances per period (rules in
-//! [`crate::app::usage_views`]).
+//! [`crate::app::usage::views`]).
 
 use crate::app::page::{Page, Paging};
-use crate::app::usage::{self, ErrorFilter, UsageErrorView};
-use crate::app::usage_views::{self, InstanceUsageView, UsageRangeParams};
+use crate::app::usage::intake::{self, ErrorFilter, UsageErrorView};
+use crate::app::usage::views::{self, InstanceUsageView, UsageRangeParams};
 use crate::auth::SellerAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::ApiQuery;
@@ -60,7 +60,7 @@ async fn errors(
 ) -> ApiResult<Json<Page<UsageErrorView>>> {
     let paging = Paging::new(q.limit, q.cursor)?;
     let instance = q.instance_id.as_deref().filter(|i| !i.is_empty());
-    Ok(Json(usage::list_errors(&state, &p.account_id, instance, q.status, paging).await?))
+    Ok(Json(intake::list_errors(&state, &p.account_id, instance, q.status, paging).await?))
 }
 
 /// Rated usage of one of your instances, one item per period, oldest first,
@@ -82,5 +82,5 @@ async fn instance_usage(
     Path(instance_id): Path<String>,
     ApiQuery(q): ApiQuery<UsageRangeParams>,
 ) -> ApiResult<Json<InstanceUsageView>> {
-    Ok(Json(usage_views::instance_usage(&state, &p.account_id, &instance_id, &q).await?))
+    Ok(Json(views::instance_usage(&state, &p.account_id, &instance_id, &q).await?))
 }

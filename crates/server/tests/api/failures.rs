@@ -16,10 +16,11 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::IntoResponse;
 use mercato_isv::FaultPolicy;
 use mercato_server::AppState;
-use mercato_server::app::fulfilment::RELEASE_ABANDONED_INSTANCE;
-use mercato_server::app::jobs::{self, JobOutcome, Worker};
-use mercato_server::app::lifecycle;
 use mercato_server::app::orders::FULFIL_NEW_INSTANCE;
+use mercato_server::app::outbox::{self, JobOutcome};
+use mercato_server::app::subscriptions::fulfilment::RELEASE_ABANDONED_INSTANCE;
+use mercato_server::app::subscriptions::lifecycle;
+use mercato_server::workers::{self, Registry};
 use mercato_store::entity::product;
 use mercato_store::repo::jobs::{self as job_repo, NewJob};
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
@@ -179,7 +180,7 @@ impl Buy {
     }
 
     async fn run_jobs(&self) -> usize {
-        Worker::new(self.app.state.clone(), "worker-a").run_due(10).await.unwrap()
+        self.app.worker("worker-a").run_due(10).await.unwrap()
     }
 
     async fn advance(&self, secs: i64) {
@@ -476,9 +477,9 @@ async fn auto_renew_that_cannot_pay_notifies_the_buyer_once_a_day_and_changes_no
 
 /// A handler that takes `secs` seconds (many slow seller calls) and counts
 /// its runs.
-fn register_slow(state: &AppState, kind: &'static str, secs: u64, runs: &Arc<AtomicUsize>) {
+fn register_slow(registry: &Registry, kind: &'static str, secs: u64, runs: &Arc<AtomicUsize>) {
     let runs = runs.clone();
-    state.jobs.register(kind, move |_state: AppState, _job: jobs::JobView| {
+    registry.register(kind, move |_state: AppState, _job: outbox::JobView| {
         let runs = runs.clone();
         async move {
             runs.fetch_add(1, Ordering::SeqCst);
@@ -498,7 +499,7 @@ async fn a_handler_running_longer_than_the_lease_is_not_run_twice() {
     .await;
     const KIND: &str = "test.slow";
     let runs = Arc::new(AtomicUsize::new(0));
-    register_slow(&app.state, KIND, 5, &runs);
+    register_slow(&app.registry, KIND, 5, &runs);
     let id = format!("job_{}", uuid::Uuid::now_v7().simple());
     let now = app.state.now();
     let added = job_repo::enqueue(
@@ -510,13 +511,13 @@ async fn a_handler_running_longer_than_the_lease_is_not_run_twice() {
     .unwrap();
     assert!(added);
 
-    let a = Worker::new(app.state.clone(), "worker-a");
+    let a = app.worker("worker-a");
     let running = tokio::spawn(async move { a.run_due(10).await.unwrap() });
     while runs.load(Ordering::SeqCst) == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // Another worker polls all along; the lease never expires under it.
-    let b = Worker::new(app.state.clone(), "worker-b");
+    let b = app.worker("worker-b");
     let mut taken_over = 0;
     while !running.is_finished() {
         taken_over += b.run_due(10).await.unwrap();
@@ -546,7 +547,7 @@ async fn a_stalled_worker_still_loses_its_lease() {
     .await;
     const KIND: &str = "test.stalled";
     let runs = Arc::new(AtomicUsize::new(0));
-    register_slow(&app.state, KIND, 3, &runs);
+    register_slow(&app.registry, KIND, 3, &runs);
     let id = format!("job_{}", uuid::Uuid::now_v7().simple());
     let now = app.state.now();
     job_repo::enqueue(
@@ -556,13 +557,13 @@ async fn a_stalled_worker_still_loses_its_lease() {
     )
     .await
     .unwrap();
-    let claimed = jobs::claim(&app.state, &id, "worker-a").await.unwrap().expect("A claims");
+    let claimed = workers::claim(&app.state, &id, "worker-a").await.unwrap().expect("A claims");
     // A stalls for the whole lease: B takes the job over and runs it.
     tokio::time::sleep(Duration::from_millis(2_100)).await;
-    let b = Worker::new(app.state.clone(), "worker-b");
+    let b = app.worker("worker-b");
     assert_eq!(b.run_due(10).await.unwrap(), 1);
     assert!(!mercato_store::repo::jobs::renew_lease(&app.state.db.conn, &id, "worker-a", 1, now, now).await.unwrap());
-    assert!(!jobs::finish(&app.state, &claimed, "worker-a", &JobOutcome::Done).await.unwrap());
+    assert!(!workers::finish(&app.state, &claimed, "worker-a", &JobOutcome::Done).await.unwrap());
     let row = job_repo::find(&app.state.db.conn, &id).await.unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.attempts), (job_repo::DONE, 2));
 }

@@ -4,8 +4,9 @@
 
 use crate::helpers::{SHARED_SELLER_KEY, TestApp, period_sku, product_form, spawn_on_test_clock};
 use mercato_isv::FaultPolicy;
-use mercato_server::app::jobs::{self, JobOutcome, Worker};
 use mercato_server::app::orders::FULFIL_NEW_INSTANCE;
+use mercato_server::app::outbox::JobOutcome;
+use mercato_server::workers;
 use mercato_store::entity::product;
 use mercato_store::repo::jobs as job_repo;
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
@@ -59,7 +60,7 @@ async fn bought(faults: Option<FaultPolicy>) -> Buy {
 
 impl Buy {
     async fn run_jobs(&self) -> usize {
-        Worker::new(self.app.state.clone(), "worker-a").run_due(10).await.unwrap()
+        self.app.worker("worker-a").run_due(10).await.unwrap()
     }
 
     async fn advance(&self, secs: i64) {
@@ -233,10 +234,10 @@ async fn an_always_failing_seller_is_given_up_after_three_hours_and_refunded() {
 async fn two_workers_running_the_same_attempt_provision_one_instance() {
     let b = bought(None).await;
     let job = b.job().await;
-    let view = jobs::claim(&b.app.state, &job.id, "worker-a").await.unwrap().expect("claimed");
+    let view = workers::claim(&b.app.state, &job.id, "worker-a").await.unwrap().expect("claimed");
     let (one, two) = tokio::join!(
-        mercato_server::app::fulfilment::fulfil_new_instance(b.app.state.clone(), view.clone()),
-        mercato_server::app::fulfilment::fulfil_new_instance(b.app.state.clone(), view.clone()),
+        mercato_server::app::subscriptions::fulfilment::fulfil_new_instance(b.app.state.clone(), view.clone()),
+        mercato_server::app::subscriptions::fulfilment::fulfil_new_instance(b.app.state.clone(), view.clone()),
     );
     assert_eq!((one, two), (JobOutcome::Done, JobOutcome::Done));
     assert_eq!(b.sub().await["status"], "active");
@@ -244,7 +245,7 @@ async fn two_workers_running_the_same_attempt_provision_one_instance() {
     assert_eq!(b.instance_ids().await.len(), 1);
     // Racing claimers: only one gets the job.
     let b = bought(None).await;
-    let (wx, wy) = (Worker::new(b.app.state.clone(), "worker-x"), Worker::new(b.app.state.clone(), "worker-y"));
+    let (wx, wy) = (b.app.worker("worker-x"), b.app.worker("worker-y"));
     let (x, y) = tokio::join!(wx.run_due(10), wy.run_due(10));
     assert_eq!(x.unwrap() + y.unwrap(), 1);
     assert_eq!(b.sub().await["status"], "active");

@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 
 use mercato_server::clock::{Clock, SystemClock};
+use mercato_server::workers::{self, Registry, Worker};
 use mercato_server::{AppState, Config, runtime};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -11,6 +12,9 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The job kinds and periodic tasks this node's worker runs (tests may
+    /// register more).
+    pub registry: Arc<Registry>,
     pub dir: TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pg: Option<(String, String)>,
@@ -116,14 +120,32 @@ async fn start_serving(state: AppState, dir: TempDir, pg: Option<(String, String
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let serving = state.clone();
+    let registry = workers::registry();
+    let worker_registry = registry.clone();
     tokio::spawn(async move {
-        runtime::serve(serving, listener, async move {
+        runtime::serve(serving, worker_registry, listener, async move {
             let _ = rx.await;
         })
         .await
         .unwrap();
     });
-    TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), state, dir, shutdown: Some(tx), pg }
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        state,
+        registry,
+        dir,
+        shutdown: Some(tx),
+        pg,
+    }
+}
+
+impl TestApp {
+    /// A worker named `owner` over this node's state and registry, for tests
+    /// that drive jobs by hand.
+    pub fn worker(&self, owner: impl Into<String>) -> Worker {
+        Worker::new(self.state.clone(), self.registry.clone(), owner)
+    }
 }
 
 impl Drop for TestApp {

@@ -3,7 +3,8 @@
 
 use crate::helpers::{TestApp, spawn_app, spawn_node, spawn_on_test_clock, spawn_with};
 use chrono::{DateTime, Utc};
-use mercato_server::app::jobs::{self, JobOutcome, PeriodicTask, RetryPolicy, Worker};
+use mercato_server::app::outbox::{self, JobOutcome, RetryPolicy};
+use mercato_server::workers::{self, PeriodicTask, Registry};
 use mercato_server::{AppState, runtime};
 use mercato_store::repo::jobs::{self as job_repo, NewJob};
 use serde_json::json;
@@ -30,12 +31,12 @@ impl Calls {
     }
 }
 
-/// Registers a handler for `KIND` on `state` that records its calls and ends
+/// Registers a handler for `KIND` on `registry` that records its calls and ends
 /// each attempt with `outcome(attempt)`.
-fn register(state: &AppState, calls: &Calls, outcome: impl Fn(i64) -> JobOutcome + Send + Sync + 'static) {
+fn register(registry: &Registry, calls: &Calls, outcome: impl Fn(i64) -> JobOutcome + Send + Sync + 'static) {
     let calls = calls.clone();
     let outcome = Arc::new(outcome);
-    state.jobs.register(KIND, move |_state: AppState, job: jobs::JobView| {
+    registry.register(KIND, move |_state: AppState, job: outbox::JobView| {
         let (calls, outcome) = (calls.clone(), outcome.clone());
         async move {
             calls.record(&job.id);
@@ -86,10 +87,10 @@ async fn wait_for_time(app: &TestApp, t: DateTime<Utc>) {
 async fn a_due_job_runs_exactly_once_and_its_attempt_is_recorded() {
     let app = spawn_on_test_clock().await;
     let calls = Calls::default();
-    register(&app.state, &calls, |_| JobOutcome::Done);
+    register(&app.registry, &calls, |_| JobOutcome::Done);
     let id = enqueue(&app, "ref-1", app.state.now()).await;
 
-    let worker = Worker::new(app.state.clone(), "worker-a");
+    let worker = app.worker("worker-a");
     assert_eq!(worker.run_due(10).await.unwrap(), 1);
     assert_eq!(worker.run_due(10).await.unwrap(), 0);
     assert_eq!(calls.of(&id), 1);
@@ -111,10 +112,10 @@ async fn a_future_job_runs_only_once_the_test_clock_passes_it() {
     let app = spawn_on_test_clock().await;
     let op = app.operator().await;
     let calls = Calls::default();
-    register(&app.state, &calls, |_| JobOutcome::Done);
+    register(&app.registry, &calls, |_| JobOutcome::Done);
     let id = enqueue(&app, "ref-future", app.state.now() + chrono::Duration::hours(1)).await;
 
-    let worker = Worker::new(app.state.clone(), "worker-a");
+    let worker = app.worker("worker-a");
     assert_eq!(worker.run_due(10).await.unwrap(), 0);
     advance(&app, &op, 3599).await;
     assert_eq!(worker.run_due(10).await.unwrap(), 0);
@@ -129,7 +130,7 @@ async fn a_future_job_runs_only_once_the_test_clock_passes_it() {
 async fn concurrent_workers_never_run_a_job_twice() {
     let app = spawn_on_test_clock().await;
     let calls = Calls::default();
-    register(&app.state, &calls, |_| JobOutcome::Done);
+    register(&app.registry, &calls, |_| JobOutcome::Done);
     let now = app.state.now();
     let mut ids = Vec::new();
     for i in 0..24 {
@@ -137,7 +138,7 @@ async fn concurrent_workers_never_run_a_job_twice() {
     }
     let mut racing = tokio::task::JoinSet::new();
     for w in 0..4 {
-        let worker = Worker::new(app.state.clone(), format!("worker-{w}"));
+        let worker = app.worker(format!("worker-{w}"));
         racing.spawn(async move {
             let mut ran = 0;
             for _ in 0..3 {
@@ -162,13 +163,13 @@ async fn two_nodes_racing_on_one_database_run_each_job_once() {
     let a = spawn_on_test_clock().await;
     let b = spawn_node(&a, |_| {}).await;
     let calls = Calls::default();
-    register(&a.state, &calls, |_| JobOutcome::Done);
-    register(&b.state, &calls, |_| JobOutcome::Done);
+    register(&a.registry, &calls, |_| JobOutcome::Done);
+    register(&b.registry, &calls, |_| JobOutcome::Done);
     let now = a.state.now();
     for i in 0..16 {
         enqueue(&a, &format!("ref-{i}"), now).await;
     }
-    let (wa, wb) = (Worker::new(a.state.clone(), "node-a"), Worker::new(b.state.clone(), "node-b"));
+    let (wa, wb) = (a.worker("node-a"), b.worker("node-b"));
     let (ra, rb) = tokio::join!(
         async {
             let mut n = 0;
@@ -194,14 +195,14 @@ async fn an_abandoned_lease_is_taken_over_and_the_late_finish_is_refused() {
     let app = spawn_on_test_clock().await;
     let op = app.operator().await;
     let calls = Calls::default();
-    register(&app.state, &calls, |_| JobOutcome::Done);
+    register(&app.registry, &calls, |_| JobOutcome::Done);
     let id = enqueue(&app, "ref-abandoned", app.state.now()).await;
 
     // Worker A claims the job and then "dies" (never finishes).
-    let claimed = jobs::claim(&app.state, &id, "worker-a").await.unwrap().expect("A claims");
+    let claimed = workers::claim(&app.state, &id, "worker-a").await.unwrap().expect("A claims");
     assert_eq!(claimed.attempt, 1);
-    assert!(jobs::claim(&app.state, &id, "worker-x").await.unwrap().is_none(), "a held lease cannot be claimed");
-    let b = Worker::new(app.state.clone(), "worker-b");
+    assert!(workers::claim(&app.state, &id, "worker-x").await.unwrap().is_none(), "a held lease cannot be claimed");
+    let b = app.worker("worker-b");
     assert_eq!(b.run_due(10).await.unwrap(), 0, "the lease has not expired");
 
     // The lease (job_lease_secs = 60) expires; B takes over and finishes.
@@ -212,7 +213,7 @@ async fn an_abandoned_lease_is_taken_over_and_the_late_finish_is_refused() {
     assert_eq!(calls.of(&id), 1);
 
     // A comes back: its result is refused and changes nothing.
-    let late = jobs::finish(&app.state, &claimed, "worker-a", &JobOutcome::Dead { error: "late".into() }).await;
+    let late = workers::finish(&app.state, &claimed, "worker-a", &JobOutcome::Dead { error: "late".into() }).await;
     assert!(!late.unwrap(), "A no longer holds the lease");
     let row = job(&app, &id).await;
     assert_eq!(row.status, job_repo::DONE);
@@ -232,13 +233,13 @@ async fn retry_reschedules_with_the_delay_and_dead_stops() {
     let app = spawn_on_test_clock().await;
     let op = app.operator().await;
     let calls = Calls::default();
-    register(&app.state, &calls, |attempt| match attempt {
+    register(&app.registry, &calls, |attempt| match attempt {
         1 => JobOutcome::Retry { after: Duration::from_secs(120), error: "seller down".into() },
         _ => JobOutcome::Dead { error: "seller refused".into() },
     });
     let start = app.state.now();
     let id = enqueue(&app, "ref-retry", start).await;
-    let worker = Worker::new(app.state.clone(), "worker-a");
+    let worker = app.worker("worker-a");
 
     assert_eq!(worker.run_due(10).await.unwrap(), 1);
     let row = job(&app, &id).await;
@@ -274,7 +275,7 @@ async fn a_retry_policy_backs_off_until_its_deadline_then_gives_up() {
     let seen: Arc<Mutex<Vec<DateTime<Utc>>>> = Arc::default();
     {
         let (calls, seen) = (calls.clone(), seen.clone());
-        app.state.jobs.register(KIND, move |state: AppState, job: jobs::JobView| {
+        app.registry.register(KIND, move |state: AppState, job: outbox::JobView| {
             let (calls, seen) = (calls.clone(), seen.clone());
             async move {
                 calls.record(&job.id);
@@ -285,7 +286,7 @@ async fn a_retry_policy_backs_off_until_its_deadline_then_gives_up() {
     }
     let start = app.state.now();
     let id = enqueue(&app, "ref-policy", start).await;
-    let worker = Worker::new(app.state.clone(), "worker-a");
+    let worker = app.worker("worker-a");
     for _ in 0..20 {
         worker.run_due(10).await.unwrap();
         let row = job(&app, &id).await;
@@ -305,7 +306,7 @@ async fn a_retry_policy_backs_off_until_its_deadline_then_gives_up() {
 async fn jobs_of_an_unknown_kind_stay_pending_for_a_newer_node() {
     let app = spawn_on_test_clock().await;
     let id = enqueue_kind(&app, "from.the.future", "ref-x", app.state.now()).await;
-    let worker = Worker::new(app.state.clone(), "worker-a");
+    let worker = app.worker("worker-a");
     assert_eq!(worker.run_due(10).await.unwrap(), 0);
     assert_eq!(worker.tick().await, 0);
     let row = job(&app, &id).await;
@@ -315,7 +316,7 @@ async fn jobs_of_an_unknown_kind_stay_pending_for_a_newer_node() {
     // A node that knows the kind runs it.
     let calls = Calls::default();
     let handled = calls.clone();
-    app.state.jobs.register("from.the.future", move |_s: AppState, job: jobs::JobView| {
+    app.registry.register("from.the.future", move |_s: AppState, job: outbox::JobView| {
         let calls = handled.clone();
         async move {
             calls.record(&job.id);
@@ -332,14 +333,14 @@ async fn a_panicking_handler_is_retried_after_a_lease_period() {
     let app = spawn_on_test_clock().await;
     let op = app.operator().await;
     let calls = Calls::default();
-    register(&app.state, &calls, |attempt| {
+    register(&app.registry, &calls, |attempt| {
         if attempt == 1 {
             panic!("handler bug");
         }
         JobOutcome::Done
     });
     let id = enqueue(&app, "ref-panic", app.state.now()).await;
-    let worker = Worker::new(app.state.clone(), "worker-a");
+    let worker = app.worker("worker-a");
     assert_eq!(worker.run_due(10).await.unwrap(), 1);
     let row = job(&app, &id).await;
     assert_eq!(row.status, job_repo::PENDING);
@@ -354,7 +355,7 @@ async fn the_background_worker_runs_jobs_when_the_test_clock_moves() {
     let app = spawn_with(|c| c.test_clock = true).await;
     let op = app.operator().await;
     let calls = Calls::default();
-    register(&app.state, &calls, |_| JobOutcome::Done);
+    register(&app.registry, &calls, |_| JobOutcome::Done);
     let id = enqueue(&app, "ref-loop", app.state.now() + chrono::Duration::days(30)).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(calls.of(&id), 0);
@@ -503,7 +504,7 @@ async fn the_scheduler_runs_a_task_once_per_slot_across_two_nodes() {
     let runs = Arc::new(AtomicUsize::new(0));
     for node in [&a, &b] {
         let runs = runs.clone();
-        node.state.jobs.add_task(PeriodicTask::new("test.tick", Duration::from_secs(3600), move |_s: AppState| {
+        node.registry.add_task(PeriodicTask::new("test.tick", Duration::from_secs(3600), move |_s: AppState| {
             let runs = runs.clone();
             async move {
                 runs.fetch_add(1, Ordering::SeqCst);
@@ -512,7 +513,7 @@ async fn the_scheduler_runs_a_task_once_per_slot_across_two_nodes() {
             }
         }));
     }
-    let (wa, wb) = (Worker::new(a.state.clone(), "node-a"), Worker::new(b.state.clone(), "node-b"));
+    let (wa, wb) = (a.worker("node-a"), b.worker("node-b"));
     let both = || async {
         let (x, y) = tokio::join!(wa.run_scheduled(), wb.run_scheduled());
         (x.unwrap(), y.unwrap())
@@ -551,7 +552,7 @@ async fn the_scheduler_runs_a_task_once_per_slot_across_two_nodes() {
     assert_eq!(lease.owner, None);
     assert!(lease.next_run_at > a.state.now());
     // The built-in task went through the same leases: once per slot too.
-    let purge = job_repo::find_task(&a.state.db.conn, jobs::PURGE_IDEMPOTENCY_KEYS).await.unwrap().unwrap();
+    let purge = job_repo::find_task(&a.state.db.conn, workers::PURGE_IDEMPOTENCY_KEYS).await.unwrap().unwrap();
     assert_eq!(purge.runs, 3);
 }
 
@@ -562,7 +563,7 @@ async fn the_purge_task_forgets_idempotency_keys_after_a_day() {
     let (buyer, _) = app.signup("buyer").await;
     let conn = &app.state.db.conn;
     mercato_store::repo::idempotency::claim(conn, &buyer, "key-1", "hash", app.state.now()).await.unwrap();
-    let worker = Worker::new(app.state.clone(), "worker-a");
+    let worker = app.worker("worker-a");
     worker.run_scheduled().await.unwrap();
     assert!(mercato_store::repo::idempotency::find(conn, &buyer, "key-1").await.unwrap().is_some());
     advance(&app, &op, 25 * 3600).await;

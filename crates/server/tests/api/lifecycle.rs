@@ -5,8 +5,7 @@
 use crate::helpers::{SHARED_SELLER_KEY, TestApp, period_sku, product_form, spawn_on_test_clock};
 use chrono::{DateTime, Months, Utc};
 use mercato_isv::FaultPolicy;
-use mercato_server::app::jobs::Worker;
-use mercato_server::app::lifecycle::{self, FREEZE_INSTANCE, RELEASE_INSTANCE};
+use mercato_server::app::subscriptions::lifecycle::{self, FREEZE_INSTANCE, RELEASE_INSTANCE};
 use mercato_store::entity::{job, product};
 use mercato_store::repo::jobs as job_repo;
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
@@ -58,7 +57,7 @@ fn ts(v: &Value) -> DateTime<Utc> {
 
 impl Sub {
     async fn run_jobs(&self) -> usize {
-        Worker::new(self.app.state.clone(), "worker-a").run_due(10).await.unwrap()
+        self.app.worker("worker-a").run_due(10).await.unwrap()
     }
 
     async fn now(&self) -> DateTime<Utc> {
@@ -214,7 +213,7 @@ async fn renewing_without_money_changes_nothing() {
 async fn auto_renew_charges_seven_days_before_expiry_and_retries_when_unpaid() {
     let s = provisioned(true, 0).await;
     let expiry = s.expires_at().await;
-    let tasks: Vec<String> = s.app.state.jobs.tasks().iter().map(|t| t.name.clone()).collect();
+    let tasks: Vec<String> = s.app.registry.tasks().iter().map(|t| t.name.clone()).collect();
     assert!(tasks.contains(&lifecycle::AUTO_RENEW_TASK.to_string()), "{tasks:?}");
     assert!(tasks.contains(&lifecycle::EXPIRY_TASK.to_string()), "{tasks:?}");
 
@@ -269,7 +268,7 @@ async fn the_scheduler_freezes_and_a_seller_down_for_good_is_given_up_after_an_h
 
     // The periodic task (not a direct call) freezes the expired subscription.
     s.advance_to(expiry + chrono::Duration::minutes(1)).await;
-    let worker = Worker::new(s.app.state.clone(), "worker-a");
+    let worker = s.app.worker("worker-a");
     assert!(worker.run_scheduled().await.unwrap() >= 1);
     assert_eq!(s.sub().await["status"], "frozen");
     assert_eq!(s.jobs_of(FREEZE_INSTANCE).await, 1);

@@ -4,7 +4,6 @@
 use crate::helpers::{SHARED_SELLER_KEY, TestApp, period_sku, product_form, spawn_on_test_clock};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use mercato_isv::FaultPolicy;
-use mercato_server::app::jobs::Worker;
 use mercato_store::entity::product;
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
@@ -52,7 +51,7 @@ impl Shop {
             .expect(201);
         let id = order["id"].as_str().unwrap();
         self.app.post(&format!("/api/v1/buyer/orders/{id}/pay"), Some(&self.buyer_key), json!({})).await.expect(200);
-        Worker::new(self.app.state.clone(), "worker-a").run_due(10).await.unwrap();
+        self.app.worker("worker-a").run_due(10).await.unwrap();
         let order = self.app.get(&format!("/api/v1/buyer/orders/{id}"), Some(&self.buyer_key)).await.expect(200);
         assert_eq!(order["status"], "refunded", "{order}");
     }

@@ -4,7 +4,6 @@
 
 use crate::helpers::{Res, SHARED_SELLER_KEY, TestApp, period_sku, product_form, spawn_on_test_clock};
 use mercato_isv::FaultPolicy;
-use mercato_server::app::jobs::Worker;
 use mercato_store::entity::product;
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
@@ -58,7 +57,7 @@ impl Market {
     }
 
     async fn run_jobs(&self) -> usize {
-        Worker::new(self.app.state.clone(), "worker-a").run_due(10).await.unwrap()
+        self.app.worker("worker-a").run_due(10).await.unwrap()
     }
 
     async fn advance(&self, secs: i64) {

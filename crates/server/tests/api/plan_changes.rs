@@ -11,8 +11,7 @@ use koo::ResultCode;
 use koo::calls::{InstanceInfo, NewInstance, QueryInstance, ReleaseInstance, UpgradeInstance};
 use koo::seller::{ProductionInterface, Provisioned, Refusal, Reply, SellerConfig};
 use mercato_isv::{FaultPolicy, SellerStore};
-use mercato_server::app::jobs::Worker;
-use mercato_server::app::lifecycle;
+use mercato_server::app::subscriptions::lifecycle;
 use mercato_store::entity::{job, product};
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
@@ -101,7 +100,7 @@ impl Env {
     }
 
     async fn run_jobs(&self) -> usize {
-        Worker::new(self.app.state.clone(), "worker-a").run_due(10).await.unwrap()
+        self.app.worker("worker-a").run_due(10).await.unwrap()
     }
 
     async fn now(&self) -> DateTime<Utc> {
@@ -570,7 +569,7 @@ async fn an_upgrade_the_seller_never_confirms_is_refunded_after_three_hours() {
         e.run_jobs().await;
     }
     let j = job::Entity::find()
-        .filter(job::Column::Kind.eq(mercato_server::app::plan_changes::UPGRADE_INSTANCE))
+        .filter(job::Column::Kind.eq(mercato_server::app::subscriptions::plan_changes::UPGRADE_INSTANCE))
         .one(&e.app.state.db.conn)
         .await
         .unwrap()

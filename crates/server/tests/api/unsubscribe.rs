@@ -5,8 +5,7 @@
 
 use crate::helpers::{TestApp, period_sku, product_form, spawn_on_test_clock};
 use chrono::{DateTime, Duration, Months, Utc};
-use mercato_server::app::jobs::Worker;
-use mercato_server::app::lifecycle;
+use mercato_server::app::subscriptions::lifecycle;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -113,7 +112,7 @@ impl Shop {
     async fn run_jobs(&self) -> usize {
         let mut total = 0;
         loop {
-            let n = Worker::new(self.app.state.clone(), "worker-u").run_due(10).await.unwrap();
+            let n = self.app.worker("worker-u").run_due(10).await.unwrap();
             if n == 0 {
                 return total;
             }

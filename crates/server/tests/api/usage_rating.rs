@@ -8,7 +8,7 @@
 
 use crate::usage_shop::{Shop, rec, shop};
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use mercato_server::app::usage_rating::{RatingReport, rate_due};
+use mercato_server::app::usage::rating::{RatingReport, rate_due};
 use mercato_store::entity::{job, ledger_entry, subscription, usage_charge, usage_line, usage_package, usage_record};
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -262,7 +262,7 @@ async fn arrears_freeze_the_instance_and_a_top_up_pays_them_and_unfreezes_it() {
     // Another top-up settles nothing more and sends nothing.
     s.app.credit_wallet(&s.op, &buyer_id, 10, "CNY").await;
     let unfreezes = job::Entity::find()
-        .filter(job::Column::Kind.eq(mercato_server::app::lifecycle::UNFREEZE_INSTANCE))
+        .filter(job::Column::Kind.eq(mercato_server::app::subscriptions::lifecycle::UNFREEZE_INSTANCE))
         .all(&s.app.state.db.conn)
         .await
         .unwrap();
@@ -378,8 +378,8 @@ async fn concurrent_pushes_and_charging_on_two_workers_give_the_single_pass_tota
         p.await.unwrap();
     }
     let (v1, v2) = tokio::join!(
-        mercato_server::app::usage::validate_all(&many.app.state),
-        mercato_server::app::usage::validate_all(&many.app.state)
+        mercato_server::app::usage::intake::validate_all(&many.app.state),
+        mercato_server::app::usage::intake::validate_all(&many.app.state)
     );
     v1.unwrap();
     v2.unwrap();

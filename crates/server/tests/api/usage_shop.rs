@@ -6,8 +6,7 @@ use crate::helpers::{TestApp, period_sku, product_form, spawn_on_test_clock};
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use mercato_domain::usage::format_time;
-use mercato_server::app::jobs::Worker;
-use mercato_server::app::usage::{self as app_usage, Validated};
+use mercato_server::app::usage::intake::{self as app_usage, Validated};
 use mercato_store::entity::{subscription, usage_record};
 use mercato_store::repo::usage as usage_repo;
 use mercato_store::sea_orm::EntityTrait;
@@ -96,7 +95,7 @@ impl Shop {
     }
 
     pub async fn run_jobs(&self) {
-        while Worker::new(self.app.state.clone(), "worker-uv").run_due(10).await.unwrap() > 0 {}
+        while self.app.worker("worker-uv").run_due(10).await.unwrap() > 0 {}
     }
 
     pub async fn advance(&self, by: Duration) {

@@ -6,7 +6,7 @@
 use crate::usage_shop::{ERRORS, rec, seller_on, shop};
 use chrono::Duration;
 use mercato_domain::usage::format_time;
-use mercato_server::app::usage::{self as app_usage, Validated};
+use mercato_server::app::usage::intake::{self as app_usage, Validated};
 use mercato_store::repo::usage as usage_repo;
 use serde_json::{Value, json};
 
@@ -218,7 +218,7 @@ async fn two_validators_decide_each_record_once() {
             }
         }
     };
-    let tasks = state.jobs.tasks();
+    let tasks = s.app.registry.tasks();
     assert!(tasks.iter().any(|t| t.name == app_usage::VALIDATE_TASK), "every node runs the validator");
     let (a, b) = tokio::join!(run(), run());
     assert_eq!((a.valid + b.valid, a.error + b.error, a.duplicate + b.duplicate), (600, 100, 200), "{a:?} {b:?}");

@@ -5,8 +5,8 @@
 
 use crate::usage_shop::{Shop, rec, seller_on, shop};
 use chrono::{DateTime, Duration, DurationRound, SecondsFormat, Utc};
-use mercato_server::app::usage::Validated;
-use mercato_server::app::usage_rating::{RatingReport, rate_due};
+use mercato_server::app::usage::intake::Validated;
+use mercato_server::app::usage::rating::{RatingReport, rate_due};
 use serde_json::{Value, json};
 
 const CHARGES: &str = "/api/v1/buyer/usage/charges";

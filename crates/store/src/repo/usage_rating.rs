@@ -1,5 +1,5 @@
 //! Storage of rating and charging (rules: `mercato_domain::rating`; the use
-//! case: the server's `app::usage_rating`).
+//! case: the server's `app::usage::rating`).
 //!
 //! A period's records are read through the (status, received_at) index: a
 //! valid record of the period [start, end) has start <= end_time <=

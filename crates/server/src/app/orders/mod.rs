@@ -20,11 +20,12 @@
 //! [`transition_order`], [`transition_subscription`] and [`line_context`].
 
 pub(crate) mod filters;
-pub mod follow_up;
+
 pub mod seller;
 
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::page::{Page, Paging};
+use crate::app::subscriptions::follow_up;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -272,7 +273,7 @@ async fn buyer_subscription_views(
                     Some(enc) => Some(
                         state
                             .crypto
-                            .decrypt(crate::app::fulfilment::APP_PASSWORD_FIELD, enc)
+                            .decrypt(crate::app::subscriptions::fulfilment::APP_PASSWORD_FIELD, enc)
                             .map_err(|_| corrupt("app password"))?,
                     ),
                 };
@@ -463,13 +464,13 @@ pub async fn pay(
             "subscription_id": sub.id,
         });
         repo::insert_subscription(tx, sub).await?;
-        crate::app::jobs::enqueue(tx, FULFIL_NEW_INSTANCE, &l.id, &payload, now, now).await?;
+        crate::app::outbox::enqueue(tx, FULFIL_NEW_INSTANCE, &l.id, &payload, now, now).await?;
     }
     let paid = repo::find_order(tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
     let view = order_view(paid, lines)?;
     let answer = work.finish(StatusCode::OK, &view).await?;
     // The fulfilment jobs are committed: run them now, not at the next poll.
-    crate::app::jobs::wake(state);
+    crate::app::outbox::wake(state);
     Ok(answer)
 }
 

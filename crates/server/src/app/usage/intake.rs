@@ -5,7 +5,7 @@
 //!
 //! Rules of this increment:
 //! - authentication is the open API's AK/SK signature over the exact body
-//!   bytes ([`open_api::authenticate`]);
+//!   bytes ([`signed_api::authenticate`]);
 //! - shape errors reject the whole call and store nothing: MKT.0100 (missing or
 //!   empty `usage_records`, malformed JSON, a bad or missing value, a
 //!   metering_sn repeated inside the batch; the message names
@@ -45,9 +45,9 @@
 //! (SQLite write transactions already are), so two nodes never decide a
 //! record twice and duplicates see every earlier valid record.
 //! Valid rows are rated and charged per closed period by
-//! [`crate::app::usage_rating`].
+//! [`crate::app::usage::rating`].
 
-use crate::app::open_api::{self, OpenApiError, OpenApiResult};
+use crate::app::signed_api::{self, OpenApiError, OpenApiResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use mercato_domain::usage::{self, BatchError};
@@ -107,7 +107,7 @@ fn refusal(e: &BatchError) -> OpenApiError {
     let code = match e {
         BatchError::TooMany(_) => TOO_MANY_RECORDS,
         BatchError::UnknownFields(_) => INVALID_PARAMETER,
-        BatchError::Malformed(_) | BatchError::Empty | BatchError::Invalid(_) => open_api::INVALID_INPUT,
+        BatchError::Malformed(_) | BatchError::Empty | BatchError::Invalid(_) => signed_api::INVALID_INPUT,
     };
     OpenApiError::new(StatusCode::BAD_REQUEST, code, e.message())
 }
@@ -124,7 +124,7 @@ pub async fn push(state: &AppState, seller_id: &str, body: &[u8]) -> OpenApiResu
     let accepted = usage_repo::insert_received(&tx, seller_id, state.now(), &records).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(UsagePushResponse {
-        error_code: open_api::SUCCESS.into(),
+        error_code: signed_api::SUCCESS.into(),
         error_msg: "success".into(),
         accepted,
         already_received: total.saturating_sub(accepted),
@@ -135,21 +135,6 @@ pub async fn push(state: &AppState, seller_id: &str, body: &[u8]) -> OpenApiResu
 pub const VALIDATE_TASK: &str = "usage_validate";
 /// Records decided per write transaction.
 pub const CHUNK: u64 = 5000;
-
-/// Registers the validator (every 5 s of real time).
-pub fn register(registry: &crate::app::jobs::Registry) {
-    registry.add_task(crate::app::jobs::PeriodicTask::new(
-        VALIDATE_TASK,
-        std::time::Duration::from_secs(5),
-        |state: AppState| async move {
-            let n = validate_all(&state).await?;
-            if n.total() > 0 {
-                tracing::info!(valid = n.valid, error = n.error, duplicate = n.duplicate, "validated usage records");
-            }
-            Ok(())
-        },
-    ));
-}
 
 /// What a validation pass decided.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +194,7 @@ pub async fn validate_chunk(state: &AppState, limit: u64) -> Result<(Validated, 
         rows.iter().flat_map(|r| std::iter::once(r.instance_id.clone()).chain(r.relate_pkg_instance.clone())).collect();
     ids.sort_unstable();
     ids.dedup();
-    let instances = crate::app::usage_rating::instance_facts(&tx, &ids).await?;
+    let instances = crate::app::usage::rating::instance_facts(&tx, &ids).await?;
     let close = state.config.close_rule();
     let mut asked: Vec<usage_repo::Window> =
         rows.iter().map(|r| (r.instance_id.clone(), r.begin_time, r.end_time)).collect();

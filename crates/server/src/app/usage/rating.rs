@@ -31,8 +31,8 @@
 //! transaction); once nothing is owed the instances frozen for arrears are
 //! unfrozen (UNFREEZE through the outbox).
 
-use crate::app::lifecycle::{FREEZE_INSTANCE, UNFREEZE_INSTANCE, enqueue_status_call};
 use crate::app::orders::transition_subscription;
+use crate::app::subscriptions::lifecycle::{FREEZE_INSTANCE, UNFREEZE_INSTANCE, enqueue_status_call};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
@@ -82,28 +82,6 @@ pub const FROZEN_FOR_PACKAGE_USED_UP: &str = "package_used_up";
 /// The periodic task that rates and charges closed periods.
 pub const RATE_TASK: &str = "usage_rate";
 
-/// Registers the rating task (every minute of real time).
-pub fn register(registry: &crate::app::jobs::Registry) {
-    registry.add_task(crate::app::jobs::PeriodicTask::new(
-        RATE_TASK,
-        std::time::Duration::from_secs(60),
-        |state: AppState| async move {
-            let r = rate_due(&state).await.map_err(|e| anyhow::anyhow!(e.detail))?;
-            if r.lines > 0 {
-                tracing::info!(
-                    periods = r.periods,
-                    records = r.records,
-                    lines = r.lines,
-                    paid = r.paid,
-                    arrears = r.arrears,
-                    "rated usage"
-                );
-            }
-            Ok(())
-        },
-    ));
-}
-
 /// Rates and charges every closed period whose records are all validated,
 /// oldest first, each period in one write transaction. Safe to run on
 /// several nodes at once: a period is rated and charged exactly once.
@@ -115,7 +93,7 @@ pub async fn rate_due(state: &AppState) -> ApiResult<RatingReport> {
         }
     }
     if report.arrears > 0 || report.lines > 0 {
-        crate::app::jobs::wake(state);
+        crate::app::outbox::wake(state);
     }
     Ok(report)
 }

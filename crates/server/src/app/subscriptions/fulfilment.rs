@@ -43,10 +43,10 @@
 //! workers running the same job cannot both activate or both refund.
 //! An order currently has one line, so failing a line refunds the order.
 
-use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
 use crate::app::ledger::post_reversal;
 use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
-use crate::app::seller_calls::{Endpoint, Sent, describe};
+use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
+use crate::app::subscriptions::seller_calls::{Endpoint, Sent, describe};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -303,10 +303,10 @@ pub async fn fail_and_refund(state: &AppState, line_id: &str) -> ApiResult<bool>
     // returned. Enqueued with the refund, so both happen or neither.
     if let Some(instance_id) = &sub.instance_id {
         let payload = ReleasePayload { order_line_id: line_id.to_string(), instance_id: instance_id.clone() };
-        crate::app::jobs::enqueue(&tx, RELEASE_ABANDONED_INSTANCE, line_id, &payload, now, now).await?;
+        crate::app::outbox::enqueue(&tx, RELEASE_ABANDONED_INSTANCE, line_id, &payload, now, now).await?;
     }
     tx.commit().await?;
-    crate::app::jobs::wake(state);
+    crate::app::outbox::wake(state);
     tracing::info!(order = %ctx.order.id, line = %line_id, "purchase failed; buyer refunded");
     Ok(true)
 }
@@ -483,6 +483,6 @@ pub async fn resend(state: &AppState, seller: &crate::auth::Principal, id: &str)
         return Err(ApiError::conflict("in_progress", "an attempt is running now; try again shortly"));
     }
     tx.commit().await?;
-    crate::app::jobs::wake(state);
+    crate::app::outbox::wake(state);
     Ok(m.into())
 }

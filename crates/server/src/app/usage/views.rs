@@ -4,7 +4,7 @@
 //!
 //! Rules:
 //! - Only rated periods appear (rows of `usage_lines`, written by
-//!   [`crate::app::usage_rating`] once a period closes); a period without
+//!   [`crate::app::usage::rating`] once a period closes); a period without
 //!   valid usage has no item.
 //! - `granularity` is `hour` or `day` and defaults to the SKU's billing.
 //!   `day` sums the hourly lines of each UTC day; `hour` on a daily-billed

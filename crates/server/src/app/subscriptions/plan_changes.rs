@@ -44,7 +44,7 @@
 //! back to the one it replaced, and notifies the buyer
 //! (`upgrade_refunded`), all in one transaction, once.
 //!
-//! **Change at renewal** (downgrade): see [`crate::app::lifecycle`]; the
+//! **Change at renewal** (downgrade): see [`crate::app::subscriptions::lifecycle`]; the
 //! target is resolved and the seller's `changeInstanceCheck` asked by
 //! [`renewal_change`].
 //!
@@ -66,11 +66,11 @@
 //! specification read, so a double conversion cannot happen.
 
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
-use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
 use crate::app::ledger::post_reversal;
-use crate::app::orders::follow_up::{self, FollowUp};
 use crate::app::orders::{line_context, transition_order};
-use crate::app::seller_calls::Endpoint;
+use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
+use crate::app::subscriptions::follow_up::{self, FollowUp};
+use crate::app::subscriptions::seller_calls::Endpoint;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -395,7 +395,7 @@ pub async fn upgrade(
         from_line: sub.spec_line_id.clone(),
         from_sku: sub.sku_id.clone(),
     };
-    crate::app::jobs::enqueue(tx, UPGRADE_INSTANCE, &line.id, &payload, now, now).await?;
+    crate::app::outbox::enqueue(tx, UPGRADE_INSTANCE, &line.id, &payload, now, now).await?;
     tracing::info!(subscription = %sub.id, order = %order_row.id, sku = %line.sku_id, charge, "subscription upgraded");
     let view = UpgradeView {
         subscription_id: sub.id.clone(),
@@ -408,7 +408,7 @@ pub async fn upgrade(
         expires_at,
     };
     let answer = work.finish(StatusCode::OK, &view).await?;
-    crate::app::jobs::wake(state);
+    crate::app::outbox::wake(state);
     Ok(answer)
 }
 
@@ -546,7 +546,7 @@ pub async fn renewal_change(
     period: Period,
 ) -> ApiResult<Option<Target>> {
     let db = &state.db.conn;
-    crate::app::lifecycle::renewable(sub)?;
+    crate::app::subscriptions::lifecycle::renewable(sub)?;
     if upgrade_pending(db, sub).await? {
         return Err(change_in_progress());
     }
@@ -603,7 +603,7 @@ pub async fn renewal_change(
                 "change_refused",
                 format!("the seller refused the change (changeInstanceCheck answered {})", code.as_str()),
             )),
-            other => Err(unavailable(crate::app::seller_calls::describe(other))),
+            other => Err(unavailable(crate::app::subscriptions::seller_calls::describe(other))),
         },
         Err(e) => Err(unavailable(e.to_string())),
     }
@@ -692,7 +692,7 @@ pub async fn convert(
         return Err(ApiError::conflict("subscription_changed", "the subscription changed meanwhile; try again"));
     }
     let unfreeze = status == SubscriptionStatus::Frozen;
-    crate::app::lifecycle::enqueue_refresh(
+    crate::app::subscriptions::lifecycle::enqueue_refresh(
         tx,
         &sub.id,
         &line.id,
@@ -715,11 +715,6 @@ pub async fn convert(
         expires_at,
     };
     let answer = work.finish(StatusCode::OK, &view).await?;
-    crate::app::jobs::wake(state);
+    crate::app::outbox::wake(state);
     Ok(answer)
-}
-
-/// Adds this feature's job kinds and periodic tasks.
-pub fn register(registry: &crate::app::jobs::Registry) {
-    registry.register(UPGRADE_INSTANCE, upgrade_instance);
 }

@@ -1,9 +1,9 @@
 //! The sellers' open API (spec §6), signed with AK/SK (SDK-HMAC-SHA256) and
 //! answered in the `{"error_code", "error_msg"}` envelope; see
-//! [`crate::app::open_api`].
+//! [`crate::app::signed_api`].
 
-use crate::app::open_api::{self, Envelope, OpenApiError, OpenApiResult, OrderQueryResponse, SignedRequest};
-use crate::app::usage::{self, UsagePushRequest, UsagePushResponse};
+use crate::app::signed_api::{self, Envelope, OpenApiError, OpenApiResult, OrderQueryResponse, SignedRequest};
+use crate::app::usage::intake::{self, UsagePushRequest, UsagePushResponse};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, Request, State};
@@ -47,7 +47,7 @@ async fn order_query(
     let (parts, body) = request.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let body = axum::body::to_bytes(body, state.config.body_limit_bytes).await.map_err(|_| {
-        OpenApiError::new(axum::http::StatusCode::BAD_REQUEST, open_api::INVALID_INPUT, "unreadable request body")
+        OpenApiError::new(axum::http::StatusCode::BAD_REQUEST, signed_api::INVALID_INPUT, "unreadable request body")
     })?;
     let req = SignedRequest {
         method: method.as_str(),
@@ -56,8 +56,8 @@ async fn order_query(
         headers: &headers,
         body: &body,
     };
-    let seller_id = open_api::authenticate(&state, &req).await?;
-    Ok(Json(open_api::query_order(&state, &seller_id, q.order_id.as_deref(), q.order_line_id.as_deref()).await?))
+    let seller_id = signed_api::authenticate(&state, &req).await?;
+    Ok(Json(signed_api::query_order(&state, &seller_id, q.order_id.as_deref(), q.order_line_id.as_deref()).await?))
 }
 
 /// Usage push (话单) for pay-per-use instances: up to 1000 records per call, shape-checked at once and stored
@@ -79,7 +79,7 @@ async fn usage_push(State(state): State<AppState>, request: Request) -> OpenApiR
     let body = axum::body::to_bytes(body, state.config.body_limit_bytes).await.map_err(|_| {
         OpenApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
-            open_api::INVALID_INPUT,
+            signed_api::INVALID_INPUT,
             "unreadable or too large request body",
         )
     })?;
@@ -90,6 +90,6 @@ async fn usage_push(State(state): State<AppState>, request: Request) -> OpenApiR
         headers: &headers,
         body: &body,
     };
-    let seller_id = open_api::authenticate(&state, &req).await?;
-    Ok(Json(usage::push(&state, &seller_id, &body).await?))
+    let seller_id = signed_api::authenticate(&state, &req).await?;
+    Ok(Json(intake::push(&state, &seller_id, &body).await?))
 }

@@ -20,7 +20,7 @@
 //! `change_in_progress` (auto-renewal tries again the next day).
 //!
 //! **Renewal with a change of specification** (a downgrade, or any other
-//! SKU or quantity of the same product; see [`crate::app::plan_changes`]):
+//! SKU or quantity of the same product; see [`crate::app::subscriptions::plan_changes`]):
 //! the renew request may name `sku_id` and/or `quantity`. When they differ
 //! from the current specification, the seller's `changeInstanceCheck` is
 //! asked first, synchronously and outside any transaction (recorded as an
@@ -35,7 +35,7 @@
 //! from the stored response without asking the seller again.
 //!
 //! The same job kind also sends `refreshInstance TRIAL_TO_FORMAL` for a
-//! trial conversion ([`crate::app::plan_changes`]), under the same rules.
+//! trial conversion ([`crate::app::subscriptions::plan_changes`]), under the same rules.
 //!
 //! **Scheduler.** Two periodic tasks:
 //! - `lifecycle_expiry` (every 5 minutes): active subscriptions with
@@ -62,11 +62,11 @@
 //! meanwhile) does nothing.
 
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
-use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
-use crate::app::orders::follow_up::{self, FollowUp};
 use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
-use crate::app::plan_changes;
-use crate::app::seller_calls::Endpoint;
+use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
+use crate::app::subscriptions::follow_up::{self, FollowUp};
+use crate::app::subscriptions::plan_changes;
+use crate::app::subscriptions::seller_calls::Endpoint;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -83,7 +83,6 @@ use mercato_store::repo::orders as repo;
 use mercato_store::sea_orm::sea_query::Expr;
 use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 use utoipa::ToSchema;
 
 /// Job kinds.
@@ -196,7 +195,7 @@ pub async fn renew(
         .ok_or_else(|| ApiError::not_found("subscription"))?;
     let view = renew_change_in(tx, &sub, req.period, req.period_count, change.as_ref(), state.now()).await?;
     let answer = work.finish(StatusCode::OK, &view).await?;
-    crate::app::jobs::wake(state);
+    crate::app::outbox::wake(state);
     Ok(answer)
 }
 
@@ -277,7 +276,7 @@ async fn renew_change_in(
     let placed = follow_up::place_paid(tx, sub, FollowUp { kind: LineKind::Renewal, line }, "renewal", now).await?;
     let (order_row, line) = (placed.order, placed.line);
     // The term bought, so unstarted renewal periods can be refunded (unsubscribe).
-    crate::app::unsubscribe::record_renewal_term(tx, &sub.id, &line, current_expiry, new_expiry).await?;
+    crate::app::subscriptions::unsubscribe::record_renewal_term(tx, &sub.id, &line, current_expiry, new_expiry).await?;
 
     // The new expiry (and specification), conditional on the expiry and
     // specification read (two renewals or plan changes racing cannot both
@@ -313,7 +312,7 @@ async fn renew_change_in(
         scene: Some(if change.is_some() { RefreshScene::RenewalChange } else { RefreshScene::Renewal }),
         product_id: change.map(|_| sub.product_id.clone()),
     };
-    crate::app::jobs::enqueue(tx, RENEW_INSTANCE, &line.id, &payload, now, now).await?;
+    crate::app::outbox::enqueue(tx, RENEW_INSTANCE, &line.id, &payload, now, now).await?;
     tracing::info!(subscription = %sub.id, order = %order_row.id, %new_expiry, changed = change.is_some(),
         "subscription renewed");
     Ok(RenewalView {
@@ -350,7 +349,7 @@ pub(crate) async fn enqueue_refresh(
         scene: Some(scene),
         product_id: None,
     };
-    crate::app::jobs::enqueue(tx, RENEW_INSTANCE, order_line_id, &payload, now, now).await?;
+    crate::app::outbox::enqueue(tx, RENEW_INSTANCE, order_line_id, &payload, now, now).await?;
     Ok(())
 }
 
@@ -397,7 +396,7 @@ pub async fn expiry_scan(state: &AppState) -> ApiResult<ScanReport> {
         }
     }
     if report.frozen + report.released > 0 {
-        crate::app::jobs::wake(state);
+        crate::app::outbox::wake(state);
     }
     Ok(report)
 }
@@ -440,7 +439,7 @@ pub async fn enqueue_status_call(
         scene: None,
         product_id: None,
     };
-    crate::app::jobs::enqueue(tx, kind, reference, &payload, now, now).await?;
+    crate::app::outbox::enqueue(tx, kind, reference, &payload, now, now).await?;
     Ok(())
 }
 
@@ -476,32 +475,9 @@ pub async fn auto_renew_scan(state: &AppState) -> ApiResult<ScanReport> {
         }
     }
     if report.renewed > 0 {
-        crate::app::jobs::wake(state);
+        crate::app::outbox::wake(state);
     }
     Ok(report)
-}
-
-/// Adds the lifecycle job handlers and tasks.
-pub fn register(registry: &crate::app::jobs::Registry) {
-    use crate::app::jobs::PeriodicTask;
-    registry.register(RENEW_INSTANCE, renew_instance);
-    registry.register(FREEZE_INSTANCE, freeze_instance);
-    registry.register(RELEASE_INSTANCE, release_instance);
-    registry.register(UNFREEZE_INSTANCE, unfreeze_instance);
-    registry.add_task(PeriodicTask::new(EXPIRY_TASK, Duration::from_secs(300), |state: AppState| async move {
-        let r = expiry_scan(&state).await.map_err(|e| anyhow::anyhow!(e.detail))?;
-        if r.frozen + r.released > 0 {
-            tracing::info!(frozen = r.frozen, released = r.released, "expiry scan");
-        }
-        Ok(())
-    }));
-    registry.add_task(PeriodicTask::new(AUTO_RENEW_TASK, Duration::from_secs(86_400), |state: AppState| async move {
-        let r = auto_renew_scan(&state).await.map_err(|e| anyhow::anyhow!(e.detail))?;
-        if r.renewed + r.unpaid > 0 {
-            tracing::info!(renewed = r.renewed, unpaid = r.unpaid, "auto-renew scan");
-        }
-        Ok(())
-    }));
 }
 
 // ---------------------------------------------------------------- jobs

@@ -51,11 +51,11 @@
 //! frozen subscriptions) never releases it a second time.
 
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
-use crate::app::jobs::{JobOutcome, JobView, RetryPolicy};
 use crate::app::ledger::post_entry;
-use crate::app::orders::follow_up;
 use crate::app::orders::{line_context, transition_subscription};
-use crate::app::seller_calls::Endpoint;
+use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
+use crate::app::subscriptions::follow_up;
+use crate::app::subscriptions::seller_calls::Endpoint;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -160,7 +160,7 @@ pub async fn unsubscribe(
         UnsubscribeScope::RenewalPeriods => refund_renewals(tx, &sub, reason, now).await?,
     };
     let answer = work.finish(StatusCode::OK, &view).await?;
-    crate::app::jobs::wake(state);
+    crate::app::outbox::wake(state);
     Ok(answer)
 }
 
@@ -387,7 +387,7 @@ async fn end_subscription(
         refund_line_id: refund.as_ref().map(|r| r.1.clone()),
         expires_at: None,
     };
-    crate::app::jobs::enqueue(tx, UNSUBSCRIBE_RELEASE, &sub.id, &payload, now, now).await?;
+    crate::app::outbox::enqueue(tx, UNSUBSCRIBE_RELEASE, &sub.id, &payload, now, now).await?;
     tracing::info!(subscription = %sub.id, %rule, amount, "unsubscribed");
     Ok(UnsubscribeView {
         subscription_id: sub.id.clone(),
@@ -440,7 +440,7 @@ async fn refund_renewals(
         refund_line_id: Some(line_id.clone()),
         expires_at: Some(new_expiry),
     };
-    crate::app::jobs::enqueue(tx, UNSUBSCRIBE_REFRESH, &line_id, &payload, now, now).await?;
+    crate::app::outbox::enqueue(tx, UNSUBSCRIBE_REFRESH, &line_id, &payload, now, now).await?;
     tracing::info!(subscription = %sub.id, amount, %new_expiry, "renewal periods refunded");
     Ok(UnsubscribeView {
         subscription_id: sub.id.clone(),
@@ -481,12 +481,6 @@ pub async fn record_renewal_term(
 }
 
 // ---------------------------------------------------------------- jobs
-
-/// Adds this feature's job kinds.
-pub fn register(registry: &crate::app::jobs::Registry) {
-    registry.register(UNSUBSCRIBE_RELEASE, release_job);
-    registry.register(UNSUBSCRIBE_REFRESH, refresh_job);
-}
 
 pub async fn release_job(state: AppState, job: JobView) -> JobOutcome {
     run(&state, &job, false).await
@@ -536,7 +530,7 @@ async fn attempt(state: &AppState, job: &JobView, refresh: bool) -> ApiResult<Jo
                 order_line_id,
                 instance_id,
                 product_id: None,
-                expire_time: crate::app::lifecycle::expire_time(expires_at),
+                expire_time: crate::app::subscriptions::lifecycle::expire_time(expires_at),
                 test_flag: None,
             }),
         )

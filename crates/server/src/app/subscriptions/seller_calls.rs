@@ -3,8 +3,8 @@
 //! interface message (what was sent, what came back, how long it took).
 //! No transaction is held across a call.
 
-use crate::app::jobs::JobView;
 use crate::app::orders::LineContext;
+use crate::app::outbox::JobView;
 use crate::app::products::ENDPOINT_KEY_FIELD;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
