@@ -8,7 +8,7 @@
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use mercato_isv::check::{self, CaseSet, CheckConfig, HttpTransport};
+use mercato_conformance::{CaseSet, CheckConfig, HttpTransport};
 use std::process::ExitCode;
 
 /// Arguments of `mercato isv check`.
@@ -65,7 +65,7 @@ pub async fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     config.allow_insecure = args.allow_insecure;
     config.cases = args.cases.into();
     let transport = HttpTransport::new().context("building the HTTP client")?;
-    let report = check::run(&config, &transport).await.context("cannot run the debug cases")?;
+    let report = mercato_conformance::run(&config, &transport).await.context("cannot run the debug cases")?;
     if args.json {
         println!("{}", report.to_json());
     } else {

@@ -1,7 +1,8 @@
 //! The reference seller (`mercato isv serve`): a complete implementation of
 //! the KooGallery-compatible production interface on the `koo` seller SDK,
 //! with its own SQLite state and configurable misbehaviour (fault
-//! injection) for testing the marketplace and the conformance checker.
+//! injection) for testing the marketplace and the conformance checker
+//! (`mercato-conformance`).
 //!
 //! - [`store`]: the seller's state (instances, kit sync, license codes);
 //! - [`seller`]: the SDK traits implemented on the store (behaviour decisions
@@ -20,4 +21,3 @@ pub use faults::{FaultAction, FaultPolicy, Faults};
 pub use seller::ReferenceSeller;
 pub use serve::{ReferenceSellerConfig, app, bind, serve, serve_on};
 pub use store::{SellerStore, StoreError};
-pub mod check;

@@ -9,7 +9,10 @@
 //! The same code serves two audiences: a seller developer testing an
 //! integration from the command line, and the marketplace, which must see a
 //! product's debug cases pass before the product can be submitted (spec §8);
-//! [`CaseSet`] picks the cases for a period or a one-time product.
+//! [`CaseSet`] picks the cases for a period or a one-time product. It is the
+//! marketplace side of the protocol and needs only `koo`, which is why it is
+//! a crate of its own: the server uses it without linking the reference
+//! seller (`mercato-isv`) and its store.
 //!
 //! Cases run one after the other in a fixed order (later lifecycle cases use
 //! the instance the first one created). Each call has the protocol's 5 s
