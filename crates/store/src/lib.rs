@@ -3,6 +3,7 @@
 //! Every function that writes takes a connection or transaction from the
 //! caller, so a business change and its side effects commit together.
 
+pub mod bench;
 pub mod db;
 pub mod entity;
 pub mod error;

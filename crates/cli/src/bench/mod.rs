@@ -9,7 +9,7 @@
 use anyhow::Context;
 use clap::Subcommand;
 use mercato_server::{AppState, Config, runtime};
-use mercato_store::sea_orm::ConnectionTrait;
+use mercato_store::bench::scratch::{create_database, drop_database};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ pub enum BenchCommand {
     Orders(orders::OrdersArgs),
     /// Push signed 1000-record usage batches over HTTP with concurrent
     /// connections; report accepted records/s, latency, peak RSS and a raw
-    /// multi-row INSERT baseline into the same database.
+    /// multi-row insert baseline into the same database.
     Usage(usage::UsageArgs),
     /// Seed valid usage records with set-based SQL, then time `rate_due`
     /// rating and charging them all; report records/s, lines, charges, peak
@@ -84,11 +84,7 @@ impl Scratch {
         };
         let admin = mercato_store::Db::open(admin_url).await.context("connecting to the PostgreSQL server")?;
         for name in scratch.names() {
-            admin
-                .conn
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .with_context(|| format!("creating {name}"))?;
+            create_database(&admin, name).await.with_context(|| format!("creating {name}"))?;
         }
         admin.close().await;
         Ok(scratch)
@@ -113,8 +109,7 @@ impl Scratch {
             }
         };
         for name in self.names() {
-            if let Err(e) = admin.conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await
-            {
+            if let Err(e) = drop_database(&admin, name).await {
                 eprintln!("could not drop {name}: {e}");
             }
         }

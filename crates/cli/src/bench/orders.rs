@@ -35,8 +35,7 @@ use crate::seed;
 use anyhow::{Context, bail};
 use clap::Args;
 use mercato_server::workers::Worker;
-use mercato_store::entity::{order, subscription};
-use mercato_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use mercato_store::bench::fulfilment;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -217,10 +216,7 @@ async fn load_and_drain(
 
     let drain_deadline = load_end + Duration::from_secs(args.drain_timeout_secs);
     loop {
-        let provisioning = subscription::Entity::find()
-            .filter(subscription::Column::Status.eq("provisioning"))
-            .count(&state.db.conn)
-            .await?;
+        let provisioning = fulfilment::provisioning_subscriptions(&state.db).await?;
         if provisioning == 0 || Instant::now() >= drain_deadline {
             break;
         }
@@ -229,19 +225,12 @@ async fn load_and_drain(
     let drain_secs = load_end.elapsed().as_secs_f64();
 
     // Lag per paid order, from the database.
-    let paid: HashMap<String, _> = order::Entity::find()
-        .filter(order::Column::PaidAt.is_not_null())
-        .all(&state.db.conn)
+    let paid: HashMap<String, _> =
+        fulfilment::paid_orders(&state.db).await?.into_iter().map(|o| (o.order_id, o.paid_at)).collect();
+    let mut lags_us: Vec<i64> = fulfilment::activations(&state.db)
         .await?
         .into_iter()
-        .filter_map(|o| Some((o.id, o.paid_at?)))
-        .collect();
-    let mut lags_us: Vec<i64> = subscription::Entity::find()
-        .filter(subscription::Column::Status.eq("active"))
-        .all(&state.db.conn)
-        .await?
-        .into_iter()
-        .filter_map(|s| paid.get(&s.order_id).map(|p| (s.updated_at - *p).num_microseconds().unwrap_or(i64::MAX)))
+        .filter_map(|a| paid.get(&a.order_id).map(|p| (a.activated_at - *p).num_microseconds().unwrap_or(i64::MAX)))
         .collect();
     lags_us.sort_unstable();
     samples.sort_unstable();

@@ -20,8 +20,8 @@
 //!    rating task moved to the present while no record existed, are deleted:
 //!    the database is then as if the records had been pushed in time;
 //! 3. `--records` VALID usage records written straight into `usage_records`
-//!    by set-based SQL (PostgreSQL: `INSERT ... SELECT FROM generate_series`;
-//!    SQLite: `WITH RECURSIVE` counter, [`SQLITE_CHUNK`] rows per transaction),
+//!    by set-based SQL (`mercato_store::bench::rating_seed`; [`PG_CHUNK`] or
+//!    [`SQLITE_CHUNK`] rows per statement and transaction),
 //!    as the validator would have left them: status 'valid', billing
 //!    'hourly'. With R = ceil(N / H) records per hour and S = ceil(R / I)
 //!    per instance and hour, record `k` (0-based) is in hour `k / R` of the
@@ -61,8 +61,10 @@ use chrono::{DateTime, Duration as Span, DurationRound, Utc};
 use clap::Args;
 use mercato_server::AppState;
 use mercato_server::app::usage::rating::{self, RatingReport};
-use mercato_store::entity::subscription;
-use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
+use mercato_store::Backend;
+use mercato_store::bench::rating_seed::{self, RecordFormula};
+use mercato_store::bench::seeded::{self, Instance};
+use mercato_store::bench::{rated, usage_records};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -149,7 +151,7 @@ pub struct Report {
 pub struct Seeding {
     /// Accounts, product, wallets, orders and provisioning over the API.
     pub api_secs: f64,
-    /// The set-based INSERTs of the records.
+    /// The set-based writes of the records.
     pub insert_secs: f64,
     pub insert_rows_per_sec: f64,
     /// The count/sum check, and on PostgreSQL VACUUM (ANALYZE) + CHECKPOINT.
@@ -234,8 +236,8 @@ pub async fn run(args: RatingArgs) -> anyhow::Result<ExitCode> {
 
 /// The seeded marketplace: instances sorted by id with their buyers.
 struct Seeded {
-    /// (instance id, buyer id), sorted by instance id: record k goes to `instances[k % I]`.
-    instances: Vec<(String, String)>,
+    /// Sorted by instance id: record k goes to `instances[k % I]`.
+    instances: Vec<Instance>,
     seller_id: String,
     sku_id: String,
     poor: HashSet<String>,
@@ -262,13 +264,13 @@ async fn measure(args: &RatingArgs, scratch: Option<&Scratch>) -> anyhow::Result
     let outcome = async {
         let seeded = seeded?;
         let hours = Hours::before(Utc::now(), args.hours);
-        backdate_subscriptions(&state, &seeded.sku_id, hours.first - Span::hours(1)).await?;
+        seeded::backdate_subscriptions(&state.db, &seeded.sku_id, hours.first - Span::hours(1)).await?;
         forget_rating_marks(&state).await?;
         let mut seed = insert_records(&state, args, &seeded, &hours).await?;
         seed.api_secs = api_secs;
         let settle_started = Instant::now();
-        let (seeded_rows, seeded_usage_e4) = seeded_totals(&state.db.conn).await?;
-        settle(&state.db.conn).await?;
+        let totals = usage_records::valid_usage_totals(&state.db).await?;
+        usage_records::settle_after_bulk_load(&state.db).await?;
         seed.settle_secs = settle_started.elapsed().as_secs_f64();
 
         let whole_run_peak = peak_rss_mib();
@@ -279,11 +281,11 @@ async fn measure(args: &RatingArgs, scratch: Option<&Scratch>) -> anyhow::Result
 
         let expected = Expected::of(args, &seeded)?;
         let mut verify = verify(&state, &seeded, &hours, &expected).await?;
-        verify.seeded_rows = seeded_rows;
-        verify.seeded_usage_e4 = seeded_usage_e4;
+        verify.seeded_rows = totals.rows;
+        verify.seeded_usage_e4 = totals.usage_e4;
         judge(&mut verify, args, &rating);
         anyhow::Ok(Report {
-            backend: if state.db.conn.get_database_backend() == DbBackend::Postgres { "postgresql" } else { "sqlite" },
+            backend: if state.db.backend == Backend::Postgres { "postgresql" } else { "sqlite" },
             scratch_database: None,
             records: args.records,
             instances: args.instances,
@@ -387,14 +389,9 @@ async fn seed_marketplace(args: &RatingArgs, node: &Node, seller_url: &str) -> a
     // The worker provisions them through the reference seller.
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut instances = loop {
-        let active = subscription::Entity::find()
-            .filter(subscription::Column::SkuId.eq(sku_id.as_str()))
-            .filter(subscription::Column::Status.eq("active"))
-            .filter(subscription::Column::InstanceId.is_not_null())
-            .all(&node.state.db.conn)
-            .await?;
+        let active = seeded::provisioned_instances(&node.state.db, &sku_id).await?;
         if active.len() as u64 >= args.instances {
-            break active.into_iter().filter_map(|s| Some((s.instance_id?, s.buyer_id))).collect::<Vec<_>>();
+            break active;
         }
         anyhow::ensure!(
             Instant::now() < deadline,
@@ -405,33 +402,8 @@ async fn seed_marketplace(args: &RatingArgs, node: &Node, seller_url: &str) -> a
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     instances.sort();
-    let seller_id = first_string(&node.state.db.conn, "SELECT id FROM accounts WHERE role = 'seller' LIMIT 1").await?;
+    let seller_id = seeded::any_seller_id(&node.state.db).await?.context("the seller's account")?;
     Ok(Seeded { instances, seller_id, sku_id, poor })
-}
-
-async fn first_string(db: &impl ConnectionTrait, sql: &str) -> anyhow::Result<String> {
-    let backend = db.get_database_backend();
-    let row =
-        db.query_one_raw(Statement::from_string(backend, sql)).await?.with_context(|| format!("a row of {sql}"))?;
-    Ok(row.try_get_by_index::<String>(0)?)
-}
-
-/// The instances were bought now, the records are from earlier hours: their
-/// lives start before the first seeded hour, as the validator would require.
-pub(crate) async fn backdate_subscriptions(
-    state: &AppState,
-    sku_id: &str,
-    starts_at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let backend = state.db.conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => "UPDATE subscriptions SET starts_at = $1 WHERE sku_id = $2",
-        _ => "UPDATE subscriptions SET starts_at = ? WHERE sku_id = ?",
-    };
-    let tx = state.db.write().await?;
-    tx.execute_raw(Statement::from_sql_and_values(backend, sql, [starts_at.into(), sku_id.into()])).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// The node's rating task ran while the marketplace was seeded, found no
@@ -439,43 +411,10 @@ pub(crate) async fn backdate_subscriptions(
 /// are in the past. Forgetting the marks puts the database where it would be
 /// had the records been pushed in time: nothing rated yet.
 async fn forget_rating_marks(state: &AppState) -> anyhow::Result<()> {
-    let tx = state.db.write().await?;
-    tx.execute_unprepared("DELETE FROM usage_rating_marks").await?;
-    let lines = tx
-        .query_one_raw(Statement::from_string(tx.get_database_backend(), "SELECT COUNT(*) AS n FROM usage_lines"))
-        .await?
-        .context("a count")?
-        .try_get::<i64>("", "n")?;
+    let lines = rating_seed::clear_rating_marks(&state.db).await?;
     anyhow::ensure!(lines == 0, "{lines} usage lines exist before any record was written");
-    tx.commit().await?;
     Ok(())
 }
-
-/// PostgreSQL: rows `$2..=$3` of the formula in the module docs. `$1`
-/// seller, `$4` instances I, `$5` records per hour R, `$6` the first hour,
-/// `$7` records per instance and hour S.
-const PG_INSERT: &str = "INSERT INTO usage_records (seller_id, metering_sn, instance_id, record_time, begin_time, \
-     end_time, usage_e4, relate_pkg_instance, received_at, status, billing) \
-     SELECT $1, 'rb-' || g.k, i.instance_id, t.e, t.e - interval '60 seconds', t.e, 1 + (g.k * 7919) % 1000000, \
-     NULL, t.e + interval '300 seconds', 'valid', 'hourly' \
-     FROM generate_series($2::bigint, $3::bigint) AS g(k) \
-     JOIN bench_rating_instances i ON i.idx = g.k % $4 \
-     CROSS JOIN LATERAL (SELECT $6::timestamptz \
-         + ((g.k / $5) * 3600 + 60 + ((g.k % $5) / $4) * 3539 / $7) * interval '1 second' AS e) t";
-
-/// SQLite: the same rows, timestamps in sqlx's text form
-/// (`2026-11-22T08:00:00+00:00`). `?6` is the first hour in Unix seconds.
-const SQLITE_INSERT: &str = "WITH RECURSIVE g(k) AS (SELECT ?2 UNION ALL SELECT k + 1 FROM g WHERE k < ?3) \
-     INSERT INTO usage_records (seller_id, metering_sn, instance_id, record_time, begin_time, end_time, usage_e4, \
-     relate_pkg_instance, received_at, status, billing) \
-     SELECT ?1, 'rb-' || t.k, i.instance_id, \
-         strftime('%Y-%m-%dT%H:%M:%S+00:00', t.e, 'unixepoch'), \
-         strftime('%Y-%m-%dT%H:%M:%S+00:00', t.e - 60, 'unixepoch'), \
-         strftime('%Y-%m-%dT%H:%M:%S+00:00', t.e, 'unixepoch'), \
-         1 + (t.k * 7919) % 1000000, NULL, \
-         strftime('%Y-%m-%dT%H:%M:%S+00:00', t.e + 300, 'unixepoch'), 'valid', 'hourly' \
-     FROM (SELECT k, ?6 + (k / ?5) * 3600 + 60 + ((k % ?5) / ?4) * 3539 / ?7 AS e FROM g) t \
-     JOIN bench_rating_instances i ON i.idx = t.k % ?4";
 
 /// Writes the records in chunks (one statement and transaction each);
 /// returns the insert timing.
@@ -486,47 +425,22 @@ async fn insert_records(
     hours: &Hours,
 ) -> anyhow::Result<Seeding> {
     let db = &state.db;
-    let backend = db.conn.get_database_backend();
-    let pg = backend == DbBackend::Postgres;
-    db.conn
-        .execute_unprepared("CREATE TABLE bench_rating_instances (idx BIGINT PRIMARY KEY, instance_id TEXT NOT NULL)")
-        .await?;
-    for (c, chunk) in seeded.instances.chunks(1000).enumerate() {
-        let mut sql = String::from("INSERT INTO bench_rating_instances (idx, instance_id) VALUES ");
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 2);
-        for (i, (instance, _)) in chunk.iter().enumerate() {
-            let n = values.len();
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&if pg { format!("(${}, ${})", n + 1, n + 2) } else { "(?, ?)".to_string() });
-            values.push(((c * 1000 + i) as i64).into());
-            values.push(instance.as_str().into());
-        }
-        db.conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    }
+    let ids: Vec<&str> = seeded.instances.iter().map(|i| i.instance_id.as_str()).collect();
+    rating_seed::create_instance_index(db, &ids).await?;
     let shape = Shape::of(args);
-    let chunk = if pg { PG_CHUNK } else { SQLITE_CHUNK };
+    let formula = RecordFormula {
+        seller_id: &seeded.seller_id,
+        instances: args.instances,
+        per_hour: shape.per_hour,
+        per_line: shape.per_line,
+        first_hour: hours.first,
+    };
+    let chunk = if db.backend == Backend::Postgres { PG_CHUNK } else { SQLITE_CHUNK };
     let started = Instant::now();
     let mut from = 0;
     while from < args.records {
         let to = (from + chunk).min(args.records) - 1;
-        let first: Value = if pg { hours.first.into() } else { hours.first.timestamp().into() };
-        let values: Vec<Value> = vec![
-            seeded.seller_id.as_str().into(),
-            (from as i64).into(),
-            (to as i64).into(),
-            (args.instances as i64).into(),
-            (shape.per_hour as i64).into(),
-            first,
-            (shape.per_line as i64).into(),
-        ];
-        let tx = db.write().await?;
-        let inserted = tx
-            .execute_raw(Statement::from_sql_and_values(backend, if pg { PG_INSERT } else { SQLITE_INSERT }, values))
-            .await?
-            .rows_affected();
-        tx.commit().await?;
+        let inserted = rating_seed::insert_formula_records(db, &formula, from, to).await?;
         anyhow::ensure!(inserted == to + 1 - from, "inserted {inserted} rows for records {from}..={to}");
         from = to + 1;
         if !args.json || from == args.records {
@@ -534,35 +448,8 @@ async fn insert_records(
         }
     }
     let insert_secs = started.elapsed().as_secs_f64();
-    db.conn.execute_unprepared("DROP TABLE bench_rating_instances").await?;
+    rating_seed::drop_instance_index(db).await?;
     Ok(Seeding { insert_secs, insert_rows_per_sec: args.records as f64 / insert_secs, ..Default::default() })
-}
-
-/// Valid rows and their Σ usage_e4 in usage_records.
-async fn seeded_totals(db: &impl ConnectionTrait) -> anyhow::Result<(u64, i64)> {
-    let backend = db.get_database_backend();
-    let row = db
-        .query_one_raw(Statement::from_string(
-            backend,
-            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(usage_e4), 0) AS BIGINT) AS u FROM usage_records \
-             WHERE status = 'valid'",
-        ))
-        .await?
-        .context("a count")?;
-    Ok((row.try_get::<i64>("", "n")? as u64, row.try_get::<i64>("", "u")?))
-}
-
-/// After a bulk load: PostgreSQL statistics and visibility map (autovacuum's
-/// work, done now so it does not run during the measurement) and a
-/// checkpoint; SQLite folds its WAL back into the file.
-async fn settle(db: &impl ConnectionTrait) -> anyhow::Result<()> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared("VACUUM (ANALYZE) usage_records").await?;
-        db.execute_unprepared("CHECKPOINT").await?;
-    } else {
-        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await?;
-    }
-    Ok(())
 }
 
 /// The figure: `rate_due` until a pass rates no period.
@@ -624,7 +511,7 @@ impl Expected {
         let mut charges: HashMap<(String, i64), i64> = HashMap::new();
         for ((instance, hour), line) in lines.iter_mut() {
             line.2 = mercato_domain::rating::amount_minor(line.1, price, 2).context("a line amount")?;
-            *charges.entry((seeded.instances[*instance].1.clone(), *hour)).or_default() += line.2;
+            *charges.entry((seeded.instances[*instance].buyer_id.clone(), *hour)).or_default() += line.2;
         }
         charges.retain(|_, amount| *amount > 0);
         let mut owed: HashMap<String, i64> = HashMap::new();
@@ -637,10 +524,8 @@ impl Expected {
 
 /// Compares usage_lines and usage_charges with [`Expected`] and checks the ledger.
 async fn verify(state: &AppState, seeded: &Seeded, hours: &Hours, expected: &Expected) -> anyhow::Result<Verification> {
-    let conn = &state.db.conn;
-    let backend = conn.get_database_backend();
     let index: HashMap<&str, usize> =
-        seeded.instances.iter().enumerate().map(|(i, (instance, _))| (instance.as_str(), i)).collect();
+        seeded.instances.iter().enumerate().map(|(i, instance)| (instance.instance_id.as_str(), i)).collect();
     let hour_of = |t: DateTime<Utc>| {
         let h = (t - hours.first).num_seconds();
         (h % 3600 == 0 && h >= 0 && h < hours.count as i64 * 3600).then_some(h / 3600)
@@ -652,52 +537,33 @@ async fn verify(state: &AppState, seeded: &Seeded, hours: &Hours, expected: &Exp
         expected_charged_minor: expected.charges.values().sum(),
         ..Default::default()
     };
-    let lines = conn
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT instance_id, period_start, records, quantity_e4, amount_minor FROM usage_lines",
-        ))
-        .await?;
-    for row in lines {
-        let instance: String = row.try_get("", "instance_id")?;
-        let start: DateTime<Utc> = row.try_get("", "period_start")?;
-        let got = (
-            row.try_get::<i64>("", "records")?,
-            row.try_get::<i64>("", "quantity_e4")?,
-            row.try_get("", "amount_minor")?,
-        );
+    for line in rated::usage_lines(&state.db).await? {
+        let got = (line.records, line.quantity_e4, line.amount_minor);
         v.lines += 1;
         v.lines_quantity_e4 += got.1;
-        let want = index.get(instance.as_str()).zip(hour_of(start)).and_then(|(i, h)| expected.lines.get(&(*i, h)));
+        let want = index
+            .get(line.instance_id.as_str())
+            .zip(hour_of(line.period_start))
+            .and_then(|(i, h)| expected.lines.get(&(*i, h)));
         if want != Some(&got) {
             v.lines_wrong += 1;
         }
     }
-    let charges = conn
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT buyer_id, period_start, amount_minor, status FROM usage_charges",
-        ))
-        .await?;
-    for row in charges {
-        let buyer: String = row.try_get("", "buyer_id")?;
-        let start: DateTime<Utc> = row.try_get("", "period_start")?;
-        let amount: i64 = row.try_get("", "amount_minor")?;
-        let status: String = row.try_get("", "status")?;
+    for charge in rated::usage_charges(&state.db).await? {
         v.charges += 1;
-        v.charged_minor += amount;
-        match status.as_str() {
+        v.charged_minor += charge.amount_minor;
+        match charge.status.as_str() {
             "paid" => v.charges_paid += 1,
             "arrears" => {
                 v.charges_arrears += 1;
-                if !seeded.poor.contains(&buyer) {
+                if !seeded.poor.contains(&charge.buyer_id) {
                     v.rich_arrears += 1;
                 }
             }
             _ => {}
         }
-        let want = hour_of(start).and_then(|h| expected.charges.get(&(buyer, h)));
-        if want != Some(&amount) {
+        let want = hour_of(charge.period_start).and_then(|h| expected.charges.get(&(charge.buyer_id, h)));
+        if want != Some(&charge.amount_minor) {
             v.charges_wrong += 1;
         }
     }

@@ -1,5 +1,5 @@
 //! `mercato bench usage`: how many usage records per second one node accepts
-//! through the signed push API, against a raw multi-row INSERT of the same
+//! through the signed push API, against a raw multi-row insert of the same
 //! rows into the same database.
 //!
 //! What it does:
@@ -30,8 +30,7 @@
 //!    indexes included) in the same database, receives as many rows of the
 //!    same shape from `--concurrency` tasks, `--batch` rows per statement and
 //!    one transaction per batch, with the push path's statement form
-//!    (PostgreSQL: INSERT ... SELECT FROM UNNEST(arrays); SQLite: multi-row
-//!    VALUES), both ending ON CONFLICT DO NOTHING like the push;
+//!    (`mercato_store::bench::baseline`);
 //! 7. settle: the records the node's validator had not reached are validated,
 //!    then a second state on the same database with a clock two hours on
 //!    (every period of the run closed) rates and charges everything; both
@@ -47,8 +46,11 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use mercato_server::app::signed_api;
-use mercato_store::entity::subscription;
-use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
+use mercato_store::bench::baseline::{
+    BaselineRow, count_baseline_rows, create_baseline_table, drop_baseline_table, insert_baseline_rows, statement_form,
+};
+use mercato_store::bench::{activity, seeded, usage_records};
+use mercato_store::{Backend, Db};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -143,7 +145,7 @@ pub struct Settle {
 
 #[derive(Debug, Serialize, Default)]
 pub struct Baseline {
-    /// `INSERT ... SELECT FROM UNNEST` or `INSERT ... VALUES`.
+    /// The statement form, per `mercato_store::bench::baseline::statement_form`.
     pub statement: &'static str,
     pub rows: u64,
     pub seconds: f64,
@@ -193,7 +195,7 @@ async fn measure(args: &UsageArgs, scratch: Option<&Scratch>) -> anyhow::Result<
     let state = node.stop().await;
     let outcome = async {
         let mut report = loaded?;
-        report.rows = count(&state.db.conn, "usage_records").await?;
+        report.rows = usage_records::count_usage_records(&state.db).await?;
         report.settle = settle(&state).await?;
         report.baseline = baseline(&state.db, args, report.accepted_total.max(args.batch)).await?;
         report.ratio = if report.baseline.rows_per_sec > 0.0 {
@@ -303,19 +305,15 @@ async fn seed_marketplace(
     // The worker provisions them through the reference seller.
     let deadline = Instant::now() + Duration::from_secs(120);
     let ids = loop {
-        let active = subscription::Entity::find()
-            .filter(subscription::Column::Status.eq("active"))
-            .filter(subscription::Column::InstanceId.is_not_null())
-            .all(&node.state.db.conn)
-            .await?;
+        let active = seeded::provisioned_instances(&node.state.db, &sku_id).await?;
         if active.len() as u64 >= instances {
-            break active.into_iter().filter_map(|s| s.instance_id).collect::<Vec<_>>();
+            break active.into_iter().map(|i| i.instance_id).collect::<Vec<_>>();
         }
         anyhow::ensure!(Instant::now() < deadline, "{} of {instances} instances provisioned after 120 s", active.len());
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     // Bought a moment ago; the records report the last ten minutes.
-    super::rating::backdate_subscriptions(&node.state, &sku_id, Utc::now() - chrono::Duration::hours(1)).await?;
+    seeded::backdate_subscriptions(&node.state.db, &sku_id, Utc::now() - chrono::Duration::hours(1)).await?;
     let (ak, sk) = api.open_api_credentials(&seller_key).await?;
     Ok((ak, sk, ids))
 }
@@ -496,51 +494,13 @@ impl Pusher {
     }
 }
 
-async fn count(db: &impl ConnectionTrait, table: &str) -> anyhow::Result<u64> {
-    let backend = db.get_database_backend();
-    let row = db
-        .query_one_raw(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
-        .await?
-        .context("a count")?;
-    Ok(row.try_get::<i64>("", "n")? as u64)
-}
-
-/// The push path's PostgreSQL statement, into the baseline table.
-const PG_BASELINE: &str = "INSERT INTO usage_baseline (seller_id, metering_sn, instance_id, record_time, begin_time, \
-     end_time, usage_e4, relate_pkg_instance, received_at, status) \
-     SELECT $1, t.sn, t.ins, t.rt, t.bt, t.et, t.u, NULL, $2, 'received' \
-     FROM UNNEST($3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::int8[]) \
-     AS t(sn, ins, rt, bt, et, u) ON CONFLICT (seller_id, metering_sn) DO NOTHING";
-
-/// Creates usage_baseline with usage_records' own DDL (key, indexes) and
-/// inserts `rows` rows from `--concurrency` tasks, `--batch` per statement
-/// and transaction.
-async fn baseline(db: &mercato_store::Db, args: &UsageArgs, rows: u64) -> anyhow::Result<Baseline> {
-    let conn = &db.conn;
-    let backend = conn.get_database_backend();
-    let quiet_after_secs = if backend == DbBackend::Postgres { wait_for_quiet(conn).await? } else { 0.0 };
-    if backend == DbBackend::Postgres {
-        conn.execute_unprepared("CREATE TABLE usage_baseline (LIKE usage_records INCLUDING ALL)").await?;
-    } else {
-        // SQLite's own DDL for the table and its indexes, renamed.
-        let ddl = conn
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT sql FROM sqlite_master WHERE tbl_name = 'usage_records' AND sql IS NOT NULL \
-                 ORDER BY type DESC",
-            ))
-            .await?;
-        for row in ddl {
-            let sql: String = row.try_get("", "sql")?;
-            conn.execute_unprepared(&sql.replace("usage_records", "usage_baseline")).await?;
-        }
-    }
+/// Creates usage_baseline like usage_records and inserts `rows` rows from
+/// `--concurrency` tasks, `--batch` per statement and transaction.
+async fn baseline(db: &Db, args: &UsageArgs, rows: u64) -> anyhow::Result<Baseline> {
+    let quiet_after_secs = if db.backend == Backend::Postgres { wait_for_quiet(db).await? } else { 0.0 };
+    create_baseline_table(db).await?;
     // Any account satisfies the foreign key the DDL may carry.
-    let seller: String = conn
-        .query_one_raw(Statement::from_string(backend, "SELECT id FROM accounts WHERE role = 'seller' LIMIT 1"))
-        .await?
-        .context("the seller's account")?
-        .try_get("", "id")?;
+    let seller = seeded::any_seller_id(db).await?.context("the seller's account")?;
     let batches = rows.div_ceil(args.batch);
     let next = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
@@ -555,9 +515,8 @@ async fn baseline(db: &mercato_store::Db, args: &UsageArgs, rows: u64) -> anyhow
                         return anyhow::Ok(inserted);
                     }
                     let n = batch.min(rows - b * batch);
-                    let tx = db.write().await?;
-                    inserted += tx.execute_raw(baseline_statement(backend, &seller, b, n)).await?.rows_affected();
-                    tx.commit().await?;
+                    let now = Utc::now();
+                    inserted += insert_baseline_rows(&db, &seller, now, baseline_rows(b, n, now)).await?;
                 }
             })
         })
@@ -568,10 +527,10 @@ async fn baseline(db: &mercato_store::Db, args: &UsageArgs, rows: u64) -> anyhow
     }
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(inserted == rows, "the baseline inserted {inserted} rows of {rows}");
-    anyhow::ensure!(count(conn, "usage_baseline").await? == rows, "usage_baseline holds the rows inserted");
-    conn.execute_unprepared("DROP TABLE usage_baseline").await?;
+    anyhow::ensure!(count_baseline_rows(db).await? == rows, "usage_baseline holds the rows inserted");
+    drop_baseline_table(db).await?;
     Ok(Baseline {
-        statement: if backend == DbBackend::Postgres { "INSERT ... SELECT FROM UNNEST" } else { "INSERT ... VALUES" },
+        statement: statement_form(db.backend),
         rows,
         seconds,
         rows_per_sec: rows as f64 / seconds,
@@ -584,22 +543,16 @@ async fn baseline(db: &mercato_store::Db, args: &UsageArgs, rows: u64) -> anyhow
 /// share the machine with it. Waits up to 120 s for no other active query in
 /// this database, then cancels what is left (the database is scratch);
 /// returns the seconds waited.
-async fn wait_for_quiet(conn: &impl ConnectionTrait) -> anyhow::Result<f64> {
-    const OTHERS: &str = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() \
-                          AND state <> 'idle'";
+async fn wait_for_quiet(db: &Db) -> anyhow::Result<f64> {
     let started = Instant::now();
     loop {
-        let busy = conn
-            .query_one_raw(Statement::from_string(DbBackend::Postgres, format!("SELECT COUNT(*) AS n {OTHERS}")))
-            .await?
-            .context("a count")?
-            .try_get::<i64>("", "n")?;
+        let busy = activity::other_active_statements(db).await?;
         if busy == 0 {
             break;
         }
         if started.elapsed() >= Duration::from_secs(120) {
             eprintln!("cancelling {busy} statement(s) still running before the baseline");
-            conn.execute_unprepared(&format!("SELECT pg_cancel_backend(pid) {OTHERS}")).await?;
+            activity::cancel_other_statements(db).await?;
             tokio::time::sleep(Duration::from_millis(500)).await;
             break;
         }
@@ -631,65 +584,26 @@ async fn settle(state: &mercato_server::AppState) -> anyhow::Result<Settle> {
     }
     done.rate_secs = started.elapsed().as_secs_f64();
     rater.db.clone().close().await;
-    let rows = state
-        .db
-        .conn
-        .query_all_raw(Statement::from_string(
-            state.db.conn.get_database_backend(),
-            "SELECT status, COUNT(*) AS n FROM usage_records GROUP BY status",
-        ))
-        .await?;
-    for row in rows {
-        done.statuses.insert(row.try_get::<String>("", "status")?, row.try_get::<i64>("", "n")? as u64);
-    }
+    done.statuses = usage_records::usage_records_by_status(&state.db).await?;
     Ok(done)
 }
 
-/// Batch `b` of the baseline: `n` rows shaped like the pushed ones.
-fn baseline_statement(backend: DbBackend, seller: &str, b: u64, n: u64) -> Statement {
-    let now = Utc::now();
+/// Batch `b` of the baseline: `n` rows shaped like the pushed ones, their
+/// windows in the hour before `now`.
+fn baseline_rows(b: u64, n: u64, now: DateTime<Utc>) -> impl Iterator<Item = BaselineRow> {
     let hour_ago = now - chrono::Duration::hours(1);
-    let rows = (0..n).map(|i| {
-        let begin = hour_ago + chrono::Duration::minutes((i % 50) as i64);
-        (format!("base-b{b:010}-r{i:04}"), format!("bench-instance-{:03}", i % 100), begin, i as i64 * 1_000 + 1)
-    });
-    if backend == DbBackend::Postgres {
-        let (mut sn, mut ins, mut rt, mut bt, mut et, mut u) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (s, instance, begin, usage) in rows {
-            let end = begin + chrono::Duration::seconds(299);
-            sn.push(s);
-            ins.push(instance);
-            rt.push(end);
-            bt.push(begin);
-            et.push(end);
-            u.push(usage);
+    (0..n).map(move |i| {
+        let begin_time = hour_ago + chrono::Duration::minutes((i % 50) as i64);
+        let end_time = begin_time + chrono::Duration::seconds(299);
+        BaselineRow {
+            metering_sn: format!("base-b{b:010}-r{i:04}"),
+            instance_id: format!("bench-instance-{:03}", i % 100),
+            record_time: end_time,
+            begin_time,
+            end_time,
+            usage_e4: i as i64 * 1_000 + 1,
         }
-        let values: Vec<Value> =
-            vec![seller.into(), now.into(), sn.into(), ins.into(), rt.into(), bt.into(), et.into(), u.into()];
-        return Statement::from_sql_and_values(backend, PG_BASELINE, values);
-    }
-    let mut sql = String::from(
-        "INSERT INTO usage_baseline (seller_id, metering_sn, instance_id, record_time, begin_time, end_time, \
-         usage_e4, relate_pkg_instance, received_at, status) VALUES ",
-    );
-    let mut values: Vec<Value> = Vec::with_capacity(n as usize * 8);
-    for (i, (s, instance, begin, usage)) in rows.enumerate() {
-        let end = begin + chrono::Duration::seconds(299);
-        sql.push_str(if i == 0 { "(?,?,?,?,?,?,?,NULL,?,'received')" } else { ",(?,?,?,?,?,?,?,NULL,?,'received')" });
-        values.extend([
-            seller.into(),
-            s.into(),
-            instance.into(),
-            end.into(),
-            begin.into(),
-            end.into(),
-            usage.into(),
-            now.into(),
-        ]);
-    }
-    sql.push_str(" ON CONFLICT (seller_id, metering_sn) DO NOTHING");
-    Statement::from_sql_and_values(backend, sql, values)
+    })
 }
 
 /// VmHWM (peak resident set) of this process in MiB; 0 where /proc is absent.
