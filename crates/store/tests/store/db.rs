@@ -1,0 +1,79 @@
+//! `Db`: the backend follows the URL, and `write()` takes SQLite's write lock
+//! when the transaction begins (so writers queue instead of failing).
+
+use crate::common::{DATABASE_URL_ENV, TestDb};
+use mercato_store::sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use mercato_store::sea_orm::{ConnectionTrait, DatabaseConnection, SqlxSqliteConnector, TransactionTrait};
+use mercato_store::{Backend, Db, repo};
+use std::time::Duration;
+
+#[tokio::test]
+async fn every_sqlite_url_form_opens_that_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for (n, form) in ["sqlite://", "sqlite:", ""].into_iter().enumerate() {
+        let path = dir.path().join(format!("{n}.db"));
+        let url = format!("{form}{}", path.display());
+        let db = Db::open(&url).await.unwrap();
+        assert_eq!(db.backend, Backend::Sqlite, "{url}");
+        db.ping().await.unwrap();
+        db.close().await;
+        assert!(path.exists(), "{url} opens {}", path.display());
+    }
+}
+
+#[tokio::test]
+async fn postgres_urls_open_postgres() {
+    let t = TestDb::new().await;
+    let configured = std::env::var(DATABASE_URL_ENV).is_ok_and(|u| !u.is_empty());
+    assert_eq!(t.backend, if configured { Backend::Postgres } else { Backend::Sqlite });
+    if !configured {
+        return;
+    }
+    for url in [t.url().to_string(), t.url().replacen("postgres://", "postgresql://", 1)] {
+        let db = Db::open(&url).await.unwrap();
+        assert_eq!(db.backend, Backend::Postgres, "{url}");
+        db.ping().await.unwrap();
+        db.close().await;
+    }
+}
+
+/// A second connection to the SQLite file that fails at once on a lock
+/// instead of waiting for it.
+async fn impatient(path: &str) -> DatabaseConnection {
+    let options = SqliteConnectOptions::new().filename(path).busy_timeout(Duration::ZERO);
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+    SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+}
+
+const PROBE: &str = "INSERT INTO settings (name, value) VALUES ('probe', 'x')";
+
+#[tokio::test]
+async fn write_holds_the_sqlite_write_lock_from_begin() {
+    let t = TestDb::new().await;
+    if t.is_postgres() {
+        // Row locks, no database lock: a plain transaction whose writes
+        // others see once it commits.
+        let tx = t.write().await.unwrap();
+        tx.execute_unprepared(PROBE).await.unwrap();
+        let other = t.connect().await;
+        assert_eq!(repo::settings::get(&other.conn, "probe").await.unwrap(), None);
+        tx.commit().await.unwrap();
+        assert_eq!(repo::settings::get(&other.conn, "probe").await.unwrap().as_deref(), Some("x"));
+        return;
+    }
+    let other = impatient(t.url()).await;
+
+    // A deferred transaction that has not written yet holds no lock...
+    let deferred = t.conn.begin().await.unwrap();
+    other.execute_unprepared(PROBE).await.expect("no lock held by a deferred transaction");
+    deferred.rollback().await.unwrap();
+    other.execute_unprepared("DELETE FROM settings WHERE name = 'probe'").await.unwrap();
+
+    // ...while `write()` holds the write lock before its first statement.
+    let tx = t.write().await.unwrap();
+    let refused = other.execute_unprepared(PROBE).await.expect_err("the write lock is held");
+    assert!(refused.to_string().contains("locked"), "{refused}");
+    tx.rollback().await.unwrap();
+    other.execute_unprepared(PROBE).await.expect("the lock is released with the transaction");
+    other.close().await.unwrap();
+}

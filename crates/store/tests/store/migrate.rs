@@ -1,0 +1,82 @@
+//! The migration runner: every migration once, in one transaction, under a
+//! lock that several nodes starting together share; `%TS%` and `%NOW%`
+//! filled in per backend.
+
+use crate::common::TestDb;
+use mercato_store::repo::ledger::commission;
+use mercato_store::sea_orm::{ConnectionTrait, DbErr, Statement};
+use mercato_store::{Db, migrate};
+
+fn known() -> Vec<String> {
+    migrate::known_versions().map(str::to_string).collect()
+}
+
+/// The versions recorded in `schema_migrations`, in order.
+async fn recorded(db: &Db) -> Vec<String> {
+    let sql = "SELECT version FROM schema_migrations ORDER BY version";
+    let rows = db.conn.query_all_raw(Statement::from_string(db.conn.get_database_backend(), sql)).await.unwrap();
+    rows.iter().map(|r| r.try_get::<String>("", "version").unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_run_applies_what_is_pending_and_a_second_run_nothing() {
+    let t = TestDb::unmigrated().await;
+    assert_eq!(migrate::run(&t).await.unwrap(), known());
+    assert_eq!(migrate::run(&t).await.unwrap(), Vec::<String>::new());
+    assert_eq!(recorded(&t).await, known());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_starting_together_apply_each_migration_once() {
+    let t = TestDb::unmigrated().await;
+    let mut runs = Vec::new();
+    for _ in 0..4 {
+        let node = t.connect().await;
+        runs.push(tokio::spawn(async move { migrate::run(&node).await }));
+    }
+    let mut applied = Vec::new();
+    for run in runs {
+        applied.extend(run.await.unwrap().expect("a concurrent run waits for the lock, then succeeds"));
+    }
+    applied.sort();
+    assert_eq!(applied, known(), "each version applied by exactly one node");
+    assert_eq!(recorded(&t).await, known());
+}
+
+#[tokio::test]
+async fn a_failed_run_leaves_nothing_behind() {
+    let t = TestDb::unmigrated().await;
+    // A table in the way of the last migration fails the run near its end.
+    t.conn.execute_unprepared("CREATE TABLE usage_rating_marks (x TEXT)").await.unwrap();
+    let err = migrate::run(&t).await.expect_err("0018 cannot create its table");
+    assert!(matches!(&err, DbErr::Migration(m) if m.starts_with("0018_usage_rating:")), "{err}");
+    // The migrations before it, and the bookkeeping table, went with it.
+    assert!(t.conn.execute_unprepared("SELECT 1 FROM accounts").await.is_err(), "0001 rolled back");
+    assert!(t.conn.execute_unprepared("SELECT 1 FROM schema_migrations").await.is_err());
+
+    t.conn.execute_unprepared("DROP TABLE usage_rating_marks").await.unwrap();
+    assert_eq!(migrate::run(&t).await.unwrap(), known());
+}
+
+#[tokio::test]
+async fn times_take_the_backend_type() {
+    let t = TestDb::new().await;
+    let (sql, expected) = if t.is_postgres() {
+        (
+            "SELECT data_type AS t FROM information_schema.columns \
+             WHERE table_name = 'usage_records' AND column_name = 'received_at'",
+            "timestamp with time zone",
+        )
+    } else {
+        ("SELECT type AS t FROM pragma_table_info('usage_records') WHERE name = 'received_at'", "TEXT")
+    };
+    let row = t.conn.query_one_raw(Statement::from_string(t.conn.get_database_backend(), sql)).await.unwrap();
+    assert_eq!(row.unwrap().try_get::<String>("", "t").unwrap(), expected);
+
+    // `%NOW%` defaults (the seeded commission rates) read back as times.
+    let rates = commission::list(&t.conn).await.unwrap();
+    assert_eq!(rates.len(), 20);
+    let saas = rates.iter().find(|r| r.product_type == "saas" && r.cooperation == "general").unwrap();
+    assert_eq!(saas.rate_bp, 1000);
+    assert!(rates.iter().all(|r| r.updated_at == saas.updated_at), "one migration, one time");
+}
