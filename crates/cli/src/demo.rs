@@ -68,7 +68,7 @@ async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) ->
     let api = Api::new(base);
     let operator = mercato_server::app::accounts::create_operator(state, "Demo Operator", "operator@demo.mercato.test")
         .await
-        .map_err(|e| anyhow::anyhow!("creating the operator: {}", e.detail))?;
+        .map_err(|e| anyhow::anyhow!("creating the operator: {}", e.report()))?;
     let op = operator.api_key.clone();
 
     let (buyer_id, buyer_key, buyer) = api.signup("buyer", "Demo Buyer 示例买家", "buyer@demo.mercato.test").await?;

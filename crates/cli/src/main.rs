@@ -205,7 +205,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let state = runtime::build_default_state(config).await?;
             let created = mercato_server::app::accounts::create_operator(&state, &name, &email)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.to_problem().detail))?;
+                .map_err(|e| anyhow::anyhow!("{}", e.report()))?;
             println!("created operator {} <{}> ({})", created.account.name, created.account.email, created.account.id);
             println!("API key (shown once):");
             println!("{}", created.api_key);

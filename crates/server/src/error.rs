@@ -5,7 +5,6 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mercato_domain::validation::{FieldError, Invalid};
-use mercato_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -138,24 +137,6 @@ impl IntoResponse for ApiError {
 impl From<Invalid> for ApiError {
     fn from(i: Invalid) -> Self {
         ApiError::invalid(i)
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict(what) => {
-                tracing::debug!(%what, "unique constraint");
-                ApiError::conflict("conflict", "the request conflicts with existing data")
-            }
-            other => ApiError::internal(other),
-        }
-    }
-}
-
-impl From<mercato_store::sea_orm::DbErr> for ApiError {
-    fn from(e: mercato_store::sea_orm::DbErr) -> Self {
-        ApiError::from(StoreError::from(e))
     }
 }
 

@@ -76,6 +76,17 @@ impl Db {
         self.conn.begin_with_options(options).await
     }
 
+    /// A read-only transaction over one consistent snapshot while writes go
+    /// on: REPEATABLE READ, READ ONLY on PostgreSQL; on SQLite (WAL) a
+    /// deferred read transaction keeps the snapshot of its first read.
+    pub async fn snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
+        let tx = self.conn.begin().await?;
+        if self.backend == Backend::Postgres {
+            tx.execute_unprepared("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
+        }
+        Ok(tx)
+    }
+
     /// A cheap round trip, for readiness checks.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
@@ -84,4 +95,10 @@ impl Db {
     pub async fn close(self) {
         let _ = self.conn.close().await;
     }
+}
+
+/// A savepoint inside `tx`: committing it keeps its writes in `tx`;
+/// dropping or rolling it back undoes them and leaves `tx` usable.
+pub async fn savepoint(tx: &DatabaseTransaction) -> Result<DatabaseTransaction, DbErr> {
+    tx.begin().await
 }

@@ -10,6 +10,13 @@ pub mod error;
 pub mod migrate;
 pub mod repo;
 
-pub use db::{Backend, Db};
+pub use db::{Backend, Db, savepoint};
 pub use error::StoreError;
 pub use sea_orm;
+/// What repository functions run on: the pool or a transaction. Callers name
+/// it instead of the ORM's trait, so only this crate knows the ORM.
+pub use sea_orm::ConnectionTrait as Executor;
+/// A transaction opened by [`Db::write`]: commit or roll back.
+pub use sea_orm::DatabaseTransaction as Tx;
+/// The driver's error, as `Tx::commit` and [`Db::write`] return it.
+pub use sea_orm::DbErr;

@@ -217,7 +217,7 @@ pub(crate) async fn seed_shop(
     let api = crate::seed::Api::new(base);
     let op = mercato_server::app::accounts::create_operator(state, "Bench Operator", "operator@bench.mercato.test")
         .await
-        .map_err(|e| anyhow::anyhow!("creating the operator: {}", e.detail))?
+        .map_err(|e| anyhow::anyhow!("creating the operator: {}", e.report()))?
         .api_key;
     let seller = crate::demo::data::sellers().swap_remove(0);
     let (seller_id, seller_key, _) = api.signup("seller", "Bench Seller", "seller@bench.mercato.test").await?;

@@ -458,8 +458,7 @@ async fn rate(state: &AppState) -> anyhow::Result<Rating> {
     let mut total = RatingReport::default();
     let mut passes = 0;
     loop {
-        let pass =
-            rating::rate_due(state).await.map_err(|e| anyhow::anyhow!("rate_due failed: {} {}", e.code, e.detail))?;
+        let pass = rating::rate_due(state).await.map_err(|e| anyhow::anyhow!("rate_due failed: {}", e.report()))?;
         passes += 1;
         total.periods += pass.periods;
         total.records += pass.records;

@@ -574,7 +574,7 @@ async fn settle(state: &mercato_server::AppState) -> anyhow::Result<Settle> {
     let started = Instant::now();
     let mut done = Settle { validated_after: left.total(), validate_secs, ..Settle::default() };
     loop {
-        let r = rating::rate_due(&rater).await.map_err(|e| anyhow::anyhow!("rating: {}", e.detail))?;
+        let r = rating::rate_due(&rater).await.map_err(|e| anyhow::anyhow!("rating: {}", e.report()))?;
         if r.periods == 0 {
             break;
         }

@@ -1,17 +1,17 @@
 //! Sign-up, operators, and API keys.
 
+use crate::app::error::{AppError, AppResult};
 use crate::auth::{Principal, mint_key};
 use crate::crypto::{hash_password, verify_password};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::account::{self, Role};
 use mercato_domain::ids::{IdKind, new_id};
 use mercato_domain::validation::Checker;
+use mercato_store::Executor;
 use mercato_store::StoreError;
 use mercato_store::entity::{account as account_row, api_key};
 use mercato_store::repo::{accounts, api_keys};
-use mercato_store::sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -49,13 +49,13 @@ pub struct AccountView {
 }
 
 impl AccountView {
-    fn from_row(a: account_row::Model) -> ApiResult<AccountView> {
-        let role = Role::parse(&a.role).ok_or_else(|| ApiError::internal(format!("unknown role {}", a.role)))?;
+    fn from_row(a: account_row::Model) -> AppResult<AccountView> {
+        let role = Role::parse(&a.role).ok_or_else(|| AppError::internal(format!("unknown role {}", a.role)))?;
         Ok(AccountView { id: a.id, role, name: a.name, email: a.email, created_at: a.created_at })
     }
 }
 
-pub async fn sign_up(state: &AppState, req: SignupRequest) -> ApiResult<SignupResponse> {
+pub async fn sign_up(state: &AppState, req: SignupRequest) -> AppResult<SignupResponse> {
     let mut c = Checker::new();
     c.check(req.role.self_service(), "role", "must be one of buyer, seller, partner");
     if let Err(invalid) = account::check_signup(&req.name, &req.email, &req.password) {
@@ -86,12 +86,12 @@ pub struct CreatedAccount {
 /// Inserts an account with a first API key named "default".
 pub async fn create_account(
     state: &AppState,
-    db: &impl ConnectionTrait,
+    db: &impl Executor,
     role: Role,
     name: &str,
     email: &str,
     password_hash: Option<&str>,
-) -> ApiResult<CreatedAccount> {
+) -> AppResult<CreatedAccount> {
     let id = new_id(IdKind::Account);
     let now = state.now();
     let row = accounts::insert(
@@ -100,7 +100,7 @@ pub async fn create_account(
     )
     .await
     .map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::conflict("email_taken", "an account with this email already exists"),
+        StoreError::Conflict(_) => AppError::conflict("email_taken", "an account with this email already exists"),
         other => other.into(),
     })?;
     let (key_id, full) = insert_key(state, db, &id, "default", None).await?;
@@ -108,12 +108,12 @@ pub async fn create_account(
 }
 
 /// Creates an operator (CLI bootstrap). Operators have no console password yet.
-pub async fn create_operator(state: &AppState, name: &str, email: &str) -> ApiResult<CreatedAccount> {
+pub async fn create_operator(state: &AppState, name: &str, email: &str) -> AppResult<CreatedAccount> {
     let mut c = Checker::new();
     c.text("name", name, 1, account::NAME_MAX);
     c.email("email", email);
     c.finish()?;
-    let tx = state.db.conn.begin().await?;
+    let tx = state.db.write().await?;
     let created =
         create_account(state, &tx, Role::Operator, name.trim(), &account::normalize_email(email), None).await?;
     tx.commit().await?;
@@ -122,11 +122,11 @@ pub async fn create_operator(state: &AppState, name: &str, email: &str) -> ApiRe
 
 async fn insert_key(
     state: &AppState,
-    db: &impl ConnectionTrait,
+    db: &impl Executor,
     account_id: &str,
     name: &str,
     expires_at: Option<DateTime<Utc>>,
-) -> ApiResult<(String, String)> {
+) -> AppResult<(String, String)> {
     let minted = mint_key();
     let id = new_id(IdKind::ApiKey);
     api_keys::insert(
@@ -147,8 +147,8 @@ async fn insert_key(
     Ok((id, minted.full))
 }
 
-pub async fn me(state: &AppState, p: &Principal) -> ApiResult<AccountView> {
-    let row = accounts::find(&state.db.conn, &p.account_id).await?.ok_or_else(|| ApiError::not_found("account"))?;
+pub async fn me(state: &AppState, p: &Principal) -> AppResult<AccountView> {
+    let row = accounts::find(&state.db.conn, &p.account_id).await?.ok_or_else(|| AppError::not_found("account"))?;
     AccountView::from_row(row)
 }
 
@@ -183,7 +183,7 @@ pub struct ApiKeyView {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-pub async fn create_key(state: &AppState, p: &Principal, req: CreateKeyRequest) -> ApiResult<CreatedKey> {
+pub async fn create_key(state: &AppState, p: &Principal, req: CreateKeyRequest) -> AppResult<CreatedKey> {
     let mut c = Checker::new();
     c.text("name", &req.name, 1, account::KEY_NAME_MAX);
     if let Some(days) = req.expires_in_days {
@@ -195,7 +195,7 @@ pub async fn create_key(state: &AppState, p: &Principal, req: CreateKeyRequest) 
     Ok(CreatedKey { id, name: req.name.trim().to_string(), api_key: full, expires_at })
 }
 
-pub async fn list_keys(state: &AppState, p: &Principal, paging: Paging) -> ApiResult<Page<ApiKeyView>> {
+pub async fn list_keys(state: &AppState, p: &Principal, paging: Paging) -> AppResult<Page<ApiKeyView>> {
     let rows = api_keys::list(&state.db.conn, &p.account_id, paging.cursor.as_deref(), paging.limit + 1).await?;
     Ok(paging.finish(
         rows,
@@ -212,11 +212,11 @@ pub async fn list_keys(state: &AppState, p: &Principal, paging: Paging) -> ApiRe
     ))
 }
 
-pub async fn revoke_key(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+pub async fn revoke_key(state: &AppState, p: &Principal, id: &str) -> AppResult<()> {
     if api_keys::revoke(&state.db.conn, &p.account_id, id, state.now()).await? {
         Ok(())
     } else {
-        Err(ApiError::not_found("API key"))
+        Err(AppError::not_found("API key"))
     }
 }
 
@@ -235,7 +235,7 @@ pub struct LoginRequest {
 
 /// Exchanges email and password for a new API key. A wrong email and a wrong
 /// password get the same answer.
-pub async fn log_in(state: &AppState, req: LoginRequest) -> ApiResult<CreatedKey> {
+pub async fn log_in(state: &AppState, req: LoginRequest) -> AppResult<CreatedKey> {
     let mut c = Checker::new();
     c.text("email", &req.email, 1, 254);
     c.text("password", &req.password, 1, account::PASSWORD_MAX);
@@ -251,7 +251,7 @@ pub async fn log_in(state: &AppState, req: LoginRequest) -> ApiResult<CreatedKey
     let ok = verify_password(req.password, hash).await?;
     let account = match (ok, found) {
         (true, Some(a)) => a,
-        _ => return Err(ApiError::unauthorized("invalid_credentials", "the email or password is wrong")),
+        _ => return Err(AppError::unauthorized("invalid_credentials", "the email or password is wrong")),
     };
     let name = req.key_name.as_deref().map(str::trim).unwrap_or("login").to_string();
     let expires_at = Some(state.now() + chrono::Duration::days(req.expires_in_days.unwrap_or(30)));

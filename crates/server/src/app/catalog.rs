@@ -2,7 +2,7 @@
 //! detail. Only what the approved snapshot holds is ever shown (never the
 //! seller's endpoint or unreviewed edits).
 
-use crate::error::{ApiError, ApiResult};
+use crate::app::error::{AppError, AppResult};
 use crate::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -120,8 +120,8 @@ pub struct CatalogProduct {
     pub skus: Vec<CatalogSku>,
 }
 
-fn snapshot(id: &str, json: &str) -> ApiResult<ListedSnapshot> {
-    serde_json::from_str(json).map_err(|e| ApiError::internal(format!("listed snapshot of {id}: {e}")))
+fn snapshot(id: &str, json: &str) -> AppResult<ListedSnapshot> {
+    serde_json::from_str(json).map_err(|e| AppError::internal(format!("listed snapshot of {id}: {e}")))
 }
 
 fn item(
@@ -211,7 +211,7 @@ fn non_blank(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|t| !t.is_empty())
 }
 
-pub async fn search(state: &AppState, p: ProductSearchParams) -> ApiResult<Page<CatalogItem>> {
+pub async fn search(state: &AppState, p: ProductSearchParams) -> AppResult<Page<CatalogItem>> {
     let mut c = Checker::new();
     let terms = search_terms(p.q.as_deref().unwrap_or_default()).unwrap_or_else(|message| {
         c.add("q", message);
@@ -260,7 +260,7 @@ pub async fn search(state: &AppState, p: ProductSearchParams) -> ApiResult<Page<
     let paging = match Paging::new(limit, p.cursor.clone()) {
         Ok(paging) => paging,
         Err(e) => {
-            for fe in e.errors {
+            for fe in e.0 {
                 c.add(fe.field, fe.message);
             }
             Paging { limit: super::page::DEFAULT_LIMIT, cursor: None }
@@ -318,7 +318,7 @@ pub async fn search(state: &AppState, p: ProductSearchParams) -> ApiResult<Page<
             let view = item(h.id.clone(), &snap, h.listed_at, h.pub_price_minor, h.pub_currency.clone());
             Ok((h, view))
         })
-        .collect::<ApiResult<Vec<(Hit, CatalogItem)>>>()?;
+        .collect::<AppResult<Vec<(Hit, CatalogItem)>>>()?;
     Ok(paging.finish(
         rows,
         |(h, _)| encode_cursor(&CatalogCursor { k: h.sort_key(sort), id: h.id.clone(), f: fingerprint.clone() }),
@@ -326,10 +326,10 @@ pub async fn search(state: &AppState, p: ProductSearchParams) -> ApiResult<Page<
     ))
 }
 
-pub async fn product(state: &AppState, id: &str) -> ApiResult<CatalogProduct> {
-    let row = repo::find_listed(&state.db.conn, id).await?.ok_or_else(|| ApiError::not_found("product"))?;
+pub async fn product(state: &AppState, id: &str) -> AppResult<CatalogProduct> {
+    let row = repo::find_listed(&state.db.conn, id).await?.ok_or_else(|| AppError::not_found("product"))?;
     let (Some(json), Some(listed_at)) = (row.listed_json.as_deref(), row.listed_at) else {
-        return Err(ApiError::not_found("product"));
+        return Err(AppError::not_found("product"));
     };
     let snap = snapshot(&row.id, json)?;
     let head = item(row.id.clone(), &snap, listed_at, row.pub_price_minor, row.pub_currency.clone());

@@ -1,6 +1,6 @@
 //! The category tree: public reading, operator editing.
 
-use crate::error::{ApiError, ApiResult};
+use crate::app::error::{AppError, AppResult};
 use crate::state::AppState;
 use mercato_domain::ids::{IdKind, new_id};
 use mercato_domain::validation::Checker;
@@ -117,7 +117,7 @@ fn check_fields(c: &mut Checker, slug: Option<&str>, name: Option<&str>, name_zh
     }
 }
 
-pub async fn tree(state: &AppState) -> ApiResult<CategoryTree> {
+pub async fn tree(state: &AppState) -> AppResult<CategoryTree> {
     let rows = categories::all(&state.db.conn).await?;
     Ok(CategoryTree { items: build_tree(&rows, None, 0) })
 }
@@ -139,15 +139,15 @@ fn build_tree(rows: &[category::Model], parent: Option<&str>, depth: usize) -> V
         .collect()
 }
 
-fn slug_taken(e: StoreError) -> ApiError {
+fn slug_taken(e: StoreError) -> AppError {
     match e {
-        StoreError::Conflict(_) => ApiError::conflict("slug_taken", "another category already uses this slug"),
+        StoreError::Conflict(_) => AppError::conflict("slug_taken", "another category already uses this slug"),
         other => other.into(),
     }
 }
 
 /// Depth of `id` (1 for a top-level category), walking up the parents.
-async fn depth_of(db: &impl mercato_store::sea_orm::ConnectionTrait, id: &str) -> ApiResult<(usize, Vec<String>)> {
+async fn depth_of(db: &impl mercato_store::Executor, id: &str) -> AppResult<(usize, Vec<String>)> {
     let mut chain = Vec::new();
     let mut current = Some(id.to_string());
     while let Some(c) = current {
@@ -161,17 +161,17 @@ async fn depth_of(db: &impl mercato_store::sea_orm::ConnectionTrait, id: &str) -
     Ok((chain.len(), chain))
 }
 
-pub async fn create(state: &AppState, req: CreateCategory) -> ApiResult<CategoryView> {
+pub async fn create(state: &AppState, req: CreateCategory) -> AppResult<CategoryView> {
     let mut c = Checker::new();
     check_fields(&mut c, Some(&req.slug), Some(&req.name), Some(&req.name_zh), req.position);
     c.finish()?;
     let tx = state.db.write().await?;
     if let Some(parent) = &req.parent_id {
         if categories::find(&tx, parent).await?.is_none() {
-            return Err(ApiError::field("parent_id", "no such category"));
+            return Err(AppError::field("parent_id", "no such category"));
         }
         if depth_of(&tx, parent).await?.0 >= DEPTH_MAX {
-            return Err(ApiError::field("parent_id", format!("categories nest at most {DEPTH_MAX} levels deep")));
+            return Err(AppError::field("parent_id", format!("categories nest at most {DEPTH_MAX} levels deep")));
         }
     }
     let position = match req.position {
@@ -192,23 +192,23 @@ pub async fn create(state: &AppState, req: CreateCategory) -> ApiResult<Category
     Ok(row.into())
 }
 
-pub async fn update(state: &AppState, id: &str, req: UpdateCategory) -> ApiResult<CategoryView> {
+pub async fn update(state: &AppState, id: &str, req: UpdateCategory) -> AppResult<CategoryView> {
     let mut c = Checker::new();
     check_fields(&mut c, req.slug.as_deref(), req.name.as_deref(), req.name_zh.as_deref(), req.position);
     c.finish()?;
     let tx = state.db.write().await?;
-    let mut row = categories::find(&tx, id).await?.ok_or_else(|| ApiError::not_found("category"))?;
+    let mut row = categories::find(&tx, id).await?.ok_or_else(|| AppError::not_found("category"))?;
     if let Some(parent) = &req.parent_id {
         if let Some(p) = parent {
             if categories::find(&tx, p).await?.is_none() {
-                return Err(ApiError::field("parent_id", "no such category"));
+                return Err(AppError::field("parent_id", "no such category"));
             }
             let (depth, chain) = depth_of(&tx, p).await?;
             if chain.iter().any(|a| a == id) {
-                return Err(ApiError::field("parent_id", "a category cannot be moved under itself"));
+                return Err(AppError::field("parent_id", "a category cannot be moved under itself"));
             }
             if depth >= DEPTH_MAX || (categories::count_children(&tx, id).await? > 0 && depth + 2 > DEPTH_MAX) {
-                return Err(ApiError::field("parent_id", format!("categories nest at most {DEPTH_MAX} levels deep")));
+                return Err(AppError::field("parent_id", format!("categories nest at most {DEPTH_MAX} levels deep")));
             }
         }
         row.parent_id = parent.clone();
@@ -230,19 +230,19 @@ pub async fn update(state: &AppState, id: &str, req: UpdateCategory) -> ApiResul
     Ok(row.into())
 }
 
-pub async fn delete(state: &AppState, id: &str) -> ApiResult<()> {
+pub async fn delete(state: &AppState, id: &str) -> AppResult<()> {
     let tx = state.db.write().await?;
     if categories::find(&tx, id).await?.is_none() {
-        return Err(ApiError::not_found("category"));
+        return Err(AppError::not_found("category"));
     }
     if categories::count_children(&tx, id).await? > 0 {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "category_in_use",
             "the category has sub-categories; move or delete them first",
         ));
     }
     if categories::used_by_products(&tx, id).await? {
-        return Err(ApiError::conflict("category_in_use", "products are filed under this category"));
+        return Err(AppError::conflict("category_in_use", "products are filed under this category"));
     }
     categories::delete(&tx, id).await?;
     tx.commit().await?;
@@ -250,6 +250,6 @@ pub async fn delete(state: &AppState, id: &str) -> ApiResult<()> {
 }
 
 /// True when the category exists (products must name a real one).
-pub async fn exists(db: &impl mercato_store::sea_orm::ConnectionTrait, id: &str) -> ApiResult<bool> {
+pub async fn exists(db: &impl mercato_store::Executor, id: &str) -> AppResult<bool> {
     Ok(categories::find(db, id).await?.is_some())
 }

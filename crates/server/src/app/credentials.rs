@@ -3,8 +3,8 @@
 //! that sign the seller's calls into the marketplace (spec §6). The SK is
 //! shown once and stored encrypted, since verifying a signature needs it.
 
+use crate::app::error::{AppError, AppResult};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_store::entity::open_api_credential;
@@ -43,12 +43,12 @@ fn random_text(alphabet: &[u8], len: usize) -> String {
     (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
 }
 
-pub async fn create(state: &AppState, p: &Principal) -> ApiResult<CreatedCredential> {
+pub async fn create(state: &AppState, p: &Principal) -> AppResult<CreatedCredential> {
     const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     const MIXED: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let tx = state.db.write().await?;
     if credentials::count_active(&tx, &p.account_id).await? >= MAX_ACTIVE {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "too_many_credentials",
             format!("a seller may hold at most {MAX_ACTIVE} active credentials; revoke one first"),
         ));
@@ -72,7 +72,7 @@ pub async fn create(state: &AppState, p: &Principal) -> ApiResult<CreatedCredent
     Ok(CreatedCredential { access_key_id, secret_access_key: secret, created_at: now })
 }
 
-pub async fn list(state: &AppState, p: &Principal) -> ApiResult<CredentialList> {
+pub async fn list(state: &AppState, p: &Principal) -> AppResult<CredentialList> {
     let rows = credentials::list(&state.db.conn, &p.account_id).await?;
     let items = rows
         .into_iter()
@@ -86,21 +86,21 @@ pub async fn list(state: &AppState, p: &Principal) -> ApiResult<CredentialList> 
     Ok(CredentialList { items })
 }
 
-pub async fn revoke(state: &AppState, p: &Principal, access_key_id: &str) -> ApiResult<()> {
+pub async fn revoke(state: &AppState, p: &Principal, access_key_id: &str) -> AppResult<()> {
     if credentials::revoke(&state.db.conn, &p.account_id, access_key_id, state.now()).await? {
         Ok(())
     } else {
-        Err(ApiError::not_found("credential"))
+        Err(AppError::not_found("credential"))
     }
 }
 
 /// The secret of an active credential, for verifying a signed call. None when
 /// the credential is unknown or revoked.
-pub async fn active_secret(state: &AppState, access_key_id: &str) -> ApiResult<Option<(String, String)>> {
+pub async fn active_secret(state: &AppState, access_key_id: &str) -> AppResult<Option<(String, String)>> {
     let Some(row) = credentials::find(&state.db.conn, access_key_id).await? else { return Ok(None) };
     if row.revoked_at.is_some() {
         return Ok(None);
     }
-    let secret = state.crypto.decrypt(SECRET_FIELD, &row.secret_enc).map_err(ApiError::internal)?;
+    let secret = state.crypto.decrypt(SECRET_FIELD, &row.secret_enc).map_err(AppError::internal)?;
     Ok(Some((row.seller_id, secret)))
 }

@@ -7,7 +7,7 @@
 //! A run is recorded in three steps, none of which holds a transaction open
 //! across the seller calls: a short write inserts the run as `running` (a
 //! partial unique index allows one per product, so a second concurrent run
-//! is refused); the cases run through the checker of `mercato_isv`; a short
+//! is refused); the cases run through the checker of `mercato_conformance`; a short
 //! write records the outcome. The cases run in their own task, so a client
 //! that hangs up (or a request timeout) does not leave the run unfinished. A
 //! run still `running` after [`STALE_AFTER_SECS`] (its node died) is marked
@@ -17,18 +17,18 @@
 //! key, so submission can tell whether the latest run tested the endpoint the
 //! product has now.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::page::{Page, Paging};
 use crate::app::products::{ENDPOINT_KEY_FIELD, load};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_conformance::{self as check, CaseResult, CaseSet, CheckConfig, CheckError, HttpTransport};
 use mercato_domain::catalog::{ChargingMode, ProductType, SkuStatus};
+use mercato_store::Executor;
 use mercato_store::StoreError;
 use mercato_store::entity::{debug_run, product, sku};
 use mercato_store::repo::{debug_runs, products};
-use mercato_store::sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -158,8 +158,8 @@ pub struct DebugRunView {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("stored debug run data is corrupt: {what}"))
+fn corrupt(what: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("stored debug run data is corrupt: {what}"))
 }
 
 /// A keyed fingerprint of the endpoint (URL and access key): equal for the
@@ -169,13 +169,13 @@ pub fn fingerprint(state: &AppState, url: &str, key: &str) -> String {
 }
 
 /// The fingerprint of the product's current endpoint, if it has one.
-fn current_fingerprint(state: &AppState, p: &product::Model) -> ApiResult<Option<String>> {
+fn current_fingerprint(state: &AppState, p: &product::Model) -> AppResult<Option<String>> {
     let (Some(url), Some(enc)) = (&p.endpoint_url, &p.endpoint_key_enc) else { return Ok(None) };
     let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, enc).map_err(|_| corrupt("endpoint key"))?;
     Ok(Some(fingerprint(state, url, &key)))
 }
 
-fn view(r: debug_run::Model, current: Option<&str>) -> ApiResult<DebugRunView> {
+fn view(r: debug_run::Model, current: Option<&str>) -> AppResult<DebugRunView> {
     let status = DebugRunStatus::parse(&r.status).ok_or_else(|| corrupt(&r.status))?;
     Ok(DebugRunView {
         passed: status == DebugRunStatus::Passed,
@@ -196,16 +196,16 @@ fn new_run_id() -> String {
 }
 
 /// Runs the product's debug cases against its endpoint and stores the run.
-pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> ApiResult<DebugRunView> {
+pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> AppResult<DebugRunView> {
     let row = load(&state.db.conn, &p.account_id, product_id).await?;
     if row.product_type != ProductType::Saas.as_str() {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "not_applicable",
             "debug runs test a SaaS product's production interface; this product is not SaaS",
         ));
     }
     let (Some(url), Some(enc)) = (row.endpoint_url.clone(), row.endpoint_key_enc.clone()) else {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "endpoint_required",
             "set the product's endpoint (url and access_key) before running its debug cases",
         ));
@@ -228,7 +228,7 @@ pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> ApiResult
     let tx = state.db.write().await?;
     debug_runs::abandon_stale(&tx, &row.id, now - chrono::Duration::seconds(STALE_AFTER_SECS), now).await?;
     debug_runs::insert(&tx, record.clone()).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::conflict(
+        StoreError::Conflict(_) => AppError::conflict(
             "debug_run_in_progress",
             "a debug run of this product is in progress; wait for it to finish and look at GET .../debug-runs",
         ),
@@ -247,15 +247,15 @@ pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> ApiResult
         let cases = execute(&config).await;
         let passed = !cases.is_empty() && cases.iter().all(|c| c.pass);
         let status = if passed { debug_runs::PASSED } else { debug_runs::FAILED };
-        let cases_json = serde_json::to_string(&cases).map_err(ApiError::internal)?;
+        let cases_json = serde_json::to_string(&cases).map_err(AppError::internal)?;
         let tx = task_state.db.write().await?;
         debug_runs::finish(&tx, &run_id, status, &cases_json, task_state.now()).await?;
         let stored = debug_runs::find(&tx, &run_id).await?.ok_or_else(|| corrupt("run missing"))?;
         tx.commit().await?;
-        Ok::<_, ApiError>(stored)
+        Ok::<_, AppError>(stored)
     })
     .await
-    .map_err(|e| ApiError::internal(format!("the debug run task failed: {e}")))??;
+    .map_err(|e| AppError::internal(format!("the debug run task failed: {e}")))??;
     let current = Some(record.endpoint_fingerprint.as_str());
     view(finished, current)
 }
@@ -287,21 +287,17 @@ fn refused(expected: &str, detail: String) -> DebugCaseView {
 }
 
 /// The product's runs, newest first.
-pub async fn list(state: &AppState, p: &Principal, product_id: &str, paging: Paging) -> ApiResult<Page<DebugRunView>> {
+pub async fn list(state: &AppState, p: &Principal, product_id: &str, paging: Paging) -> AppResult<Page<DebugRunView>> {
     let row = load(&state.db.conn, &p.account_id, product_id).await?;
     let current = current_fingerprint(state, &row)?;
     let rows =
         debug_runs::list_for_product(&state.db.conn, &row.id, paging.cursor.as_deref(), paging.limit + 1).await?;
     let page = paging.finish(rows, |r| r.id.clone(), |r| view(r, current.as_deref()));
-    Ok(Page { items: page.items.into_iter().collect::<ApiResult<Vec<_>>>()?, next_cursor: page.next_cursor })
+    Ok(Page { items: page.items.into_iter().collect::<AppResult<Vec<_>>>()?, next_cursor: page.next_cursor })
 }
 
 /// The product's latest finished run (for the seller's product view).
-pub async fn latest(
-    db: &impl ConnectionTrait,
-    state: &AppState,
-    p: &product::Model,
-) -> ApiResult<Option<DebugRunView>> {
+pub async fn latest(db: &impl Executor, state: &AppState, p: &product::Model) -> AppResult<Option<DebugRunView>> {
     if p.product_type != ProductType::Saas.as_str() {
         return Ok(None);
     }
@@ -313,11 +309,11 @@ pub async fn latest(
 /// The run a review's submission relied on: the product's latest run that
 /// had finished when the review was submitted.
 pub async fn for_review(
-    db: &impl ConnectionTrait,
+    db: &impl Executor,
     state: &AppState,
     p: &product::Model,
     submitted_at: DateTime<Utc>,
-) -> ApiResult<Option<DebugRunView>> {
+) -> AppResult<Option<DebugRunView>> {
     if p.product_type != ProductType::Saas.as_str() {
         return Ok(None);
     }
@@ -330,11 +326,11 @@ pub async fn for_review(
 /// finished debug run passed, ran against its current endpoint, and covered
 /// the cases its SKUs need. Read through `db` (the submit transaction).
 pub async fn ensure_submittable(
-    db: &impl ConnectionTrait,
+    db: &impl Executor,
     state: &AppState,
     p: &product::Model,
     required: DebugCaseSet,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     if p.product_type != ProductType::Saas.as_str() {
         return Ok(());
     }
@@ -366,6 +362,6 @@ pub async fn ensure_submittable(
     Ok(())
 }
 
-fn required_problem(detail: String) -> ApiError {
-    ApiError::conflict("debug_run_required", detail)
+fn required_problem(detail: String) -> AppError {
+    AppError::conflict("debug_run_required", detail)
 }

@@ -24,14 +24,14 @@
 //! `idempotency_key_reused` — and expire after 24 hours: an older row is
 //! replaced by the next request using its key.
 
-use crate::error::{ApiError, ApiResult};
+use crate::app::error::{AppError, AppResult, Refusal};
 use crate::state::AppState;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mercato_store::StoreError;
+use mercato_store::Tx;
 use mercato_store::entity::idempotency_key;
 use mercato_store::repo::idempotency as repo;
-use mercato_store::sea_orm::DatabaseTransaction;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -47,19 +47,19 @@ pub const TTL: chrono::Duration = chrono::Duration::hours(24);
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub fn parse(text: &str) -> ApiResult<IdempotencyKey> {
+    pub fn parse(text: &str) -> AppResult<IdempotencyKey> {
         if text.is_empty() || text.len() > KEY_MAX || !text.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ApiError::field(HEADER, format!("must be 1-{KEY_MAX} visible ASCII characters")));
+            return Err(AppError::field(HEADER, format!("must be 1-{KEY_MAX} visible ASCII characters")));
         }
         Ok(IdempotencyKey(text.to_string()))
     }
 
     /// The request's key, if it sent one.
-    pub fn from_headers(headers: &HeaderMap) -> ApiResult<Option<IdempotencyKey>> {
+    pub fn from_headers(headers: &HeaderMap) -> AppResult<Option<IdempotencyKey>> {
         match headers.get(HEADER) {
             None => Ok(None),
             Some(v) => {
-                let text = v.to_str().map_err(|_| ApiError::field(HEADER, "must be visible ASCII characters"))?;
+                let text = v.to_str().map_err(|_| AppError::field(HEADER, "must be visible ASCII characters"))?;
                 Self::parse(text).map(Some)
             }
         }
@@ -72,8 +72,8 @@ impl IdempotencyKey {
 
 /// Identifies "the same request": SHA-256 over the method, the path and the
 /// parsed body re-serialized (so whitespace or key order do not matter).
-pub fn request_hash(method: &str, path: &str, body: &impl Serialize) -> ApiResult<String> {
-    let body = serde_json::to_vec(body).map_err(ApiError::internal)?;
+pub fn request_hash(method: &str, path: &str, body: &impl Serialize) -> AppResult<String> {
+    let body = serde_json::to_vec(body).map_err(AppError::internal)?;
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update(b"\n");
@@ -120,19 +120,19 @@ pub enum Begun {
 
 /// An operation in progress: its write transaction and the claimed key.
 pub struct Work {
-    tx: DatabaseTransaction,
+    tx: Tx,
     claim: Option<(String, String)>,
 }
 
 impl Work {
     /// The transaction the operation must write in.
-    pub fn tx(&self) -> &DatabaseTransaction {
+    pub fn tx(&self) -> &Tx {
         &self.tx
     }
 
     /// Stores the response under the key (if any) and commits everything.
-    pub async fn finish(self, status: StatusCode, body: &impl Serialize) -> ApiResult<JsonResponse> {
-        let body = serde_json::to_string(body).map_err(ApiError::internal)?;
+    pub async fn finish(self, status: StatusCode, body: &impl Serialize) -> AppResult<JsonResponse> {
+        let body = serde_json::to_string(body).map_err(AppError::internal)?;
         if let Some((account, key)) = &self.claim {
             repo::complete(&self.tx, account, key, status.as_u16(), &body).await?;
         }
@@ -148,7 +148,7 @@ pub async fn begin(
     account_id: &str,
     key: Option<&IdempotencyKey>,
     request_hash: &str,
-) -> ApiResult<Begun> {
+) -> AppResult<Begun> {
     let tx = state.db.write().await?;
     let Some(key) = key else { return Ok(Begun::Fresh(Work { tx, claim: None })) };
     let now = state.now();
@@ -174,14 +174,14 @@ pub async fn begin(
 }
 
 /// Forgets keys older than [`TTL`]; returns how many.
-pub async fn purge_expired(state: &AppState) -> ApiResult<u64> {
+pub async fn purge_expired(state: &AppState) -> AppResult<u64> {
     Ok(repo::purge_before(&state.db.conn, state.now() - TTL).await?)
 }
 
-fn stored_answer(row: &idempotency_key::Model, request_hash: &str) -> ApiResult<JsonResponse> {
+fn stored_answer(row: &idempotency_key::Model, request_hash: &str) -> AppResult<JsonResponse> {
     if row.request_hash != request_hash {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(AppError::new(
+            Refusal::Unprocessable,
             "idempotency_key_reused",
             "this Idempotency-Key was used for a different request; use a new key",
         ));
@@ -191,15 +191,15 @@ fn stored_answer(row: &idempotency_key::Model, request_hash: &str) -> ApiResult<
             let status = u16::try_from(code)
                 .ok()
                 .and_then(|c| StatusCode::from_u16(c).ok())
-                .ok_or_else(|| ApiError::internal(format!("stored idempotency status {code} is not a status")))?;
+                .ok_or_else(|| AppError::internal(format!("stored idempotency status {code} is not a status")))?;
             Ok(JsonResponse { status, body: body.clone(), replayed: true })
         }
         _ => Err(in_use()),
     }
 }
 
-fn in_use() -> ApiError {
-    ApiError::conflict(
+fn in_use() -> AppError {
+    AppError::conflict(
         "idempotency_key_in_use",
         "a request with this Idempotency-Key is still being processed; retry shortly",
     )
@@ -214,7 +214,7 @@ mod tests {
         assert!(IdempotencyKey::parse("a").is_ok());
         assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
         for bad in ["", "has space", "tab\t", "数据"] {
-            assert_eq!(IdempotencyKey::parse(bad).unwrap_err().errors[0].field, HEADER, "{bad:?}");
+            assert_eq!(IdempotencyKey::parse(bad).unwrap_err().field_errors()[0].field, HEADER, "{bad:?}");
         }
         assert!(IdempotencyKey::parse(&"k".repeat(256)).is_err());
     }

@@ -5,10 +5,9 @@
 //! The rules (accounts, normal sides, balancing) live in
 //! `mercato_domain::ledger`; storage in `mercato_store::repo::ledger`.
 
+use crate::app::error::{AppError, AppResult, Refusal};
 use crate::app::page::{Page, Paging};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{Cooperation, ProductType};
 use mercato_domain::ledger::{
@@ -18,8 +17,7 @@ use mercato_domain::ledger::{BP_WHOLE, EntryKind, REFERENCE_MAX};
 use mercato_store::entity::{commission_rate, ledger_entry, ledger_line};
 use mercato_store::error::StoreResult;
 use mercato_store::repo::ledger::{self as repo, Posted, commission};
-use mercato_store::sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, TransactionTrait};
-use mercato_store::{Backend, Db};
+use mercato_store::{Db, Executor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,7 +30,7 @@ use utoipa::ToSchema;
 /// `insufficient_funds`: the caller must then drop (roll back) `tx`, which
 /// undoes everything else it wrote. Safe under concurrency on both backends
 /// (see `repo::ledger::post`).
-pub async fn post_entry(tx: &impl ConnectionTrait, entry: &Entry, now: DateTime<Utc>) -> ApiResult<String> {
+pub async fn post_entry(tx: &impl Executor, entry: &Entry, now: DateTime<Utc>) -> AppResult<String> {
     let id = new_entry_id();
     match repo::post(tx, &id, now, entry).await? {
         Posted::Done => Ok(id),
@@ -43,12 +41,12 @@ pub async fn post_entry(tx: &impl ConnectionTrait, entry: &Entry, now: DateTime<
 /// Posts the refund that undoes the stored entry `entry_id` line for line
 /// (a full refund of a payment), under `reference`.
 pub async fn post_reversal(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     entry_id: &str,
     reference: &str,
     memo: String,
     now: DateTime<Utc>,
-) -> ApiResult<String> {
+) -> AppResult<String> {
     let lines = repo::lines_of(tx, &[entry_id.to_string()]).await?;
     let reversed = lines
         .iter()
@@ -59,15 +57,15 @@ pub async fn post_reversal(
             credit_minor: l.debit_minor,
         })
         .collect();
-    let entry = Entry::new(EntryKind::Refund, reference, memo, reversed).map_err(ApiError::internal)?;
+    let entry = Entry::new(EntryKind::Refund, reference, memo, reversed).map_err(AppError::internal)?;
     post_entry(tx, &entry, now).await
 }
 
 /// 402: the wallet does not hold enough.
-pub fn insufficient_funds(account: &str, currency: &str) -> ApiError {
+pub fn insufficient_funds(account: &str, currency: &str) -> AppError {
     let whose = mercato_domain::ledger::wallet_owner(account).map_or("the wallet", |_| "your wallet");
-    ApiError::new(
-        StatusCode::PAYMENT_REQUIRED,
+    AppError::new(
+        Refusal::PaymentRequired,
         "insufficient_funds",
         format!("{whose} does not hold enough {currency}; top it up first"),
     )
@@ -103,7 +101,7 @@ pub struct TrialBalance {
     pub totals_by_currency: Vec<CurrencyTotal>,
 }
 
-pub async fn trial_balance(state: &AppState) -> ApiResult<TrialBalance> {
+pub async fn trial_balance(state: &AppState) -> AppResult<TrialBalance> {
     let rows = repo::balances(&state.db.conn).await?;
     let mut per_currency: BTreeMap<String, (i128, i128)> = BTreeMap::new();
     let mut accounts = Vec::with_capacity(rows.len());
@@ -119,7 +117,7 @@ pub async fn trial_balance(state: &AppState) -> ApiResult<TrialBalance> {
             credit_minor: r.credit_minor,
         });
     }
-    let narrow = |v: i128| i64::try_from(v).map_err(|_| ApiError::internal("ledger totals overflow i64"));
+    let narrow = |v: i128| i64::try_from(v).map_err(|_| AppError::internal("ledger totals overflow i64"));
     let mut total: i128 = 0;
     let mut totals_by_currency = Vec::new();
     for (currency, (d, c)) in per_currency {
@@ -153,7 +151,7 @@ pub struct EntryFilter {
     pub reference: Option<String>,
 }
 
-pub async fn list_entries(state: &AppState, filter: EntryFilter, paging: Paging) -> ApiResult<Page<EntryView>> {
+pub async fn list_entries(state: &AppState, filter: EntryFilter, paging: Paging) -> AppResult<Page<EntryView>> {
     let mut problems = mercato_domain::validation::Checker::new();
     let account = filter.account.filter(|a| !a.is_empty());
     let reference = filter.reference.filter(|r| !r.is_empty());
@@ -178,13 +176,13 @@ pub async fn list_entries(state: &AppState, filter: EntryFilter, paging: Paging)
 
 /// Every entry with `reference` (an order's or payment's), oldest first: for
 /// showing an order's money movements.
-pub async fn entries_for_reference(db: &impl ConnectionTrait, reference: &str) -> ApiResult<Vec<EntryView>> {
+pub async fn entries_for_reference(db: &impl Executor, reference: &str) -> AppResult<Vec<EntryView>> {
     let mut rows = repo::list_entries(db, None, Some(reference), None, 1000).await?;
     rows.reverse();
     with_lines(db, rows).await
 }
 
-async fn with_lines(db: &impl ConnectionTrait, rows: Vec<ledger_entry::Model>) -> ApiResult<Vec<EntryView>> {
+async fn with_lines(db: &impl Executor, rows: Vec<ledger_entry::Model>) -> AppResult<Vec<EntryView>> {
     let ids: Vec<String> = rows.iter().map(|e| e.id.clone()).collect();
     let mut lines: BTreeMap<String, Vec<Line>> = BTreeMap::new();
     for l in repo::lines_of(db, &ids).await? {
@@ -246,8 +244,8 @@ impl fmt::Display for CheckReport {
 /// sums of its lines (and no balance lacks lines or vice versa), the grand
 /// totals are zero per currency, account codes are valid and no wallet is
 /// negative. Run it in one transaction for a consistent snapshot.
-pub async fn check(db: &impl ConnectionTrait) -> StoreResult<CheckReport> {
-    let mut report = CheckReport { entries: ledger_entry::Entity::find().count(db).await?, ..Default::default() };
+pub async fn check(db: &impl Executor) -> StoreResult<CheckReport> {
+    let mut report = CheckReport { entries: repo::count_entries(db).await?, ..Default::default() };
     let problems = &mut report.problems;
     for key in repo::short_entries(db).await? {
         problems.push(format!("entry {key} has fewer than two lines"));
@@ -306,17 +304,14 @@ pub async fn check(db: &impl ConnectionTrait) -> StoreResult<CheckReport> {
 /// read-only REPEATABLE READ transaction on PostgreSQL; on SQLite (WAL) a
 /// read transaction keeps the snapshot of its first read.
 pub async fn check_db(db: &Db) -> StoreResult<CheckReport> {
-    let tx = db.conn.begin().await?;
-    if db.backend == Backend::Postgres {
-        tx.execute_unprepared("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
-    }
+    let tx = db.snapshot().await?;
     let report = check(&tx).await?;
     tx.rollback().await?;
     Ok(report)
 }
 
 /// [`check_db`] on the server's database.
-pub async fn check_state(state: &AppState) -> ApiResult<CheckReport> {
+pub async fn check_state(state: &AppState) -> AppResult<CheckReport> {
     Ok(check_db(&state.db).await?)
 }
 
@@ -353,14 +348,14 @@ fn rate_view(r: commission_rate::Model) -> Option<CommissionRate> {
     })
 }
 
-pub async fn list_rates(state: &AppState) -> ApiResult<CommissionRateList> {
+pub async fn list_rates(state: &AppState) -> AppResult<CommissionRateList> {
     let rows = commission::list(&state.db.conn).await?;
     Ok(CommissionRateList { items: rows.into_iter().filter_map(rate_view).collect() })
 }
 
-pub async fn set_rate(state: &AppState, req: SetCommissionRate) -> ApiResult<CommissionRate> {
+pub async fn set_rate(state: &AppState, req: SetCommissionRate) -> AppResult<CommissionRate> {
     if !(0..=BP_WHOLE).contains(&req.rate_bp) {
-        return Err(ApiError::field("rate_bp", format!("must be between 0 and {BP_WHOLE} basis points")));
+        return Err(AppError::field("rate_bp", format!("must be between 0 and {BP_WHOLE} basis points")));
     }
     let row = commission_rate::Model {
         product_type: req.product_type.as_str().to_string(),
@@ -371,16 +366,16 @@ pub async fn set_rate(state: &AppState, req: SetCommissionRate) -> ApiResult<Com
     let tx = state.db.write().await?;
     commission::upsert(&tx, row.clone()).await?;
     tx.commit().await?;
-    rate_view(row).ok_or_else(|| ApiError::internal("commission rate view"))
+    rate_view(row).ok_or_else(|| AppError::internal("commission rate view"))
 }
 
 /// The rate (basis points) for a sale of `product_type` under `cooperation`;
 /// the documented default when no rate is stored.
 pub async fn commission_rate(
-    db: &impl ConnectionTrait,
+    db: &impl Executor,
     product_type: ProductType,
     cooperation: Cooperation,
-) -> ApiResult<i64> {
+) -> AppResult<i64> {
     let stored = commission::find(db, product_type.as_str(), cooperation.as_str()).await?;
     Ok(stored.map_or(
         match cooperation {

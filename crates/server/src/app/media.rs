@@ -5,11 +5,10 @@
 //! a product stops using them, since a listed version or a review may still
 //! show them.
 
+use crate::app::error::{AppError, AppResult, Refusal};
 use crate::app::products::{ensure_editable, images_of, load, save_edit};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{IMAGES_MAX, ImageType, media_url};
 use mercato_domain::ids::{IdKind, is_id_of, new_id};
@@ -50,18 +49,18 @@ pub enum Slot {
     Image,
 }
 
-fn unsupported(detail: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", detail)
+fn unsupported(detail: impl Into<String>) -> AppError {
+    AppError::new(Refusal::UnsupportedMediaType, "unsupported_media_type", detail)
 }
 
 /// The image type of an upload, or the problem with it.
-pub fn check_image(content_type: Option<&str>, bytes: &[u8]) -> ApiResult<ImageType> {
+pub fn check_image(content_type: Option<&str>, bytes: &[u8]) -> AppResult<ImageType> {
     let allowed = ImageType::allowed();
     let declared = content_type
         .and_then(ImageType::from_content_type)
         .ok_or_else(|| unsupported(format!("send the image with Content-Type one of {allowed}")))?;
     if bytes.is_empty() {
-        return Err(ApiError::field("body", "the image is empty"));
+        return Err(AppError::field("body", "the image is empty"));
     }
     match ImageType::sniff(bytes) {
         Some(real) if real == declared => Ok(declared),
@@ -72,15 +71,15 @@ pub fn check_image(content_type: Option<&str>, bytes: &[u8]) -> ApiResult<ImageT
 
 /// Writes `bytes` to `dir/name` through a temporary file and a rename, so a
 /// reader never sees a half-written file.
-async fn write_file(dir: PathBuf, name: &str, bytes: &[u8]) -> ApiResult<PathBuf> {
+async fn write_file(dir: PathBuf, name: &str, bytes: &[u8]) -> AppResult<PathBuf> {
     let tmp = dir.join(format!(".{name}.{}.tmp", crate::crypto::random_hex(4)));
     let path = dir.join(name);
-    tokio::fs::create_dir_all(&dir).await.map_err(ApiError::internal)?;
+    tokio::fs::create_dir_all(&dir).await.map_err(AppError::internal)?;
     if let Err(e) = tokio::fs::write(&tmp, bytes).await {
         let _ = tokio::fs::remove_file(&tmp).await;
-        return Err(ApiError::internal(format!("writing {}: {e}", tmp.display())));
+        return Err(AppError::internal(format!("writing {}: {e}", tmp.display())));
     }
-    tokio::fs::rename(&tmp, &path).await.map_err(|e| ApiError::internal(format!("renaming {}: {e}", tmp.display())))?;
+    tokio::fs::rename(&tmp, &path).await.map_err(|e| AppError::internal(format!("renaming {}: {e}", tmp.display())))?;
     Ok(path)
 }
 
@@ -92,14 +91,14 @@ pub async fn upload(
     slot: Slot,
     content_type: Option<&str>,
     bytes: &[u8],
-) -> ApiResult<MediaView> {
+) -> AppResult<MediaView> {
     let tx = state.db.write().await?;
     let mut product = load(&tx, &p.account_id, product_id).await?;
     let kind = check_image(content_type, bytes)?;
     ensure_editable(&product)?;
     let mut images = images_of(&product)?;
     if slot == Slot::Image && images.len() >= IMAGES_MAX {
-        return Err(ApiError::conflict("too_many_images", format!("a product has at most {IMAGES_MAX} images")));
+        return Err(AppError::conflict("too_many_images", format!("a product has at most {IMAGES_MAX} images")));
     }
     let id = new_id(IdKind::Media);
     let file_name = format!("{id}.{}", kind.extension());
@@ -120,12 +119,12 @@ pub async fn upload(
             Slot::Logo => product.logo_media_id = Some(id.clone()),
             Slot::Image => {
                 images.push(id.clone());
-                product.images_json = serde_json::to_string(&images).map_err(ApiError::internal)?;
+                product.images_json = serde_json::to_string(&images).map_err(AppError::internal)?;
             }
         }
         save_edit(&tx, state, product).await?;
         tx.commit().await?;
-        Ok::<_, ApiError>(())
+        Ok::<_, AppError>(())
     }
     .await;
     if let Err(e) = result {
@@ -136,34 +135,34 @@ pub async fn upload(
 }
 
 /// Removes a screenshot from the product (the file stays for versions that show it).
-pub async fn remove_image(state: &AppState, p: &Principal, product_id: &str, media_id: &str) -> ApiResult<()> {
+pub async fn remove_image(state: &AppState, p: &Principal, product_id: &str, media_id: &str) -> AppResult<()> {
     let tx = state.db.write().await?;
     let mut product = load(&tx, &p.account_id, product_id).await?;
     let mut images = images_of(&product)?;
     let Some(pos) = images.iter().position(|m| m == media_id) else {
-        return Err(ApiError::not_found("image"));
+        return Err(AppError::not_found("image"));
     };
     ensure_editable(&product)?;
     images.remove(pos);
-    product.images_json = serde_json::to_string(&images).map_err(ApiError::internal)?;
+    product.images_json = serde_json::to_string(&images).map_err(AppError::internal)?;
     save_edit(&tx, state, product).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// A stored file: its content type and bytes.
-pub async fn read(state: &AppState, media_id: &str) -> ApiResult<(String, Vec<u8>)> {
+pub async fn read(state: &AppState, media_id: &str) -> AppResult<(String, Vec<u8>)> {
     if !is_id_of(IdKind::Media, media_id) {
-        return Err(ApiError::not_found("media"));
+        return Err(AppError::not_found("media"));
     }
-    let row = media_repo::find(&state.db.conn, media_id).await?.ok_or_else(|| ApiError::not_found("media"))?;
+    let row = media_repo::find(&state.db.conn, media_id).await?.ok_or_else(|| AppError::not_found("media"))?;
     let path = state.config.media_dir().join(&row.file_name);
     match tokio::fs::read(&path).await {
         Ok(bytes) => Ok((row.content_type, bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             tracing::warn!(path = %path.display(), "media file missing");
-            Err(ApiError::not_found("media"))
+            Err(AppError::not_found("media"))
         }
-        Err(e) => Err(ApiError::internal(format!("reading {}: {e}", path.display()))),
+        Err(e) => Err(AppError::internal(format!("reading {}: {e}", path.display()))),
     }
 }

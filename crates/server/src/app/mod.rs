@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod categories;
 pub mod credentials;
 pub mod debug_runs;
+pub mod error;
 pub mod idempotency;
 pub mod ledger;
 pub mod media;

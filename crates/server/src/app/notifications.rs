@@ -18,10 +18,10 @@
 //! with the notification (`notification_once`). Nothing else changes; the
 //! next day's scan tries again and notifies again if still unpaid.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::page::{Page, Paging};
 use crate::app::products::{lifecycle_of, set_lifecycle};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use mercato_domain::catalog::ProductAction;
@@ -63,14 +63,14 @@ fn view(n: notification::Model) -> NotificationView {
     }
 }
 
-pub async fn list(state: &AppState, p: &Principal, paging: Paging) -> ApiResult<Page<NotificationView>> {
+pub async fn list(state: &AppState, p: &Principal, paging: Paging) -> AppResult<Page<NotificationView>> {
     let rows = repo::list(&state.db.conn, &p.account_id, paging.cursor.as_deref(), paging.limit + 1).await?;
     Ok(paging.finish(rows, |n| n.id.clone(), view))
 }
 
-pub async fn mark_read(state: &AppState, p: &Principal, id: &str) -> ApiResult<NotificationView> {
+pub async fn mark_read(state: &AppState, p: &Principal, id: &str) -> AppResult<NotificationView> {
     repo::mark_read(&state.db.conn, &p.account_id, id, state.now()).await?;
-    let n = repo::find(&state.db.conn, &p.account_id, id).await?.ok_or_else(|| ApiError::not_found("notification"))?;
+    let n = repo::find(&state.db.conn, &p.account_id, id).await?.ok_or_else(|| AppError::not_found("notification"))?;
     Ok(view(n))
 }
 
@@ -87,11 +87,11 @@ pub fn month_of(t: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 /// threshold. Errors are logged, not returned: the refund has happened.
 pub async fn interface_failed(state: &AppState, line_id: &str) {
     if let Err(e) = record_failure(state, line_id).await {
-        tracing::error!(line = %line_id, detail = %e.detail, "recording an interface failure failed");
+        tracing::error!(line = %line_id, detail = %e.report(), "recording an interface failure failed");
     }
 }
 
-async fn record_failure(state: &AppState, line_id: &str) -> ApiResult<()> {
+async fn record_failure(state: &AppState, line_id: &str) -> AppResult<()> {
     let now = state.now();
     let tx = state.db.write().await?;
     let Some(line) = mercato_store::repo::orders::find_line(&tx, line_id).await? else { return Ok(()) };
@@ -148,7 +148,7 @@ async fn record_failure(state: &AppState, line_id: &str) -> ApiResult<()> {
 /// the scan goes on with the next subscription.
 pub async fn auto_renew_unpaid(state: &AppState, sub: &subscription::Model, line: &order_line::Model, period: Period) {
     if let Err(e) = notify_unpaid(state, sub, line, period).await {
-        tracing::error!(subscription = %sub.id, detail = %e.detail, "notifying an unpaid auto-renewal failed");
+        tracing::error!(subscription = %sub.id, detail = %e.report(), "notifying an unpaid auto-renewal failed");
     }
 }
 
@@ -157,10 +157,10 @@ async fn notify_unpaid(
     sub: &subscription::Model,
     line: &order_line::Model,
     period: Period,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let now = state.now();
     // The amount the renewal would have charged, priced as the renewal is.
-    let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json).map_err(ApiError::internal)?;
+    let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json).map_err(AppError::internal)?;
     let priced = rules::price(
         &spec,
         &rules::Request {

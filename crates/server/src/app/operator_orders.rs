@@ -24,13 +24,13 @@
 //!   but mentions a password is withheld whole).
 //! - Unknown order id: 404. Operators only (OperatorAuth).
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::ledger::{EntryView, entries_for_reference};
 use crate::app::orders::{
     AppInfoView, OrderView, SubscriptionView, filters, order_cursor, order_views, parse_order_cursor, subscription_view,
 };
 use crate::app::page::{Page, Paging};
 use crate::app::subscriptions::fulfilment::InterfaceMessageView;
-use crate::error::{ApiError, ApiResult};
 use crate::extract::query_num;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -158,7 +158,7 @@ struct Filters {
     created_to: Option<DateTime<Utc>>,
 }
 
-fn filters(p: &OperatorOrderParams) -> ApiResult<Filters> {
+fn filters(p: &OperatorOrderParams) -> AppResult<Filters> {
     let mut c = Checker::new();
     let mut id = |field: &str, v: &Option<String>| {
         let v = filters::nonempty(v);
@@ -177,7 +177,7 @@ fn filters(p: &OperatorOrderParams) -> ApiResult<Filters> {
 }
 
 /// `GET /api/v1/operator/orders`.
-pub async fn list(state: &AppState, params: OperatorOrderParams) -> ApiResult<Page<OperatorOrderView>> {
+pub async fn list(state: &AppState, params: OperatorOrderParams) -> AppResult<Page<OperatorOrderView>> {
     let f = filters(&params)?;
     let paging = Paging::new(params.limit, params.cursor)?;
     let before = paging.cursor.as_deref().map(parse_order_cursor).transpose()?;
@@ -203,14 +203,14 @@ pub async fn list(state: &AppState, params: OperatorOrderParams) -> ApiResult<Pa
 }
 
 /// `GET /api/v1/operator/orders/{id}`.
-pub async fn get(state: &AppState, order_id: &str) -> ApiResult<OperatorOrderDetail> {
+pub async fn get(state: &AppState, order_id: &str) -> AppResult<OperatorOrderDetail> {
     if !is_order_id(order_id) {
-        return Err(ApiError::not_found("order"));
+        return Err(AppError::not_found("order"));
     }
     let db = &state.db.conn;
-    let o = repo::find_order(db, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let o = repo::find_order(db, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
     let buyer_id = o.buyer_id.clone();
-    let view = order_views(db, vec![o], None).await?.pop().ok_or_else(|| ApiError::internal("order view"))?;
+    let view = order_views(db, vec![o], None).await?.pop().ok_or_else(|| AppError::internal("order view"))?;
     let line_ids: Vec<String> = view.lines.iter().map(|l| l.id.clone()).collect();
 
     // Subscriptions: created by its purchase lines, or named by its
@@ -248,7 +248,7 @@ pub async fn get(state: &AppState, order_id: &str) -> ApiResult<OperatorOrderDet
             });
             Ok(v)
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
 
     let ledger_entries = entries_for_reference(db, &view.id).await?;
 
@@ -272,7 +272,7 @@ pub async fn get(state: &AppState, order_id: &str) -> ApiResult<OperatorOrderDet
         lines.iter().map(|l| l.order_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let statuses: BTreeMap<String, String> =
         repo::orders_by_ids(db, &order_ids).await?.into_iter().map(|o| (o.id, o.status)).collect();
-    let corrupt = |what: &str| ApiError::internal(format!("stored order data is corrupt: {what}"));
+    let corrupt = |what: &str| AppError::internal(format!("stored order data is corrupt: {what}"));
     let follow_up_orders = lines
         .into_iter()
         .map(|l| {
@@ -289,7 +289,7 @@ pub async fn get(state: &AppState, order_id: &str) -> ApiResult<OperatorOrderDet
                 created_at: l.created_at,
             })
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
 
     Ok(OperatorOrderDetail {
         order: OperatorOrderView { order: view, buyer_id },

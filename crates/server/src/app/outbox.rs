@@ -71,7 +71,7 @@ pub enum JobOutcome {
 /// `reference` is unique per kind: a second enqueue with the same reference
 /// adds nothing and answers false.
 pub async fn enqueue(
-    tx: &impl mercato_store::sea_orm::ConnectionTrait,
+    tx: &impl mercato_store::Executor,
     kind: &str,
     reference: &str,
     payload: &impl serde::Serialize,

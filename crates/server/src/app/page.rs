@@ -1,6 +1,6 @@
 //! List paging: `limit` (1-100, default 20) and an opaque `cursor`.
 
-use crate::error::ApiError;
+use mercato_domain::validation::Invalid;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -22,14 +22,14 @@ pub struct Paging {
 }
 
 impl Paging {
-    pub fn new(limit: Option<u64>, cursor: Option<String>) -> Result<Paging, ApiError> {
+    pub fn new(limit: Option<u64>, cursor: Option<String>) -> Result<Paging, Invalid> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field("limit", format!("must be between 1 and {MAX_LIMIT}")));
+            return Err(Invalid::one("limit", format!("must be between 1 and {MAX_LIMIT}")));
         }
         let cursor = cursor.filter(|c| !c.is_empty());
         if cursor.as_ref().is_some_and(|c| c.len() > 512) {
-            return Err(ApiError::field("cursor", "is not a cursor this API returned"));
+            return Err(Invalid::one("cursor", "is not a cursor this API returned"));
         }
         Ok(Paging { limit, cursor })
     }

@@ -9,14 +9,14 @@
 //! [`PaymentStatus::Pending`]: the payment is recorded without a ledger entry,
 //! and completing it later posts the top-up.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::ledger;
-use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use mercato_domain::ledger::{Entry, EntryKind, Line, buyer_wallet, new_payment_id, platform_cash};
 use mercato_domain::string_enum;
+use mercato_store::Executor;
 use mercato_store::entity::payment;
 use mercato_store::repo::ledger::payments;
-use mercato_store::sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -113,11 +113,11 @@ pub struct TopUp<'a> {
 /// row and, when it succeeded, the entry debit `platform_cash:<provider>` /
 /// credit `buyer_wallet:<buyer>` (returned as the entry id).
 pub async fn top_up(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     provider: &dyn PaymentProvider,
     t: TopUp<'_>,
     now: DateTime<Utc>,
-) -> ApiResult<(PaymentView, Option<String>)> {
+) -> AppResult<(PaymentView, Option<String>)> {
     let id = new_payment_id();
     let collected = provider
         .collect(CollectRequest {
@@ -128,7 +128,7 @@ pub async fn top_up(
             reason: t.reason,
         })
         .await
-        .map_err(|e| ApiError::internal(format!("payment provider {}: {e:#}", provider.name())))?;
+        .map_err(|e| AppError::internal(format!("payment provider {}: {e:#}", provider.name())))?;
     let row = payment::Model {
         id: id.clone(),
         provider: provider.name().to_string(),
@@ -152,7 +152,7 @@ pub async fn top_up(
                 Line::credit(buyer_wallet(t.buyer_id), t.currency, t.amount_minor),
             ],
         )
-        .map_err(ApiError::internal)?;
+        .map_err(AppError::internal)?;
         Some(ledger::post_entry(tx, &entry, now).await?)
     } else {
         None

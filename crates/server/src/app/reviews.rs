@@ -3,18 +3,18 @@
 //! the seller with a reason. Every decision is kept.
 
 use crate::app::debug_runs::{self, DebugRunView};
+use crate::app::error::{AppError, AppResult};
 use crate::app::page::{Page, Paging};
 use crate::app::products::{lifecycle_error, lifecycle_of, set_lifecycle};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{ProductAction, REASON_MAX, ReviewKind, ReviewSnapshot, ReviewStatus, SkuStatus};
 use mercato_domain::ids::{IdKind, is_id_of};
 use mercato_domain::validation::Checker;
+use mercato_store::Executor;
 use mercato_store::entity::product_review;
 use mercato_store::repo::{accounts, products, reviews};
-use mercato_store::sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -60,15 +60,15 @@ pub struct RejectRequest {
     pub reason: String,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("stored review data is corrupt: {what}"))
+fn corrupt(what: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("stored review data is corrupt: {what}"))
 }
 
-fn snapshot_of(r: &product_review::Model) -> ApiResult<ReviewSnapshot> {
+fn snapshot_of(r: &product_review::Model) -> AppResult<ReviewSnapshot> {
     serde_json::from_str(&r.snapshot_json).map_err(corrupt)
 }
 
-fn summary(r: product_review::Model) -> ApiResult<ReviewSummary> {
+fn summary(r: product_review::Model) -> AppResult<ReviewSummary> {
     let snap = snapshot_of(&r)?;
     Ok(ReviewSummary {
         kind: ReviewKind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?,
@@ -83,7 +83,7 @@ fn summary(r: product_review::Model) -> ApiResult<ReviewSummary> {
     })
 }
 
-async fn detail(db: &impl ConnectionTrait, state: &AppState, r: product_review::Model) -> ApiResult<ReviewDetail> {
+async fn detail(db: &impl Executor, state: &AppState, r: product_review::Model) -> AppResult<ReviewDetail> {
     let seller_name = accounts::find(db, &r.seller_id).await?.map(|a| a.name).unwrap_or_default();
     let debug_run = match products::find(db, &r.product_id).await? {
         Some(p) => debug_runs::for_review(db, state, &p, r.submitted_at).await?,
@@ -105,32 +105,32 @@ async fn detail(db: &impl ConnectionTrait, state: &AppState, r: product_review::
     })
 }
 
-async fn load(db: &impl ConnectionTrait, id: &str) -> ApiResult<product_review::Model> {
+async fn load(db: &impl Executor, id: &str) -> AppResult<product_review::Model> {
     if !is_id_of(IdKind::Review, id) {
-        return Err(ApiError::not_found("review"));
+        return Err(AppError::not_found("review"));
     }
-    reviews::find(db, id).await?.ok_or_else(|| ApiError::not_found("review"))
+    reviews::find(db, id).await?.ok_or_else(|| AppError::not_found("review"))
 }
 
-fn already_decided() -> ApiError {
-    ApiError::conflict("review_decided", "the review has already been decided")
+fn already_decided() -> AppError {
+    AppError::conflict("review_decided", "the review has already been decided")
 }
 
-pub async fn list(state: &AppState, status: Option<ReviewStatus>, paging: Paging) -> ApiResult<Page<ReviewSummary>> {
+pub async fn list(state: &AppState, status: Option<ReviewStatus>, paging: Paging) -> AppResult<Page<ReviewSummary>> {
     let rows =
         reviews::list(&state.db.conn, status.map(|s| s.as_str()), paging.cursor.as_deref(), paging.limit + 1).await?;
     let page = paging.finish(rows, |r| r.id.clone(), summary);
-    Ok(Page { items: page.items.into_iter().collect::<ApiResult<Vec<_>>>()?, next_cursor: page.next_cursor })
+    Ok(Page { items: page.items.into_iter().collect::<AppResult<Vec<_>>>()?, next_cursor: page.next_cursor })
 }
 
-pub async fn get(state: &AppState, id: &str) -> ApiResult<ReviewDetail> {
+pub async fn get(state: &AppState, id: &str) -> AppResult<ReviewDetail> {
     let r = load(&state.db.conn, id).await?;
     detail(&state.db.conn, state, r).await
 }
 
 /// Approves a pending review: the reviewed SKUs become active and the
 /// reviewed version becomes the listed one, all in one transaction.
-pub async fn approve(state: &AppState, op: &Principal, id: &str) -> ApiResult<ReviewDetail> {
+pub async fn approve(state: &AppState, op: &Principal, id: &str) -> AppResult<ReviewDetail> {
     let tx = state.db.write().await?;
     let review = load(&tx, id).await?;
     if review.status != ReviewStatus::Pending.as_str() {
@@ -155,7 +155,7 @@ pub async fn approve(state: &AppState, op: &Principal, id: &str) -> ApiResult<Re
     let seller_name = accounts::find(&tx, &product.seller_id).await?.map(|a| a.name).unwrap_or_default();
     let listed = snapshot.to_listed(&product.seller_id, &seller_name);
     let cols = listed.search_columns();
-    product.listed_json = Some(serde_json::to_string(&listed).map_err(ApiError::internal)?);
+    product.listed_json = Some(serde_json::to_string(&listed).map_err(AppError::internal)?);
     product.pub_name = Some(cols.name);
     product.pub_search = Some(cols.search_text);
     product.pub_category_id = Some(cols.category_id);
@@ -166,7 +166,7 @@ pub async fn approve(state: &AppState, op: &Principal, id: &str) -> ApiResult<Re
     set_lifecycle(&mut product, after);
     product.updated_at = now;
     if !products::save_if(&tx, product, before.status.as_str(), before.revision.as_str()).await? {
-        return Err(ApiError::conflict("invalid_state", "the product changed state meanwhile; try again"));
+        return Err(AppError::conflict("invalid_state", "the product changed state meanwhile; try again"));
     }
     let out = detail(&tx, state, load(&tx, id).await?).await?;
     tx.commit().await?;
@@ -175,7 +175,7 @@ pub async fn approve(state: &AppState, op: &Principal, id: &str) -> ApiResult<Re
 
 /// Rejects a pending review with a reason the seller sees; the listed
 /// version (if any) stays on sale unchanged.
-pub async fn reject(state: &AppState, op: &Principal, id: &str, req: RejectRequest) -> ApiResult<ReviewDetail> {
+pub async fn reject(state: &AppState, op: &Principal, id: &str, req: RejectRequest) -> AppResult<ReviewDetail> {
     let mut c = Checker::new();
     c.text("reason", &req.reason, 1, REASON_MAX);
     c.finish()?;
@@ -195,7 +195,7 @@ pub async fn reject(state: &AppState, op: &Principal, id: &str, req: RejectReque
     set_lifecycle(&mut product, after);
     product.updated_at = now;
     if !products::save_if(&tx, product, before.status.as_str(), before.revision.as_str()).await? {
-        return Err(ApiError::conflict("invalid_state", "the product changed state meanwhile; try again"));
+        return Err(AppError::conflict("invalid_state", "the product changed state meanwhile; try again"));
     }
     let out = detail(&tx, state, load(&tx, id).await?).await?;
     tx.commit().await?;

@@ -86,16 +86,16 @@ impl IntoResponse for OpenApiError {
     }
 }
 
-impl From<crate::error::ApiError> for OpenApiError {
-    fn from(e: crate::error::ApiError) -> Self {
-        tracing::error!(detail = %e.detail, "open API internal error");
+impl From<crate::app::error::AppError> for OpenApiError {
+    fn from(e: crate::app::error::AppError) -> Self {
+        tracing::error!(error = %e.report(), "open API internal error");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL, "internal error")
     }
 }
 
 impl From<mercato_store::StoreError> for OpenApiError {
     fn from(e: mercato_store::StoreError) -> Self {
-        crate::error::ApiError::from(e).into()
+        crate::app::error::AppError::from(e).into()
     }
 }
 

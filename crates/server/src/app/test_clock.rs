@@ -17,15 +17,11 @@
 //! [`refuse_if_frozen`]. Moving the clock backwards is refused (422
 //! `clock_backwards`); one change moves it at most [`MAX_JUMP_SECS`].
 
+use crate::app::error::{AppError, AppResult, Refusal};
 use crate::clock::TestClock;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use axum::http::StatusCode;
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
-use mercato_store::entity::setting;
 use mercato_store::repo::settings;
-use mercato_store::sea_orm::sea_query::Expr;
-use mercato_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use mercato_store::{Db, StoreError};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Weak};
@@ -118,10 +114,10 @@ fn spawn_refresher(db: Db, clock: Weak<TestClock>) {
     });
 }
 
-fn enabled(state: &AppState) -> ApiResult<&Arc<TestClock>> {
+fn enabled(state: &AppState) -> AppResult<&Arc<TestClock>> {
     state.test_clock.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
+        AppError::new(
+            Refusal::NotFound,
             "test_clock_disabled",
             "the test clock is not enabled on this marketplace (start the server with --test-clock)",
         )
@@ -137,14 +133,14 @@ pub async fn refresh(state: &AppState) -> Result<(), StoreError> {
 }
 
 /// `GET /api/v1/operator/test-clock`.
-pub async fn current(state: &AppState) -> ApiResult<TestClockView> {
+pub async fn current(state: &AppState) -> AppResult<TestClockView> {
     enabled(state)?;
     refresh(state).await?;
     Ok(TestClockView { now: state.now(), enabled: true })
 }
 
 /// `POST /api/v1/operator/test-clock`: moves the shared instant forward.
-pub async fn change(state: &AppState, req: TestClockChange) -> ApiResult<TestClockView> {
+pub async fn change(state: &AppState, req: TestClockChange) -> AppResult<TestClockView> {
     let clock = enabled(state)?;
     enum Move {
         By(i64),
@@ -153,49 +149,42 @@ pub async fn change(state: &AppState, req: TestClockChange) -> ApiResult<TestClo
     let how = match (req.advance_secs, req.now) {
         (Some(secs), None) => {
             if !(1..=MAX_JUMP_SECS).contains(&secs) {
-                return Err(ApiError::field("advance_secs", format!("must be 1 to {MAX_JUMP_SECS} (10 years)")));
+                return Err(AppError::field("advance_secs", format!("must be 1 to {MAX_JUMP_SECS} (10 years)")));
             }
             Move::By(secs)
         }
         (None, Some(to)) => Move::To(to.trunc_subsecs(6)),
-        _ => return Err(ApiError::field("body", "send exactly one of advance_secs or now")),
+        _ => return Err(AppError::field("body", "send exactly one of advance_secs or now")),
     };
     // Compare-and-set, so concurrent changes on several nodes all apply.
     for _ in 0..20 {
         let stored = settings::get(&state.db.conn, SETTING)
             .await?
-            .ok_or_else(|| ApiError::internal("the test clock row is missing"))?;
+            .ok_or_else(|| AppError::internal("the test clock row is missing"))?;
         let current = parse(&stored)?;
         let next = match how {
             Move::By(secs) => current + chrono::Duration::seconds(secs),
             Move::To(to) => {
                 if to < current {
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
+                    return Err(AppError::new(
+                        Refusal::Unprocessable,
                         "clock_backwards",
                         format!("the test clock only moves forward; it is {}", format(current)),
                     ));
                 }
                 if to > current + chrono::Duration::seconds(MAX_JUMP_SECS) {
-                    return Err(ApiError::field("now", "at most 10 years after the current test-clock time"));
+                    return Err(AppError::field("now", "at most 10 years after the current test-clock time"));
                 }
                 to
             }
         };
-        let swapped = setting::Entity::update_many()
-            .col_expr(setting::Column::Value, Expr::value(format(next)))
-            .filter(setting::Column::Name.eq(SETTING))
-            .filter(setting::Column::Value.eq(stored))
-            .exec(&state.db.conn)
-            .await
-            .map_err(StoreError::from)?
-            .rows_affected;
-        if swapped == 1 {
+        let swapped = settings::swap(&state.db.conn, SETTING, &stored, &format(next)).await?;
+        if swapped {
             clock.observe(next);
             tracing::info!(from = %format(current), to = %format(next), "test clock moved");
             crate::app::outbox::wake(state);
             return Ok(TestClockView { now: state.now(), enabled: true });
         }
     }
-    Err(ApiError::conflict("test_clock_busy", "the test clock is being moved concurrently; try again"))
+    Err(AppError::conflict("test_clock_busy", "the test clock is being moved concurrently; try again"))
 }

@@ -3,11 +3,11 @@
 //! them (through the `manual` payment provider); orders spend from them by
 //! posting entries (`app::ledger::post_entry`), which can never overdraw.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::page::{Page, Paging};
 use crate::app::payments::{self, PaymentView, TopUp};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -15,8 +15,8 @@ use mercato_domain::account::Role;
 use mercato_domain::ledger::buyer_wallet;
 use mercato_domain::money::{self, MAX_PRICE_MINOR};
 use mercato_domain::validation::Checker;
+use mercato_store::Executor;
 use mercato_store::repo::{accounts, ledger as repo};
-use mercato_store::sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -69,7 +69,7 @@ pub struct WalletTransaction {
     pub created_at: DateTime<Utc>,
 }
 
-fn validate(req: &CreditRequest) -> ApiResult<()> {
+fn validate(req: &CreditRequest) -> AppResult<()> {
     let mut c = Checker::new();
     c.check(
         (1..=MAX_PRICE_MINOR).contains(&req.amount_minor),
@@ -90,7 +90,7 @@ pub async fn credit(
     buyer_id: &str,
     req: CreditRequest,
     key: Option<IdempotencyKey>,
-) -> ApiResult<JsonResponse> {
+) -> AppResult<JsonResponse> {
     validate(&req)?;
     let path = format!("/api/v1/operator/wallets/{buyer_id}/credit");
     let hash = idempotency::request_hash("POST", &path, &req)?;
@@ -101,9 +101,9 @@ pub async fn credit(
     let tx = work.tx();
     let is_buyer = accounts::find(tx, buyer_id).await?.is_some_and(|a| Role::parse(&a.role) == Some(Role::Buyer));
     if !is_buyer {
-        return Err(ApiError::not_found("buyer"));
+        return Err(AppError::not_found("buyer"));
     }
-    let provider = payments::provider("manual").ok_or_else(|| ApiError::internal("manual provider missing"))?;
+    let provider = payments::provider("manual").ok_or_else(|| AppError::internal("manual provider missing"))?;
     let now = state.now();
     let top_up = TopUp {
         buyer_id,
@@ -130,11 +130,11 @@ pub async fn credit(
 }
 
 /// What `buyer_id` can spend in `currency` (0 when the wallet was never used).
-pub async fn available(db: &impl ConnectionTrait, buyer_id: &str, currency: &str) -> ApiResult<i64> {
+pub async fn available(db: &impl Executor, buyer_id: &str, currency: &str) -> AppResult<i64> {
     Ok(repo::balance(db, &buyer_wallet(buyer_id), currency).await?.map_or(0, |b| b.credit_minor - b.debit_minor))
 }
 
-pub async fn wallet(state: &AppState, buyer: &Principal) -> ApiResult<Wallet> {
+pub async fn wallet(state: &AppState, buyer: &Principal) -> AppResult<Wallet> {
     let rows = repo::account_balances(&state.db.conn, &buyer_wallet(&buyer.account_id)).await?;
     Ok(Wallet {
         balances: rows
@@ -146,10 +146,10 @@ pub async fn wallet(state: &AppState, buyer: &Principal) -> ApiResult<Wallet> {
 
 /// The buyer's wallet movements, newest first. The cursor is
 /// `<entry id>.<line number>` of the last item.
-pub async fn transactions(state: &AppState, buyer: &Principal, paging: Paging) -> ApiResult<Page<WalletTransaction>> {
+pub async fn transactions(state: &AppState, buyer: &Principal, paging: Paging) -> AppResult<Page<WalletTransaction>> {
     let before = match paging.cursor.as_deref() {
         None => None,
-        Some(c) => Some(parse_cursor(c).ok_or_else(|| ApiError::field("cursor", "is not a cursor this API returned"))?),
+        Some(c) => Some(parse_cursor(c).ok_or_else(|| AppError::field("cursor", "is not a cursor this API returned"))?),
     };
     let db = &state.db.conn;
     let lines = repo::account_lines(db, &buyer_wallet(&buyer.account_id), before, paging.limit + 1).await?;
@@ -160,7 +160,7 @@ pub async fn transactions(state: &AppState, buyer: &Principal, paging: Paging) -
     for l in lines {
         let e = entries
             .get(&l.entry_id)
-            .ok_or_else(|| ApiError::internal(format!("line of missing entry {}", l.entry_id)))?;
+            .ok_or_else(|| AppError::internal(format!("line of missing entry {}", l.entry_id)))?;
         rows.push((
             format!("{}.{}", l.entry_id, l.line_no),
             WalletTransaction {

@@ -40,7 +40,7 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn paging(self) -> ApiResult<Paging> {
-        Paging::new(self.limit, self.cursor)
+        Ok(Paging::new(self.limit, self.cursor)?)
     }
 }
 

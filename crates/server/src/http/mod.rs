@@ -9,6 +9,7 @@ pub mod buyer_usage;
 pub mod buyer_wallet;
 pub mod catalog;
 pub mod categories;
+mod errors;
 pub mod media;
 pub mod notifications;
 pub mod operator_ledger;

@@ -77,7 +77,7 @@ pub fn registry() -> Arc<Registry> {
     r.register(plan_changes::UPGRADE_INSTANCE, plan_changes::upgrade_instance);
 
     r.add_task(PeriodicTask::new(lifecycle::EXPIRY_TASK, Duration::from_secs(300), |state: AppState| async move {
-        let done = lifecycle::expiry_scan(&state).await.map_err(|e| anyhow::anyhow!(e.detail))?;
+        let done = lifecycle::expiry_scan(&state).await?;
         if done.frozen + done.released > 0 {
             tracing::info!(frozen = done.frozen, released = done.released, "expiry scan");
         }
@@ -87,7 +87,7 @@ pub fn registry() -> Arc<Registry> {
         lifecycle::AUTO_RENEW_TASK,
         Duration::from_secs(86_400),
         |state: AppState| async move {
-            let done = lifecycle::auto_renew_scan(&state).await.map_err(|e| anyhow::anyhow!(e.detail))?;
+            let done = lifecycle::auto_renew_scan(&state).await?;
             if done.renewed + done.unpaid > 0 {
                 tracing::info!(renewed = done.renewed, unpaid = done.unpaid, "auto-renew scan");
             }
@@ -102,7 +102,7 @@ pub fn registry() -> Arc<Registry> {
         Ok(())
     }));
     r.add_task(PeriodicTask::new(rating::RATE_TASK, Duration::from_secs(60), |state: AppState| async move {
-        let done = rating::rate_due(&state).await.map_err(|e| anyhow::anyhow!(e.detail))?;
+        let done = rating::rate_due(&state).await?;
         if done.lines > 0 {
             tracing::info!(
                 periods = done.periods,
@@ -116,7 +116,7 @@ pub fn registry() -> Arc<Registry> {
         Ok(())
     }));
     r.add_task(PeriodicTask::new(PURGE_IDEMPOTENCY_KEYS, Duration::from_secs(3600), |state: AppState| async move {
-        let purged = idempotency::purge_expired(&state).await.map_err(|e| anyhow::anyhow!(e.detail))?;
+        let purged = idempotency::purge_expired(&state).await?;
         if purged > 0 {
             tracing::info!(purged, "purged expired idempotency keys");
         }

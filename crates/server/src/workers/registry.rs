@@ -3,6 +3,7 @@
 //! the node's worker loop and anything driving workers by hand (tests,
 //! benchmarks).
 
+use crate::app::error::AppResult;
 use crate::app::outbox::{JobOutcome, JobView};
 use crate::state::AppState;
 use std::collections::HashMap;
@@ -35,14 +36,14 @@ pub struct PeriodicTask {
     pub name: String,
     pub every: Duration,
     #[allow(clippy::type_complexity)]
-    pub(super) run: Arc<dyn Fn(AppState) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>,
+    pub(super) run: Arc<dyn Fn(AppState) -> BoxFuture<'static, AppResult<()>> + Send + Sync>,
 }
 
 impl PeriodicTask {
     pub fn new<F, Fut>(name: impl Into<String>, every: Duration, run: F) -> PeriodicTask
     where
         F: Fn(AppState) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+        Fut: Future<Output = AppResult<()>> + Send + 'static,
     {
         PeriodicTask { name: name.into(), every, run: Arc::new(move |s| Box::pin(run(s))) }
     }

@@ -46,7 +46,7 @@ pub async fn run_scheduled(state: &AppState, registry: &Registry, owner: &str) -
         };
         let error = match result {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(format!("{e:#}")),
+            Ok(Err(e)) => Some(e.report()),
             Err(e) => Some(format!("the task panicked: {e}")),
         };
         if let Some(e) = &error {
@@ -74,9 +74,6 @@ pub fn next_slot(slot: DateTime<Utc>, every: Duration, now: DateTime<Utc>) -> Da
     let k = behind / step_us + 1;
     slot + chrono::Duration::microseconds(step_us.saturating_mul(k))
 }
-
-/// A named worker on one node: what the background loop runs, and what tests
-/// drive by hand.}
 
 #[cfg(test)]
 mod tests {

@@ -570,3 +570,27 @@ async fn the_purge_task_forgets_idempotency_keys_after_a_day() {
     assert!(worker.run_scheduled().await.unwrap() >= 1);
     assert!(mercato_store::repo::idempotency::find(conn, &buyer, "key-1").await.unwrap().is_none());
 }
+
+/// A use case's job handler that fails on the database leaves the database's
+/// own words in the job's last error, not a generic "internal error".
+#[tokio::test]
+async fn a_handler_failing_on_the_database_keeps_the_cause_in_the_last_error() {
+    use mercato_store::sea_orm::ConnectionTrait;
+    let app = spawn_on_test_clock().await;
+    let id = format!("job_{}", uuid::Uuid::now_v7().simple());
+    let payload = json!({ "order_line_id": "oln_0193" }).to_string();
+    let kind = mercato_server::app::orders::FULFIL_NEW_INSTANCE;
+    let job_row = NewJob { id: &id, kind, reference: "oln_0193", payload_json: &payload, run_at: app.state.now() };
+    assert!(job_repo::enqueue(&app.state.db.conn, job_row, app.state.now()).await.unwrap());
+    // The table the handler reads first is gone.
+    app.state.db.conn.execute_unprepared("ALTER TABLE order_lines RENAME TO order_lines_moved").await.unwrap();
+
+    assert_eq!(app.worker("worker-a").run_due(10).await.unwrap(), 1);
+
+    let row = job(&app, &id).await;
+    assert_eq!((row.status.as_str(), row.attempts), ("pending", 1), "a database error is retried: {row:?}");
+    let error = row.last_error.unwrap_or_default();
+    assert!(error.starts_with("fulfilment error: store: "), "{error}");
+    assert!(error.contains("order_lines"), "the database's message names the table: {error}");
+    assert!(!error.contains("an internal error occurred"), "{error}");
+}

@@ -107,7 +107,7 @@ async fn spend(app: &TestApp, buyer: &str, seller: &str, amount: i64) -> Result<
     let lines = sale_lines(buyer, seller, "CNY", amount, 2000).unwrap();
     let entry = Entry::new(EntryKind::Payment, "ord_test", "test purchase", lines).unwrap();
     let tx = app.state.db.write().await.map_err(|e| e.to_string())?;
-    post_entry(&tx, &entry, app.state.now()).await.map_err(|e| e.code.to_string())?;
+    post_entry(&tx, &entry, app.state.now()).await.map_err(|e| e.code().to_string())?;
     tx.commit().await.map_err(|e| e.to_string())
 }
 

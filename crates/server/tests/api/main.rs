@@ -14,6 +14,7 @@ mod failures;
 mod fulfilment;
 mod jobs;
 mod journey;
+mod layers;
 mod ledger;
 mod lifecycle;
 mod notifications;

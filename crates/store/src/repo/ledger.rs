@@ -10,8 +10,8 @@ use mercato_domain::ledger::{AccountKind, Entry, account_kind};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 
 /// What posting did.
@@ -265,6 +265,11 @@ struct Key {
 }
 
 /// Per account and currency, the sums of the lines.
+/// How many journal entries there are.
+pub async fn count_entries(db: &impl ConnectionTrait) -> StoreResult<u64> {
+    Ok(entry::Entity::find().count(db).await?)
+}
+
 pub async fn sums_by_account(db: &impl ConnectionTrait) -> StoreResult<Vec<Sums>> {
     let stmt = Statement::from_string(db.get_database_backend(), SUMS_BY_ACCOUNT);
     Ok(Sums::find_by_statement(stmt).all(db).await?)

@@ -20,6 +20,7 @@ pub mod refunds;
 pub mod reviews;
 pub mod sellers;
 pub mod settings;
+pub mod subscription_terms;
 pub mod usage;
 pub mod usage_rating;
 pub mod usage_views;

@@ -216,3 +216,34 @@ pub async fn accept_agreement(
         .await?;
     Ok(find_agreement(db, seller_id, version).await?.expect("the acceptance was just recorded or already there"))
 }
+
+/// What a seller has done of what selling requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    pub onboarding_approved: bool,
+    pub certification_approved: bool,
+    /// Accepted the agreement version asked about.
+    pub agreed: bool,
+}
+
+/// Whether `seller_id`'s onboarding and certification are approved and it
+/// accepted `agreement_version`.
+pub async fn readiness(db: &impl ConnectionTrait, seller_id: &str, agreement_version: &str) -> StoreResult<Readiness> {
+    use mercato_domain::onboarding::ApplicationStatus;
+    let approved = ApplicationStatus::Approved.as_str();
+    let onboarding_approved = seller_onboarding::Entity::find_by_id(seller_id.to_string())
+        .one(db)
+        .await?
+        .is_some_and(|o| o.status == approved);
+    let certification_approved = seller_certification::Entity::find_by_id(seller_id.to_string())
+        .one(db)
+        .await?
+        .is_some_and(|c| c.status == approved);
+    let agreed = seller_agreement::Entity::find()
+        .filter(seller_agreement::Column::SellerId.eq(seller_id))
+        .filter(seller_agreement::Column::Version.eq(agreement_version))
+        .one(db)
+        .await?
+        .is_some();
+    Ok(Readiness { onboarding_approved, certification_approved, agreed })
+}

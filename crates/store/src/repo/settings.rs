@@ -2,7 +2,7 @@
 
 use crate::entity::setting;
 use crate::error::StoreResult;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 pub async fn get(db: &impl ConnectionTrait, name: &str) -> StoreResult<Option<String>> {
     Ok(setting::Entity::find_by_id(name.to_string()).one(db).await?.map(|m| m.value))
@@ -17,4 +17,16 @@ pub async fn get_or_insert(db: &impl ConnectionTrait, name: &str, value: &str) -
         .exec_without_returning(db)
         .await?;
     get(db, name).await.map(|v| v.unwrap_or_else(|| value.to_string()))
+}
+
+/// Compare-and-swap: sets `name` to `value` only while it still holds
+/// `expected`; false when another writer changed it first.
+pub async fn swap(db: &impl ConnectionTrait, name: &str, expected: &str, value: &str) -> StoreResult<bool> {
+    let res = setting::Entity::update_many()
+        .col_expr(setting::Column::Value, sea_orm::sea_query::Expr::value(value))
+        .filter(setting::Column::Name.eq(name))
+        .filter(setting::Column::Value.eq(expected))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
 }

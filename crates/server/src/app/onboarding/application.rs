@@ -16,11 +16,11 @@ pub(super) trait Application: Clone + Send + Sync + Sized {
     /// Keeps the review fields of `old` (status set by the caller).
     fn carry_review(&mut self, status: ApplicationStatus, old: Self);
 
-    fn find(db: &impl ConnectionTrait, seller_id: &str) -> impl Future<Output = StoreResult<Option<Self>>> + Send;
-    fn insert(db: &impl ConnectionTrait, row: Self) -> impl Future<Output = StoreResult<()>> + Send;
-    fn replace(db: &impl ConnectionTrait, row: Self, expected: &str) -> impl Future<Output = StoreResult<bool>> + Send;
+    fn find(db: &impl Executor, seller_id: &str) -> impl Future<Output = StoreResult<Option<Self>>> + Send;
+    fn insert(db: &impl Executor, row: Self) -> impl Future<Output = StoreResult<()>> + Send;
+    fn replace(db: &impl Executor, row: Self, expected: &str) -> impl Future<Output = StoreResult<bool>> + Send;
     fn submit(
-        db: &impl ConnectionTrait,
+        db: &impl Executor,
         seller_id: &str,
         from: &str,
         to: &str,
@@ -28,7 +28,7 @@ pub(super) trait Application: Clone + Send + Sync + Sized {
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Whatever else must hold before submitting (checked in the submit
     /// transaction, after the application's own status).
-    fn ready(db: &impl ConnectionTrait, seller_id: &str) -> impl Future<Output = ApiResult<()>> + Send;
+    fn ready(db: &impl Executor, seller_id: &str) -> impl Future<Output = AppResult<()>> + Send;
 }
 
 macro_rules! application {
@@ -48,19 +48,16 @@ macro_rules! application {
                 self.decided_at = old.decided_at;
             }
 
-            fn find(
-                db: &impl ConnectionTrait,
-                seller_id: &str,
-            ) -> impl Future<Output = StoreResult<Option<Self>>> + Send {
+            fn find(db: &impl Executor, seller_id: &str) -> impl Future<Output = StoreResult<Option<Self>>> + Send {
                 $find(db, seller_id)
             }
 
-            fn insert(db: &impl ConnectionTrait, row: Self) -> impl Future<Output = StoreResult<()>> + Send {
+            fn insert(db: &impl Executor, row: Self) -> impl Future<Output = StoreResult<()>> + Send {
                 $insert(db, row)
             }
 
             fn replace(
-                db: &impl ConnectionTrait,
+                db: &impl Executor,
                 row: Self,
                 expected: &str,
             ) -> impl Future<Output = StoreResult<bool>> + Send {
@@ -68,7 +65,7 @@ macro_rules! application {
             }
 
             fn submit(
-                db: &impl ConnectionTrait,
+                db: &impl Executor,
                 seller_id: &str,
                 from: &str,
                 to: &str,
@@ -77,7 +74,7 @@ macro_rules! application {
                 $submit(db, seller_id, from, to, at)
             }
 
-            fn ready(db: &impl ConnectionTrait, seller_id: &str) -> impl Future<Output = ApiResult<()>> + Send {
+            fn ready(db: &impl Executor, seller_id: &str) -> impl Future<Output = AppResult<()>> + Send {
                 $ready(db, seller_id)
             }
         }
@@ -105,19 +102,19 @@ application!(
     onboarding_approved
 );
 
-async fn always_ready(_db: &impl ConnectionTrait, _seller_id: &str) -> ApiResult<()> {
+async fn always_ready(_db: &impl Executor, _seller_id: &str) -> AppResult<()> {
     Ok(())
 }
 
 /// The business certification waits for the onboarding approval.
-async fn onboarding_approved(db: &impl ConnectionTrait, seller_id: &str) -> ApiResult<()> {
+async fn onboarding_approved(db: &impl Executor, seller_id: &str) -> AppResult<()> {
     let onboarded = sellers::find_onboarding(db, seller_id)
         .await?
         .is_some_and(|o| o.status == ApplicationStatus::Approved.as_str());
     if onboarded {
         Ok(())
     } else {
-        Err(ApiError::conflict(
+        Err(AppError::conflict(
             "onboarding_not_approved",
             "the business certification can be submitted once the onboarding application is approved",
         ))
@@ -127,7 +124,7 @@ async fn onboarding_approved(db: &impl ConnectionTrait, seller_id: &str) -> ApiR
 /// Saves `row` (a fresh draft built from the form) as the seller's
 /// application: inserted the first time, else overwritten if the review
 /// cycle allows editing, keeping the review fields.
-pub(super) async fn save<A: Application>(state: &AppState, seller_id: &str, mut row: A) -> ApiResult<A> {
+pub(super) async fn save<A: Application>(state: &AppState, seller_id: &str, mut row: A) -> AppResult<A> {
     let tx = state.db.write().await?;
     match A::find(&tx, seller_id).await? {
         None => A::insert(&tx, row.clone()).await.map_err(|e| match e {
@@ -149,18 +146,18 @@ pub(super) async fn save<A: Application>(state: &AppState, seller_id: &str, mut 
 }
 
 /// Submits the seller's saved application for review.
-pub(super) async fn submit<A: Application>(state: &AppState, seller_id: &str) -> ApiResult<A> {
+pub(super) async fn submit<A: Application>(state: &AppState, seller_id: &str) -> AppResult<A> {
     let now = state.now();
     let tx = state.db.write().await?;
     let row =
-        A::find(&tx, seller_id).await?.ok_or_else(|| ApiError::conflict("nothing_to_submit", A::NOTHING_SAVED))?;
+        A::find(&tx, seller_id).await?.ok_or_else(|| AppError::conflict("nothing_to_submit", A::NOTHING_SAVED))?;
     let to = status_of(row.status())?.submit().map_err(|e| refused(A::KIND, e))?;
     A::ready(&tx, seller_id).await?;
     if !A::submit(&tx, seller_id, row.status(), to.as_str(), now).await? {
         let now = A::find(&tx, seller_id).await?;
         return Err(lost_race(A::KIND, now.as_ref().map(|r| r.status()), ApplicationStatus::submit));
     }
-    let row = A::find(&tx, seller_id).await?.ok_or_else(|| ApiError::internal("lost row"))?;
+    let row = A::find(&tx, seller_id).await?.ok_or_else(|| AppError::internal("lost row"))?;
     tx.commit().await?;
     Ok(row)
 }

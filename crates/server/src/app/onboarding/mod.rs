@@ -1,8 +1,8 @@
 //! Seller onboarding (入驻), business certification (商业信息认证) and the
 //! seller agreement.
 
+use crate::app::error::{AppError, AppResult};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::ids::{IdKind, is_id_of, new_id};
@@ -10,10 +10,10 @@ use mercato_domain::onboarding::{
     ApplicationError, ApplicationKind, ApplicationStatus, CertificationForm, Decision, EntityType, OnboardingForm,
     check_certification, check_onboarding, check_reject_reason, compact_account, mask_account,
 };
+use mercato_store::Executor;
 use mercato_store::StoreError;
-use mercato_store::entity::{account, application_decision, seller_agreement, seller_certification, seller_onboarding};
+use mercato_store::entity::{account, application_decision, seller_certification, seller_onboarding};
 use mercato_store::repo::{accounts, sellers};
-use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,35 +24,22 @@ pub const AGREEMENT_VERSION: &str = "2026-11";
 
 /// Only an approved, certified seller that accepted the current agreement may
 /// submit products for review. Answers 409 `seller_not_ready` naming what is missing.
-pub async fn ensure_can_sell(db: &impl ConnectionTrait, seller_id: &str) -> ApiResult<()> {
-    let onboarded = seller_onboarding::Entity::find_by_id(seller_id.to_string())
-        .one(db)
-        .await?
-        .is_some_and(|o| o.status == ApplicationStatus::Approved.as_str());
-    let certified = seller_certification::Entity::find_by_id(seller_id.to_string())
-        .one(db)
-        .await?
-        .is_some_and(|c| c.status == ApplicationStatus::Approved.as_str());
-    let agreed = seller_agreement::Entity::find()
-        .filter(seller_agreement::Column::SellerId.eq(seller_id))
-        .filter(seller_agreement::Column::Version.eq(AGREEMENT_VERSION))
-        .one(db)
-        .await?
-        .is_some();
+pub async fn ensure_can_sell(db: &impl Executor, seller_id: &str) -> AppResult<()> {
+    let ready = sellers::readiness(db, seller_id, AGREEMENT_VERSION).await?;
     let mut missing = Vec::new();
-    if !onboarded {
+    if !ready.onboarding_approved {
         missing.push("an approved onboarding application");
     }
-    if !certified {
+    if !ready.certification_approved {
         missing.push("an approved business certification");
     }
-    if !agreed {
+    if !ready.agreed {
         missing.push("acceptance of the current seller agreement");
     }
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::conflict(
+        Err(AppError::conflict(
             "seller_not_ready",
             format!("before submitting products the seller needs {}", missing.join(", ")),
         ))
@@ -70,13 +57,13 @@ fn label(kind: ApplicationKind) -> &'static str {
 }
 
 /// 409 with a stable code for a move the review cycle does not allow.
-fn refused(kind: ApplicationKind, e: ApplicationError) -> ApiError {
+fn refused(kind: ApplicationKind, e: ApplicationError) -> AppError {
     let code = match e {
         ApplicationError::UnderReview => "under_review",
         ApplicationError::AlreadyApproved => "already_approved",
         ApplicationError::NotSubmitted => "not_submitted",
     };
-    ApiError::conflict(code, format!("the {}: {e}", label(kind)))
+    AppError::conflict(code, format!("the {}: {e}", label(kind)))
 }
 
 /// A conditional update found the status changed since we read it: explain
@@ -85,10 +72,10 @@ fn lost_race(
     kind: ApplicationKind,
     now: Option<&str>,
     step: fn(ApplicationStatus) -> Result<ApplicationStatus, ApplicationError>,
-) -> ApiError {
+) -> AppError {
     match now.and_then(ApplicationStatus::parse).map(step) {
         Some(Err(e)) => refused(kind, e),
-        _ => ApiError::conflict(
+        _ => AppError::conflict(
             "concurrent_update",
             format!("the {} changed while this request ran; try again", label(kind)),
         ),
@@ -99,11 +86,11 @@ fn trimmed(s: &str) -> String {
     s.trim().to_string()
 }
 
-fn stored<T>(parsed: Option<T>, what: &str, text: &str) -> ApiResult<T> {
-    parsed.ok_or_else(|| ApiError::internal(format!("stored {what} {text:?} is not known")))
+fn stored<T>(parsed: Option<T>, what: &str, text: &str) -> AppResult<T> {
+    parsed.ok_or_else(|| AppError::internal(format!("stored {what} {text:?} is not known")))
 }
 
-fn status_of(text: &str) -> ApiResult<ApplicationStatus> {
+fn status_of(text: &str) -> AppResult<ApplicationStatus> {
     stored(ApplicationStatus::parse(text), "application status", text)
 }
 

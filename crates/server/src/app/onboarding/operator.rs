@@ -17,7 +17,7 @@ pub async fn list_onboarding(
     state: &AppState,
     status: Option<ApplicationStatus>,
     paging: Paging,
-) -> ApiResult<Page<OnboardingSummary>> {
+) -> AppResult<Page<OnboardingSummary>> {
     let rows = sellers::list_onboarding(
         &state.db.conn,
         status.map(ApplicationStatus::as_str),
@@ -40,7 +40,7 @@ pub async fn list_onboarding(
                 updated_at: r.updated_at,
             })
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(paging.finish(views, |v| v.seller_id.clone(), |v| v))
 }
 
@@ -49,7 +49,7 @@ pub async fn list_certification(
     state: &AppState,
     status: Option<ApplicationStatus>,
     paging: Paging,
-) -> ApiResult<Page<CertificationSummary>> {
+) -> AppResult<Page<CertificationSummary>> {
     let rows = sellers::list_certification(
         &state.db.conn,
         status.map(ApplicationStatus::as_str),
@@ -80,28 +80,24 @@ pub async fn list_certification(
                 updated_at: r.updated_at,
             })
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(paging.finish(views, |v| v.seller_id.clone(), |v| v))
 }
 
-async fn decision_views(
-    db: &impl ConnectionTrait,
-    seller_id: &str,
-    kind: ApplicationKind,
-) -> ApiResult<Vec<DecisionView>> {
+async fn decision_views(db: &impl Executor, seller_id: &str, kind: ApplicationKind) -> AppResult<Vec<DecisionView>> {
     sellers::decisions(db, seller_id, kind.as_str()).await?.into_iter().map(DecisionView::from_row).collect()
 }
 
 /// A seller id that cannot be one is a 404 without a query.
-fn check_seller_id(seller_id: &str, kind: ApplicationKind) -> ApiResult<()> {
-    if is_id_of(IdKind::Account, seller_id) { Ok(()) } else { Err(ApiError::not_found(label(kind))) }
+fn check_seller_id(seller_id: &str, kind: ApplicationKind) -> AppResult<()> {
+    if is_id_of(IdKind::Account, seller_id) { Ok(()) } else { Err(AppError::not_found(label(kind))) }
 }
 
-pub async fn onboarding_review(state: &AppState, seller_id: &str) -> ApiResult<OnboardingReview> {
+pub async fn onboarding_review(state: &AppState, seller_id: &str) -> AppResult<OnboardingReview> {
     const KIND: ApplicationKind = ApplicationKind::Onboarding;
     check_seller_id(seller_id, KIND)?;
     let db = &state.db.conn;
-    let row = sellers::find_onboarding(db, seller_id).await?.ok_or_else(|| ApiError::not_found(label(KIND)))?;
+    let row = sellers::find_onboarding(db, seller_id).await?.ok_or_else(|| AppError::not_found(label(KIND)))?;
     let (seller_name, seller_email) = seller_fields(seller_id, accounts::find(db, seller_id).await?);
     Ok(OnboardingReview {
         seller_id: seller_id.to_string(),
@@ -112,11 +108,11 @@ pub async fn onboarding_review(state: &AppState, seller_id: &str) -> ApiResult<O
     })
 }
 
-pub async fn certification_review(state: &AppState, seller_id: &str) -> ApiResult<CertificationReview> {
+pub async fn certification_review(state: &AppState, seller_id: &str) -> AppResult<CertificationReview> {
     const KIND: ApplicationKind = ApplicationKind::Certification;
     check_seller_id(seller_id, KIND)?;
     let db = &state.db.conn;
-    let row = sellers::find_certification(db, seller_id).await?.ok_or_else(|| ApiError::not_found(label(KIND)))?;
+    let row = sellers::find_certification(db, seller_id).await?.ok_or_else(|| AppError::not_found(label(KIND)))?;
     let (seller_name, seller_email) = seller_fields(seller_id, accounts::find(db, seller_id).await?);
     let legal_name = sellers::find_onboarding(db, seller_id).await?.map(|o| o.legal_name);
     Ok(CertificationReview {
@@ -140,7 +136,7 @@ async fn decide(
     seller_id: &str,
     decision: Decision,
     reason: Option<&str>,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     check_seller_id(seller_id, kind)?;
     let step = |s: ApplicationStatus| s.decide(decision.approves());
     let now = state.now();
@@ -149,7 +145,7 @@ async fn decide(
         ApplicationKind::Onboarding => sellers::find_onboarding(&tx, seller_id).await?.map(|r| r.status),
         ApplicationKind::Certification => sellers::find_certification(&tx, seller_id).await?.map(|r| r.status),
     };
-    let current = current.ok_or_else(|| ApiError::not_found(label(kind)))?;
+    let current = current.ok_or_else(|| AppError::not_found(label(kind)))?;
     let to = step(status_of(&current)?).map_err(|e| refused(kind, e))?;
     let from = ApplicationStatus::Submitted.as_str();
     let done = match kind {
@@ -185,12 +181,12 @@ async fn decide(
     Ok(())
 }
 
-fn reject_reason(req: &RejectRequest) -> ApiResult<String> {
+fn reject_reason(req: &RejectRequest) -> AppResult<String> {
     check_reject_reason(&req.reason)?;
     Ok(req.reason.trim().to_string())
 }
 
-pub async fn approve_onboarding(state: &AppState, op: &Principal, seller_id: &str) -> ApiResult<OnboardingReview> {
+pub async fn approve_onboarding(state: &AppState, op: &Principal, seller_id: &str) -> AppResult<OnboardingReview> {
     decide(state, op, ApplicationKind::Onboarding, seller_id, Decision::Approved, None).await?;
     onboarding_review(state, seller_id).await
 }
@@ -200,7 +196,7 @@ pub async fn reject_onboarding(
     op: &Principal,
     seller_id: &str,
     req: RejectRequest,
-) -> ApiResult<OnboardingReview> {
+) -> AppResult<OnboardingReview> {
     let reason = reject_reason(&req)?;
     decide(state, op, ApplicationKind::Onboarding, seller_id, Decision::Rejected, Some(&reason)).await?;
     onboarding_review(state, seller_id).await
@@ -210,7 +206,7 @@ pub async fn approve_certification(
     state: &AppState,
     op: &Principal,
     seller_id: &str,
-) -> ApiResult<CertificationReview> {
+) -> AppResult<CertificationReview> {
     decide(state, op, ApplicationKind::Certification, seller_id, Decision::Approved, None).await?;
     certification_review(state, seller_id).await
 }
@@ -220,7 +216,7 @@ pub async fn reject_certification(
     op: &Principal,
     seller_id: &str,
     req: RejectRequest,
-) -> ApiResult<CertificationReview> {
+) -> AppResult<CertificationReview> {
     let reason = reject_reason(&req)?;
     decide(state, op, ApplicationKind::Certification, seller_id, Decision::Rejected, Some(&reason)).await?;
     certification_review(state, seller_id).await

@@ -3,7 +3,7 @@
 use super::*;
 
 /// Creates or edits the seller's onboarding application (draft).
-pub async fn save_onboarding(state: &AppState, p: &Principal, form: OnboardingForm) -> ApiResult<OnboardingView> {
+pub async fn save_onboarding(state: &AppState, p: &Principal, form: OnboardingForm) -> AppResult<OnboardingView> {
     check_onboarding(&form)?;
     let row = seller_onboarding::Model {
         seller_id: p.account_id.clone(),
@@ -24,15 +24,15 @@ pub async fn save_onboarding(state: &AppState, p: &Principal, form: OnboardingFo
     OnboardingView::from_row(application::save(state, &p.account_id, row).await?)
 }
 
-pub async fn get_onboarding(state: &AppState, p: &Principal) -> ApiResult<OnboardingView> {
+pub async fn get_onboarding(state: &AppState, p: &Principal) -> AppResult<OnboardingView> {
     let row = sellers::find_onboarding(&state.db.conn, &p.account_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("onboarding application"))?;
+        .ok_or_else(|| AppError::not_found("onboarding application"))?;
     OnboardingView::from_row(row)
 }
 
 /// Submits the saved application for review.
-pub async fn submit_onboarding(state: &AppState, p: &Principal) -> ApiResult<OnboardingView> {
+pub async fn submit_onboarding(state: &AppState, p: &Principal) -> AppResult<OnboardingView> {
     OnboardingView::from_row(application::submit(state, &p.account_id).await?)
 }
 
@@ -45,7 +45,7 @@ pub async fn save_certification(
     state: &AppState,
     p: &Principal,
     form: CertificationForm,
-) -> ApiResult<CertificationView> {
+) -> AppResult<CertificationView> {
     check_certification(&form)?;
     let account = compact_account(&form.bank_account);
     let row = seller_certification::Model {
@@ -65,30 +65,30 @@ pub async fn save_certification(
     CertificationView::from_row(application::save(state, &p.account_id, row).await?)
 }
 
-pub async fn get_certification(state: &AppState, p: &Principal) -> ApiResult<CertificationView> {
+pub async fn get_certification(state: &AppState, p: &Principal) -> AppResult<CertificationView> {
     let row = sellers::find_certification(&state.db.conn, &p.account_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("business certification"))?;
+        .ok_or_else(|| AppError::not_found("business certification"))?;
     CertificationView::from_row(row)
 }
 
 /// Submits the saved certification for review; the onboarding application
 /// must be approved first.
-pub async fn submit_certification(state: &AppState, p: &Principal) -> ApiResult<CertificationView> {
+pub async fn submit_certification(state: &AppState, p: &Principal) -> AppResult<CertificationView> {
     CertificationView::from_row(application::submit(state, &p.account_id).await?)
 }
 
 // ---------------------------------------------------------------------------
 // Seller: agreement
 
-pub async fn get_agreement(state: &AppState, p: &Principal) -> ApiResult<AgreementView> {
+pub async fn get_agreement(state: &AppState, p: &Principal) -> AppResult<AgreementView> {
     let row = sellers::find_agreement(&state.db.conn, &p.account_id, AGREEMENT_VERSION).await?;
     Ok(AgreementView { version: AGREEMENT_VERSION.to_string(), accepted_at: row.map(|r| r.accepted_at) })
 }
 
 /// Accepts the current agreement. Accepting again changes nothing and answers
 /// with the first acceptance.
-pub async fn accept_agreement(state: &AppState, p: &Principal) -> ApiResult<AgreementView> {
+pub async fn accept_agreement(state: &AppState, p: &Principal) -> AppResult<AgreementView> {
     let tx = state.db.write().await?;
     let row = sellers::accept_agreement(&tx, &p.account_id, AGREEMENT_VERSION, state.now()).await?;
     tx.commit().await?;

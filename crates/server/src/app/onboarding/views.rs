@@ -130,7 +130,7 @@ pub struct RejectRequest {
 }
 
 impl OnboardingView {
-    pub(super) fn from_row(r: seller_onboarding::Model) -> ApiResult<OnboardingView> {
+    pub(super) fn from_row(r: seller_onboarding::Model) -> AppResult<OnboardingView> {
         Ok(OnboardingView {
             status: status_of(&r.status)?,
             entity_type: stored(EntityType::parse(&r.entity_type), "entity type", &r.entity_type)?,
@@ -150,7 +150,7 @@ impl OnboardingView {
 }
 
 impl CertificationView {
-    pub(super) fn from_row(r: seller_certification::Model) -> ApiResult<CertificationView> {
+    pub(super) fn from_row(r: seller_certification::Model) -> AppResult<CertificationView> {
         Ok(CertificationView {
             status: status_of(&r.status)?,
             bank_name: r.bank_name,
@@ -167,7 +167,7 @@ impl CertificationView {
 }
 
 impl DecisionView {
-    pub(super) fn from_row(r: application_decision::Model) -> ApiResult<DecisionView> {
+    pub(super) fn from_row(r: application_decision::Model) -> AppResult<DecisionView> {
         Ok(DecisionView {
             decision: stored(Decision::parse(&r.decision), "decision", &r.decision)?,
             id: r.id,

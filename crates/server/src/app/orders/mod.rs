@@ -23,11 +23,11 @@ pub(crate) mod filters;
 
 pub mod seller;
 
+use crate::app::error::{AppError, AppResult, Refusal};
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::page::{Page, Paging};
 use crate::app::subscriptions::follow_up;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -36,10 +36,9 @@ use mercato_domain::orders::{
     self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus, is_order_id,
     is_subscription_id,
 };
-use mercato_domain::validation::FieldError;
+use mercato_store::Executor;
 use mercato_store::entity::{order, order_line, subscription, subscription_app_info, trial_use};
 use mercato_store::repo::{interface_messages, orders as repo, products};
-use mercato_store::sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -156,17 +155,11 @@ pub struct UpdateSubscription {
 
 // ---------------------------------------------------------------- helpers
 
-fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("stored order data is corrupt: {what}"))
+fn corrupt(what: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("stored order data is corrupt: {what}"))
 }
 
-fn sku_problem(status: StatusCode, code: &'static str, message: &str) -> ApiError {
-    let mut e = ApiError::new(status, code, format!("sku_id: {message}"));
-    e.errors = vec![FieldError { field: "sku_id".into(), message: message.into() }];
-    e
-}
-
-fn line_view(l: order_line::Model) -> ApiResult<OrderLineView> {
+fn line_view(l: order_line::Model) -> AppResult<OrderLineView> {
     Ok(OrderLineView {
         kind: LineKind::parse(&l.kind).ok_or_else(|| corrupt(&l.kind))?,
         charging_mode: ChargingMode::parse(&l.charging_mode).ok_or_else(|| corrupt(&l.charging_mode))?,
@@ -190,10 +183,10 @@ fn line_view(l: order_line::Model) -> ApiResult<OrderLineView> {
     })
 }
 
-fn order_view(o: order::Model, lines: Vec<order_line::Model>) -> ApiResult<OrderView> {
+fn order_view(o: order::Model, lines: Vec<order_line::Model>) -> AppResult<OrderView> {
     Ok(OrderView {
         status: OrderStatus::parse(&o.status).ok_or_else(|| corrupt(&o.status))?,
-        lines: lines.into_iter().map(line_view).collect::<ApiResult<_>>()?,
+        lines: lines.into_iter().map(line_view).collect::<AppResult<_>>()?,
         id: o.id,
         amount_minor: o.amount_minor,
         currency: o.currency,
@@ -205,10 +198,10 @@ fn order_view(o: order::Model, lines: Vec<order_line::Model>) -> ApiResult<Order
 
 /// Views of `orders` with their lines (all lines, or only `seller_id`'s).
 pub(crate) async fn order_views(
-    db: &impl ConnectionTrait,
+    db: &impl Executor,
     orders: Vec<order::Model>,
     seller_id: Option<&str>,
-) -> ApiResult<Vec<OrderView>> {
+) -> AppResult<Vec<OrderView>> {
     let ids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
     let lines = match seller_id {
         None => repo::lines_of(db, &ids).await?,
@@ -227,7 +220,7 @@ pub(crate) async fn order_views(
         .collect()
 }
 
-pub(crate) fn subscription_view(s: subscription::Model) -> ApiResult<SubscriptionView> {
+pub(crate) fn subscription_view(s: subscription::Model) -> AppResult<SubscriptionView> {
     Ok(SubscriptionView {
         status: SubscriptionStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?,
         charging_mode: ChargingMode::parse(&s.charging_mode).ok_or_else(|| corrupt(&s.charging_mode))?,
@@ -255,7 +248,7 @@ pub(crate) fn subscription_view(s: subscription::Model) -> ApiResult<Subscriptio
 async fn buyer_subscription_views(
     state: &AppState,
     rows: Vec<subscription::Model>,
-) -> ApiResult<Vec<SubscriptionView>> {
+) -> AppResult<Vec<SubscriptionView>> {
     let ids: Vec<String> = rows.iter().map(|s| s.id.clone()).collect();
     let mut infos: BTreeMap<String, subscription_app_info::Model> =
         interface_messages::app_info_of(&state.db.conn, &ids)
@@ -295,8 +288,8 @@ pub(crate) fn order_cursor(o: &order::Model) -> String {
     format!("{}_{}", o.created_at.timestamp_micros(), o.id)
 }
 
-pub(crate) fn parse_order_cursor(cursor: &str) -> ApiResult<repo::Before<'_>> {
-    let bad = || ApiError::field("cursor", "is not a cursor this API returned");
+pub(crate) fn parse_order_cursor(cursor: &str) -> AppResult<repo::Before<'_>> {
+    let bad = || AppError::field("cursor", "is not a cursor this API returned");
     let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
     let created_at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
     if !is_order_id(id) {
@@ -314,7 +307,7 @@ pub async fn create(
     buyer: &Principal,
     req: CreateOrder,
     key: Option<IdempotencyKey>,
-) -> ApiResult<JsonResponse> {
+) -> AppResult<JsonResponse> {
     let hash = idempotency::request_hash("POST", "/api/v1/buyer/orders", &req)?;
     let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
         Begun::Replay(answer) => return Ok(answer),
@@ -324,8 +317,8 @@ pub async fn create(
     let now = state.now();
 
     // The SKU must be active, of a listed product, and in its listed snapshot.
-    let unknown = || sku_problem(StatusCode::NOT_FOUND, "not_found", "no SKU with this id is on sale");
-    let not_on_sale = || sku_problem(StatusCode::CONFLICT, "not_on_sale", "this SKU is not on sale");
+    let unknown = || AppError::about_field(Refusal::NotFound, "not_found", "sku_id", "no SKU with this id is on sale");
+    let not_on_sale = || AppError::about_field(Refusal::Conflict, "not_on_sale", "sku_id", "this SKU is not on sale");
     let sku = repo::find_sku(tx, &req.sku_id).await?.ok_or_else(unknown)?;
     let product = products::find(tx, &sku.product_id).await?.ok_or_else(unknown)?;
     let Some(listed_json) = product.listed_json.as_deref() else { return Err(unknown()) };
@@ -369,7 +362,7 @@ pub async fn create(
             created_at: now,
         };
         if !repo::take_trial(tx, trial).await? {
-            return Err(ApiError::conflict("trial_used", "you have already used the free trial of this product"));
+            return Err(AppError::conflict("trial_used", "you have already used the free trial of this product"));
         }
     }
     let line = order_line::Model {
@@ -392,7 +385,7 @@ pub async fn create(
         auto_renew: priced.auto_renew,
         amount_minor: priced.amount_minor,
         currency: priced.currency.clone(),
-        sku_spec_json: serde_json::to_string(&listed.spec).map_err(ApiError::internal)?,
+        sku_spec_json: serde_json::to_string(&listed.spec).map_err(AppError::internal)?,
         created_at: now,
         renews_subscription_id: None,
         kind: LineKind::Purchase.as_str().into(),
@@ -404,15 +397,15 @@ pub async fn create(
 
 // ---------------------------------------------------------------- pay
 
-fn already_paid() -> ApiError {
-    ApiError::conflict("already_paid", "this order is already paid")
+fn already_paid() -> AppError {
+    AppError::conflict("already_paid", "this order is already paid")
 }
 
-fn order_cancelled() -> ApiError {
-    ApiError::conflict("order_cancelled", "this order was cancelled; place a new one")
+fn order_cancelled() -> AppError {
+    AppError::conflict("order_cancelled", "this order was cancelled; place a new one")
 }
 
-fn refuse_by_status(status: OrderStatus) -> ApiError {
+fn refuse_by_status(status: OrderStatus) -> AppError {
     match status {
         OrderStatus::Cancelled => order_cancelled(),
         _ => already_paid(),
@@ -426,9 +419,9 @@ pub async fn pay(
     buyer: &Principal,
     order_id: &str,
     key: Option<IdempotencyKey>,
-) -> ApiResult<JsonResponse> {
+) -> AppResult<JsonResponse> {
     if !is_order_id(order_id) {
-        return Err(ApiError::not_found("order"));
+        return Err(AppError::not_found("order"));
     }
     let path = format!("/api/v1/buyer/orders/{order_id}/pay");
     let hash = idempotency::request_hash("POST", &path, &serde_json::Value::Null)?;
@@ -440,13 +433,13 @@ pub async fn pay(
     let now = state.now();
     let order_row = repo::find_order_for_buyer(tx, &buyer.account_id, order_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("order"))?;
+        .ok_or_else(|| AppError::not_found("order"))?;
     let status = OrderStatus::parse(&order_row.status).ok_or_else(|| corrupt(&order_row.status))?;
     let next = status.next(OrderEvent::Pay).map_err(|_| refuse_by_status(status))?;
     // Conditional on the state read: a concurrent pay waits for this one
     // (row lock / SQLite write lock) and then updates nothing.
     if !repo::set_order_status_if(tx, order_id, status.as_str(), next.as_str(), now).await? {
-        let current = repo::find_order(tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        let current = repo::find_order(tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
         return Err(refuse_by_status(OrderStatus::parse(&current.status).ok_or_else(|| corrupt(&current.status))?));
     }
     let lines = repo::lines_of(tx, &[order_id.to_string()]).await?;
@@ -466,7 +459,7 @@ pub async fn pay(
         repo::insert_subscription(tx, sub).await?;
         crate::app::outbox::enqueue(tx, FULFIL_NEW_INSTANCE, &l.id, &payload, now, now).await?;
     }
-    let paid = repo::find_order(tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let paid = repo::find_order(tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
     let view = order_view(paid, lines)?;
     let answer = work.finish(StatusCode::OK, &view).await?;
     // The fulfilment jobs are committed: run them now, not at the next poll.
@@ -474,7 +467,7 @@ pub async fn pay(
     Ok(answer)
 }
 
-fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>) -> ApiResult<subscription::Model> {
+fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>) -> AppResult<subscription::Model> {
     let spec: mercato_domain::catalog::SkuSpec = serde_json::from_str(&l.sku_spec_json).map_err(corrupt)?;
     let priced = rules::Priced {
         charging_mode: ChargingMode::parse(&l.charging_mode).ok_or_else(|| corrupt(&l.charging_mode))?,
@@ -516,33 +509,33 @@ fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>)
 
 /// Cancels an unpaid order (409 once paid or already cancelled); gives back
 /// a trial the order took.
-pub async fn cancel(state: &AppState, buyer: &Principal, order_id: &str) -> ApiResult<OrderView> {
+pub async fn cancel(state: &AppState, buyer: &Principal, order_id: &str) -> AppResult<OrderView> {
     if !is_order_id(order_id) {
-        return Err(ApiError::not_found("order"));
+        return Err(AppError::not_found("order"));
     }
     let tx = state.db.write().await?;
     let now = state.now();
     let o = repo::find_order_for_buyer(&tx, &buyer.account_id, order_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("order"))?;
+        .ok_or_else(|| AppError::not_found("order"))?;
     let status = OrderStatus::parse(&o.status).ok_or_else(|| corrupt(&o.status))?;
     let refuse = |s: OrderStatus| match s {
-        OrderStatus::Cancelled => ApiError::conflict("order_cancelled", "this order is already cancelled"),
-        _ => ApiError::conflict("already_paid", "a paid order cannot be cancelled; unsubscribe instead"),
+        OrderStatus::Cancelled => AppError::conflict("order_cancelled", "this order is already cancelled"),
+        _ => AppError::conflict("already_paid", "a paid order cannot be cancelled; unsubscribe instead"),
     };
     let next = status.next(OrderEvent::Cancel).map_err(|_| refuse(status))?;
     if !repo::set_order_status_if(&tx, order_id, status.as_str(), next.as_str(), now).await? {
-        let current = repo::find_order(&tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        let current = repo::find_order(&tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
         return Err(refuse(OrderStatus::parse(&current.status).ok_or_else(|| corrupt(&current.status))?));
     }
     repo::release_trial(&tx, order_id).await?;
-    let o = repo::find_order(&tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    let view = order_views(&tx, vec![o], None).await?.pop().ok_or_else(|| ApiError::internal("order view"))?;
+    let o = repo::find_order(&tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
+    let view = order_views(&tx, vec![o], None).await?.pop().ok_or_else(|| AppError::internal("order view"))?;
     tx.commit().await?;
     Ok(view)
 }
 
-pub async fn list(state: &AppState, buyer: &Principal, paging: Paging) -> ApiResult<Page<OrderView>> {
+pub async fn list(state: &AppState, buyer: &Principal, paging: Paging) -> AppResult<Page<OrderView>> {
     let before = paging.cursor.as_deref().map(parse_order_cursor).transpose()?;
     let db = &state.db.conn;
     let mine = repo::OrderFilter { buyer_id: Some(&buyer.account_id), ..Default::default() };
@@ -554,17 +547,17 @@ pub async fn list(state: &AppState, buyer: &Principal, paging: Paging) -> ApiRes
     Ok(Page { items: order_views(db, rows, None).await?, next_cursor })
 }
 
-pub async fn get(state: &AppState, buyer: &Principal, order_id: &str) -> ApiResult<OrderView> {
+pub async fn get(state: &AppState, buyer: &Principal, order_id: &str) -> AppResult<OrderView> {
     let db = &state.db.conn;
     let o = repo::find_order_for_buyer(db, &buyer.account_id, order_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("order"))?;
-    order_views(db, vec![o], None).await?.pop().ok_or_else(|| ApiError::internal("order view"))
+        .ok_or_else(|| AppError::not_found("order"))?;
+    order_views(db, vec![o], None).await?.pop().ok_or_else(|| AppError::internal("order view"))
 }
 
-pub async fn subscriptions(state: &AppState, buyer: &Principal, paging: Paging) -> ApiResult<Page<SubscriptionView>> {
+pub async fn subscriptions(state: &AppState, buyer: &Principal, paging: Paging) -> AppResult<Page<SubscriptionView>> {
     if paging.cursor.as_deref().is_some_and(|c| !is_subscription_id(c)) {
-        return Err(ApiError::field("cursor", "is not a cursor this API returned"));
+        return Err(AppError::field("cursor", "is not a cursor this API returned"));
     }
     let rows = repo::list_subscriptions_for_buyer(
         &state.db.conn,
@@ -577,11 +570,11 @@ pub async fn subscriptions(state: &AppState, buyer: &Principal, paging: Paging) 
     Ok(paging.finish(rows, |s| s.id.clone(), |s| s))
 }
 
-pub async fn subscription(state: &AppState, buyer: &Principal, id: &str) -> ApiResult<SubscriptionView> {
+pub async fn subscription(state: &AppState, buyer: &Principal, id: &str) -> AppResult<SubscriptionView> {
     let s = repo::find_subscription_for_buyer(&state.db.conn, &buyer.account_id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("subscription"))?;
-    buyer_subscription_views(state, vec![s]).await?.pop().ok_or_else(|| ApiError::internal("subscription view"))
+        .ok_or_else(|| AppError::not_found("subscription"))?;
+    buyer_subscription_views(state, vec![s]).await?.pop().ok_or_else(|| AppError::internal("subscription view"))
 }
 
 /// Turns auto-renewal on or off: paid period subscriptions only, not once
@@ -591,17 +584,17 @@ pub async fn update_subscription(
     buyer: &Principal,
     id: &str,
     req: UpdateSubscription,
-) -> ApiResult<SubscriptionView> {
+) -> AppResult<SubscriptionView> {
     let tx = state.db.write().await?;
     let s = repo::find_subscription_for_buyer(&tx, &buyer.account_id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("subscription"))?;
+        .ok_or_else(|| AppError::not_found("subscription"))?;
     let view = subscription_view(s.clone())?;
     if view.charging_mode != ChargingMode::Period || view.trial {
-        return Err(ApiError::field("auto_renew", "only paid period subscriptions renew"));
+        return Err(AppError::field("auto_renew", "only paid period subscriptions renew"));
     }
     if view.status.is_final() {
-        return Err(ApiError::conflict("subscription_ended", format!("the subscription is {}", view.status)));
+        return Err(AppError::conflict("subscription_ended", format!("the subscription is {}", view.status)));
     }
     let now = state.now();
     repo::set_auto_renew(&tx, id, req.auto_renew, now).await?;
@@ -622,7 +615,7 @@ pub struct LineContext {
 
 /// Everything about an order line (the seller protocol's orderLineId), or
 /// None for an unknown line.
-pub async fn line_context(db: &impl ConnectionTrait, line_id: &str) -> ApiResult<Option<LineContext>> {
+pub async fn line_context(db: &impl Executor, line_id: &str) -> AppResult<Option<LineContext>> {
     let Some(line) = repo::find_line(db, line_id).await? else { return Ok(None) };
     let order = repo::find_order(db, &line.order_id).await?.ok_or_else(|| corrupt("order line without order"))?;
     let subscription = repo::subscription_for_line(db, line_id).await?;
@@ -633,32 +626,32 @@ pub async fn line_context(db: &impl ConnectionTrait, line_id: &str) -> ApiResult
 /// the state it was read in. 409 `invalid_transition` when the event does
 /// not apply or another writer moved the order first.
 pub async fn transition_order(
-    db: &impl ConnectionTrait,
+    db: &impl Executor,
     order_id: &str,
     event: OrderEvent,
     now: DateTime<Utc>,
-) -> ApiResult<OrderStatus> {
-    let o = repo::find_order(db, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+) -> AppResult<OrderStatus> {
+    let o = repo::find_order(db, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
     let from = OrderStatus::parse(&o.status).ok_or_else(|| corrupt(&o.status))?;
-    let to = from.next(event).map_err(|e| ApiError::conflict("invalid_transition", e.to_string()))?;
+    let to = from.next(event).map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
     if !repo::set_order_status_if(db, order_id, from.as_str(), to.as_str(), now).await? {
-        return Err(ApiError::conflict("invalid_transition", "the order changed meanwhile"));
+        return Err(AppError::conflict("invalid_transition", "the order changed meanwhile"));
     }
     Ok(to)
 }
 
 /// Applies `event` to the subscription, like [`transition_order`].
 pub async fn transition_subscription(
-    db: &impl ConnectionTrait,
+    db: &impl Executor,
     subscription_id: &str,
     event: SubscriptionEvent,
     now: DateTime<Utc>,
-) -> ApiResult<SubscriptionStatus> {
-    let s = repo::find_subscription(db, subscription_id).await?.ok_or_else(|| ApiError::not_found("subscription"))?;
+) -> AppResult<SubscriptionStatus> {
+    let s = repo::find_subscription(db, subscription_id).await?.ok_or_else(|| AppError::not_found("subscription"))?;
     let from = SubscriptionStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?;
-    let to = from.next(event).map_err(|e| ApiError::conflict("invalid_transition", e.to_string()))?;
+    let to = from.next(event).map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
     if !repo::set_subscription_status_if(db, subscription_id, from.as_str(), to.as_str(), now).await? {
-        return Err(ApiError::conflict("invalid_transition", "the subscription changed meanwhile"));
+        return Err(AppError::conflict("invalid_transition", "the subscription changed meanwhile"));
     }
     Ok(to)
 }

@@ -3,9 +3,9 @@
 
 use super::filters::{self, nonempty};
 use super::{OrderLineView, corrupt, order_cursor, order_views, parse_order_cursor};
+use crate::app::error::AppResult;
 use crate::app::page::{Page, Paging};
 use crate::auth::Principal;
-use crate::error::ApiResult;
 use crate::extract::query_num;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -97,7 +97,7 @@ impl Filters {
     }
 }
 
-fn filters(p: &SellerOrderParams) -> ApiResult<Filters> {
+fn filters(p: &SellerOrderParams) -> AppResult<Filters> {
     let mut c = Checker::new();
     let order_id = nonempty(&p.order_id);
     if let Some(id) = &order_id {
@@ -121,7 +121,7 @@ async fn views(
     state: &AppState,
     seller_id: &str,
     rows: Vec<mercato_store::entity::order::Model>,
-) -> ApiResult<Vec<SellerOrderView>> {
+) -> AppResult<Vec<SellerOrderView>> {
     let db = &state.db.conn;
     let mut buyer_ids: Vec<String> = rows.iter().map(|o| o.buyer_id.clone()).collect();
     buyer_ids.sort();
@@ -159,7 +159,7 @@ async fn views(
 }
 
 /// The seller's orders matching the filters, newest first.
-pub async fn list(state: &AppState, seller: &Principal, p: SellerOrderParams) -> ApiResult<Page<SellerOrderView>> {
+pub async fn list(state: &AppState, seller: &Principal, p: SellerOrderParams) -> AppResult<Page<SellerOrderView>> {
     let f = filters(&p)?;
     let paging = Paging::new(p.limit, p.cursor.clone())?;
     let before = paging.cursor.as_deref().map(parse_order_cursor).transpose()?;
@@ -200,7 +200,7 @@ pub struct Export {
 
 /// The same rows as [`list`] (without paging), one CSV row per order line,
 /// at most [`EXPORT_MAX_ROWS`].
-pub async fn export(state: &AppState, seller: &Principal, p: SellerOrderParams) -> ApiResult<Export> {
+pub async fn export(state: &AppState, seller: &Principal, p: SellerOrderParams) -> AppResult<Export> {
     let f = filters(&p)?;
     let rows = repo::list(&state.db.conn, &f.repo(&seller.account_id), None, EXPORT_MAX_ROWS as u64 + 1).await?;
     let orders = views(state, &seller.account_id, rows).await?;

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub async fn create(state: &AppState, p: &Principal, req: CreateProduct) -> ApiResult<ProductView> {
+pub async fn create(state: &AppState, p: &Principal, req: CreateProduct) -> AppResult<ProductView> {
     let content = ProductContent {
         name: req.name,
         version: req.version,
@@ -32,7 +32,7 @@ pub async fn create(state: &AppState, p: &Principal, req: CreateProduct) -> ApiR
         cooperation: req.cooperation.as_str().to_string(),
         status: Lifecycle::NEW.status.as_str().to_string(),
         revision_state: Lifecycle::NEW.revision.as_str().to_string(),
-        content_json: serde_json::to_string(&content).map_err(ApiError::internal)?,
+        content_json: serde_json::to_string(&content).map_err(AppError::internal)?,
         logo_media_id: None,
         images_json: "[]".into(),
         endpoint_url: req.endpoint.as_ref().map(|e| e.url.clone()),
@@ -59,7 +59,7 @@ pub async fn list(
     p: &Principal,
     status: Option<ProductStatus>,
     paging: Paging,
-) -> ApiResult<Page<ProductSummary>> {
+) -> AppResult<Page<ProductSummary>> {
     let rows = products::list_for_seller(
         &state.db.conn,
         &p.account_id,
@@ -69,15 +69,15 @@ pub async fn list(
     )
     .await?;
     let page = paging.finish(rows, |r| r.id.clone(), summary);
-    Ok(Page { items: page.items.into_iter().collect::<ApiResult<Vec<_>>>()?, next_cursor: page.next_cursor })
+    Ok(Page { items: page.items.into_iter().collect::<AppResult<Vec<_>>>()?, next_cursor: page.next_cursor })
 }
 
-pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<ProductView> {
+pub async fn get(state: &AppState, p: &Principal, id: &str) -> AppResult<ProductView> {
     let row = load(&state.db.conn, &p.account_id, id).await?;
     view(&state.db.conn, row).await
 }
 
-pub async fn update(state: &AppState, p: &Principal, id: &str, req: UpdateProduct) -> ApiResult<ProductView> {
+pub async fn update(state: &AppState, p: &Principal, id: &str, req: UpdateProduct) -> AppResult<ProductView> {
     let tx = state.db.write().await?;
     let mut row = load(&tx, &p.account_id, id).await?;
     let mut c = Checker::new();
@@ -133,7 +133,7 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, req: UpdateProduc
         check_category(&tx, &mut c, content.category_id.trim()).await?;
     }
     c.finish()?;
-    row.content_json = serde_json::to_string(&trimmed(content)).map_err(ApiError::internal)?;
+    row.content_json = serde_json::to_string(&trimmed(content)).map_err(AppError::internal)?;
     if let Some(e) = &req.endpoint {
         row.endpoint_url = Some(e.url.clone());
         row.endpoint_key_enc = Some(state.crypto.encrypt(ENDPOINT_KEY_FIELD, &e.access_key));

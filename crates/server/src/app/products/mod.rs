@@ -7,10 +7,10 @@
 //! transaction, so two concurrent requests cannot both succeed.
 
 use crate::app::categories;
+use crate::app::error::{AppError, AppResult};
 use crate::app::onboarding::ensure_can_sell;
 use crate::app::page::{Page, Paging};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{
@@ -20,10 +20,10 @@ use mercato_domain::catalog::{
 };
 use mercato_domain::ids::{IdKind, is_id_of, new_id};
 use mercato_domain::validation::Checker;
+use mercato_store::Executor;
 use mercato_store::StoreError;
 use mercato_store::entity::{product, product_review, sku};
 use mercato_store::repo::{products, reviews};
-use mercato_store::sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -34,11 +34,11 @@ pub const SKUS_MAX: u64 = 50;
 
 // ---------------------------------------------------------------- helpers
 
-fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("stored product data is corrupt: {what}"))
+fn corrupt(what: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("stored product data is corrupt: {what}"))
 }
 
-pub fn lifecycle_of(p: &product::Model) -> ApiResult<Lifecycle> {
+pub fn lifecycle_of(p: &product::Model) -> AppResult<Lifecycle> {
     let status = ProductStatus::parse(&p.status).ok_or_else(|| corrupt(&p.status))?;
     let revision = RevisionState::parse(&p.revision_state).ok_or_else(|| corrupt(&p.revision_state))?;
     Ok(Lifecycle { status, revision })
@@ -49,33 +49,33 @@ pub fn set_lifecycle(p: &mut product::Model, l: Lifecycle) {
     p.revision_state = l.revision.as_str().to_string();
 }
 
-pub fn lifecycle_error(e: LifecycleError) -> ApiError {
+pub fn lifecycle_error(e: LifecycleError) -> AppError {
     let code = match e {
         LifecycleError::UnderReview => "under_review",
         LifecycleError::NothingToSubmit => "nothing_to_submit",
         LifecycleError::NotInReview | LifecycleError::NotListed | LifecycleError::NotDelisted => "invalid_state",
     };
-    ApiError::conflict(code, e.to_string())
+    AppError::conflict(code, e.to_string())
 }
 
 /// The conflict answered when the product changed state under a request.
-fn moved_on() -> ApiError {
-    ApiError::conflict("under_review", "the product changed state meanwhile; reload it and try again")
+fn moved_on() -> AppError {
+    AppError::conflict("under_review", "the product changed state meanwhile; reload it and try again")
 }
 
-pub fn content_of(p: &product::Model) -> ApiResult<ProductContent> {
+pub fn content_of(p: &product::Model) -> AppResult<ProductContent> {
     serde_json::from_str(&p.content_json).map_err(corrupt)
 }
 
-pub fn images_of(p: &product::Model) -> ApiResult<Vec<String>> {
+pub fn images_of(p: &product::Model) -> AppResult<Vec<String>> {
     serde_json::from_str(&p.images_json).map_err(corrupt)
 }
 
-pub fn spec_of(s: &sku::Model) -> ApiResult<SkuSpec> {
+pub fn spec_of(s: &sku::Model) -> AppResult<SkuSpec> {
     serde_json::from_str(&s.spec_json).map_err(corrupt)
 }
 
-fn sku_view(s: sku::Model) -> ApiResult<SkuView> {
+fn sku_view(s: sku::Model) -> AppResult<SkuView> {
     let spec = spec_of(&s)?;
     Ok(SkuView {
         status: SkuStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?,
@@ -87,7 +87,7 @@ fn sku_view(s: sku::Model) -> ApiResult<SkuView> {
     })
 }
 
-fn summary(p: product::Model) -> ApiResult<ProductSummary> {
+fn summary(p: product::Model) -> AppResult<ProductSummary> {
     let content = content_of(&p)?;
     let l = lifecycle_of(&p)?;
     Ok(ProductSummary {
@@ -104,7 +104,7 @@ fn summary(p: product::Model) -> ApiResult<ProductSummary> {
     })
 }
 
-pub fn review_view(r: product_review::Model) -> ApiResult<ProductReviewView> {
+pub fn review_view(r: product_review::Model) -> AppResult<ProductReviewView> {
     Ok(ProductReviewView {
         kind: ReviewKind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?,
         status: ReviewStatus::parse(&r.status).ok_or_else(|| corrupt(&r.status))?,
@@ -117,10 +117,10 @@ pub fn review_view(r: product_review::Model) -> ApiResult<ProductReviewView> {
 }
 
 /// The full seller view of a product, read through `db`.
-pub async fn view(db: &impl ConnectionTrait, p: product::Model) -> ApiResult<ProductView> {
+pub async fn view(db: &impl Executor, p: product::Model) -> AppResult<ProductView> {
     let content = content_of(&p)?;
     let l = lifecycle_of(&p)?;
-    let skus = products::skus(db, &p.id).await?.into_iter().map(sku_view).collect::<ApiResult<Vec<_>>>()?;
+    let skus = products::skus(db, &p.id).await?.into_iter().map(sku_view).collect::<AppResult<Vec<_>>>()?;
     let pending = reviews::find_pending_for_product(db, &p.id).await?;
     let listed = match &p.listed_json {
         Some(j) => Some(serde_json::from_str(j).map_err(corrupt)?),
@@ -154,20 +154,16 @@ pub async fn view(db: &impl ConnectionTrait, p: product::Model) -> ApiResult<Pro
 }
 
 /// One of the seller's products, or 404 (also for another seller's id).
-pub async fn load(db: &impl ConnectionTrait, seller_id: &str, id: &str) -> ApiResult<product::Model> {
+pub async fn load(db: &impl Executor, seller_id: &str, id: &str) -> AppResult<product::Model> {
     if !is_id_of(IdKind::Product, id) {
-        return Err(ApiError::not_found("product"));
+        return Err(AppError::not_found("product"));
     }
-    products::find_for_seller(db, seller_id, id).await?.ok_or_else(|| ApiError::not_found("product"))
+    products::find_for_seller(db, seller_id, id).await?.ok_or_else(|| AppError::not_found("product"))
 }
 
 /// Applies a lifecycle Edit to `p` (after the caller changed it) and writes it,
 /// conditional on the state it was loaded in.
-pub async fn save_edit(
-    db: &impl ConnectionTrait,
-    state: &AppState,
-    mut p: product::Model,
-) -> ApiResult<product::Model> {
+pub async fn save_edit(db: &impl Executor, state: &AppState, mut p: product::Model) -> AppResult<product::Model> {
     let before = lifecycle_of(&p)?;
     let after = before.apply(ProductAction::Edit).map_err(lifecycle_error)?;
     set_lifecycle(&mut p, after);
@@ -179,11 +175,11 @@ pub async fn save_edit(
 }
 
 /// Refuses an edit before anything is validated or written.
-pub fn ensure_editable(p: &product::Model) -> ApiResult<()> {
+pub fn ensure_editable(p: &product::Model) -> AppResult<()> {
     lifecycle_of(p)?.apply(ProductAction::Edit).map(|_| ()).map_err(lifecycle_error)
 }
 
-async fn check_category(db: &impl ConnectionTrait, c: &mut Checker, category_id: &str) -> ApiResult<()> {
+async fn check_category(db: &impl Executor, c: &mut Checker, category_id: &str) -> AppResult<()> {
     if c.is_ok() && !categories::exists(db, category_id).await? {
         c.add("category_id", "no such category; see GET /api/v1/catalog/categories");
     }

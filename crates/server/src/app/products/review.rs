@@ -4,7 +4,7 @@ use super::*;
 use crate::app::debug_runs::{self, DebugCaseSet};
 
 /// Builds what the operator will review from the working copy.
-async fn review_snapshot(db: &impl ConnectionTrait, row: &product::Model) -> ApiResult<ReviewSnapshot> {
+async fn review_snapshot(db: &impl Executor, row: &product::Model) -> AppResult<ReviewSnapshot> {
     let skus = products::skus(db, &row.id)
         .await?
         .into_iter()
@@ -16,7 +16,7 @@ async fn review_snapshot(db: &impl ConnectionTrait, row: &product::Model) -> Api
                 id: s.id,
             })
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(ReviewSnapshot {
         product_type: ProductType::parse(&row.product_type).ok_or_else(|| corrupt(&row.product_type))?,
         cooperation: Cooperation::parse(&row.cooperation).ok_or_else(|| corrupt(&row.cooperation))?,
@@ -28,7 +28,7 @@ async fn review_snapshot(db: &impl ConnectionTrait, row: &product::Model) -> Api
     })
 }
 
-pub async fn submit(state: &AppState, p: &Principal, id: &str) -> ApiResult<ProductView> {
+pub async fn submit(state: &AppState, p: &Principal, id: &str) -> AppResult<ProductView> {
     let tx = state.db.write().await?;
     let mut row = load(&tx, &p.account_id, id).await?;
     ensure_can_sell(&tx, &p.account_id).await?;
@@ -36,10 +36,10 @@ pub async fn submit(state: &AppState, p: &Principal, id: &str) -> ApiResult<Prod
     let after = before.apply(ProductAction::Submit).map_err(lifecycle_error)?;
     let snapshot = review_snapshot(&tx, &row).await?;
     if snapshot.skus.is_empty() {
-        return Err(ApiError::conflict("no_skus", "add at least one SKU before submitting the product"));
+        return Err(AppError::conflict("no_skus", "add at least one SKU before submitting the product"));
     }
     if snapshot.product_type == ProductType::Saas && (row.endpoint_url.is_none() || row.endpoint_key_enc.is_none()) {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "endpoint_required",
             "a SaaS product needs its production endpoint (url and access_key) before review",
         ));
@@ -53,7 +53,7 @@ pub async fn submit(state: &AppState, p: &Principal, id: &str) -> ApiResult<Prod
     let now = state.now();
     row.updated_at = now;
     if !products::save_if(&tx, row.clone(), before.status.as_str(), before.revision.as_str()).await? {
-        return Err(ApiError::conflict("under_review", "the product was submitted meanwhile"));
+        return Err(AppError::conflict("under_review", "the product was submitted meanwhile"));
     }
     let review = product_review::Model {
         id: new_id(IdKind::Review),
@@ -61,14 +61,14 @@ pub async fn submit(state: &AppState, p: &Principal, id: &str) -> ApiResult<Prod
         seller_id: row.seller_id.clone(),
         kind: kind.as_str().to_string(),
         status: ReviewStatus::Pending.as_str().to_string(),
-        snapshot_json: serde_json::to_string(&snapshot).map_err(ApiError::internal)?,
+        snapshot_json: serde_json::to_string(&snapshot).map_err(AppError::internal)?,
         reason: None,
         decided_by: None,
         submitted_at: now,
         decided_at: None,
     };
     reviews::insert(&tx, review).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::conflict("under_review", "the product already has a pending review"),
+        StoreError::Conflict(_) => AppError::conflict("under_review", "the product already has a pending review"),
         other => other.into(),
     })?;
     let out = view(&tx, row).await?;
@@ -76,7 +76,7 @@ pub async fn submit(state: &AppState, p: &Principal, id: &str) -> ApiResult<Prod
     Ok(out)
 }
 
-async fn transition(state: &AppState, p: &Principal, id: &str, action: ProductAction) -> ApiResult<ProductView> {
+async fn transition(state: &AppState, p: &Principal, id: &str, action: ProductAction) -> AppResult<ProductView> {
     let tx = state.db.write().await?;
     let mut row = load(&tx, &p.account_id, id).await?;
     let before = lifecycle_of(&row)?;
@@ -84,7 +84,7 @@ async fn transition(state: &AppState, p: &Principal, id: &str, action: ProductAc
     set_lifecycle(&mut row, after);
     row.updated_at = state.now();
     if !products::save_if(&tx, row.clone(), before.status.as_str(), before.revision.as_str()).await? {
-        return Err(ApiError::conflict("invalid_state", "the product changed state meanwhile"));
+        return Err(AppError::conflict("invalid_state", "the product changed state meanwhile"));
     }
     let out = view(&tx, row).await?;
     tx.commit().await?;
@@ -92,12 +92,12 @@ async fn transition(state: &AppState, p: &Principal, id: &str, action: ProductAc
 }
 
 /// Takes a listed product off sale (it leaves the public catalog).
-pub async fn delist(state: &AppState, p: &Principal, id: &str) -> ApiResult<ProductView> {
+pub async fn delist(state: &AppState, p: &Principal, id: &str) -> AppResult<ProductView> {
     transition(state, p, id, ProductAction::Delist).await
 }
 
 /// Puts a delisted product back on sale, with its last approved version.
-pub async fn relist(state: &AppState, p: &Principal, id: &str) -> ApiResult<ProductView> {
+pub async fn relist(state: &AppState, p: &Principal, id: &str) -> AppResult<ProductView> {
     transition(state, p, id, ProductAction::Relist).await
 }
 
@@ -106,9 +106,9 @@ pub async fn reviews_of(
     p: &Principal,
     id: &str,
     paging: Paging,
-) -> ApiResult<Page<ProductReviewView>> {
+) -> AppResult<Page<ProductReviewView>> {
     let row = load(&state.db.conn, &p.account_id, id).await?;
     let rows = reviews::list_for_product(&state.db.conn, &row.id, paging.cursor.as_deref(), paging.limit + 1).await?;
     let page = paging.finish(rows, |r| r.id.clone(), review_view);
-    Ok(Page { items: page.items.into_iter().collect::<ApiResult<Vec<_>>>()?, next_cursor: page.next_cursor })
+    Ok(Page { items: page.items.into_iter().collect::<AppResult<Vec<_>>>()?, next_cursor: page.next_cursor })
 }

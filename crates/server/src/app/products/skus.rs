@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -> ApiResult<SkuView> {
+pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -> AppResult<SkuView> {
     let tx = state.db.write().await?;
     let row = load(&tx, &p.account_id, id).await?;
     check_sku(&spec)?;
@@ -14,7 +14,7 @@ pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -
         return Err(sku_code_taken());
     }
     if existing.len() as u64 >= SKUS_MAX {
-        return Err(ApiError::conflict("too_many_skus", format!("a product has at most {SKUS_MAX} SKUs")));
+        return Err(AppError::conflict("too_many_skus", format!("a product has at most {SKUS_MAX} SKUs")));
     }
     let model = sku::Model {
         id: new_id(IdKind::Sku),
@@ -23,7 +23,7 @@ pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -
         status: SkuStatus::Pending.as_str().to_string(),
         charging_mode: spec.charging_mode.as_str().to_string(),
         currency: spec.currency.clone(),
-        spec_json: serde_json::to_string(&spec).map_err(ApiError::internal)?,
+        spec_json: serde_json::to_string(&spec).map_err(AppError::internal)?,
         entry_price_minor: entry_price_minor(&spec),
         created_at: state.now(),
     };
@@ -36,25 +36,25 @@ pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -
     sku_view(model)
 }
 
-fn sku_code_taken() -> ApiError {
-    ApiError::conflict("sku_code_taken", "another SKU of this product already uses this sku_code")
+fn sku_code_taken() -> AppError {
+    AppError::conflict("sku_code_taken", "another SKU of this product already uses this sku_code")
 }
 
-pub async fn list_skus(state: &AppState, p: &Principal, id: &str) -> ApiResult<Vec<SkuView>> {
+pub async fn list_skus(state: &AppState, p: &Principal, id: &str) -> AppResult<Vec<SkuView>> {
     let row = load(&state.db.conn, &p.account_id, id).await?;
     products::skus(&state.db.conn, &row.id).await?.into_iter().map(sku_view).collect()
 }
 
-pub async fn delete_sku(state: &AppState, p: &Principal, id: &str, sku_id: &str) -> ApiResult<()> {
+pub async fn delete_sku(state: &AppState, p: &Principal, id: &str, sku_id: &str) -> AppResult<()> {
     let tx = state.db.write().await?;
     let row = load(&tx, &p.account_id, id).await?;
-    let sku = products::find_sku(&tx, &row.id, sku_id).await?.ok_or_else(|| ApiError::not_found("SKU"))?;
+    let sku = products::find_sku(&tx, &row.id, sku_id).await?.ok_or_else(|| AppError::not_found("SKU"))?;
     if sku.status != SkuStatus::Pending.as_str() {
-        return Err(ApiError::conflict("sku_active", "only a SKU that has not been approved yet can be deleted"));
+        return Err(AppError::conflict("sku_active", "only a SKU that has not been approved yet can be deleted"));
     }
     ensure_editable(&row)?;
     if !products::delete_sku_if(&tx, &row.id, sku_id, SkuStatus::Pending.as_str()).await? {
-        return Err(ApiError::conflict("sku_active", "the SKU changed meanwhile"));
+        return Err(AppError::conflict("sku_active", "the SKU changed meanwhile"));
     }
     save_edit(&tx, state, row).await?;
     tx.commit().await?;

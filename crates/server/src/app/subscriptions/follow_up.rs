@@ -7,23 +7,23 @@
 //! writes the order, its line and the sale entry in the caller's
 //! transaction, so a wallet that cannot pay (402) drops everything.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::ledger::{commission_rate, post_entry};
-use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{Cooperation, ProductType};
 use mercato_domain::ledger::{Entry, EntryKind, Line, sale_lines};
 use mercato_domain::orders::{self as rules, LineKind, OrderStatus};
+use mercato_store::Executor;
 use mercato_store::entity::{order, order_line, subscription};
 use mercato_store::repo::orders as repo;
-use mercato_store::sea_orm::ConnectionTrait;
 use rand::Rng;
 
 /// Order-id draws before giving up (a collision needs the same minute and
 /// the same 5 random characters: 1 in 60 million).
 const ID_ATTEMPTS: usize = 8;
 
-fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("stored order data is corrupt: {what}"))
+fn corrupt(what: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("stored order data is corrupt: {what}"))
 }
 
 fn new_order_id(now: DateTime<Utc>) -> String {
@@ -58,30 +58,26 @@ pub fn order_row(
 }
 
 /// Inserts `o` under a freshly drawn readable id; returns the row as stored.
-pub async fn insert_order(tx: &impl ConnectionTrait, mut o: order::Model) -> ApiResult<order::Model> {
+pub async fn insert_order(tx: &impl Executor, mut o: order::Model) -> AppResult<order::Model> {
     for _ in 0..ID_ATTEMPTS {
         o.id = new_order_id(o.created_at);
         if repo::insert_order(tx, o.clone()).await? {
             return Ok(o);
         }
     }
-    Err(ApiError::internal("could not draw a free order id"))
+    Err(AppError::internal("could not draw a free order id"))
 }
 
 /// The sale lines of `lines` (wallet -> seller payable + commission at the
 /// operator's rate for each line's product type and cooperation); empty
 /// when everything is free.
-pub async fn sale_entry_lines(
-    tx: &impl ConnectionTrait,
-    buyer_id: &str,
-    lines: &[order_line::Model],
-) -> ApiResult<Vec<Line>> {
+pub async fn sale_entry_lines(tx: &impl Executor, buyer_id: &str, lines: &[order_line::Model]) -> AppResult<Vec<Line>> {
     let mut out = Vec::new();
     for l in lines.iter().filter(|l| l.amount_minor > 0) {
         let product_type = ProductType::parse(&l.product_type).ok_or_else(|| corrupt(&l.product_type))?;
         let cooperation = Cooperation::parse(&l.cooperation).ok_or_else(|| corrupt(&l.cooperation))?;
         let rate = commission_rate(tx, product_type, cooperation).await?;
-        out.extend(sale_lines(buyer_id, &l.seller_id, &l.currency, l.amount_minor, rate).map_err(ApiError::internal)?);
+        out.extend(sale_lines(buyer_id, &l.seller_id, &l.currency, l.amount_minor, rate).map_err(AppError::internal)?);
     }
     Ok(out)
 }
@@ -90,18 +86,18 @@ pub async fn sale_entry_lines(
 /// None when the lines are free. A wallet that cannot pay answers 402 and
 /// the caller's transaction must be dropped.
 pub async fn post_payment(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     buyer_id: &str,
     order_id: &str,
     lines: &[order_line::Model],
     memo: String,
     now: DateTime<Utc>,
-) -> ApiResult<Option<String>> {
+) -> AppResult<Option<String>> {
     let entry_lines = sale_entry_lines(tx, buyer_id, lines).await?;
     if entry_lines.is_empty() {
         return Ok(None);
     }
-    let entry = Entry::new(EntryKind::Payment, order_id, memo, entry_lines).map_err(ApiError::internal)?;
+    let entry = Entry::new(EntryKind::Payment, order_id, memo, entry_lines).map_err(AppError::internal)?;
     let entry_id = post_entry(tx, &entry, now).await?;
     repo::set_payment_entry(tx, order_id, &entry_id).await?;
     Ok(Some(entry_id))
@@ -127,12 +123,12 @@ pub struct Placed {
 
 /// Places `f` for `sub` and pays it from the buyer's wallet, in `tx`.
 pub async fn place_paid(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     sub: &subscription::Model,
     f: FollowUp,
     memo: &str,
     now: DateTime<Utc>,
-) -> ApiResult<Placed> {
+) -> AppResult<Placed> {
     let o = order_row(&sub.buyer_id, OrderStatus::Paid, f.line.amount_minor, &f.line.currency, now);
     let mut o = insert_order(tx, order::Model { paid_at: Some(now), ..o }).await?;
     let line = order_line::Model {

@@ -43,20 +43,20 @@
 //! workers running the same job cannot both activate or both refund.
 //! An order currently has one line, so failing a line refunds the order.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::ledger::post_reversal;
 use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
 use crate::app::subscriptions::seller_calls::{Endpoint, Sent, describe};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use koo::calls::{AppInfo, NewInstance, QueryInstance, QueryInstanceResponse, ReleaseInstance};
 use koo::client::CallOutcome;
 use koo::{CodeClass, ResultCode};
 use mercato_domain::orders::{OrderEvent, OrderStatus, SubscriptionEvent, SubscriptionStatus};
+use mercato_store::Executor;
 use mercato_store::entity::{interface_message, subscription_app_info};
 use mercato_store::repo::{interface_messages as messages, orders as order_repo};
-use mercato_store::sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -84,7 +84,7 @@ pub async fn fulfil_new_instance(state: AppState, job: JobView) -> JobOutcome {
     match attempt(&state, &job).await {
         Ok(outcome) => outcome,
         Err(e) => {
-            let error = format!("fulfilment error: {}", e.detail);
+            let error = format!("fulfilment error: {}", e.report());
             match RetryPolicy::PURCHASE.outcome(&job, state.now(), error.clone()) {
                 JobOutcome::Dead { error } => give_up(&state, &job, error).await,
                 other => other,
@@ -111,12 +111,12 @@ async fn give_up(state: &AppState, job: &JobView, error: String) -> JobOutcome {
             }
             JobOutcome::Dead { error }
         }
-        Err(e) => JobOutcome::Dead { error: format!("{error}; the refund failed: {}", e.detail) },
+        Err(e) => JobOutcome::Dead { error: format!("{error}; the refund failed: {}", e.report()) },
     }
 }
 
-async fn attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
-    let p: Payload = job.payload().map_err(|e| ApiError::internal(format!("bad job payload: {e}")))?;
+async fn attempt(state: &AppState, job: &JobView) -> AppResult<JobOutcome> {
+    let p: Payload = job.payload().map_err(|e| AppError::internal(format!("bad job payload: {e}")))?;
     let Some(ctx) = line_context(&state.db.conn, &p.order_line_id).await? else {
         return Ok(JobOutcome::Dead { error: format!("no order line {}", p.order_line_id) });
     };
@@ -216,9 +216,9 @@ async fn poll_later(state: &AppState, job: &JobView, why: &str) -> JobOutcome {
     retry_or_give_up(state, job, POLL, why.to_string()).await
 }
 
-async fn start_fulfilment(state: &AppState, order_id: &str) -> ApiResult<()> {
+async fn start_fulfilment(state: &AppState, order_id: &str) -> AppResult<()> {
     let tx = state.db.write().await?;
-    let o = order_repo::find_order(&tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let o = order_repo::find_order(&tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
     if OrderStatus::parse(&o.status) == Some(OrderStatus::Paid) {
         match transition_order(&tx, order_id, OrderEvent::StartFulfilment, state.now()).await {
             Ok(_) => tx.commit().await?,
@@ -230,7 +230,7 @@ async fn start_fulfilment(state: &AppState, order_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-async fn store_instance(state: &AppState, subscription_id: &str, instance_id: &str) -> ApiResult<()> {
+async fn store_instance(state: &AppState, subscription_id: &str, instance_id: &str) -> AppResult<()> {
     let tx = state.db.write().await?;
     let s = order_repo::find_subscription(&tx, subscription_id).await?;
     if s.is_some_and(|s| s.instance_id.is_none() && s.status == SubscriptionStatus::Provisioning.as_str()) {
@@ -242,14 +242,14 @@ async fn store_instance(state: &AppState, subscription_id: &str, instance_id: &s
 
 /// Whether an error is the guard of a conditional transition (another
 /// worker moved the row first).
-fn lost_race(e: &ApiError) -> bool {
-    e.code == "invalid_transition"
+fn lost_race(e: &AppError) -> bool {
+    e.code() == "invalid_transition"
 }
 
 /// Stores the instance and appInfo, activates the subscription and
 /// completes the order once every line is active: one transaction, guarded
 /// by the subscription still provisioning.
-async fn activate(state: &AppState, ctx: &LineContext, instance_id: &str, info: &AppInfo) -> ApiResult<()> {
+async fn activate(state: &AppState, ctx: &LineContext, instance_id: &str, info: &AppInfo) -> AppResult<()> {
     let Some(sub) = &ctx.subscription else { return Ok(()) };
     let now = state.now();
     let tx = state.db.write().await?;
@@ -274,7 +274,7 @@ async fn activate(state: &AppState, ctx: &LineContext, instance_id: &str, info: 
     .await?;
     let subs = order_repo::subscriptions_of_orders(&tx, std::slice::from_ref(&ctx.order.id)).await?;
     if subs.iter().all(|s| s.status == SubscriptionStatus::Active.as_str()) {
-        let o = order_repo::find_order(&tx, &ctx.order.id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        let o = order_repo::find_order(&tx, &ctx.order.id).await?.ok_or_else(|| AppError::not_found("order"))?;
         if OrderStatus::parse(&o.status) == Some(OrderStatus::Paid) {
             transition_order(&tx, &o.id, OrderEvent::StartFulfilment, now).await?;
         }
@@ -287,7 +287,7 @@ async fn activate(state: &AppState, ctx: &LineContext, instance_id: &str, info: 
 /// Fails the line's subscription and its order and refunds the payment in
 /// full: one transaction, guarded by the subscription still provisioning
 /// (so two workers cannot both refund). Returns whether this call did it.
-pub async fn fail_and_refund(state: &AppState, line_id: &str) -> ApiResult<bool> {
+pub async fn fail_and_refund(state: &AppState, line_id: &str) -> AppResult<bool> {
     let now = state.now();
     let tx = state.db.write().await?;
     let Some(ctx) = line_context(&tx, line_id).await? else { return Ok(false) };
@@ -326,7 +326,7 @@ struct ReleasePayload {
 pub async fn release_abandoned_instance(state: AppState, job: JobView) -> JobOutcome {
     let outcome = match release_attempt(&state, &job).await {
         Ok(o) => o,
-        Err(e) => RetryPolicy::LIFECYCLE.outcome(&job, state.now(), format!("release error: {}", e.detail)),
+        Err(e) => RetryPolicy::LIFECYCLE.outcome(&job, state.now(), format!("release error: {}", e.report())),
     };
     if let JobOutcome::Dead { error } = &outcome {
         tracing::error!(job = %job.id, reference = %job.reference, %error,
@@ -335,8 +335,8 @@ pub async fn release_abandoned_instance(state: AppState, job: JobView) -> JobOut
     outcome
 }
 
-async fn release_attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
-    let p: ReleasePayload = job.payload().map_err(|e| ApiError::internal(format!("bad job payload: {e}")))?;
+async fn release_attempt(state: &AppState, job: &JobView) -> AppResult<JobOutcome> {
+    let p: ReleasePayload = job.payload().map_err(|e| AppError::internal(format!("bad job payload: {e}")))?;
     let Some(ctx) = line_context(&state.db.conn, &p.order_line_id).await? else {
         return Ok(JobOutcome::Dead { error: format!("no order line {}", p.order_line_id) });
     };
@@ -355,9 +355,9 @@ async fn release_attempt(state: &AppState, job: &JobView) -> ApiResult<JobOutcom
     }
 }
 
-async fn refund_order(tx: &impl ConnectionTrait, order_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
-    let o = order_repo::find_order(tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
-    let mut status = OrderStatus::parse(&o.status).ok_or_else(|| ApiError::internal("bad order status"))?;
+async fn refund_order(tx: &impl Executor, order_id: &str, now: DateTime<Utc>) -> AppResult<()> {
+    let o = order_repo::find_order(tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
+    let mut status = OrderStatus::parse(&o.status).ok_or_else(|| AppError::internal("bad order status"))?;
     if status == OrderStatus::Paid {
         status = transition_order(tx, order_id, OrderEvent::StartFulfilment, now).await?;
     }
@@ -440,9 +440,9 @@ pub async fn list_messages(
     seller: &crate::auth::Principal,
     filter: MessageFilter,
     paging: crate::app::page::Paging,
-) -> ApiResult<crate::app::page::Page<InterfaceMessageView>> {
+) -> AppResult<crate::app::page::Page<InterfaceMessageView>> {
     if paging.cursor.as_deref().is_some_and(|c| !c.starts_with("imsg_")) {
-        return Err(ApiError::field("cursor", "is not a cursor this API returned"));
+        return Err(AppError::field("cursor", "is not a cursor this API returned"));
     }
     let rows = messages::list_for_seller(
         &state.db.conn,
@@ -461,26 +461,26 @@ pub async fn list_messages(
 /// deadline still counts from the first attempt). 409 `already_fulfilled`
 /// when the line is provisioned, `purchase_failed` when it failed and was
 /// refunded, `in_progress` while an attempt is running.
-pub async fn resend(state: &AppState, seller: &crate::auth::Principal, id: &str) -> ApiResult<InterfaceMessageView> {
+pub async fn resend(state: &AppState, seller: &crate::auth::Principal, id: &str) -> AppResult<InterfaceMessageView> {
     let m = messages::find(&state.db.conn, id)
         .await?
         .filter(|m| m.seller_id == seller.account_id)
-        .ok_or_else(|| ApiError::not_found("interface message"))?;
+        .ok_or_else(|| AppError::not_found("interface message"))?;
     let tx = state.db.write().await?;
-    let ctx = line_context(&tx, &m.order_line_id).await?.ok_or_else(|| ApiError::not_found("order line"))?;
+    let ctx = line_context(&tx, &m.order_line_id).await?.ok_or_else(|| AppError::not_found("order line"))?;
     match ctx.subscription.as_ref().and_then(|s| SubscriptionStatus::parse(&s.status)) {
         Some(SubscriptionStatus::Provisioning) => {}
         Some(SubscriptionStatus::Failed) => {
-            return Err(ApiError::conflict("purchase_failed", "this purchase failed and was refunded"));
+            return Err(AppError::conflict("purchase_failed", "this purchase failed and was refunded"));
         }
-        _ => return Err(ApiError::conflict("already_fulfilled", "this order line is already fulfilled")),
+        _ => return Err(AppError::conflict("already_fulfilled", "this order line is already fulfilled")),
     }
     let job =
         mercato_store::repo::jobs::find_by_reference(&tx, crate::app::orders::FULFIL_NEW_INSTANCE, &m.order_line_id)
             .await?
-            .ok_or_else(|| ApiError::not_found("fulfilment job"))?;
+            .ok_or_else(|| AppError::not_found("fulfilment job"))?;
     if !mercato_store::repo::jobs::requeue(&tx, &job.id, state.now()).await? {
-        return Err(ApiError::conflict("in_progress", "an attempt is running now; try again shortly"));
+        return Err(AppError::conflict("in_progress", "an attempt is running now; try again shortly"));
     }
     tx.commit().await?;
     crate::app::outbox::wake(state);

@@ -61,6 +61,7 @@
 //! A freeze job finding the subscription no longer frozen (renewed
 //! meanwhile) does nothing.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
@@ -68,7 +69,6 @@ use crate::app::subscriptions::follow_up::{self, FollowUp};
 use crate::app::subscriptions::plan_changes;
 use crate::app::subscriptions::seller_calls::Endpoint;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -78,10 +78,10 @@ use mercato_domain::catalog::{ChargingMode, SkuSpec};
 use mercato_domain::orders::{
     self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus,
 };
+use mercato_store::Executor;
 use mercato_store::entity::{order_line, subscription};
 use mercato_store::repo::orders as repo;
-use mercato_store::sea_orm::sea_query::Expr;
-use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use mercato_store::repo::subscription_terms::{self, Seen, Spec};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -152,12 +152,12 @@ struct Payload {
     product_id: Option<String>,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("stored order data is corrupt: {what}"))
+fn corrupt(what: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("stored order data is corrupt: {what}"))
 }
 
-fn ended(status: SubscriptionStatus) -> ApiError {
-    ApiError::conflict("subscription_ended", format!("the subscription is {status}; it can no longer be renewed"))
+fn ended(status: SubscriptionStatus) -> AppError {
+    AppError::conflict("subscription_ended", format!("the subscription is {status}; it can no longer be renewed"))
 }
 
 /// Renews a subscription for the buyer (see the module documentation).
@@ -167,7 +167,7 @@ pub async fn renew(
     id: &str,
     req: RenewSubscription,
     key: Option<IdempotencyKey>,
-) -> ApiResult<JsonResponse> {
+) -> AppResult<JsonResponse> {
     let path = format!("/api/v1/buyer/subscriptions/{id}/renew");
     let hash = idempotency::request_hash("POST", &path, &req)?;
     let mut change = None;
@@ -182,7 +182,7 @@ pub async fn renew(
         }
         let sub = repo::find_subscription_for_buyer(&state.db.conn, &buyer.account_id, id)
             .await?
-            .ok_or_else(|| ApiError::not_found("subscription"))?;
+            .ok_or_else(|| AppError::not_found("subscription"))?;
         change = plan_changes::renewal_change(state, &sub, req.sku_id.as_deref(), req.quantity, req.period).await?;
     }
     let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
@@ -192,7 +192,7 @@ pub async fn renew(
     let tx = work.tx();
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("subscription"))?;
+        .ok_or_else(|| AppError::not_found("subscription"))?;
     let view = renew_change_in(tx, &sub, req.period, req.period_count, change.as_ref(), state.now()).await?;
     let answer = work.finish(StatusCode::OK, &view).await?;
     crate::app::outbox::wake(state);
@@ -201,26 +201,26 @@ pub async fn renew(
 
 /// The renewal's writes, in `tx`, for the current specification.
 async fn renew_in(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     sub: &subscription::Model,
     period: Period,
     period_count: Option<i64>,
     now: DateTime<Utc>,
-) -> ApiResult<RenewalView> {
+) -> AppResult<RenewalView> {
     renew_change_in(tx, sub, period, period_count, None, now).await
 }
 
 /// A paid period subscription, active or frozen, can be renewed; answers
 /// its status, or why not.
-pub(crate) fn renewable(sub: &subscription::Model) -> ApiResult<SubscriptionStatus> {
+pub(crate) fn renewable(sub: &subscription::Model) -> AppResult<SubscriptionStatus> {
     let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
     if ChargingMode::parse(&sub.charging_mode) != Some(ChargingMode::Period) || sub.trial {
-        return Err(ApiError::field("period", "only paid period subscriptions can be renewed"));
+        return Err(AppError::field("period", "only paid period subscriptions can be renewed"));
     }
     match status {
         SubscriptionStatus::Active | SubscriptionStatus::Frozen => Ok(status),
         SubscriptionStatus::Provisioning => {
-            Err(ApiError::conflict("not_provisioned", "the subscription is not provisioned yet"))
+            Err(AppError::conflict("not_provisioned", "the subscription is not provisioned yet"))
         }
         other => Err(ended(other)),
     }
@@ -228,13 +228,13 @@ pub(crate) fn renewable(sub: &subscription::Model) -> ApiResult<SubscriptionStat
 
 /// The renewal's writes, in `tx`, into `change` when the seller allowed one.
 async fn renew_change_in(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     sub: &subscription::Model,
     period: Period,
     period_count: Option<i64>,
     change: Option<&plan_changes::Target>,
     now: DateTime<Utc>,
-) -> ApiResult<RenewalView> {
+) -> AppResult<RenewalView> {
     let status = renewable(sub)?;
     let Some(current_expiry) = sub.expires_at else { return Err(corrupt("period subscription without expiry")) };
     if plan_changes::upgrade_pending(tx, sub).await? {
@@ -259,7 +259,7 @@ async fn renew_change_in(
         },
     )?;
     let new_expiry = rules::expires_at(&priced, current_expiry, None)
-        .ok_or_else(|| ApiError::field("period_count", "the new expiry is out of range"))?;
+        .ok_or_else(|| AppError::field("period_count", "the new expiry is out of range"))?;
 
     // The renewal order, paid at once (402 drops the transaction).
     let line = order_line::Model {
@@ -281,24 +281,11 @@ async fn renew_change_in(
     // The new expiry (and specification), conditional on the expiry and
     // specification read (two renewals or plan changes racing cannot both
     // win).
-    let mut update = subscription::Entity::update_many()
-        .col_expr(subscription::Column::ExpiresAt, Expr::value(Some(new_expiry)))
-        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
-        .filter(subscription::Column::Id.eq(&sub.id))
-        .filter(subscription::Column::ExpiresAt.eq(current_expiry))
-        .filter(subscription::Column::Status.eq(status.as_str()))
-        .filter(match &sub.spec_line_id {
-            Some(l) => subscription::Column::SpecLineId.eq(l),
-            None => subscription::Column::SpecLineId.is_null(),
-        });
-    if change.is_some() {
-        update = update
-            .col_expr(subscription::Column::SkuId, Expr::value(&line.sku_id))
-            .col_expr(subscription::Column::SpecLineId, Expr::value(Some(line.id.clone())));
-    }
-    let moved = update.exec(tx).await?;
-    if moved.rows_affected != 1 {
-        return Err(ApiError::conflict("subscription_changed", "the subscription changed meanwhile; try again"));
+    let seen = Seen { id: &sub.id, status, spec_line_id: sub.spec_line_id.as_deref() };
+    let spec = change.is_some().then_some(Spec { sku_id: &line.sku_id, line_id: &line.id });
+    let moved = subscription_terms::extend_term(tx, &seen, current_expiry, new_expiry, spec, now).await?;
+    if !moved {
+        return Err(AppError::conflict("subscription_changed", "the subscription changed meanwhile; try again"));
     }
     let unfreeze = status == SubscriptionStatus::Frozen;
     if unfreeze {
@@ -333,14 +320,14 @@ async fn renew_change_in(
 /// `unfreeze` sends `updateInstanceStatus UNFREEZE` first. The job completes
 /// the order of `order_line_id`.
 pub(crate) async fn enqueue_refresh(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     subscription_id: &str,
     order_line_id: &str,
     scene: RefreshScene,
     expires_at: DateTime<Utc>,
     unfreeze: bool,
     now: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let payload = Payload {
         subscription_id: subscription_id.to_string(),
         order_line_id: order_line_id.to_string(),
@@ -368,17 +355,12 @@ async fn subscriptions_in(
     state: &AppState,
     status: SubscriptionStatus,
     expiring_by: DateTime<Utc>,
-) -> ApiResult<Vec<subscription::Model>> {
-    Ok(subscription::Entity::find()
-        .filter(subscription::Column::Status.eq(status.as_str()))
-        .filter(subscription::Column::ExpiresAt.lte(expiring_by))
-        .all(&state.db.conn)
-        .await
-        .map_err(mercato_store::StoreError::from)?)
+) -> AppResult<Vec<subscription::Model>> {
+    Ok(subscription_terms::expiring(&state.db.conn, status, expiring_by).await?)
 }
 
 /// Freezes expired subscriptions and releases those past the grace period.
-pub async fn expiry_scan(state: &AppState) -> ApiResult<ScanReport> {
+pub async fn expiry_scan(state: &AppState) -> AppResult<ScanReport> {
     let now = state.now();
     let mut report = ScanReport::default();
     for sub in subscriptions_in(state, SubscriptionStatus::Active, now).await? {
@@ -410,11 +392,11 @@ async fn step_and_enqueue(
     kind: &str,
     reference: &str,
     now: DateTime<Utc>,
-) -> ApiResult<bool> {
+) -> AppResult<bool> {
     let tx = state.db.write().await?;
     match transition_subscription(&tx, &sub.id, event, now).await {
         Ok(_) => {}
-        Err(e) if e.code == "invalid_transition" => return Ok(false),
+        Err(e) if e.code() == "invalid_transition" => return Ok(false),
         Err(e) => return Err(e),
     }
     enqueue_status_call(&tx, sub, kind, reference, now).await?;
@@ -425,12 +407,12 @@ async fn step_and_enqueue(
 /// Enqueues the seller call `kind` (freeze, unfreeze, release) for `sub` in
 /// the caller's transaction, after it moved the subscription.
 pub async fn enqueue_status_call(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     sub: &subscription::Model,
     kind: &str,
     reference: &str,
     now: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let payload = Payload {
         subscription_id: sub.id.clone(),
         order_line_id: sub.order_line_id.clone(),
@@ -444,7 +426,7 @@ pub async fn enqueue_status_call(
 }
 
 /// Renews auto-renew subscriptions within [`AUTO_RENEW_DAYS`] of expiry.
-pub async fn auto_renew_scan(state: &AppState) -> ApiResult<ScanReport> {
+pub async fn auto_renew_scan(state: &AppState) -> AppResult<ScanReport> {
     let now = state.now();
     let mut report = ScanReport::default();
     let by = now + chrono::Duration::days(AUTO_RENEW_DAYS);
@@ -461,7 +443,7 @@ pub async fn auto_renew_scan(state: &AppState) -> ApiResult<ScanReport> {
                 tx.commit().await?;
                 report.renewed += 1;
             }
-            Err(e) if e.code == "insufficient_funds" => {
+            Err(e) if e.code() == "insufficient_funds" => {
                 drop(tx);
                 report.unpaid += 1;
                 // Nothing else changes: the buyer is notified (once a day)
@@ -470,7 +452,7 @@ pub async fn auto_renew_scan(state: &AppState) -> ApiResult<ScanReport> {
             }
             Err(e) => {
                 drop(tx);
-                tracing::warn!(subscription = %sub.id, error = %e.detail, "auto-renewal failed");
+                tracing::warn!(subscription = %sub.id, error = %e.report(), "auto-renewal failed");
             }
         }
     }
@@ -508,7 +490,7 @@ pub async fn unfreeze_instance(state: AppState, job: JobView) -> JobOutcome {
 async fn run(state: &AppState, job: &JobView, step: Step) -> JobOutcome {
     let outcome = match attempt(state, job, step).await {
         Ok(o) => o,
-        Err(e) => retry(state, job, format!("lifecycle error: {}", e.detail)),
+        Err(e) => retry(state, job, format!("lifecycle error: {}", e.report())),
     };
     if let JobOutcome::Dead { error } = &outcome {
         tracing::error!(job = %job.id, kind = %job.kind, reference = %job.reference, %error,
@@ -526,8 +508,8 @@ pub fn expire_time(t: DateTime<Utc>) -> String {
     t.format("%Y%m%d%H%M%S").to_string()
 }
 
-async fn attempt(state: &AppState, job: &JobView, step: Step) -> ApiResult<JobOutcome> {
-    let p: Payload = job.payload().map_err(|e| ApiError::internal(format!("bad job payload: {e}")))?;
+async fn attempt(state: &AppState, job: &JobView, step: Step) -> AppResult<JobOutcome> {
+    let p: Payload = job.payload().map_err(|e| AppError::internal(format!("bad job payload: {e}")))?;
     let Some(sub) = repo::find_subscription(&state.db.conn, &p.subscription_id).await? else {
         return Ok(JobOutcome::Dead { error: format!("no subscription {}", p.subscription_id) });
     };
@@ -613,10 +595,10 @@ async fn attempt(state: &AppState, job: &JobView, step: Step) -> ApiResult<JobOu
     Ok(JobOutcome::Done)
 }
 
-async fn complete_order(state: &AppState, ctx: &LineContext) -> ApiResult<()> {
+async fn complete_order(state: &AppState, ctx: &LineContext) -> AppResult<()> {
     let now = state.now();
     let tx = state.db.write().await?;
-    let o = repo::find_order(&tx, &ctx.order.id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let o = repo::find_order(&tx, &ctx.order.id).await?.ok_or_else(|| AppError::not_found("order"))?;
     if OrderStatus::parse(&o.status) != Some(OrderStatus::Paid) {
         return Ok(());
     }

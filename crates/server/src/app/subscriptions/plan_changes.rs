@@ -65,6 +65,7 @@
 //! like renewals. The update is conditional on the trial, status and
 //! specification read, so a double conversion cannot happen.
 
+use crate::app::error::{AppError, AppResult, Refusal};
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::ledger::post_reversal;
 use crate::app::orders::{line_context, transition_order};
@@ -72,7 +73,6 @@ use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
 use crate::app::subscriptions::follow_up::{self, FollowUp};
 use crate::app::subscriptions::seller_calls::Endpoint;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -82,11 +82,10 @@ use koo::client::CallOutcome;
 use mercato_domain::catalog::{ChargingMode, ListedSnapshot, ProductStatus, SkuSpec, SkuStatus};
 use mercato_domain::orders::{self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionStatus};
 use mercato_domain::plan_changes::{self as plan, Direction};
-use mercato_domain::validation::FieldError;
+use mercato_store::Executor;
 use mercato_store::entity::{notification, order_line, subscription};
+use mercato_store::repo::subscription_terms::{self, Conversion, Seen, Spec};
 use mercato_store::repo::{interface_messages as messages, notifications, orders as repo, products};
-use mercato_store::sea_orm::sea_query::Expr;
-use mercato_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -164,31 +163,25 @@ struct UpgradePayload {
     from_sku: String,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("stored order data is corrupt: {what}"))
-}
-
-fn sku_problem(status: StatusCode, code: &'static str, message: &str) -> ApiError {
-    let mut e = ApiError::new(status, code, format!("sku_id: {message}"));
-    e.errors = vec![FieldError { field: "sku_id".into(), message: message.into() }];
-    e
+fn corrupt(what: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("stored order data is corrupt: {what}"))
 }
 
 /// 409 while an upgrade waits for the seller.
-pub fn change_in_progress() -> ApiError {
-    ApiError::conflict(
+pub fn change_in_progress() -> AppError {
+    AppError::conflict(
         "change_in_progress",
         "an upgrade of this subscription is waiting for the seller; try again later",
     )
 }
 
-fn ended(status: SubscriptionStatus) -> ApiError {
-    ApiError::conflict("subscription_ended", format!("the subscription is {status}"))
+fn ended(status: SubscriptionStatus) -> AppError {
+    AppError::conflict("subscription_ended", format!("the subscription is {status}"))
 }
 
 /// Whether the current specification is an upgrade the seller has not
 /// confirmed (or refused) yet.
-pub async fn upgrade_pending(db: &impl ConnectionTrait, sub: &subscription::Model) -> ApiResult<bool> {
+pub async fn upgrade_pending(db: &impl Executor, sub: &subscription::Model) -> AppResult<bool> {
     let Some(line_id) = &sub.spec_line_id else { return Ok(false) };
     let Some(line) = repo::find_line(db, line_id).await? else { return Err(corrupt("missing specification line")) };
     if LineKind::parse(&line.kind) != Some(LineKind::Upgrade) {
@@ -213,11 +206,11 @@ pub struct Target {
 
 impl Target {
     /// `base` (a line of the subscription) at this specification.
-    pub fn line_over(&self, base: order_line::Model) -> ApiResult<order_line::Model> {
+    pub fn line_over(&self, base: order_line::Model) -> AppResult<order_line::Model> {
         Ok(order_line::Model {
             sku_id: self.sku_id.clone(),
             sku_code: self.spec.sku_code.clone(),
-            sku_spec_json: serde_json::to_string(&self.spec).map_err(ApiError::internal)?,
+            sku_spec_json: serde_json::to_string(&self.spec).map_err(AppError::internal)?,
             quantity: self.quantity,
             product_name: self.product_name.clone(),
             product_type: self.product_type.clone(),
@@ -231,21 +224,21 @@ impl Target {
 /// (default: `current_quantity` for SKUs with a linear attribute) for one
 /// `period`.
 async fn resolve_target(
-    db: &impl ConnectionTrait,
+    db: &impl Executor,
     sub: &subscription::Model,
     sku_id: &str,
     quantity: Option<i64>,
     current_quantity: i64,
     period: Period,
-) -> ApiResult<Target> {
-    let unknown = || sku_problem(StatusCode::NOT_FOUND, "not_found", "no SKU with this id is on sale");
-    let not_on_sale = || sku_problem(StatusCode::CONFLICT, "not_on_sale", "this SKU is not on sale");
+) -> AppResult<Target> {
+    let unknown = || AppError::about_field(Refusal::NotFound, "not_found", "sku_id", "no SKU with this id is on sale");
+    let not_on_sale = || AppError::about_field(Refusal::Conflict, "not_on_sale", "sku_id", "this SKU is not on sale");
     let sku = repo::find_sku(db, sku_id).await?.ok_or_else(unknown)?;
     if SkuStatus::parse(&sku.status) == Some(SkuStatus::Pending) {
         return Err(unknown());
     }
     if sku.product_id != sub.product_id {
-        return Err(ApiError::field("sku_id", "must be a SKU of the subscribed product"));
+        return Err(AppError::field("sku_id", "must be a SKU of the subscribed product"));
     }
     let product = products::find(db, &sku.product_id).await?.ok_or_else(unknown)?;
     let Some(listed_json) = product.listed_json.as_deref() else { return Err(not_on_sale()) };
@@ -258,14 +251,14 @@ async fn resolve_target(
     let listed = snap.skus.iter().find(|s| s.id == sku.id).ok_or_else(not_on_sale)?;
     let spec = listed.spec.clone();
     if spec.charging_mode != ChargingMode::Period {
-        return Err(ApiError::field("sku_id", "must be a period SKU, like the subscription"));
+        return Err(AppError::field("sku_id", "must be a period SKU, like the subscription"));
     }
     let unit = match period {
         Period::Month => spec.prices.month_minor,
         Period::Year => spec.prices.year_minor,
     };
     if unit.is_none() {
-        return Err(ApiError::field("sku_id", format!("is not sold by the {period}, the subscription's period")));
+        return Err(AppError::field("sku_id", format!("is not sold by the {period}, the subscription's period")));
     }
     let quantity = quantity.or(spec.linear.as_ref().map(|_| current_quantity));
     let per = rules::price(
@@ -284,7 +277,7 @@ async fn resolve_target(
 }
 
 /// The subscription's period unit.
-fn period_of(sub: &subscription::Model) -> ApiResult<Period> {
+fn period_of(sub: &subscription::Model) -> AppResult<Period> {
     sub.period.as_deref().and_then(Period::parse).ok_or_else(|| corrupt("period subscription without period"))
 }
 
@@ -297,7 +290,7 @@ pub async fn upgrade(
     id: &str,
     req: UpgradeSubscription,
     key: Option<IdempotencyKey>,
-) -> ApiResult<JsonResponse> {
+) -> AppResult<JsonResponse> {
     let path = format!("/api/v1/buyer/subscriptions/{id}/upgrade");
     let hash = idempotency::request_hash("POST", &path, &req)?;
     let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
@@ -308,21 +301,21 @@ pub async fn upgrade(
     let now = state.now();
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("subscription"))?;
+        .ok_or_else(|| AppError::not_found("subscription"))?;
     let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
     if ChargingMode::parse(&sub.charging_mode) != Some(ChargingMode::Period) {
-        return Err(ApiError::conflict("not_upgradable", "only period subscriptions can be upgraded"));
+        return Err(AppError::conflict("not_upgradable", "only period subscriptions can be upgraded"));
     }
     if sub.trial {
-        return Err(ApiError::conflict("trial_subscription", "a trial cannot be upgraded; convert it first"));
+        return Err(AppError::conflict("trial_subscription", "a trial cannot be upgraded; convert it first"));
     }
     match status {
         SubscriptionStatus::Active => {}
         SubscriptionStatus::Frozen => {
-            return Err(ApiError::conflict("subscription_frozen", "the subscription expired; renew it first"));
+            return Err(AppError::conflict("subscription_frozen", "the subscription expired; renew it first"));
         }
         SubscriptionStatus::Provisioning => {
-            return Err(ApiError::conflict("not_provisioned", "the subscription is not provisioned yet"));
+            return Err(AppError::conflict("not_provisioned", "the subscription is not provisioned yet"));
         }
         other => return Err(ended(other)),
     }
@@ -346,7 +339,7 @@ pub async fn upgrade(
     .map_err(|e| corrupt(format!("the current specification no longer prices: {e:?}")))?;
     let target = resolve_target(tx, &sub, &req.sku_id, req.quantity, current.quantity, period).await?;
     if plan::direction(old.amount_minor, target.per_period_minor) != Direction::Upgrade {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "not_an_upgrade",
             format!(
                 "the target costs {} per {period}, the current specification {}: only a dearer specification can be \
@@ -356,9 +349,9 @@ pub async fn upgrade(
         ));
     }
     let left = plan::remaining(period, now, expires_at)
-        .ok_or_else(|| ApiError::conflict("term_ended", "the term has ended; renew with the new SKU instead"))?;
+        .ok_or_else(|| AppError::conflict("term_ended", "the term has ended; renew with the new SKU instead"))?;
     let charge = plan::upgrade_charge(old.amount_minor, target.per_period_minor, left)
-        .ok_or_else(|| ApiError::field("amount_minor", "the price difference is too large"))?;
+        .ok_or_else(|| AppError::field("amount_minor", "the price difference is too large"))?;
 
     let line = order_line::Model {
         period: Some(period.as_str().to_string()),
@@ -373,21 +366,11 @@ pub async fn upgrade(
     let (order_row, line) = (placed.order, placed.line);
 
     // The new specification at once, conditional on what was read.
-    let switched = subscription::Entity::update_many()
-        .col_expr(subscription::Column::SkuId, Expr::value(&line.sku_id))
-        .col_expr(subscription::Column::SpecLineId, Expr::value(Some(line.id.clone())))
-        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
-        .filter(subscription::Column::Id.eq(&sub.id))
-        .filter(subscription::Column::Status.eq(status.as_str()))
-        .filter(subscription::Column::ExpiresAt.eq(expires_at))
-        .filter(match &sub.spec_line_id {
-            Some(l) => subscription::Column::SpecLineId.eq(l),
-            None => subscription::Column::SpecLineId.is_null(),
-        })
-        .exec(tx)
-        .await?;
-    if switched.rows_affected != 1 {
-        return Err(ApiError::conflict("subscription_changed", "the subscription changed meanwhile; try again"));
+    let seen = Seen { id: &sub.id, status, spec_line_id: sub.spec_line_id.as_deref() };
+    let to = Spec { sku_id: &line.sku_id, line_id: &line.id };
+    let switched = subscription_terms::switch_spec(tx, &seen, expires_at, to, now).await?;
+    if !switched {
+        return Err(AppError::conflict("subscription_changed", "the subscription changed meanwhile; try again"));
     }
     let payload = UpgradePayload {
         subscription_id: sub.id.clone(),
@@ -416,7 +399,7 @@ pub async fn upgrade(
 pub async fn upgrade_instance(state: AppState, job: JobView) -> JobOutcome {
     match attempt_upgrade(&state, &job).await {
         Ok(outcome) => outcome,
-        Err(e) => retry_or_give_up(&state, &job, format!("upgrade error: {}", e.detail)).await,
+        Err(e) => retry_or_give_up(&state, &job, format!("upgrade error: {}", e.report())).await,
     }
 }
 
@@ -431,12 +414,12 @@ async fn give_up(state: &AppState, job: &JobView, error: String) -> JobOutcome {
     let Ok(p) = job.payload::<UpgradePayload>() else { return JobOutcome::Dead { error } };
     match refund_upgrade(state, &p, &error).await {
         Ok(_) => JobOutcome::Dead { error },
-        Err(e) => JobOutcome::Dead { error: format!("{error}; the refund failed: {}", e.detail) },
+        Err(e) => JobOutcome::Dead { error: format!("{error}; the refund failed: {}", e.report()) },
     }
 }
 
-async fn attempt_upgrade(state: &AppState, job: &JobView) -> ApiResult<JobOutcome> {
-    let p: UpgradePayload = job.payload().map_err(|e| ApiError::internal(format!("bad job payload: {e}")))?;
+async fn attempt_upgrade(state: &AppState, job: &JobView) -> AppResult<JobOutcome> {
+    let p: UpgradePayload = job.payload().map_err(|e| AppError::internal(format!("bad job payload: {e}")))?;
     let Some(ctx) = line_context(&state.db.conn, &p.order_line_id).await? else {
         return Ok(JobOutcome::Dead { error: format!("no order line {}", p.order_line_id) });
     };
@@ -470,10 +453,10 @@ async fn attempt_upgrade(state: &AppState, job: &JobView) -> ApiResult<JobOutcom
     Ok(retry_or_give_up(state, job, format!("upgradeInstance: {}", sent.failure())).await)
 }
 
-async fn complete_upgrade(state: &AppState, order_id: &str) -> ApiResult<()> {
+async fn complete_upgrade(state: &AppState, order_id: &str) -> AppResult<()> {
     let now = state.now();
     let tx = state.db.write().await?;
-    let o = repo::find_order(&tx, order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    let o = repo::find_order(&tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
     if OrderStatus::parse(&o.status) != Some(OrderStatus::Paid) {
         return Ok(());
     }
@@ -487,7 +470,7 @@ async fn complete_upgrade(state: &AppState, order_id: &str) -> ApiResult<()> {
 /// and notifies the buyer: one transaction, guarded by the order still
 /// `paid` (so two workers cannot both refund). Returns whether this call
 /// did it.
-async fn refund_upgrade(state: &AppState, p: &UpgradePayload, why: &str) -> ApiResult<bool> {
+async fn refund_upgrade(state: &AppState, p: &UpgradePayload, why: &str) -> AppResult<bool> {
     let now = state.now();
     let tx = state.db.write().await?;
     let Some(ctx) = line_context(&tx, &p.order_line_id).await? else { return Ok(false) };
@@ -544,7 +527,7 @@ pub async fn renewal_change(
     sku_id: Option<&str>,
     quantity: Option<i64>,
     period: Period,
-) -> ApiResult<Option<Target>> {
+) -> AppResult<Option<Target>> {
     let db = &state.db.conn;
     crate::app::subscriptions::lifecycle::renewable(sub)?;
     if upgrade_pending(db, sub).await? {
@@ -561,10 +544,10 @@ pub async fn renewal_change(
         return Ok(None);
     }
     let Some(instance_id) = sub.instance_id.clone() else {
-        return Err(ApiError::conflict("not_provisioned", "the subscription has no instance yet"));
+        return Err(AppError::conflict("not_provisioned", "the subscription has no instance yet"));
     };
     let unavailable = |why: String| {
-        ApiError::new(StatusCode::BAD_GATEWAY, "seller_unavailable", format!("the seller could not be asked: {why}"))
+        AppError::new(Refusal::BadGateway, "seller_unavailable", format!("the seller could not be asked: {why}"))
     };
     let Some(endpoint) = Endpoint::of_product(state, &sub.product_id).await? else {
         return Err(unavailable("the product has no seller endpoint".into()));
@@ -599,7 +582,7 @@ pub async fn renewal_change(
     }
     match &sent.result {
         Ok(x) => match &x.outcome {
-            CallOutcome::Answered { code, .. } => Err(ApiError::conflict(
+            CallOutcome::Answered { code, .. } => Err(AppError::conflict(
                 "change_refused",
                 format!("the seller refused the change (changeInstanceCheck answered {})", code.as_str()),
             )),
@@ -618,7 +601,7 @@ pub async fn convert(
     id: &str,
     req: ConvertTrial,
     key: Option<IdempotencyKey>,
-) -> ApiResult<JsonResponse> {
+) -> AppResult<JsonResponse> {
     let path = format!("/api/v1/buyer/subscriptions/{id}/convert");
     let hash = idempotency::request_hash("POST", &path, &req)?;
     let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
@@ -629,15 +612,15 @@ pub async fn convert(
     let now = state.now();
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("subscription"))?;
+        .ok_or_else(|| AppError::not_found("subscription"))?;
     let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
     if !sub.trial {
-        return Err(ApiError::conflict("not_a_trial", "only a trial can be converted; this subscription is paid"));
+        return Err(AppError::conflict("not_a_trial", "only a trial can be converted; this subscription is paid"));
     }
     match status {
         SubscriptionStatus::Active | SubscriptionStatus::Frozen => {}
         SubscriptionStatus::Provisioning => {
-            return Err(ApiError::conflict("not_provisioned", "the subscription is not provisioned yet"));
+            return Err(AppError::conflict("not_provisioned", "the subscription is not provisioned yet"));
         }
         other => return Err(ended(other)),
     }
@@ -654,7 +637,7 @@ pub async fn convert(
         },
     )?;
     let expires_at = rules::expires_at(&priced, now, None)
-        .ok_or_else(|| ApiError::field("period_count", "the new expiry is out of range"))?;
+        .ok_or_else(|| AppError::field("period_count", "the new expiry is out of range"))?;
     let line = order_line::Model {
         period: Some(req.period.as_str().to_string()),
         period_count: priced.period_count,
@@ -670,26 +653,16 @@ pub async fn convert(
         follow_up::place_paid(tx, &sub, FollowUp { kind: LineKind::Conversion, line }, "trial conversion", now).await?;
     let (order_row, line) = (placed.order, placed.line);
 
-    let converted = subscription::Entity::update_many()
-        .col_expr(subscription::Column::Trial, Expr::value(false))
-        .col_expr(subscription::Column::Period, Expr::value(Some(req.period.as_str().to_string())))
-        .col_expr(subscription::Column::AutoRenew, Expr::value(priced.auto_renew))
-        .col_expr(subscription::Column::ExpiresAt, Expr::value(Some(expires_at)))
-        .col_expr(subscription::Column::Status, Expr::value(SubscriptionStatus::Active.as_str()))
-        .col_expr(subscription::Column::SkuId, Expr::value(&line.sku_id))
-        .col_expr(subscription::Column::SpecLineId, Expr::value(Some(line.id.clone())))
-        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
-        .filter(subscription::Column::Id.eq(&sub.id))
-        .filter(subscription::Column::Trial.eq(true))
-        .filter(subscription::Column::Status.eq(status.as_str()))
-        .filter(match &sub.spec_line_id {
-            Some(l) => subscription::Column::SpecLineId.eq(l),
-            None => subscription::Column::SpecLineId.is_null(),
-        })
-        .exec(tx)
-        .await?;
-    if converted.rows_affected != 1 {
-        return Err(ApiError::conflict("subscription_changed", "the subscription changed meanwhile; try again"));
+    let seen = Seen { id: &sub.id, status, spec_line_id: sub.spec_line_id.as_deref() };
+    let to = Conversion {
+        period: req.period.as_str(),
+        auto_renew: priced.auto_renew,
+        expires_at,
+        spec: Spec { sku_id: &line.sku_id, line_id: &line.id },
+    };
+    let converted = subscription_terms::convert_trial(tx, &seen, to, now).await?;
+    if !converted {
+        return Err(AppError::conflict("subscription_changed", "the subscription changed meanwhile; try again"));
     }
     let unfreeze = status == SubscriptionStatus::Frozen;
     crate::app::subscriptions::lifecycle::enqueue_refresh(

@@ -3,10 +3,10 @@
 //! interface message (what was sent, what came back, how long it took).
 //! No transaction is held across a call.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::orders::LineContext;
 use crate::app::outbox::JobView;
 use crate::app::products::ENDPOINT_KEY_FIELD;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::Utc;
 use koo::client::{CallOutcome, Client, ClientError, Exchange};
@@ -48,17 +48,17 @@ impl Sent {
 
 impl Endpoint {
     /// The endpoint of `product_id`, or None when the product has none.
-    pub async fn of_product(state: &AppState, product_id: &str) -> ApiResult<Option<Endpoint>> {
+    pub async fn of_product(state: &AppState, product_id: &str) -> AppResult<Option<Endpoint>> {
         let product = products::find(&state.db.conn, product_id).await?;
         let Some((url, key_enc)) = product.and_then(|p| Some((p.endpoint_url?, p.endpoint_key_enc?))) else {
             return Ok(None);
         };
-        let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, &key_enc).map_err(ApiError::internal)?;
+        let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, &key_enc).map_err(AppError::internal)?;
         let client = match state.seller_client.get() {
             Some(c) => c.clone(),
             None => {
                 let c = Client::new(state.config.allow_insecure_endpoints)
-                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                    .map_err(|e| AppError::internal(e.to_string()))?;
                 state.seller_client.get_or_init(|| c).clone()
             }
         };
@@ -73,7 +73,7 @@ impl Endpoint {
         job: &JobView,
         activity: &str,
         body: &BasicCall,
-    ) -> ApiResult<Sent> {
+    ) -> AppResult<Sent> {
         let result = self.client.call_basic(&self.url, self.key.as_bytes(), body, signing_time_ms()).await;
         let outcome = record(state, ctx, job, activity, &self.url, &body.to_body(), &result).await?;
         Ok(Sent { result, outcome })
@@ -88,7 +88,7 @@ impl Endpoint {
         ctx: &LineContext,
         job: &JobView,
         calls: &[(&str, BasicCall)],
-    ) -> ApiResult<Result<(), String>> {
+    ) -> AppResult<Result<(), String>> {
         for (activity, body) in calls {
             let sent = self.send(state, ctx, job, activity, body).await?;
             if !sent.succeeded() {
@@ -156,7 +156,7 @@ pub async fn record(
     url: &str,
     body: &str,
     sent: &Result<Exchange, koo::client::ClientError>,
-) -> ApiResult<&'static str> {
+) -> AppResult<&'static str> {
     let outcome = classify(sent);
     let (url, request_body, status, response, code, duration) = match sent {
         Ok(x) => {

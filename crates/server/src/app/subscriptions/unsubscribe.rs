@@ -50,6 +50,7 @@
 //! released, the lifecycle expiry scan (which looks only at active and
 //! frozen subscriptions) never releases it a second time.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::ledger::post_entry;
 use crate::app::orders::{line_context, transition_subscription};
@@ -57,7 +58,6 @@ use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
 use crate::app::subscriptions::follow_up;
 use crate::app::subscriptions::seller_calls::Endpoint;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -67,9 +67,9 @@ use mercato_domain::catalog::{ChargingMode, SkuSpec};
 use mercato_domain::ledger::{Entry, EntryKind, Line, PLATFORM_COMMISSION, buyer_wallet, seller_payable};
 use mercato_domain::orders::{self as rules, LineKind, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus};
 use mercato_domain::refunds::{self, Charged, FULL_REFUNDS_PER_YEAR, Parts, RefundRule, RenewalTerm, UnsubscribeScope};
+use mercato_store::Executor;
 use mercato_store::entity::{order_line, refund, renewal_term, subscription};
 use mercato_store::repo::{ledger as ledger_repo, orders as repo, refunds as refund_repo};
-use mercato_store::sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -124,12 +124,12 @@ struct Payload {
     expires_at: Option<DateTime<Utc>>,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("stored order data is corrupt: {what}"))
+fn corrupt(what: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("stored order data is corrupt: {what}"))
 }
 
-fn changed() -> ApiError {
-    ApiError::conflict("subscription_changed", "the subscription changed meanwhile; try again")
+fn changed() -> AppError {
+    AppError::conflict("subscription_changed", "the subscription changed meanwhile; try again")
 }
 
 /// Unsubscribes for the buyer (see the module documentation).
@@ -139,10 +139,10 @@ pub async fn unsubscribe(
     id: &str,
     req: Unsubscribe,
     key: Option<IdempotencyKey>,
-) -> ApiResult<JsonResponse> {
+) -> AppResult<JsonResponse> {
     let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     if reason.as_ref().is_some_and(|r| r.chars().count() > REASON_MAX) {
-        return Err(ApiError::field("reason", format!("at most {REASON_MAX} characters")));
+        return Err(AppError::field("reason", format!("at most {REASON_MAX} characters")));
     }
     let path = format!("/api/v1/buyer/subscriptions/{id}/unsubscribe");
     let hash = idempotency::request_hash("POST", &path, &req)?;
@@ -153,7 +153,7 @@ pub async fn unsubscribe(
     let tx = work.tx();
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("subscription"))?;
+        .ok_or_else(|| AppError::not_found("subscription"))?;
     let now = state.now();
     let view = match req.scope {
         UnsubscribeScope::Subscription => end_subscription(tx, &sub, reason, now).await?,
@@ -165,19 +165,15 @@ pub async fn unsubscribe(
 }
 
 /// Checks the state and claims the row (see the module documentation).
-async fn claim(
-    tx: &impl ConnectionTrait,
-    sub: &subscription::Model,
-    now: DateTime<Utc>,
-) -> ApiResult<SubscriptionStatus> {
+async fn claim(tx: &impl Executor, sub: &subscription::Model, now: DateTime<Utc>) -> AppResult<SubscriptionStatus> {
     let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
     match status {
         SubscriptionStatus::Active | SubscriptionStatus::Frozen => {}
         SubscriptionStatus::Provisioning => {
-            return Err(ApiError::conflict("not_provisioned", "the subscription is not provisioned yet"));
+            return Err(AppError::conflict("not_provisioned", "the subscription is not provisioned yet"));
         }
         other => {
-            return Err(ApiError::conflict("subscription_ended", format!("the subscription is {other} already")));
+            return Err(AppError::conflict("subscription_ended", format!("the subscription is {other} already")));
         }
     }
     if !refund_repo::claim_subscription(tx, &sub.id, status.as_str(), sub.expires_at, now).await? {
@@ -196,14 +192,14 @@ struct Money {
 }
 
 impl Money {
-    fn refundable(&self) -> ApiResult<i64> {
+    fn refundable(&self) -> AppResult<i64> {
         let p = self.paid.total().ok_or_else(|| corrupt("paid overflows"))?;
         let r = self.refunded.total().ok_or_else(|| corrupt("refunds overflow"))?;
         Ok((p - r).max(0))
     }
 }
 
-async fn money(tx: &impl ConnectionTrait, sub: &subscription::Model) -> ApiResult<Money> {
+async fn money(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Money> {
     let purchase = repo::find_order(tx, &sub.order_id).await?.ok_or_else(|| corrupt("subscription without order"))?;
     let purchase_paid_at = purchase.paid_at.unwrap_or(purchase.created_at);
     let mut entry_ids = Vec::new();
@@ -243,7 +239,7 @@ async fn money(tx: &impl ConnectionTrait, sub: &subscription::Model) -> ApiResul
 
 /// How the subscription is charged now: the latest purchase, upgrade or
 /// conversion line gives the specification and quantity.
-async fn charged(tx: &impl ConnectionTrait, sub: &subscription::Model) -> ApiResult<Charged> {
+async fn charged(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Charged> {
     let lines = refund_repo::paid_lines(tx, sub).await?;
     let current = lines
         .iter()
@@ -288,7 +284,7 @@ async fn charged(tx: &impl ConnectionTrait, sub: &subscription::Model) -> ApiRes
 /// Returns (order id, line id).
 #[allow(clippy::too_many_arguments)]
 async fn post_refund(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     sub: &subscription::Model,
     m: &Money,
     amount: i64,
@@ -296,8 +292,8 @@ async fn post_refund(
     rule: RefundRule,
     reason: Option<String>,
     now: DateTime<Utc>,
-) -> ApiResult<(String, String)> {
-    let split = refunds::split_refund(m.paid, m.refunded, amount).map_err(ApiError::internal)?;
+) -> AppResult<(String, String)> {
+    let split = refunds::split_refund(m.paid, m.refunded, amount).map_err(AppError::internal)?;
     let orig = repo::find_line(tx, &sub.order_line_id).await?.ok_or_else(|| corrupt("subscription without line"))?;
     let o = follow_up::order_row(&sub.buyer_id, OrderStatus::Refunded, amount, &m.currency, now);
     let mut o = follow_up::insert_order(tx, o).await?;
@@ -322,7 +318,7 @@ async fn post_refund(
         lines.push(Line::debit(PLATFORM_COMMISSION, &m.currency, split.commission_minor));
     }
     let memo = format!("unsubscribe refund, {rule} (order {}, subscription {})", o.id, sub.id);
-    let entry = Entry::new(EntryKind::Refund, &o.id, memo, lines).map_err(ApiError::internal)?;
+    let entry = Entry::new(EntryKind::Refund, &o.id, memo, lines).map_err(AppError::internal)?;
     let entry_id = post_entry(tx, &entry, now).await?;
     repo::set_payment_entry(tx, &o.id, &entry_id).await?;
     o.payment_entry_id = Some(entry_id);
@@ -349,11 +345,11 @@ async fn post_refund(
 
 /// scope = subscription.
 async fn end_subscription(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     sub: &subscription::Model,
     reason: Option<String>,
     now: DateTime<Utc>,
-) -> ApiResult<UnsubscribeView> {
+) -> AppResult<UnsubscribeView> {
     claim(tx, sub, now).await?;
     let charged = charged(tx, sub).await?;
     let m = money(tx, sub).await?;
@@ -362,8 +358,8 @@ async fn end_subscription(
     let used = refund_repo::full_refunds_used(tx, &sub.buyer_id, year).await?;
     let decide = |used: i64| {
         refunds::unsubscribe_refund(charged, refundable, m.purchase_paid_at, now, used).map_err(|e| match e {
-            refunds::RefundError::NotRefundable => ApiError::conflict("not_refundable", e.to_string()),
-            other => ApiError::internal(other),
+            refunds::RefundError::NotRefundable => AppError::conflict("not_refundable", e.to_string()),
+            other => AppError::internal(other),
         })
     };
     let (mut rule, mut amount) = decide(used)?;
@@ -405,14 +401,14 @@ async fn end_subscription(
 
 /// scope = renewal_periods.
 async fn refund_renewals(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     sub: &subscription::Model,
     reason: Option<String>,
     now: DateTime<Utc>,
-) -> ApiResult<UnsubscribeView> {
+) -> AppResult<UnsubscribeView> {
     let status = claim(tx, sub, now).await?;
     let none =
-        || ApiError::conflict("no_renewal_periods", "the subscription has no renewal period that has not started");
+        || AppError::conflict("no_renewal_periods", "the subscription has no renewal period that has not started");
     if status != SubscriptionStatus::Active {
         return Err(none());
     }
@@ -423,7 +419,7 @@ async fn refund_renewals(
     let m = money(tx, sub).await?;
     let amount = total.min(m.refundable()?);
     if amount == 0 {
-        return Err(ApiError::conflict("nothing_to_refund", "everything paid was refunded already"));
+        return Err(AppError::conflict("nothing_to_refund", "everything paid was refunded already"));
     }
     let rule = RefundRule::RenewalPeriods;
     let (order_id, line_id) =
@@ -459,12 +455,12 @@ async fn refund_renewals(
 /// Records the term a renewal bought (called by `lifecycle::renew_in` in its
 /// transaction), so its period can be refunded before it starts.
 pub async fn record_renewal_term(
-    tx: &impl ConnectionTrait,
+    tx: &impl Executor,
     subscription_id: &str,
     line: &order_line::Model,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     refund_repo::insert_renewal_term(
         tx,
         renewal_term::Model {
@@ -493,7 +489,7 @@ pub async fn refresh_job(state: AppState, job: JobView) -> JobOutcome {
 async fn run(state: &AppState, job: &JobView, refresh: bool) -> JobOutcome {
     let outcome = match attempt(state, job, refresh).await {
         Ok(o) => o,
-        Err(e) => RetryPolicy::LIFECYCLE.outcome(job, state.now(), format!("unsubscribe error: {}", e.detail)),
+        Err(e) => RetryPolicy::LIFECYCLE.outcome(job, state.now(), format!("unsubscribe error: {}", e.report())),
     };
     if let JobOutcome::Dead { error } = &outcome {
         tracing::error!(job = %job.id, kind = %job.kind, reference = %job.reference, %error,
@@ -502,8 +498,8 @@ async fn run(state: &AppState, job: &JobView, refresh: bool) -> JobOutcome {
     outcome
 }
 
-async fn attempt(state: &AppState, job: &JobView, refresh: bool) -> ApiResult<JobOutcome> {
-    let p: Payload = job.payload().map_err(|e| ApiError::internal(format!("bad job payload: {e}")))?;
+async fn attempt(state: &AppState, job: &JobView, refresh: bool) -> AppResult<JobOutcome> {
+    let p: Payload = job.payload().map_err(|e| AppError::internal(format!("bad job payload: {e}")))?;
     let Some(sub) = repo::find_subscription(&state.db.conn, &p.subscription_id).await? else {
         return Ok(JobOutcome::Dead { error: format!("no subscription {}", p.subscription_id) });
     };

@@ -307,7 +307,7 @@ pub async fn list_errors(
     instance_id: Option<&str>,
     status: Option<ErrorFilter>,
     paging: crate::app::page::Paging,
-) -> crate::error::ApiResult<crate::app::page::Page<UsageErrorView>> {
+) -> crate::app::error::AppResult<crate::app::page::Page<UsageErrorView>> {
     use mercato_store::repo::usage::{STATUS_DUPLICATE, STATUS_ERROR};
     let statuses: &[&str] = match status {
         Some(ErrorFilter::Error) => &[STATUS_ERROR],

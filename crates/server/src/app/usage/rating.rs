@@ -31,9 +31,9 @@
 //! transaction); once nothing is owed the instances frozen for arrears are
 //! unfrozen (UNFREEZE through the outbox).
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::orders::transition_subscription;
 use crate::app::subscriptions::lifecycle::{FREEZE_INSTANCE, UNFREEZE_INSTANCE, enqueue_status_call};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use mercato_domain::catalog::{Billing, ChargingMode, Cooperation, ProductType, SkuSpec};
@@ -47,7 +47,7 @@ use mercato_store::error::StoreResult;
 use mercato_store::repo::orders::spec_line_id;
 use mercato_store::repo::usage as usage_repo;
 use mercato_store::repo::usage_rating::{self as repo, CHARGE_ARREARS, CHARGE_PAID, PeriodBounds};
-use mercato_store::sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+use mercato_store::{Executor, Tx, savepoint};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What one [`rate_due`] pass did.
@@ -85,7 +85,7 @@ pub const RATE_TASK: &str = "usage_rate";
 /// Rates and charges every closed period whose records are all validated,
 /// oldest first, each period in one write transaction. Safe to run on
 /// several nodes at once: a period is rated and charged exactly once.
-pub async fn rate_due(state: &AppState) -> ApiResult<RatingReport> {
+pub async fn rate_due(state: &AppState) -> AppResult<RatingReport> {
     let mut report = RatingReport::default();
     for billing in Billing::ALL {
         while let Some(r) = rate_next(state, *billing).await? {
@@ -102,7 +102,7 @@ pub async fn rate_due(state: &AppState) -> ApiResult<RatingReport> {
 const FIRST_MARK_DAYS: i64 = mercato_domain::usage::MAX_AGE_DAYS + 1;
 
 /// Rates the next final period of `billing`, if there is one.
-async fn rate_next(state: &AppState, billing: Billing) -> ApiResult<Option<RatingReport>> {
+async fn rate_next(state: &AppState, billing: Billing) -> AppResult<Option<RatingReport>> {
     let now = state.now();
     let close = state.config.close_rule();
     let tx = state.db.write().await?;
@@ -123,7 +123,7 @@ async fn rate_next(state: &AppState, billing: Billing) -> ApiResult<Option<Ratin
 /// records; moves the mark over empty final periods on the way. None when
 /// nothing final is left.
 async fn next_period(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     billing: Billing,
     close: &rating::CloseRule,
     now: DateTime<Utc>,
@@ -169,7 +169,7 @@ impl Instance {
 }
 
 /// The instances with these ids (unknown ids are left out).
-pub(crate) async fn instances(db: &impl ConnectionTrait, ids: &[String]) -> StoreResult<HashMap<String, Instance>> {
+pub(crate) async fn instances(db: &impl Executor, ids: &[String]) -> StoreResult<HashMap<String, Instance>> {
     let subs = usage_repo::subscriptions_of_instances(db, ids).await?;
     let subs: Vec<subscription::Model> = subs.into_iter().filter(|s| s.instance_id.is_some()).collect();
     specs_of(db, subs).await.map(|v| {
@@ -178,7 +178,7 @@ pub(crate) async fn instances(db: &impl ConnectionTrait, ids: &[String]) -> Stor
 }
 
 /// Joins subscriptions with their current specification lines.
-async fn specs_of(db: &impl ConnectionTrait, subs: Vec<subscription::Model>) -> StoreResult<Vec<Instance>> {
+async fn specs_of(db: &impl Executor, subs: Vec<subscription::Model>) -> StoreResult<Vec<Instance>> {
     let line_ids: Vec<String> = subs.iter().map(|s| spec_line_id(s).to_string()).collect();
     let mut lines: HashMap<String, order_line::Model> =
         repo::order_lines(db, &line_ids).await?.into_iter().map(|l| (l.id.clone(), l)).collect();
@@ -193,10 +193,7 @@ async fn specs_of(db: &impl ConnectionTrait, subs: Vec<subscription::Model>) -> 
 }
 
 /// What the validator needs of the instances with these ids.
-pub(crate) async fn instance_facts(
-    db: &impl ConnectionTrait,
-    ids: &[String],
-) -> StoreResult<HashMap<String, InstanceFacts>> {
+pub(crate) async fn instance_facts(db: &impl Executor, ids: &[String]) -> StoreResult<HashMap<String, InstanceFacts>> {
     Ok(instances(db, ids)
         .await?
         .into_iter()
@@ -225,7 +222,7 @@ struct Rated {
 }
 
 /// Rates one final period in `tx`: lines, draws, charges, freezes.
-async fn rate_period(tx: &DatabaseTransaction, p: PeriodBounds<'_>, now: DateTime<Utc>) -> ApiResult<RatingReport> {
+async fn rate_period(tx: &Tx, p: PeriodBounds<'_>, now: DateTime<Utc>) -> AppResult<RatingReport> {
     let mut report = RatingReport { periods: 1, ..RatingReport::default() };
     let usage = repo::period_usage(tx, p).await?;
     if usage.is_empty() {
@@ -268,11 +265,11 @@ async fn rate_period(tx: &DatabaseTransaction, p: PeriodBounds<'_>, now: DateTim
         let (unit_price, amount_minor) = match (ChargingMode::parse(&inst.sub.charging_mode), &inst.spec.metering) {
             (Some(ChargingMode::OnDemand), Some(m)) => {
                 let price = rating::parse_unit_price(&m.unit_price)
-                    .map_err(|e| ApiError::internal(format!("unit price of {}: {e}", inst.line.id)))?;
+                    .map_err(|e| AppError::internal(format!("unit price of {}: {e}", inst.line.id)))?;
                 let exponent = mercato_domain::money::exponent(&inst.line.currency)
-                    .ok_or_else(|| ApiError::internal(format!("currency {}", inst.line.currency)))?;
+                    .ok_or_else(|| AppError::internal(format!("currency {}", inst.line.currency)))?;
                 let amount = rating::amount_minor(draw.overage_e4, price, exponent)
-                    .ok_or_else(|| ApiError::internal(format!("usage amount of {} overflows", u.instance_id)))?;
+                    .ok_or_else(|| AppError::internal(format!("usage amount of {} overflows", u.instance_id)))?;
                 (Some(m.unit_price.clone()), amount)
             }
             _ => {
@@ -339,11 +336,11 @@ struct Packages {
 
 impl Packages {
     async fn load<'a>(
-        tx: &DatabaseTransaction,
+        tx: &Tx,
         instances: impl Iterator<Item = &'a Instance>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> ApiResult<Packages> {
+    ) -> AppResult<Packages> {
         let (mut buyers, mut products) = (HashSet::new(), HashSet::new());
         for i in instances {
             buyers.insert(i.sub.buyer_id.clone());
@@ -364,7 +361,7 @@ impl Packages {
             let (Some(pkg), Some(expires_at)) = (&i.spec.package, i.sub.expires_at) else { continue };
             // Quotas have at most 4 decimals (QUOTA_SCALE), like usage values.
             let quota_e4 = mercato_domain::usage::parse_usage_value(&pkg.quota)
-                .map_err(|e| ApiError::internal(format!("package quota of {}: {e}", i.line.id)))?;
+                .map_err(|e| AppError::internal(format!("package quota of {}: {e}", i.line.id)))?;
             let row = usage_package::Model {
                 subscription_id: i.sub.id.clone(),
                 buyer_id: i.sub.buyer_id.clone(),
@@ -408,12 +405,7 @@ struct Charged {
 /// Groups the period's lines with an amount into one charge per buyer and
 /// currency, sets each line's commission and charge id, pays each charge
 /// from the wallet or leaves it in arrears, and stores the charges.
-async fn charge(
-    tx: &DatabaseTransaction,
-    rated: &mut [Rated],
-    p: PeriodBounds<'_>,
-    now: DateTime<Utc>,
-) -> ApiResult<Charged> {
+async fn charge(tx: &Tx, rated: &mut [Rated], p: PeriodBounds<'_>, now: DateTime<Utc>) -> AppResult<Charged> {
     let mut rates: HashMap<(String, String), i64> = HashMap::new();
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (n, r) in rated.iter_mut().enumerate() {
@@ -425,7 +417,7 @@ async fn charge(
             Some(bp) => *bp,
             None => {
                 let (Some(pt), Some(co)) = (ProductType::parse(&key.0), Cooperation::parse(&key.1)) else {
-                    return Err(ApiError::internal(format!("order line terms {key:?}")));
+                    return Err(AppError::internal(format!("order line terms {key:?}")));
                 };
                 let bp = crate::app::ledger::commission_rate(tx, pt, co).await?;
                 rates.insert(key, bp);
@@ -433,7 +425,7 @@ async fn charge(
             }
         };
         let (_, commission) = mercato_domain::ledger::split_commission(r.line.amount_minor, rate_bp)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+            .map_err(|e| AppError::internal(e.to_string()))?;
         r.line.commission_minor = commission;
         groups.entry((r.line.buyer_id.clone(), r.line.currency.clone())).or_default().push(n);
     }
@@ -484,14 +476,14 @@ async fn charge(
 
 /// Posts `entry` in a savepoint of `tx`: Some(entry id) when the wallet
 /// paid, None when it cannot (nothing of the attempt is kept).
-async fn try_pay(tx: &DatabaseTransaction, entry: &Entry, now: DateTime<Utc>) -> ApiResult<Option<String>> {
-    let savepoint = tx.begin().await?;
+async fn try_pay(tx: &Tx, entry: &Entry, now: DateTime<Utc>) -> AppResult<Option<String>> {
+    let savepoint = savepoint(tx).await?;
     match crate::app::ledger::post_entry(&savepoint, entry, now).await {
         Ok(id) => {
             savepoint.commit().await?;
             Ok(Some(id))
         }
-        Err(e) if e.code == "insufficient_funds" => Ok(None),
+        Err(e) if e.code() == "insufficient_funds" => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -506,7 +498,7 @@ fn charge_entry(
     billing: &str,
     period_start: DateTime<Utc>,
     lines: &[&usage_line::Model],
-) -> ApiResult<Entry> {
+) -> AppResult<Entry> {
     let total: i64 = lines.iter().map(|l| l.amount_minor).sum();
     let commission: i64 = lines.iter().map(|l| l.commission_minor).sum();
     let mut sellers: BTreeMap<&str, i64> = BTreeMap::new();
@@ -523,7 +515,7 @@ fn charge_entry(
         entry_lines.push(Line::credit(PLATFORM_COMMISSION, currency, commission));
     }
     let memo = format!("usage charge, {billing} period from {}", period_start.to_rfc3339());
-    Entry::new(EntryKind::UsageCharge, charge_id, memo, entry_lines).map_err(|e| ApiError::internal(e.to_string()))
+    Entry::new(EntryKind::UsageCharge, charge_id, memo, entry_lines).map_err(|e| AppError::internal(e.to_string()))
 }
 
 /// A new usage charge id (`uch_` + UUIDv7).
@@ -534,16 +526,10 @@ fn new_charge_id() -> String {
 /// Freezes an active subscription for usage (`why`) and enqueues
 /// updateInstanceStatus FREEZE; one already frozen or released is left as
 /// it is.
-async fn freeze(
-    tx: &DatabaseTransaction,
-    sub: &subscription::Model,
-    why: &str,
-    reference: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
+async fn freeze(tx: &Tx, sub: &subscription::Model, why: &str, reference: &str, now: DateTime<Utc>) -> AppResult<()> {
     match transition_subscription(tx, &sub.id, SubscriptionEvent::Freeze, now).await {
         Ok(_) => {}
-        Err(e) if e.code == "invalid_transition" => return Ok(()),
+        Err(e) if e.code() == "invalid_transition" => return Ok(()),
         Err(e) => return Err(e),
     }
     repo::set_frozen_for(tx, &sub.id, Some(why)).await?;
@@ -564,19 +550,14 @@ pub struct Settled {
 /// owes nothing more, unfreezes the subscriptions usage froze for arrears.
 /// Each charge is marked paid before its entry is posted, conditionally on
 /// still being in arrears, so two concurrent top-ups pay it once.
-pub async fn settle_arrears(
-    tx: &DatabaseTransaction,
-    buyer_id: &str,
-    currency: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<Settled> {
+pub async fn settle_arrears(tx: &Tx, buyer_id: &str, currency: &str, now: DateTime<Utc>) -> AppResult<Settled> {
     let mut out = Settled::default();
     let mut last_paid = None;
     for c in repo::arrears(tx, buyer_id, Some(currency)).await? {
         let lines = repo::lines_of_charge(tx, &c.id).await?;
         let parts: Vec<&usage_line::Model> = lines.iter().collect();
         let entry = charge_entry(&c.id, buyer_id, currency, &c.billing, c.period_start, &parts)?;
-        let savepoint = tx.begin().await?;
+        let savepoint = savepoint(tx).await?;
         // Claim the charge first (its row lock orders concurrent top-ups),
         // then post and record the entry.
         if !repo::claim_arrears(&savepoint, &c.id, now).await? {
@@ -589,7 +570,7 @@ pub async fn settle_arrears(
                 out.paid += 1;
                 last_paid = Some(c.id.clone());
             }
-            Err(e) if e.code == "insufficient_funds" => break,
+            Err(e) if e.code() == "insufficient_funds" => break,
             Err(e) => return Err(e),
         }
     }
@@ -600,7 +581,7 @@ pub async fn settle_arrears(
     for sub in repo::frozen_for(tx, buyer_id, FROZEN_FOR_ARREARS).await? {
         match transition_subscription(tx, &sub.id, SubscriptionEvent::Unfreeze, now).await {
             Ok(_) => {}
-            Err(e) if e.code == "invalid_transition" => continue,
+            Err(e) if e.code() == "invalid_transition" => continue,
             Err(e) => return Err(e),
         }
         repo::set_frozen_for(tx, &sub.id, None).await?;

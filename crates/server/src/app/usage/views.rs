@@ -21,10 +21,9 @@
 //! - Another buyer's subscription or charge, another seller's instance: 404,
 //!   as for one that does not exist.
 
+use crate::app::error::{AppError, AppResult, Refusal};
 use crate::app::page::{Page, Paging};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use axum::http::StatusCode;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use mercato_domain::catalog::{Billing, SkuSpec};
 use mercato_domain::usage::{format_usage_e4, parse_usage_value};
@@ -189,7 +188,7 @@ fn round_up(t: DateTime<Utc>, g: Granularity) -> DateTime<Utc> {
 
 /// Checks the parameters against the subscription's billing (every invalid
 /// field at once) and widens the range to whole periods.
-fn resolve(p: &UsageRangeParams, billing: Billing, now: DateTime<Utc>) -> ApiResult<Range> {
+fn resolve(p: &UsageRangeParams, billing: Billing, now: DateTime<Utc>) -> AppResult<Range> {
     let mut c = Checker::new();
     let granularity = p.granularity.unwrap_or(Granularity::of(billing));
     if granularity == Granularity::Hour && billing == Billing::Daily {
@@ -198,7 +197,7 @@ fn resolve(p: &UsageRangeParams, billing: Billing, now: DateTime<Utc>) -> ApiRes
     let from = parse_time(&mut c, "from", p.from.as_deref());
     let to = parse_time(&mut c, "to", p.to.as_deref());
     let (Some(from), Some(to)) = (from, to) else {
-        return Err(ApiError::invalid(c.finish().expect_err("a time failed to parse")));
+        return Err(AppError::invalid(c.finish().expect_err("a time failed to parse")));
     };
     let to = to.unwrap_or(now);
     let from = from.unwrap_or(to - Duration::days(DEFAULT_RANGE_DAYS));
@@ -207,7 +206,7 @@ fn resolve(p: &UsageRangeParams, billing: Billing, now: DateTime<Utc>) -> ApiRes
     } else if to - from > Duration::days(MAX_RANGE_DAYS) {
         c.add("to", format!("must be at most {MAX_RANGE_DAYS} days after from"));
     }
-    c.finish().map_err(ApiError::invalid)?;
+    c.finish().map_err(AppError::invalid)?;
     Ok(Range { granularity, from: trunc(from, granularity), to: round_up(to, granularity) })
 }
 
@@ -222,8 +221,8 @@ struct Sums {
 }
 
 impl Sums {
-    fn add(&mut self, l: &usage_line::Model) -> ApiResult<()> {
-        let add = |a: i64, b: i64| a.checked_add(b).ok_or_else(|| ApiError::internal("usage sum overflows i64"));
+    fn add(&mut self, l: &usage_line::Model) -> AppResult<()> {
+        let add = |a: i64, b: i64| a.checked_add(b).ok_or_else(|| AppError::internal("usage sum overflows i64"));
         self.records = add(self.records, l.records)?;
         self.quantity_e4 = add(self.quantity_e4, l.quantity_e4)?;
         self.package_e4 = add(self.package_e4, l.package_e4)?;
@@ -255,7 +254,7 @@ struct Period {
 
 /// Groups lines (oldest first) into periods of the granularity; also returns
 /// the sums of all of them.
-fn group(lines: &[usage_line::Model], g: Granularity) -> ApiResult<(Vec<Period>, Sums)> {
+fn group(lines: &[usage_line::Model], g: Granularity) -> AppResult<(Vec<Period>, Sums)> {
     let mut periods: Vec<Period> = Vec::new();
     let mut total = Sums::default();
     for l in lines {
@@ -291,13 +290,13 @@ fn period_view(p: &Period, g: Granularity) -> UsagePeriodView {
     }
 }
 
-fn corrupt(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("corrupt subscription data: {e}"))
+fn corrupt(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("corrupt subscription data: {e}"))
 }
 
 /// The subscription's current specification line (after plan changes, else
 /// the purchase line) and its SKU.
-async fn spec_of(state: &AppState, sub: &subscription::Model) -> ApiResult<(order_line::Model, SkuSpec)> {
+async fn spec_of(state: &AppState, sub: &subscription::Model) -> AppResult<(order_line::Model, SkuSpec)> {
     let line = orders_repo::find_line(&state.db.conn, orders_repo::spec_line_id(sub))
         .await?
         .ok_or_else(|| corrupt("subscription without line"))?;
@@ -309,9 +308,9 @@ fn is_metered(sub: &subscription::Model) -> bool {
     matches!(sub.charging_mode.as_str(), "on_demand" | "on_demand_pkg")
 }
 
-fn not_metered() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
+fn not_metered() -> AppError {
+    AppError::new(
+        Refusal::Conflict,
         "not_pay_per_use",
         "this subscription is not pay-per-use or a quota package; it has no usage",
     )
@@ -329,10 +328,10 @@ pub async fn subscription_usage(
     buyer_id: &str,
     subscription_id: &str,
     params: &UsageRangeParams,
-) -> ApiResult<SubscriptionUsageView> {
+) -> AppResult<SubscriptionUsageView> {
     let sub = orders_repo::find_subscription_for_buyer(&state.db.conn, buyer_id, subscription_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("subscription"))?;
+        .ok_or_else(|| AppError::not_found("subscription"))?;
     if !is_metered(&sub) {
         return Err(not_metered());
     }
@@ -360,10 +359,10 @@ pub async fn instance_usage(
     seller_id: &str,
     instance_id: &str,
     params: &UsageRangeParams,
-) -> ApiResult<InstanceUsageView> {
+) -> AppResult<InstanceUsageView> {
     let sub = repo::seller_subscription_of_instance(&state.db.conn, seller_id, instance_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("instance"))?;
+        .ok_or_else(|| AppError::not_found("instance"))?;
     if !is_metered(&sub) {
         return Err(not_metered());
     }
@@ -485,8 +484,8 @@ fn charge_cursor(c: &usage_charge::Model) -> String {
     format!("{}_{}", c.period_start.timestamp_micros(), c.id)
 }
 
-fn parse_charge_cursor(cursor: &str) -> ApiResult<repo::ChargeBefore<'_>> {
-    let bad = || ApiError::field("cursor", "is not a cursor this API returned");
+fn parse_charge_cursor(cursor: &str) -> AppResult<repo::ChargeBefore<'_>> {
+    let bad = || AppError::field("cursor", "is not a cursor this API returned");
     let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
     let period_start = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
     if id.is_empty() {
@@ -501,7 +500,7 @@ pub async fn list_charges(
     buyer_id: &str,
     status: Option<ChargeStatus>,
     paging: Paging,
-) -> ApiResult<Page<UsageChargeView>> {
+) -> AppResult<Page<UsageChargeView>> {
     let before = paging.cursor.as_deref().map(parse_charge_cursor).transpose()?;
     let rows = repo::list_charges(&state.db.conn, buyer_id, status.map(ChargeStatus::as_str), before, paging.limit + 1)
         .await?;
@@ -509,9 +508,9 @@ pub async fn list_charges(
 }
 
 /// One of the buyer's charges with its lines.
-pub async fn get_charge(state: &AppState, buyer_id: &str, id: &str) -> ApiResult<UsageChargeDetailView> {
+pub async fn get_charge(state: &AppState, buyer_id: &str, id: &str) -> AppResult<UsageChargeDetailView> {
     let c =
-        repo::find_charge(&state.db.conn, buyer_id, id).await?.ok_or_else(|| ApiError::not_found("usage charge"))?;
+        repo::find_charge(&state.db.conn, buyer_id, id).await?.ok_or_else(|| AppError::not_found("usage charge"))?;
     let lines = repo::lines_of_charge(&state.db.conn, &c.id).await?;
     Ok(UsageChargeDetailView {
         charge: charge_view(c),
@@ -563,10 +562,10 @@ pub struct UsagePackageView {
 
 /// The buyer's quota packages (on_demand_pkg subscriptions that did not
 /// fail), newest first; the cursor is the last subscription id of the page.
-pub async fn list_packages(state: &AppState, buyer_id: &str, paging: Paging) -> ApiResult<Page<UsagePackageView>> {
+pub async fn list_packages(state: &AppState, buyer_id: &str, paging: Paging) -> AppResult<Page<UsagePackageView>> {
     let db = &state.db.conn;
     if paging.cursor.as_deref().is_some_and(|c| !mercato_domain::orders::is_subscription_id(c)) {
-        return Err(ApiError::field("cursor", "is not a cursor this API returned"));
+        return Err(AppError::field("cursor", "is not a cursor this API returned"));
     }
     let subs = repo::package_subscriptions(db, buyer_id, paging.cursor.as_deref(), paging.limit + 1).await?;
     let ids: Vec<String> = subs.iter().map(|s| s.id.clone()).collect();
@@ -642,7 +641,7 @@ mod tests {
     #[test]
     fn bad_ranges_name_their_fields() {
         let fields = |p: UsageRangeParams, b: Billing| -> Vec<String> {
-            resolve(&p, b, t(10, 0)).unwrap_err().errors.into_iter().map(|e| e.field).collect()
+            resolve(&p, b, t(10, 0)).unwrap_err().field_errors().iter().map(|e| e.field.clone()).collect()
         };
         assert_eq!(fields(params(Some(Granularity::Hour), None, None), Billing::Daily), ["granularity"]);
         assert_eq!(fields(params(None, Some("yesterday"), Some("now")), Billing::Hourly), ["from", "to"]);

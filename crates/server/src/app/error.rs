@@ -1,0 +1,171 @@
+//! The use cases' error: what went wrong, in business terms, with its cause
+//! chain. `http/` maps it to a problem document (status and code) in one
+//! place; job and periodic-task runners record [`AppError::report`], so a
+//! failing job keeps the real cause (a database error, a corrupt row) in its
+//! last error and in the log.
+
+use mercato_domain::validation::{FieldError, Invalid};
+use mercato_store::StoreError;
+
+/// Why a request was refused: the client can do something about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Malformed beyond a field-level complaint.
+    BadRequest,
+    /// Missing or wrong credentials.
+    Unauthorized,
+    /// The wallet does not hold enough.
+    PaymentRequired,
+    /// Authenticated, but not allowed.
+    Forbidden,
+    /// No such resource, or another tenant's.
+    NotFound,
+    /// Well-formed, but the resource's state does not allow it.
+    Conflict,
+    /// A media type the endpoint does not take.
+    UnsupportedMediaType,
+    /// Semantically invalid (fields are listed in `errors`).
+    Unprocessable,
+    /// A seller's server could not be asked.
+    BadGateway,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request was refused; `code` is stable and machine-readable.
+    #[error("{code}: {detail}")]
+    Refused { refusal: Refusal, code: &'static str, detail: String, errors: Vec<FieldError> },
+    /// The store failed or holds a value it cannot read.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// Something else broke on our side.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(refusal: Refusal, code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::Refused { refusal, code, detail: detail.into(), errors: Vec::new() }
+    }
+
+    /// 422 listing every invalid field.
+    pub fn invalid(invalid: Invalid) -> Self {
+        let n = invalid.0.len();
+        AppError::Refused {
+            refusal: Refusal::Unprocessable,
+            code: "validation_failed",
+            detail: if n == 1 { "1 field is invalid".into() } else { format!("{n} fields are invalid") },
+            errors: invalid.0,
+        }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::invalid(Invalid::one(field, message))
+    }
+
+    /// A refusal that also names the field it is about.
+    pub fn about_field(refusal: Refusal, code: &'static str, field: &str, message: &str) -> Self {
+        AppError::Refused {
+            refusal,
+            code,
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError { field: field.into(), message: message.into() }],
+        }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(Refusal::BadRequest, code, detail)
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(Refusal::Unauthorized, code, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(Refusal::Forbidden, "forbidden", detail)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(Refusal::NotFound, "not_found", format!("{what} not found"))
+    }
+
+    /// The request is well-formed but conflicts with the resource's state.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(Refusal::Conflict, code, detail)
+    }
+
+    /// A failure on our side, described by `cause`.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        AppError::Internal(anyhow::anyhow!("{cause}"))
+    }
+
+    /// The stable code: the refusal's, `conflict` for a unique constraint,
+    /// else `internal`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Refused { code, .. } => code,
+            AppError::Store(StoreError::Conflict(_)) => "conflict",
+            _ => "internal",
+        }
+    }
+
+    /// The invalid fields a refusal names (none for other errors).
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            AppError::Refused { errors, .. } => errors,
+            _ => &[],
+        }
+    }
+
+    /// The whole story, causes included, for logs and a job's last error.
+    pub fn report(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let more = cause.to_string();
+            if !text.contains(&more) {
+                text.push_str(": ");
+                text.push_str(&more);
+            }
+            source = cause.source();
+        }
+        text
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(i: Invalid) -> Self {
+        AppError::invalid(i)
+    }
+}
+
+impl From<mercato_store::DbErr> for AppError {
+    fn from(e: mercato_store::DbErr) -> Self {
+        AppError::Store(StoreError::from(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_keeps_the_cause_chain() {
+        let db = mercato_store::DbErr::Custom("no such table: order_lines".into());
+        let e = AppError::from(db);
+        assert_eq!(e.code(), "internal");
+        assert!(e.report().contains("no such table: order_lines"), "{}", e.report());
+        let wrapped = AppError::Internal(anyhow::anyhow!("disk full").context("writing the ledger"));
+        assert_eq!(wrapped.report(), "writing the ledger: disk full");
+    }
+
+    #[test]
+    fn refusals_keep_their_code() {
+        assert_eq!(AppError::conflict("not_on_sale", "x").code(), "not_on_sale");
+        assert_eq!(AppError::field("a", "b").code(), "validation_failed");
+        let conflict = AppError::Store(StoreError::Conflict("uq".into()));
+        assert_eq!(conflict.code(), "conflict");
+    }
+}

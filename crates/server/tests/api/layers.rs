@@ -1,0 +1,90 @@
+//! The layer rules of docs/architecture.md, checked on the source tree:
+//! use cases (`app/`) and the request state do not reach into the workers;
+//! neither use cases nor HTTP handlers touch the ORM (all SQL is in
+//! `store`); HTTP handlers do not read store entities; the pure crates
+//! (`domain`, `koo`) depend on nothing of the server.
+
+use std::path::{Path, PathBuf};
+
+fn server_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|x| x == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// `file:line: text` for every line of `files` (comments excluded) that
+/// contains one of `needles`.
+fn uses(files: &[PathBuf], needles: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            if needles.iter().any(|needle| code.contains(needle)) {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, code));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn use_cases_and_state_do_not_import_the_workers() {
+    let mut files = rust_files(&server_src().join("app"));
+    files.push(server_src().join("state.rs"));
+    let found = uses(&files, &["crate::workers", "workers::", "mercato_server::workers"]);
+    assert!(found.is_empty(), "app/ and state.rs must not import workers/ (use app::outbox):\n{}", found.join("\n"));
+}
+
+#[test]
+fn use_cases_and_handlers_do_not_touch_the_orm() {
+    let mut files = rust_files(&server_src().join("app"));
+    files.extend(rust_files(&server_src().join("http")));
+    let found = uses(&files, &["sea_orm", "sea_query"]);
+    assert!(
+        found.is_empty(),
+        "app/ and http/ reach the database through store repositories only:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn handlers_do_not_read_store_entities() {
+    let found = uses(&rust_files(&server_src().join("http")), &["mercato_store::entity", "store::entity"]);
+    assert!(found.is_empty(), "http/ speaks app:: views, not store entities:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_pure_crates_depend_on_nothing_of_the_server() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let server_side =
+        ["mercato-server", "mercato-store", "mercato-cli", "mercato-isv", "mercato-conformance", "sea-orm"];
+    for pure in ["domain", "koo"] {
+        let manifest = std::fs::read_to_string(crates.join(pure).join("Cargo.toml")).unwrap();
+        let deps: Vec<&str> = manifest
+            .lines()
+            .skip_while(|l| l.trim() != "[dependencies]")
+            .skip(1)
+            .take_while(|l| !l.trim_start().starts_with('['))
+            .collect();
+        for dep in server_side {
+            assert!(!deps.iter().any(|l| l.trim_start().starts_with(dep)), "crates/{pure} must not depend on {dep}");
+        }
+        let found = uses(&rust_files(&crates.join(pure).join("src")), &["mercato_server", "mercato_store", "sea_orm"]);
+        assert!(found.is_empty(), "crates/{pure} must not use the server's crates:\n{}", found.join("\n"));
+    }
+}
