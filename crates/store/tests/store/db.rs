@@ -1,5 +1,7 @@
-//! `Db`: the backend follows the URL, and `write()` takes SQLite's write lock
-//! when the transaction begins (so writers queue instead of failing).
+//! `Db`: the backend follows the URL, `write()` takes SQLite's write lock
+//! when the transaction begins (so writers queue instead of failing),
+//! `snapshot()` reads one state while others commit, and a savepoint undoes
+//! only its own writes.
 
 use crate::common::{DATABASE_URL_ENV, TestDb};
 use mercato_store::sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -76,4 +78,40 @@ async fn write_holds_the_sqlite_write_lock_from_begin() {
     tx.rollback().await.unwrap();
     other.execute_unprepared(PROBE).await.expect("the lock is released with the transaction");
     other.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_snapshot_reads_one_state_while_others_commit() {
+    let t = TestDb::new().await;
+    repo::settings::get_or_insert(&t.conn, "probe", "before").await.unwrap();
+    let snap = t.snapshot().await.unwrap();
+    // The first read fixes the snapshot (SQLite WAL; PostgreSQL REPEATABLE READ).
+    assert_eq!(repo::settings::get(&snap, "probe").await.unwrap().as_deref(), Some("before"));
+    let tx = t.write().await.unwrap();
+    assert!(repo::settings::swap(&tx, "probe", "before", "after").await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(repo::settings::get(&snap, "probe").await.unwrap().as_deref(), Some("before"), "still the snapshot");
+    if t.is_postgres() {
+        let refused = snap.execute_unprepared(PROBE).await.expect_err("a snapshot is read-only");
+        assert!(refused.to_string().contains("read-only"), "{refused}");
+    }
+    snap.rollback().await.unwrap();
+    assert_eq!(repo::settings::get(&t.conn, "probe").await.unwrap().as_deref(), Some("after"));
+}
+
+#[tokio::test]
+async fn a_savepoint_undoes_only_its_own_writes() {
+    let t = TestDb::new().await;
+    let tx = t.write().await.unwrap();
+    repo::settings::get_or_insert(&tx, "kept", "1").await.unwrap();
+    let dropped = mercato_store::savepoint(&tx).await.unwrap();
+    repo::settings::get_or_insert(&dropped, "undone", "1").await.unwrap();
+    dropped.rollback().await.unwrap();
+    let committed = mercato_store::savepoint(&tx).await.unwrap();
+    repo::settings::get_or_insert(&committed, "saved", "1").await.unwrap();
+    committed.commit().await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(repo::settings::get(&t.conn, "kept").await.unwrap().as_deref(), Some("1"));
+    assert_eq!(repo::settings::get(&t.conn, "undone").await.unwrap(), None);
+    assert_eq!(repo::settings::get(&t.conn, "saved").await.unwrap().as_deref(), Some("1"));
 }

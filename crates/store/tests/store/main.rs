@@ -33,5 +33,6 @@ mod orders;
 mod refunds;
 mod sellers;
 mod settings;
+mod subscription_terms;
 mod usage;
 mod usage_rating;
