@@ -5,6 +5,7 @@
 //! Handlers declare their role by the extractor they take (`SellerAuth`, ...):
 //! no or bad key -> 401, wrong role -> 403.
 
+use crate::app::error::AppError;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
@@ -50,24 +51,24 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
     let header = parts
         .headers
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("unauthorized", "send an API key: Authorization: Bearer <key>"))?;
+        .ok_or_else(|| AppError::unauthorized("unauthorized", "send an API key: Authorization: Bearer <key>"))?;
     let value = header.to_str().unwrap_or_default();
     let token =
         value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim).ok_or_else(|| {
-            ApiError::unauthorized("unauthorized", "the Authorization header must be \"Bearer <key>\"")
+            AppError::unauthorized("unauthorized", "the Authorization header must be \"Bearer <key>\"")
         })?;
-    let invalid = || ApiError::unauthorized("invalid_api_key", "the API key is not valid");
+    let invalid = || AppError::unauthorized("invalid_api_key", "the API key is not valid");
     let (lookup, secret) = split_key(token).ok_or_else(invalid)?;
     let row = api_keys::find_by_lookup(&state.db.conn, lookup).await?.ok_or_else(invalid)?;
     if !state.crypto.key_matches(secret, &row.secret_hash) {
-        return Err(invalid());
+        return Err(invalid().into());
     }
     let now = state.now();
     if row.revoked_at.is_some() {
-        return Err(ApiError::unauthorized("api_key_revoked", "the API key has been revoked"));
+        return Err(AppError::unauthorized("api_key_revoked", "the API key has been revoked").into());
     }
     if row.expires_at.is_some_and(|t| t <= now) {
-        return Err(ApiError::unauthorized("api_key_expired", "the API key has expired"));
+        return Err(AppError::unauthorized("api_key_expired", "the API key has expired").into());
     }
     let account = mercato_store::repo::accounts::find(&state.db.conn, &row.account_id).await?.ok_or_else(invalid)?;
     let role = Role::parse(&account.role)
@@ -101,7 +102,7 @@ macro_rules! role_guard {
             async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
                 let p = authenticate(parts, state).await?;
                 if p.role != $role {
-                    return Err(ApiError::forbidden(concat!("this endpoint is for ", $label, " accounts")));
+                    return Err(AppError::forbidden(concat!("this endpoint is for ", $label, " accounts")).into());
                 }
                 Ok($name(p))
             }

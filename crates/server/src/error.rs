@@ -2,6 +2,7 @@
 //! (`application/problem+json`) with a stable `code`, the request id, and for
 //! validation failures every invalid field.
 
+use crate::app::error::AppError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mercato_domain::validation::{FieldError, Invalid};
@@ -67,41 +68,6 @@ impl ApiError {
         ApiError { status, code, detail: detail.into(), errors: Vec::new() }
     }
 
-    pub fn invalid(invalid: Invalid) -> Self {
-        let n = invalid.0.len();
-        ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "validation_failed",
-            detail: if n == 1 { "1 field is invalid".into() } else { format!("{n} fields are invalid") },
-            errors: invalid.0,
-        }
-    }
-
-    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::invalid(Invalid::one(field, message))
-    }
-
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, detail)
-    }
-
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, detail)
-    }
-
-    pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
-    }
-
-    pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
-    }
-
-    /// The request is well-formed but conflicts with the resource's state.
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, detail)
-    }
-
     /// Something broke on our side: log the cause, tell the client only that.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -136,7 +102,7 @@ impl IntoResponse for ApiError {
 
 impl From<Invalid> for ApiError {
     fn from(i: Invalid) -> Self {
-        ApiError::invalid(i)
+        AppError::invalid(i).into()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Request extractors that turn every malformed input into a precise problem
 //! (never axum's plain-text rejections).
 
+use crate::app::error::AppError;
 use crate::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -42,7 +43,7 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
         } else {
-            ApiError::bad_request("unreadable_body", format!("the request body could not be read: {e}"))
+            ApiError::from(AppError::bad_request("unreadable_body", format!("the request body could not be read: {e}")))
         }
     })
 }
@@ -51,12 +52,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so that "not JSON at all" and "JSON of the wrong shape" get
     // different answers.
     let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+        .map_err(|e| AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = clean_serde_message(&e.inner().to_string());
         let field = if path == "." { message_field(&message).unwrap_or_else(|| "body".into()) } else { path };
-        ApiError::field(field, message)
+        ApiError::from(AppError::field(field, message))
     })
 }
 
@@ -97,7 +98,10 @@ fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, 
     }
     serde_path_to_error::deserialize(serde_json::Value::Object(map)).map_err(|e| {
         let path = e.path().to_string();
-        ApiError::field(if path == "." { "query".into() } else { path }, clean_serde_message(&e.inner().to_string()))
+        ApiError::from(AppError::field(
+            if path == "." { "query".into() } else { path },
+            clean_serde_message(&e.inner().to_string()),
+        ))
     })
 }
 

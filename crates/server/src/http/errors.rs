@@ -38,7 +38,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict(what) => {
                 tracing::debug!(%what, "unique constraint");
-                ApiError::conflict("conflict", "the request conflicts with existing data")
+                ApiError::from(AppError::conflict("conflict", "the request conflicts with existing data"))
             }
             other => ApiError::internal(AppError::Store(other).report()),
         }

@@ -3,6 +3,7 @@
 //! Uploads take the raw image as the body. They are exempt from the global
 //! JSON body limit and read with the (larger) upload limit instead.
 
+use crate::app::error::AppError;
 use crate::app::media::{self, MediaView, Slot};
 use crate::auth::SellerAuth;
 use crate::error::{ApiError, ApiResult, AuthProblems, NotFoundProblem, Problem};
@@ -40,7 +41,7 @@ async fn read_upload(state: &AppState, headers: &HeaderMap, body: Body) -> ApiRe
         if is_limit {
             too_large(limit)
         } else {
-            ApiError::bad_request("unreadable_body", format!("the request body could not be read: {e}"))
+            ApiError::from(AppError::bad_request("unreadable_body", format!("the request body could not be read: {e}")))
         }
     })
 }

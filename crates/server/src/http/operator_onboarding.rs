@@ -1,6 +1,7 @@
 //! Operators review sellers' onboarding applications and business
 //! certifications: queues, detail with decision history, approve, reject.
 
+use crate::app::error::AppError;
 use crate::app::onboarding::{
     self, CertificationReview, CertificationSummary, OnboardingReview, OnboardingSummary, RejectRequest,
 };
@@ -53,7 +54,7 @@ impl QueueParams {
         let status = match self.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(ApplicationStatus::parse(s).ok_or_else(|| {
-                ApiError::field("status", format!("must be one of {}", ApplicationStatus::allowed()))
+                ApiError::from(AppError::field("status", format!("must be one of {}", ApplicationStatus::allowed())))
             })?),
         };
         Ok((status, Paging::new(self.limit, self.cursor)?))

@@ -4,9 +4,9 @@
 //! **Jobs.** A change that needs work done enqueues a job
 //! (`app::outbox::enqueue`) in its own transaction. Handlers are registered by
 //! kind in [`registry`], the one place that wires job kinds and periodic tasks
-//! to use cases; a node only claims kinds it
-//! has a handler for, so jobs of a kind unknown here stay pending (logged
-//! once per kind) for a newer node. [`run_due`] / [`Worker::run_due`]:
+//! to use cases; a node only claims kinds it has a handler for, so jobs of a
+//! kind unknown here stay pending (logged once per kind) for a newer node.
+//! [`run_due`] / [`Worker::run_due`]:
 //!
 //! 1. list due candidates (pending with `run_at <= now`, or running with an
 //!    expired lease);

@@ -63,11 +63,11 @@
 
 use crate::app::error::{AppError, AppResult};
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
-use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
+use crate::app::orders::{LineContext, transition_order, transition_subscription};
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
 use crate::app::subscriptions::follow_up::{self, FollowUp};
 use crate::app::subscriptions::plan_changes;
-use crate::app::subscriptions::seller_calls::Endpoint;
+use crate::app::subscriptions::seller_calls::{Endpoint, InstanceTarget, instance_target};
 use crate::auth::Principal;
 use crate::state::AppState;
 use axum::http::StatusCode;
@@ -510,15 +510,11 @@ pub fn expire_time(t: DateTime<Utc>) -> String {
 
 async fn attempt(state: &AppState, job: &JobView, step: Step) -> AppResult<JobOutcome> {
     let p: Payload = job.payload().map_err(|e| AppError::internal(format!("bad job payload: {e}")))?;
-    let Some(sub) = repo::find_subscription(&state.db.conn, &p.subscription_id).await? else {
-        return Ok(JobOutcome::Dead { error: format!("no subscription {}", p.subscription_id) });
-    };
-    let Some(ctx) = line_context(&state.db.conn, &p.order_line_id).await? else {
-        return Ok(JobOutcome::Dead { error: format!("no order line {}", p.order_line_id) });
-    };
-    let Some(instance_id) = sub.instance_id.clone() else {
-        return Ok(JobOutcome::Dead { error: "the subscription has no instance".into() });
-    };
+    let InstanceTarget { sub, ctx, instance_id } =
+        match instance_target(state, &p.subscription_id, &p.order_line_id).await? {
+            Ok(target) => target,
+            Err(dead) => return Ok(dead),
+        };
     if matches!(step, Step::Freeze) && sub.status != SubscriptionStatus::Frozen.as_str() {
         // Renewed (or arrears paid) before the freeze was sent: nothing to do.
         return Ok(JobOutcome::Done);

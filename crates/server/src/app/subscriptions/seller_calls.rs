@@ -4,18 +4,46 @@
 //! No transaction is held across a call.
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::orders::LineContext;
-use crate::app::outbox::JobView;
+use crate::app::orders::{LineContext, line_context};
+use crate::app::outbox::{JobOutcome, JobView};
 use crate::app::products::ENDPOINT_KEY_FIELD;
 use crate::state::AppState;
 use chrono::Utc;
 use koo::client::{CallOutcome, Client, ClientError, Exchange};
 use koo::{BasicCall, CodeClass, ResultCode};
-use mercato_store::entity::interface_message;
-use mercato_store::repo::{interface_messages as messages, products};
+use mercato_store::entity::{interface_message, subscription};
+use mercato_store::repo::{interface_messages as messages, orders, products};
 
 /// Answers kept in an interface message, at most.
 pub const MAX_LOGGED_BODY: usize = 8 * 1024;
+
+/// What a lifecycle call about an existing instance is sent for: the
+/// subscription, the order line the call is logged against, and the seller's
+/// instance id.
+pub struct InstanceTarget {
+    pub sub: subscription::Model,
+    pub ctx: LineContext,
+    pub instance_id: String,
+}
+
+/// The target of a job's call, or the outcome that ends the job for good when
+/// the subscription, the line or the instance is gone.
+pub async fn instance_target(
+    state: &AppState,
+    subscription_id: &str,
+    order_line_id: &str,
+) -> AppResult<Result<InstanceTarget, JobOutcome>> {
+    let Some(sub) = orders::find_subscription(&state.db.conn, subscription_id).await? else {
+        return Ok(Err(JobOutcome::Dead { error: format!("no subscription {subscription_id}") }));
+    };
+    let Some(ctx) = line_context(&state.db.conn, order_line_id).await? else {
+        return Ok(Err(JobOutcome::Dead { error: format!("no order line {order_line_id}") }));
+    };
+    let Some(instance_id) = sub.instance_id.clone() else {
+        return Ok(Err(JobOutcome::Dead { error: "the subscription has no instance".into() }));
+    };
+    Ok(Ok(InstanceTarget { sub, ctx, instance_id }))
+}
 
 /// A product's seller endpoint, ready to call.
 pub struct Endpoint {

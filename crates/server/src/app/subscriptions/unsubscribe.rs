@@ -53,10 +53,10 @@
 use crate::app::error::{AppError, AppResult};
 use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::ledger::post_entry;
-use crate::app::orders::{line_context, transition_subscription};
+use crate::app::orders::transition_subscription;
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
 use crate::app::subscriptions::follow_up;
-use crate::app::subscriptions::seller_calls::Endpoint;
+use crate::app::subscriptions::seller_calls::{Endpoint, InstanceTarget, instance_target};
 use crate::auth::Principal;
 use crate::state::AppState;
 use axum::http::StatusCode;
@@ -500,15 +500,11 @@ async fn run(state: &AppState, job: &JobView, refresh: bool) -> JobOutcome {
 
 async fn attempt(state: &AppState, job: &JobView, refresh: bool) -> AppResult<JobOutcome> {
     let p: Payload = job.payload().map_err(|e| AppError::internal(format!("bad job payload: {e}")))?;
-    let Some(sub) = repo::find_subscription(&state.db.conn, &p.subscription_id).await? else {
-        return Ok(JobOutcome::Dead { error: format!("no subscription {}", p.subscription_id) });
-    };
-    let Some(ctx) = line_context(&state.db.conn, &p.order_line_id).await? else {
-        return Ok(JobOutcome::Dead { error: format!("no order line {}", p.order_line_id) });
-    };
-    let Some(instance_id) = sub.instance_id.clone() else {
-        return Ok(JobOutcome::Dead { error: "the subscription has no instance".into() });
-    };
+    let InstanceTarget { sub, ctx, instance_id } =
+        match instance_target(state, &p.subscription_id, &p.order_line_id).await? {
+            Ok(target) => target,
+            Err(dead) => return Ok(dead),
+        };
     let Some(endpoint) = Endpoint::of_product(state, &sub.product_id).await? else {
         return Ok(RetryPolicy::LIFECYCLE.outcome(job, state.now(), "the product has no seller endpoint"));
     };
