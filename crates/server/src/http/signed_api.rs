@@ -7,6 +7,7 @@ use crate::app::usage::intake::{self, UsagePushRequest, UsagePushResponse};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, Request, State};
+use bytes::Bytes;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -44,19 +45,7 @@ async fn order_query(
     Query(q): Query<OrderQueryParams>,
     request: Request,
 ) -> OpenApiResult<Json<OrderQueryResponse>> {
-    let (parts, body) = request.into_parts();
-    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
-    let body = axum::body::to_bytes(body, state.config.body_limit_bytes).await.map_err(|_| {
-        OpenApiError::new(axum::http::StatusCode::BAD_REQUEST, signed_api::INVALID_INPUT, "unreadable request body")
-    })?;
-    let req = SignedRequest {
-        method: method.as_str(),
-        path: uri.path(),
-        raw_query: uri.query().unwrap_or_default(),
-        headers: &headers,
-        body: &body,
-    };
-    let seller_id = signed_api::authenticate(&state, &req).await?;
+    let (seller_id, _) = signed(&state, request).await?;
     Ok(Json(signed_api::query_order(&state, &seller_id, q.order_id.as_deref(), q.order_line_id.as_deref()).await?))
 }
 
@@ -74,8 +63,14 @@ async fn order_query(
         (status = 401, description = "MKT.0102 signature check failed; MKT.0154 unknown or revoked AK", body = Envelope),
     ))]
 async fn usage_push(State(state): State<AppState>, request: Request) -> OpenApiResult<Json<UsagePushResponse>> {
+    let (seller_id, body) = signed(&state, request).await?;
+    Ok(Json(intake::push(&state, &seller_id, &body).await?))
+}
+
+/// Reads the body and checks the AK/SK signature over the whole request:
+/// the calling seller and the body, or the envelope error to answer.
+async fn signed(state: &AppState, request: Request) -> OpenApiResult<(String, Bytes)> {
     let (parts, body) = request.into_parts();
-    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let body = axum::body::to_bytes(body, state.config.body_limit_bytes).await.map_err(|_| {
         OpenApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
@@ -84,12 +79,12 @@ async fn usage_push(State(state): State<AppState>, request: Request) -> OpenApiR
         )
     })?;
     let req = SignedRequest {
-        method: method.as_str(),
-        path: uri.path(),
-        raw_query: uri.query().unwrap_or_default(),
-        headers: &headers,
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or_default(),
+        headers: &parts.headers,
         body: &body,
     };
-    let seller_id = signed_api::authenticate(&state, &req).await?;
-    Ok(Json(intake::push(&state, &seller_id, &body).await?))
+    let seller_id = signed_api::authenticate(state, &req).await?;
+    Ok((seller_id, body))
 }
