@@ -8,7 +8,6 @@ pub mod categories;
 pub mod credentials;
 pub mod debug_runs;
 pub mod error;
-pub mod idempotency;
 pub mod ledger;
 pub mod media;
 pub mod notifications;

@@ -4,19 +4,17 @@
 //! posting entries (`app::ledger::post_entry`), which can never overdraw.
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::page::{Page, Paging};
 use crate::app::payments::{self, PaymentView, TopUp};
 use crate::auth::Principal;
 use crate::state::AppState;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use mercato_domain::account::Role;
 use mercato_domain::ledger::buyer_wallet;
 use mercato_domain::money::{self, MAX_PRICE_MINOR};
 use mercato_domain::validation::Checker;
-use mercato_store::Executor;
 use mercato_store::repo::{accounts, ledger as repo};
+use mercato_store::{Executor, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -82,23 +80,16 @@ fn validate(req: &CreditRequest) -> AppResult<()> {
 }
 
 /// Credits a buyer's wallet on an operator's word: records a `manual`
-/// payment and the top-up entry in one transaction, honouring
-/// `Idempotency-Key` (a retry returns the first response, credits once).
+/// payment and the top-up entry in `tx`, and pays the usage charges the
+/// wallet owed (their instances are unfrozen through the outbox).
 pub async fn credit(
     state: &AppState,
+    tx: &Tx,
     operator: &Principal,
     buyer_id: &str,
     req: CreditRequest,
-    key: Option<IdempotencyKey>,
-) -> AppResult<JsonResponse> {
+) -> AppResult<CreditResponse> {
     validate(&req)?;
-    let path = format!("/api/v1/operator/wallets/{buyer_id}/credit");
-    let hash = idempotency::request_hash("POST", &path, &req)?;
-    let work = match idempotency::begin(state, &operator.account_id, key.as_ref(), &hash).await? {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
-    let tx = work.tx();
     let is_buyer = accounts::find(tx, buyer_id).await?.is_some_and(|a| Role::parse(&a.role) == Some(Role::Buyer));
     if !is_buyer {
         return Err(AppError::not_found("buyer"));
@@ -115,18 +106,9 @@ pub async fn credit(
     let (payment, entry_id) = payments::top_up(tx, provider, top_up, now).await?;
     // Usage charges the wallet could not pay are paid first (and the
     // instances they froze unfrozen), in the same transaction.
-    let settled = crate::app::usage::rating::settle_arrears(tx, buyer_id, &req.currency, now).await?;
+    crate::app::usage::rating::settle_arrears(tx, buyer_id, &req.currency, now).await?;
     let available_minor = available(tx, buyer_id, &req.currency).await?;
-    let body = CreditResponse {
-        payment,
-        entry_id,
-        balance: WalletBalance { currency: req.currency.clone(), available_minor },
-    };
-    let answer = work.finish(StatusCode::CREATED, &body).await?;
-    if settled.unfrozen > 0 {
-        crate::app::outbox::wake(state);
-    }
-    Ok(answer)
+    Ok(CreditResponse { payment, entry_id, balance: WalletBalance { currency: req.currency.clone(), available_minor } })
 }
 
 /// What `buyer_id` can spend in `currency` (0 when the wallet was never used).

@@ -1,17 +1,18 @@
 //! Buying: placing, paying and cancelling orders; the buyer's orders and
 //! subscriptions ("my purchased services").
 
-use crate::app::idempotency::IdempotencyKey;
 use crate::app::orders::{self, CreateOrder, OrderView, SubscriptionView, UpdateSubscription};
 use crate::app::page::Page;
+use crate::app::subscriptions::lifecycle::{self, RenewSubscription};
 use crate::auth::BuyerAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::http::accounts::PageParams;
+use crate::http::idempotency::Idempotency;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -46,11 +47,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn create_order(
     State(state): State<AppState>,
     BuyerAuth(p): BuyerAuth,
-    headers: HeaderMap,
+    idempotency: Idempotency,
     ApiJson(req): ApiJson<CreateOrder>,
 ) -> ApiResult<Response> {
-    let key = IdempotencyKey::from_headers(&headers)?;
-    Ok(orders::create(&state, &p, req, key).await?.into_response())
+    let once = idempotency.bind(&p.account_id, &req)?;
+    let created = once.run(&state, StatusCode::CREATED, async |tx| orders::create(&state, tx, &p, req).await).await?;
+    Ok(created.into_response())
 }
 
 /// The calling buyer's orders, newest first.
@@ -105,10 +107,10 @@ async fn pay_order(
     State(state): State<AppState>,
     BuyerAuth(p): BuyerAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    idempotency: Idempotency,
 ) -> ApiResult<Response> {
-    let key = IdempotencyKey::from_headers(&headers)?;
-    Ok(orders::pay(&state, &p, &id, key).await?.into_response())
+    let once = idempotency.bind(&p.account_id, &())?;
+    Ok(once.run(&state, StatusCode::OK, async |tx| orders::pay(&state, tx, &p, &id).await).await?.into_response())
 }
 
 /// Cancel an unpaid order (a trial it took is given back).
@@ -196,9 +198,9 @@ async fn update_subscription(
         ("id" = String, Path, description = "subscription id"),
         ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
     ),
-    request_body = crate::app::subscriptions::lifecycle::RenewSubscription,
+    request_body = RenewSubscription,
     responses(
-        (status = 200, body = crate::app::subscriptions::lifecycle::RenewalView),
+        (status = 200, body = lifecycle::RenewalView),
         AuthProblems,
         (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
         NotFoundProblem,
@@ -210,9 +212,18 @@ async fn renew_subscription(
     State(state): State<AppState>,
     BuyerAuth(p): BuyerAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    ApiJson(req): ApiJson<crate::app::subscriptions::lifecycle::RenewSubscription>,
+    idempotency: Idempotency,
+    ApiJson(req): ApiJson<RenewSubscription>,
 ) -> ApiResult<Response> {
-    let key = IdempotencyKey::from_headers(&headers)?;
-    Ok(crate::app::subscriptions::lifecycle::renew(&state, &p, &id, req, key).await?.into_response())
+    let once = idempotency.bind(&p.account_id, &req)?;
+    // A retry is answered without asking the seller about a change again.
+    if req.asks_change()
+        && let Some(answer) = once.replayed(&state).await?
+    {
+        return Ok(answer.into_response());
+    }
+    let change = lifecycle::renewal_change(&state, &p, &id, &req).await?;
+    let renewed =
+        once.run(&state, StatusCode::OK, async |tx| lifecycle::renew(&state, tx, &p, &id, req, change).await).await?;
+    Ok(renewed.into_response())
 }

@@ -1,14 +1,14 @@
 //! Plan changes: upgrading a subscription mid-term and converting a trial
 //! into a paid subscription (changes at renewal go through `/renew`).
 
-use crate::app::idempotency::IdempotencyKey;
 use crate::app::subscriptions::plan_changes::{self, ConversionView, ConvertTrial, UpgradeSubscription, UpgradeView};
 use crate::auth::BuyerAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::ApiJson;
+use crate::http::idempotency::Idempotency;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -44,11 +44,13 @@ async fn upgrade_subscription(
     State(state): State<AppState>,
     BuyerAuth(p): BuyerAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    idempotency: Idempotency,
     ApiJson(req): ApiJson<UpgradeSubscription>,
 ) -> ApiResult<Response> {
-    let key = IdempotencyKey::from_headers(&headers)?;
-    Ok(plan_changes::upgrade(&state, &p, &id, req, key).await?.into_response())
+    let once = idempotency.bind(&p.account_id, &req)?;
+    let done =
+        once.run(&state, StatusCode::OK, async |tx| plan_changes::upgrade(&state, tx, &p, &id, req).await).await?;
+    Ok(done.into_response())
 }
 
 /// Convert a trial (active, or frozen because it ended) into a paid
@@ -75,9 +77,11 @@ async fn convert_trial(
     State(state): State<AppState>,
     BuyerAuth(p): BuyerAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    idempotency: Idempotency,
     ApiJson(req): ApiJson<ConvertTrial>,
 ) -> ApiResult<Response> {
-    let key = IdempotencyKey::from_headers(&headers)?;
-    Ok(plan_changes::convert(&state, &p, &id, req, key).await?.into_response())
+    let once = idempotency.bind(&p.account_id, &req)?;
+    let done =
+        once.run(&state, StatusCode::OK, async |tx| plan_changes::convert(&state, tx, &p, &id, req).await).await?;
+    Ok(done.into_response())
 }

@@ -1,13 +1,13 @@
 //! Unsubscribing from a purchased service, with a refund to the wallet.
 
-use crate::app::idempotency::IdempotencyKey;
 use crate::app::subscriptions::unsubscribe::{self, Unsubscribe, UnsubscribeView};
 use crate::auth::BuyerAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::ApiJson;
+use crate::http::idempotency::Idempotency;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,9 +43,11 @@ async fn unsubscribe_subscription(
     State(state): State<AppState>,
     BuyerAuth(p): BuyerAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    idempotency: Idempotency,
     ApiJson(req): ApiJson<Unsubscribe>,
 ) -> ApiResult<Response> {
-    let key = IdempotencyKey::from_headers(&headers)?;
-    Ok(unsubscribe::unsubscribe(&state, &p, &id, req, key).await?.into_response())
+    let once = idempotency.bind(&p.account_id, &req)?;
+    let done =
+        once.run(&state, StatusCode::OK, async |tx| unsubscribe::unsubscribe(&state, tx, &p, &id, req).await).await?;
+    Ok(done.into_response())
 }

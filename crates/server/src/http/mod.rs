@@ -10,6 +10,7 @@ pub mod buyer_wallet;
 pub mod catalog;
 pub mod categories;
 mod errors;
+pub mod idempotency;
 pub mod media;
 pub mod notifications;
 pub mod operator_ledger;

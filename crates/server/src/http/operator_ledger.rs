@@ -1,7 +1,6 @@
 //! Operator finance: crediting wallets, the ledger's trial balance and
 //! entries, commission rates.
 
-use crate::app::idempotency::IdempotencyKey;
 use crate::app::ledger::{
     self, CommissionRate, CommissionRateList, EntryFilter, EntryView, SetCommissionRate, TrialBalance,
 };
@@ -10,10 +9,11 @@ use crate::app::wallet::{self, CreditRequest, CreditResponse};
 use crate::auth::OperatorAuth;
 use crate::error::{ApiResult, AuthProblems, Problem};
 use crate::extract::{ApiJson, ApiQuery, query_num};
+use crate::http::idempotency::Idempotency;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use serde::Deserialize;
@@ -49,11 +49,13 @@ async fn credit_wallet(
     State(state): State<AppState>,
     OperatorAuth(p): OperatorAuth,
     Path(buyer_id): Path<String>,
-    headers: HeaderMap,
+    idempotency: Idempotency,
     ApiJson(req): ApiJson<CreditRequest>,
 ) -> ApiResult<Response> {
-    let key = IdempotencyKey::from_headers(&headers)?;
-    Ok(wallet::credit(&state, &p, &buyer_id, req, key).await?.into_response())
+    let once = idempotency.bind(&p.account_id, &req)?;
+    let credited =
+        once.run(&state, StatusCode::CREATED, async |tx| wallet::credit(&state, tx, &p, &buyer_id, req).await).await?;
+    Ok(credited.into_response())
 }
 
 /// Every ledger account's balance (`balance_minor` = debit - credit); the

@@ -52,9 +52,10 @@ pub use registry::{BoxFuture, JobHandler, PeriodicTask, Registry};
 pub use runner::{Worker, claim, finish, run_due};
 pub use scheduler::{next_slot, run_scheduled};
 
+use crate::app::orders;
 use crate::app::subscriptions::{fulfilment, lifecycle, plan_changes, unsubscribe};
 use crate::app::usage::{intake, rating};
-use crate::app::{idempotency, orders};
+use crate::http::idempotency;
 use crate::state::AppState;
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,8 +7,24 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-pub async fn find(db: &impl ConnectionTrait, account_id: &str, key: &str) -> StoreResult<Option<idem::Model>> {
-    Ok(idem::Entity::find_by_id((account_id.to_string(), key.to_string())).one(db).await?)
+/// A key as stored: the hash of the first request made with it, its answer
+/// once it has one, and when it was claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub request_hash: String,
+    pub status_code: Option<i64>,
+    pub response_body: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn find(db: &impl ConnectionTrait, account_id: &str, key: &str) -> StoreResult<Option<StoredKey>> {
+    let row = idem::Entity::find_by_id((account_id.to_string(), key.to_string())).one(db).await?;
+    Ok(row.map(|r| StoredKey {
+        request_hash: r.request_hash,
+        status_code: r.status_code,
+        response_body: r.response_body,
+        created_at: r.created_at,
+    }))
 }
 
 /// Claims a key for a request still running (no response yet). A second

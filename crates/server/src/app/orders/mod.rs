@@ -24,21 +24,19 @@ pub(crate) mod filters;
 pub mod seller;
 
 use crate::app::error::{AppError, AppResult, Refusal};
-use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::page::{Page, Paging};
 use crate::app::subscriptions::follow_up;
 use crate::auth::Principal;
 use crate::state::AppState;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{ChargingMode, ListedSnapshot, ProductStatus, SkuStatus};
 use mercato_domain::orders::{
     self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus, is_order_id,
     is_subscription_id,
 };
-use mercato_store::Executor;
 use mercato_store::entity::{order, order_line, subscription, subscription_app_info, trial_use};
 use mercato_store::repo::{interface_messages, orders as repo, products};
+use mercato_store::{Executor, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -300,20 +298,8 @@ pub(crate) fn parse_order_cursor(cursor: &str) -> AppResult<repo::Before<'_>> {
 
 // ---------------------------------------------------------------- create
 
-/// Places an order for one SKU, priced on the server. 201 with the order;
-/// a retry with the same `Idempotency-Key` returns the first answer.
-pub async fn create(
-    state: &AppState,
-    buyer: &Principal,
-    req: CreateOrder,
-    key: Option<IdempotencyKey>,
-) -> AppResult<JsonResponse> {
-    let hash = idempotency::request_hash("POST", "/api/v1/buyer/orders", &req)?;
-    let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
-    let tx = work.tx();
+/// Places an order for one SKU, priced on the server, in `tx`.
+pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrder) -> AppResult<OrderView> {
     let now = state.now();
 
     // The SKU must be active, of a listed product, and in its listed snapshot.
@@ -391,8 +377,7 @@ pub async fn create(
         kind: LineKind::Purchase.as_str().into(),
     };
     repo::insert_line(tx, line.clone()).await?;
-    let view = order_view(order_row, vec![line])?;
-    work.finish(StatusCode::CREATED, &view).await
+    order_view(order_row, vec![line])
 }
 
 // ---------------------------------------------------------------- pay
@@ -413,23 +398,12 @@ fn refuse_by_status(status: OrderStatus) -> AppError {
 }
 
 /// Pays a pending order from the buyer's wallet (see the module
-/// documentation). 200 with the paid order.
-pub async fn pay(
-    state: &AppState,
-    buyer: &Principal,
-    order_id: &str,
-    key: Option<IdempotencyKey>,
-) -> AppResult<JsonResponse> {
+/// documentation), in `tx`: the paid order, its subscriptions and their
+/// fulfilment jobs.
+pub async fn pay(state: &AppState, tx: &Tx, buyer: &Principal, order_id: &str) -> AppResult<OrderView> {
     if !is_order_id(order_id) {
         return Err(AppError::not_found("order"));
     }
-    let path = format!("/api/v1/buyer/orders/{order_id}/pay");
-    let hash = idempotency::request_hash("POST", &path, &serde_json::Value::Null)?;
-    let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
-    let tx = work.tx();
     let now = state.now();
     let order_row = repo::find_order_for_buyer(tx, &buyer.account_id, order_id)
         .await?
@@ -460,11 +434,7 @@ pub async fn pay(
         crate::app::outbox::enqueue(tx, FULFIL_NEW_INSTANCE, &l.id, &payload, now, now).await?;
     }
     let paid = repo::find_order(tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
-    let view = order_view(paid, lines)?;
-    let answer = work.finish(StatusCode::OK, &view).await?;
-    // The fulfilment jobs are committed: run them now, not at the next poll.
-    crate::app::outbox::wake(state);
-    Ok(answer)
+    order_view(paid, lines)
 }
 
 fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>) -> AppResult<subscription::Model> {

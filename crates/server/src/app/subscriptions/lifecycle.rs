@@ -62,7 +62,6 @@
 //! meanwhile) does nothing.
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::orders::{LineContext, transition_order, transition_subscription};
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
 use crate::app::subscriptions::follow_up::{self, FollowUp};
@@ -70,7 +69,6 @@ use crate::app::subscriptions::plan_changes;
 use crate::app::subscriptions::seller_calls::{Endpoint, InstanceTarget, instance_target};
 use crate::auth::Principal;
 use crate::state::AppState;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use koo::BasicCall;
 use koo::calls::{InstanceStatus, RefreshInstance, RefreshScene, ReleaseInstance, UpdateInstanceStatus};
@@ -78,10 +76,10 @@ use mercato_domain::catalog::{ChargingMode, SkuSpec};
 use mercato_domain::orders::{
     self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus,
 };
-use mercato_store::Executor;
 use mercato_store::entity::{order_line, subscription};
 use mercato_store::repo::orders as repo;
 use mercato_store::repo::subscription_terms::{self, Seen, Spec};
+use mercato_store::{Executor, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -160,43 +158,45 @@ fn ended(status: SubscriptionStatus) -> AppError {
     AppError::conflict("subscription_ended", format!("the subscription is {status}; it can no longer be renewed"))
 }
 
-/// Renews a subscription for the buyer (see the module documentation).
-pub async fn renew(
+impl RenewSubscription {
+    /// True when the renewal changes the specification, which the seller's
+    /// changeInstanceCheck must allow first ([`renewal_change`]).
+    pub fn asks_change(&self) -> bool {
+        self.sku_id.is_some() || self.quantity.is_some()
+    }
+}
+
+/// The specification a renewal moves to, asked of the seller (outside any
+/// transaction); None when the renewal keeps the current one.
+pub async fn renewal_change(
     state: &AppState,
     buyer: &Principal,
     id: &str,
-    req: RenewSubscription,
-    key: Option<IdempotencyKey>,
-) -> AppResult<JsonResponse> {
-    let path = format!("/api/v1/buyer/subscriptions/{id}/renew");
-    let hash = idempotency::request_hash("POST", &path, &req)?;
-    let mut change = None;
-    if req.sku_id.is_some() || req.quantity.is_some() {
-        // A replay answers without asking the seller again (the peek's
-        // transaction is dropped at once, so no key is claimed).
-        if key.is_some() {
-            match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
-                Begun::Replay(answer) => return Ok(answer),
-                Begun::Fresh(work) => drop(work),
-            }
-        }
-        let sub = repo::find_subscription_for_buyer(&state.db.conn, &buyer.account_id, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("subscription"))?;
-        change = plan_changes::renewal_change(state, &sub, req.sku_id.as_deref(), req.quantity, req.period).await?;
+    req: &RenewSubscription,
+) -> AppResult<Option<plan_changes::Target>> {
+    if !req.asks_change() {
+        return Ok(None);
     }
-    let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
-    let tx = work.tx();
+    let sub = repo::find_subscription_for_buyer(&state.db.conn, &buyer.account_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("subscription"))?;
+    plan_changes::renewal_change(state, &sub, req.sku_id.as_deref(), req.quantity, req.period).await
+}
+
+/// Renews a subscription for the buyer in `tx` (see the module
+/// documentation), into `change` when [`renewal_change`] found one.
+pub async fn renew(
+    state: &AppState,
+    tx: &Tx,
+    buyer: &Principal,
+    id: &str,
+    req: RenewSubscription,
+    change: Option<plan_changes::Target>,
+) -> AppResult<RenewalView> {
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("subscription"))?;
-    let view = renew_change_in(tx, &sub, req.period, req.period_count, change.as_ref(), state.now()).await?;
-    let answer = work.finish(StatusCode::OK, &view).await?;
-    crate::app::outbox::wake(state);
-    Ok(answer)
+    renew_change_in(tx, &sub, req.period, req.period_count, change.as_ref(), state.now()).await
 }
 
 /// The renewal's writes, in `tx`, for the current specification.

@@ -66,7 +66,6 @@
 //! specification read, so a double conversion cannot happen.
 
 use crate::app::error::{AppError, AppResult, Refusal};
-use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::ledger::post_reversal;
 use crate::app::orders::{line_context, transition_order};
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
@@ -74,7 +73,6 @@ use crate::app::subscriptions::follow_up::{self, FollowUp};
 use crate::app::subscriptions::seller_calls::Endpoint;
 use crate::auth::Principal;
 use crate::state::AppState;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use koo::BasicCall;
 use koo::calls::{ChangeInstanceCheck, ProductInfo, RefreshScene, UpgradeInstance};
@@ -82,10 +80,10 @@ use koo::client::CallOutcome;
 use mercato_domain::catalog::{ChargingMode, ListedSnapshot, ProductStatus, SkuSpec, SkuStatus};
 use mercato_domain::orders::{self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionStatus};
 use mercato_domain::plan_changes::{self as plan, Direction};
-use mercato_store::Executor;
 use mercato_store::entity::{notification, order_line, subscription};
 use mercato_store::repo::subscription_terms::{self, Conversion, Seen, Spec};
 use mercato_store::repo::{interface_messages as messages, notifications, orders as repo, products};
+use mercato_store::{Executor, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -286,18 +284,11 @@ fn period_of(sub: &subscription::Model) -> AppResult<Period> {
 /// Upgrades a subscription (see the module documentation).
 pub async fn upgrade(
     state: &AppState,
+    tx: &Tx,
     buyer: &Principal,
     id: &str,
     req: UpgradeSubscription,
-    key: Option<IdempotencyKey>,
-) -> AppResult<JsonResponse> {
-    let path = format!("/api/v1/buyer/subscriptions/{id}/upgrade");
-    let hash = idempotency::request_hash("POST", &path, &req)?;
-    let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
-    let tx = work.tx();
+) -> AppResult<UpgradeView> {
     let now = state.now();
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
@@ -380,7 +371,7 @@ pub async fn upgrade(
     };
     crate::app::outbox::enqueue(tx, UPGRADE_INSTANCE, &line.id, &payload, now, now).await?;
     tracing::info!(subscription = %sub.id, order = %order_row.id, sku = %line.sku_id, charge, "subscription upgraded");
-    let view = UpgradeView {
+    Ok(UpgradeView {
         subscription_id: sub.id.clone(),
         order_id: order_row.id,
         order_line_id: line.id,
@@ -389,10 +380,7 @@ pub async fn upgrade(
         sku_id: line.sku_id,
         quantity: line.quantity,
         expires_at,
-    };
-    let answer = work.finish(StatusCode::OK, &view).await?;
-    crate::app::outbox::wake(state);
-    Ok(answer)
+    })
 }
 
 /// The `upgrade_instance` job handler.
@@ -597,18 +585,11 @@ pub async fn renewal_change(
 /// Converts a trial into a paid subscription (see the module documentation).
 pub async fn convert(
     state: &AppState,
+    tx: &Tx,
     buyer: &Principal,
     id: &str,
     req: ConvertTrial,
-    key: Option<IdempotencyKey>,
-) -> AppResult<JsonResponse> {
-    let path = format!("/api/v1/buyer/subscriptions/{id}/convert");
-    let hash = idempotency::request_hash("POST", &path, &req)?;
-    let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
-    let tx = work.tx();
+) -> AppResult<ConversionView> {
     let now = state.now();
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
@@ -676,7 +657,7 @@ pub async fn convert(
     )
     .await?;
     tracing::info!(subscription = %sub.id, order = %order_row.id, %expires_at, "trial converted");
-    let view = ConversionView {
+    Ok(ConversionView {
         subscription_id: sub.id.clone(),
         order_id: order_row.id,
         order_line_id: line.id,
@@ -686,8 +667,5 @@ pub async fn convert(
         period_count: priced.period_count.unwrap_or(1),
         status: SubscriptionStatus::Active,
         expires_at,
-    };
-    let answer = work.finish(StatusCode::OK, &view).await?;
-    crate::app::outbox::wake(state);
-    Ok(answer)
+    })
 }

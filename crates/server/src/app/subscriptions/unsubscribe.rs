@@ -51,7 +51,6 @@
 //! frozen subscriptions) never releases it a second time.
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::idempotency::{self, Begun, IdempotencyKey, JsonResponse};
 use crate::app::ledger::post_entry;
 use crate::app::orders::transition_subscription;
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
@@ -59,7 +58,6 @@ use crate::app::subscriptions::follow_up;
 use crate::app::subscriptions::seller_calls::{Endpoint, InstanceTarget, instance_target};
 use crate::auth::Principal;
 use crate::state::AppState;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use koo::BasicCall;
 use koo::calls::{RefreshInstance, RefreshScene, ReleaseInstance};
@@ -67,9 +65,9 @@ use mercato_domain::catalog::{ChargingMode, SkuSpec};
 use mercato_domain::ledger::{Entry, EntryKind, Line, PLATFORM_COMMISSION, buyer_wallet, seller_payable};
 use mercato_domain::orders::{self as rules, LineKind, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus};
 use mercato_domain::refunds::{self, Charged, FULL_REFUNDS_PER_YEAR, Parts, RefundRule, RenewalTerm, UnsubscribeScope};
-use mercato_store::Executor;
 use mercato_store::entity::{order_line, refund, renewal_term, subscription};
 use mercato_store::repo::{ledger as ledger_repo, orders as repo, refunds as refund_repo};
+use mercato_store::{Executor, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -132,36 +130,26 @@ fn changed() -> AppError {
     AppError::conflict("subscription_changed", "the subscription changed meanwhile; try again")
 }
 
-/// Unsubscribes for the buyer (see the module documentation).
+/// Unsubscribes for the buyer (see the module documentation), in `tx`.
 pub async fn unsubscribe(
     state: &AppState,
+    tx: &Tx,
     buyer: &Principal,
     id: &str,
     req: Unsubscribe,
-    key: Option<IdempotencyKey>,
-) -> AppResult<JsonResponse> {
+) -> AppResult<UnsubscribeView> {
     let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     if reason.as_ref().is_some_and(|r| r.chars().count() > REASON_MAX) {
         return Err(AppError::field("reason", format!("at most {REASON_MAX} characters")));
     }
-    let path = format!("/api/v1/buyer/subscriptions/{id}/unsubscribe");
-    let hash = idempotency::request_hash("POST", &path, &req)?;
-    let work = match idempotency::begin(state, &buyer.account_id, key.as_ref(), &hash).await? {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
-    let tx = work.tx();
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("subscription"))?;
     let now = state.now();
-    let view = match req.scope {
-        UnsubscribeScope::Subscription => end_subscription(tx, &sub, reason, now).await?,
-        UnsubscribeScope::RenewalPeriods => refund_renewals(tx, &sub, reason, now).await?,
-    };
-    let answer = work.finish(StatusCode::OK, &view).await?;
-    crate::app::outbox::wake(state);
-    Ok(answer)
+    match req.scope {
+        UnsubscribeScope::Subscription => end_subscription(tx, &sub, reason, now).await,
+        UnsubscribeScope::RenewalPeriods => refund_renewals(tx, &sub, reason, now).await,
+    }
 }
 
 /// Checks the state and claims the row (see the module documentation).

@@ -2,6 +2,10 @@
 //! connection, a crash) gets the first answer again instead of a second
 //! effect.
 //!
+//! An HTTP concern: a handler takes the [`Idempotency`] extractor, binds it to
+//! the caller and the parsed body, and runs the use case inside
+//! [`Bound::run`]; the use case only writes on the transaction it is given.
+//!
 //! Design (after zero-to-production's, keys stored with the saved response):
 //! the key row is claimed, the operation runs and the response is stored, all
 //! in **one write transaction** — so a key is never recorded without its
@@ -19,19 +23,20 @@
 //! row is somehow still unfinished does the client get 409
 //! `idempotency_key_in_use`.
 //!
-//! Keys are scoped to the calling account, bound to a hash of (method, path,
-//! parsed body) — reusing a key for a different request is 422
+//! Keys are scoped to the calling account, bound to a hash of (method, the
+//! request's path: the matched route with its parameters, parsed body) — reusing a key for a different request is 422
 //! `idempotency_key_reused` — and expire after 24 hours: an older row is
 //! replaced by the next request using its key.
 
 use crate::app::error::{AppError, AppResult, Refusal};
 use crate::state::AppState;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mercato_store::StoreError;
 use mercato_store::Tx;
-use mercato_store::entity::idempotency_key;
-use mercato_store::repo::idempotency as repo;
+use mercato_store::repo::idempotency::{self as repo, StoredKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -54,17 +59,6 @@ impl IdempotencyKey {
         Ok(IdempotencyKey(text.to_string()))
     }
 
-    /// The request's key, if it sent one.
-    pub fn from_headers(headers: &HeaderMap) -> AppResult<Option<IdempotencyKey>> {
-        match headers.get(HEADER) {
-            None => Ok(None),
-            Some(v) => {
-                let text = v.to_str().map_err(|_| AppError::field(HEADER, "must be visible ASCII characters"))?;
-                Self::parse(text).map(Some)
-            }
-        }
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -72,7 +66,7 @@ impl IdempotencyKey {
 
 /// Identifies "the same request": SHA-256 over the method, the path and the
 /// parsed body re-serialized (so whitespace or key order do not matter).
-pub fn request_hash(method: &str, path: &str, body: &impl Serialize) -> AppResult<String> {
+fn request_hash(method: &str, path: &str, body: &impl Serialize) -> AppResult<String> {
     let body = serde_json::to_vec(body).map_err(AppError::internal)?;
     let mut h = Sha256::new();
     h.update(method.as_bytes());
@@ -83,6 +77,89 @@ pub fn request_hash(method: &str, path: &str, body: &impl Serialize) -> AppResul
     Ok(hex::encode(h.finalize()))
 }
 
+/// A POST that may carry an `Idempotency-Key`: the header as sent, and the
+/// method and path that, with the parsed body, say what "the same request"
+/// is. The key is checked when bound, after the body was extracted, so a
+/// malformed body is answered first.
+pub struct Idempotency {
+    key: Option<HeaderValue>,
+    method: Method,
+    path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let uri = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |o| &o.0);
+        Ok(Idempotency {
+            key: parts.headers.get(HEADER).cloned(),
+            method: parts.method.clone(),
+            path: uri.path().into(),
+        })
+    }
+}
+
+impl Idempotency {
+    /// Binds the request to the calling account and its parsed body (`&()`
+    /// for a POST without one); 422 for a malformed key.
+    pub fn bind(&self, account_id: &str, body: &impl Serialize) -> AppResult<Bound> {
+        let key = match &self.key {
+            None => None,
+            Some(v) => {
+                let text = v.to_str().map_err(|_| AppError::field(HEADER, "must be visible ASCII characters"))?;
+                Some(IdempotencyKey::parse(text)?)
+            }
+        };
+        let hash = request_hash(self.method.as_str(), &self.path, body)?;
+        Ok(Bound { account_id: account_id.to_string(), key, hash })
+    }
+}
+
+/// A request bound to its caller and body, ready to run once.
+pub struct Bound {
+    account_id: String,
+    key: Option<IdempotencyKey>,
+    hash: String,
+}
+
+impl Bound {
+    /// The stored answer of an earlier request with this key, without
+    /// claiming the key: for operations that ask a seller before their
+    /// transaction, so a retry does not ask again.
+    pub async fn replayed(&self, state: &AppState) -> AppResult<Option<JsonResponse>> {
+        if self.key.is_none() {
+            return Ok(None);
+        }
+        // A fresh claim's transaction is dropped at once: nothing is kept.
+        match begin(state, &self.account_id, self.key.as_ref(), &self.hash).await? {
+            Begun::Replay(answer) => Ok(Some(answer)),
+            Begun::Fresh(_) => Ok(None),
+        }
+    }
+
+    /// Runs `op` in the write transaction that claims the key, stores its
+    /// view as the answer (with `status`) and commits; a repeat gets the
+    /// stored answer without running `op`. A failure rolls everything back,
+    /// the key included. After the commit the worker is woken: `op` may have
+    /// enqueued a job that is due at once.
+    pub async fn run<T: Serialize>(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        op: impl AsyncFnOnce(&Tx) -> AppResult<T>,
+    ) -> AppResult<JsonResponse> {
+        let work = match begin(state, &self.account_id, self.key.as_ref(), &self.hash).await? {
+            Begun::Replay(answer) => return Ok(answer),
+            Begun::Fresh(work) => work,
+        };
+        let view = op(work.tx()).await?;
+        let answer = work.finish(status, &view).await?;
+        crate::app::outbox::wake(state);
+        Ok(answer)
+    }
+}
+
 /// A JSON response that may be replayed byte for byte.
 #[derive(Debug, Clone)]
 pub struct JsonResponse {
@@ -90,13 +167,6 @@ pub struct JsonResponse {
     pub body: String,
     /// True when answered from a stored key.
     pub replayed: bool,
-}
-
-impl JsonResponse {
-    /// The body parsed, for callers inside the server and tests.
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
-    }
 }
 
 impl IntoResponse for JsonResponse {
@@ -111,7 +181,7 @@ impl IntoResponse for JsonResponse {
 }
 
 /// What [`begin`] found.
-pub enum Begun {
+enum Begun {
     /// The key was used before for this request: answer with this.
     Replay(JsonResponse),
     /// Run the operation on `tx()`, then `finish`.
@@ -119,19 +189,19 @@ pub enum Begun {
 }
 
 /// An operation in progress: its write transaction and the claimed key.
-pub struct Work {
+struct Work {
     tx: Tx,
     claim: Option<(String, String)>,
 }
 
 impl Work {
     /// The transaction the operation must write in.
-    pub fn tx(&self) -> &Tx {
+    fn tx(&self) -> &Tx {
         &self.tx
     }
 
     /// Stores the response under the key (if any) and commits everything.
-    pub async fn finish(self, status: StatusCode, body: &impl Serialize) -> AppResult<JsonResponse> {
+    async fn finish(self, status: StatusCode, body: &impl Serialize) -> AppResult<JsonResponse> {
         let body = serde_json::to_string(body).map_err(AppError::internal)?;
         if let Some((account, key)) = &self.claim {
             repo::complete(&self.tx, account, key, status.as_u16(), &body).await?;
@@ -143,7 +213,7 @@ impl Work {
 
 /// Opens the operation's write transaction and, with a key, claims it or
 /// finds the stored answer (see the module documentation).
-pub async fn begin(
+async fn begin(
     state: &AppState,
     account_id: &str,
     key: Option<&IdempotencyKey>,
@@ -178,7 +248,7 @@ pub async fn purge_expired(state: &AppState) -> AppResult<u64> {
     Ok(repo::purge_before(&state.db.conn, state.now() - TTL).await?)
 }
 
-fn stored_answer(row: &idempotency_key::Model, request_hash: &str) -> AppResult<JsonResponse> {
+fn stored_answer(row: &StoredKey, request_hash: &str) -> AppResult<JsonResponse> {
     if row.request_hash != request_hash {
         return Err(AppError::new(
             Refusal::Unprocessable,
