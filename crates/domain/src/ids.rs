@@ -1,45 +1,103 @@
 //! Identifiers: UUIDv7 (time-ordered, so they sort by creation) shown with a
-//! short type prefix, e.g. `prd_0193...`. Stored as the same text.
+//! short type prefix, e.g. `prd_0193...`, stored as the same text. Every
+//! prefixed id is declared here, once, by [`prefixed_ids!`], and minted only
+//! through its type's `new()`: no other module formats an id.
+//!
+//! Order and order-line ids are not here: they follow KooGallery's own format
+//! (see `orders::rules::order_id`).
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The kinds of entity that have ids, each with its prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdKind {
-    Account,
-    ApiKey,
-    Category,
-    Product,
-    Sku,
-    Review,
-    Media,
-    Decision,
+macro_rules! prefixed_ids {
+    ($($(#[$meta:meta])* $name:ident => $prefix:literal,)+) => {
+        $(
+            $(#[$meta])*
+            #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+            #[serde(transparent)]
+            pub struct $name(String);
+
+            impl $name {
+                pub const PREFIX: &'static str = $prefix;
+
+                /// A new id, sorting after every id minted before it.
+                #[allow(clippy::new_without_default)]
+                pub fn new() -> Self {
+                    $name(format!("{}_{}", $prefix, Uuid::now_v7().simple()))
+                }
+
+                /// `text` as this kind of id, when it has the prefix and 32
+                /// hex digits. Turns malformed path ids into 404s without
+                /// touching the database.
+                pub fn parse(text: &str) -> Option<Self> {
+                    has_shape(text, $prefix).then(|| $name(text.to_owned()))
+                }
+
+                /// True when `text` has this kind of id's shape.
+                pub fn is_valid(text: &str) -> bool {
+                    has_shape(text, $prefix)
+                }
+
+                pub fn as_str(&self) -> &str {
+                    &self.0
+                }
+            }
+
+            impl std::fmt::Display for $name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str(&self.0)
+                }
+            }
+
+            impl From<$name> for String {
+                fn from(id: $name) -> String {
+                    id.0
+                }
+            }
+
+            impl AsRef<str> for $name {
+                fn as_ref(&self) -> &str {
+                    &self.0
+                }
+            }
+        )+
+
+        #[cfg(test)]
+        const ALL_PREFIXES: &[&str] = &[$($prefix),+];
+    };
 }
 
-impl IdKind {
-    pub const fn prefix(self) -> &'static str {
-        match self {
-            IdKind::Account => "acc",
-            IdKind::ApiKey => "key",
-            IdKind::Category => "cat",
-            IdKind::Product => "prd",
-            IdKind::Sku => "sku",
-            IdKind::Review => "rev",
-            IdKind::Media => "med",
-            IdKind::Decision => "dec",
-        }
-    }
+prefixed_ids! {
+    /// A buyer, seller or operator account.
+    AccountId => "acc",
+    /// An API key of an account.
+    ApiKeyId => "key",
+    CategoryId => "cat",
+    ProductId => "prd",
+    SkuId => "sku",
+    /// A product review (listing or change).
+    ReviewId => "rev",
+    MediaId => "med",
+    /// An operator's decision on a seller application.
+    DecisionId => "dec",
+    SubscriptionId => "sub",
+    /// A ledger journal entry.
+    EntryId => "jnl",
+    PaymentId => "pay",
+    JobId => "job",
+    /// A recorded call to a seller's server.
+    InterfaceMessageId => "imsg",
+    NotificationId => "ntf",
+    /// A specification sync of an upgraded subscription.
+    SpecSyncId => "sync",
+    /// A debug run against a seller's server.
+    DebugRunId => "dbg",
+    /// A usage charge.
+    UsageChargeId => "uch",
 }
 
-/// A new id of the given kind.
-pub fn new_id(kind: IdKind) -> String {
-    format!("{}_{}", kind.prefix(), Uuid::now_v7().simple())
-}
-
-/// True when `id` looks like an id of `kind` (prefix and 32 hex digits). Used to
-/// turn obviously malformed path ids into 404s without touching the database.
-pub fn is_id_of(kind: IdKind, id: &str) -> bool {
-    id.strip_prefix(kind.prefix())
+fn has_shape(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('_'))
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
@@ -50,18 +108,35 @@ mod tests {
 
     #[test]
     fn ids_carry_prefix_and_sort_by_creation() {
-        let a = new_id(IdKind::Product);
-        let b = new_id(IdKind::Product);
-        assert!(a.starts_with("prd_"));
-        assert!(is_id_of(IdKind::Product, &a));
-        assert!(!is_id_of(IdKind::Sku, &a));
+        let a = ProductId::new();
+        let b = ProductId::new();
+        assert!(a.as_str().starts_with("prd_"));
+        assert!(ProductId::is_valid(a.as_str()));
+        assert!(!SkuId::is_valid(a.as_str()));
         assert!(a < b, "v7 ids must sort by creation: {a} {b}");
+        assert_eq!(ProductId::parse(a.as_str()), Some(a));
     }
 
     #[test]
     fn malformed_ids_are_recognised() {
-        assert!(!is_id_of(IdKind::Product, "prd_xyz"));
-        assert!(!is_id_of(IdKind::Product, "prd0193"));
-        assert!(!is_id_of(IdKind::Product, ""));
+        assert!(!ProductId::is_valid("prd_xyz"));
+        assert!(!ProductId::is_valid("prd0193"));
+        assert!(!ProductId::is_valid(""));
+        assert_eq!(ProductId::parse(&format!("prd_{}", "g".repeat(32))), None);
+    }
+
+    #[test]
+    fn prefixes_are_distinct_and_none_is_a_prefix_of_another_with_underscore() {
+        let mut seen = std::collections::HashSet::new();
+        for p in ALL_PREFIXES {
+            assert!(seen.insert(*p), "prefix {p} declared twice");
+            assert!(!p.contains('_'), "prefix {p} must not contain '_'");
+        }
+    }
+
+    #[test]
+    fn ids_serialize_as_their_text() {
+        let id = JobId::new();
+        assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{id}\""));
     }
 }

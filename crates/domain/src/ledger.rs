@@ -37,6 +37,15 @@ use crate::money::{MAX_PRICE_MINOR, is_currency};
 use std::collections::BTreeMap;
 
 string_enum!(
+    /// Where a payment stands at its provider.
+    PaymentStatus {
+        Pending => "pending",
+        Succeeded => "succeeded",
+        Failed => "failed",
+    }
+);
+
+string_enum!(
     /// Why money moved.
     EntryKind {
         TopUp => "top_up",
@@ -344,16 +353,6 @@ pub fn sale_lines(
         lines.push(Line::credit(PLATFORM_COMMISSION, currency, commission));
     }
     Ok(lines)
-}
-
-/// A new journal entry id (`jnl_` + UUIDv7: sorts by creation).
-pub fn new_entry_id() -> String {
-    format!("jnl_{}", uuid::Uuid::now_v7().simple())
-}
-
-/// A new payment id (`pay_` + UUIDv7).
-pub fn new_payment_id() -> String {
-    format!("pay_{}", uuid::Uuid::now_v7().simple())
 }
 
 #[cfg(test)]

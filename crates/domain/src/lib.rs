@@ -1,12 +1,16 @@
 //! Mercato's pure business rules: identifiers, money, validation and the state
-//! machines of accounts, seller onboarding and the catalog. No IO lives here.
+//! machines of accounts, seller onboarding and the catalog. No IO lives here;
+//! the `store` feature only adds column mappings (see [`stored`]).
 
 /// Declares a closed set of wire/storage names: serde (snake_case), OpenAPI
 /// schema, `as_str`, `parse` and the full list, so the same words are used in
 /// JSON, in the database and in "allowed values" error messages.
 #[macro_export]
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    // `$text:tt`, not `:literal`: a `literal` fragment reaches derive macros
+    // wrapped in an invisible group, which utoipa's `rename` parser skips, so
+    // the OpenAPI document showed the Rust variant names instead of the words.
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {
@@ -35,6 +39,8 @@ macro_rules! string_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        $crate::stored_as_text!($name);
     };
 }
 
@@ -48,6 +54,7 @@ pub mod orders;
 pub mod plan_changes;
 pub mod rating;
 pub mod refunds;
+pub mod stored;
 pub mod usage;
 pub mod validation;
 

@@ -368,16 +368,6 @@ pub fn order_line_id(order_id: &str, n: u32) -> String {
     format!("{order_id}-{n:06}")
 }
 
-/// A new subscription id (`sub_` + UUIDv7).
-pub fn new_subscription_id() -> String {
-    format!("sub_{}", uuid::Uuid::now_v7().simple())
-}
-
-/// True when `id` looks like a subscription id.
-pub fn is_subscription_id(id: &str) -> bool {
-    id.strip_prefix("sub_").is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,8 +500,6 @@ mod tests {
         for bad in ["", "CS2611221430b4LVS", "CX2611221430B4LVS", "CS26112214B4LVS", "CS2611221430B4LVS1"] {
             assert!(!is_order_id(bad), "{bad}");
         }
-        let s = new_subscription_id();
-        assert!(is_subscription_id(&s) && !is_subscription_id("sub_x"));
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //! windows, the 21 days, duplicates across batches) are not shape rules: they
 //! are checked asynchronously after the records are stored.
 
-use crate::catalog::Billing;
+use crate::catalog::{Billing, ChargingMode};
 use crate::rating::CloseRule;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
@@ -455,7 +455,7 @@ pub struct InstanceFacts {
     pub seller_id: String,
     pub buyer_id: String,
     pub product_id: String,
-    pub charging_mode: String,
+    pub charging_mode: ChargingMode,
     /// The SKU's billing period (packages: hourly).
     pub billing: Billing,
     pub starts_at: DateTime<Utc>,
@@ -489,7 +489,8 @@ pub fn validate(r: &RecordFacts, instance: Option<&InstanceFacts>, close: &Close
     if i.seller_id != r.seller_id {
         return Err((ILLEGAL_OPERATION, "illegal operation: the instance belongs to another seller".into()));
     }
-    let pay_per_use = i.charging_mode == "on_demand" || (i.charging_mode == "on_demand_pkg" && r.package.is_some());
+    let pay_per_use = i.charging_mode == ChargingMode::OnDemand
+        || (i.charging_mode == ChargingMode::OnDemandPkg && r.package.is_some());
     if !pay_per_use {
         return Err((
             INVALID_ENTITY,
@@ -498,7 +499,7 @@ pub fn validate(r: &RecordFacts, instance: Option<&InstanceFacts>, close: &Close
     }
     if let Some(package) = r.package {
         let ok = package.is_some_and(|p| {
-            p.charging_mode == "on_demand_pkg"
+            p.charging_mode == ChargingMode::OnDemandPkg
                 && p.seller_id == i.seller_id
                 && p.buyer_id == i.buyer_id
                 && p.product_id == i.product_id
@@ -543,12 +544,12 @@ mod validation_tests {
         parse_time(s).unwrap()
     }
 
-    fn inst(mode: &str) -> InstanceFacts {
+    fn inst(mode: ChargingMode) -> InstanceFacts {
         InstanceFacts {
             seller_id: "s".into(),
             buyer_id: "b".into(),
             product_id: "p".into(),
-            charging_mode: mode.into(),
+            charging_mode: mode,
             billing: Billing::Hourly,
             starts_at: t("20261101T000000Z"),
             released_at: None,
@@ -566,60 +567,60 @@ mod validation_tests {
     #[test]
     fn rules_give_their_codes() {
         let ok = rec("20261122T120000Z", "20261122T125959Z", "20261122T130500Z");
-        assert_eq!(check(&ok, &inst("on_demand")), Ok(()));
+        assert_eq!(check(&ok, &inst(ChargingMode::OnDemand)), Ok(()));
         assert_eq!(validate(&ok, None, &CloseRule::default()).unwrap_err().0, NOT_FOUND);
-        let other = InstanceFacts { seller_id: "x".into(), ..inst("on_demand") };
+        let other = InstanceFacts { seller_id: "x".into(), ..inst(ChargingMode::OnDemand) };
         assert_eq!(check(&ok, &other).unwrap_err().0, ILLEGAL_OPERATION);
-        assert_eq!(check(&ok, &inst("on_demand_pkg")).unwrap_err().0, INVALID_ENTITY);
-        let pkg = inst("on_demand_pkg");
-        assert_eq!(check(&RecordFacts { package: Some(Some(&pkg)), ..ok }, &inst("on_demand_pkg")), Ok(()));
-        assert_eq!(check(&ok, &inst("period")).unwrap_err().0, INVALID_ENTITY);
+        assert_eq!(check(&ok, &inst(ChargingMode::OnDemandPkg)).unwrap_err().0, INVALID_ENTITY);
+        let pkg = inst(ChargingMode::OnDemandPkg);
+        assert_eq!(check(&RecordFacts { package: Some(Some(&pkg)), ..ok }, &inst(ChargingMode::OnDemandPkg)), Ok(()));
+        assert_eq!(check(&ok, &inst(ChargingMode::Period)).unwrap_err().0, INVALID_ENTITY);
         let early = rec("20261031T230000Z", "20261101T000100Z", "20261101T001000Z");
-        assert_eq!(check(&early, &inst("on_demand")).unwrap_err().0, INVALID_ENTITY);
+        assert_eq!(check(&early, &inst(ChargingMode::OnDemand)).unwrap_err().0, INVALID_ENTITY);
         let future = rec("20261122T120000Z", "20261122T130600Z", "20261122T130500Z");
-        assert_eq!(check(&future, &inst("on_demand")).unwrap_err().0, INVALID_ENTITY);
-        let released = InstanceFacts { released_at: Some(t("20261122T123000Z")), ..inst("on_demand") };
+        assert_eq!(check(&future, &inst(ChargingMode::OnDemand)).unwrap_err().0, INVALID_ENTITY);
+        let released = InstanceFacts { released_at: Some(t("20261122T123000Z")), ..inst(ChargingMode::OnDemand) };
         assert_eq!(check(&ok, &released).unwrap_err().0, INVALID_ENTITY);
-        let mut old_inst = inst("on_demand");
+        let mut old_inst = inst(ChargingMode::OnDemand);
         old_inst.starts_at = t("20260101T000000Z");
         let old = rec("20261031T000000Z", "20261122T125959Z", "20261122T130500Z");
         assert_eq!(check(&old, &old_inst).unwrap_err().0, TOO_OLD);
         let late = rec("20261122T120000Z", "20261122T125959Z", "20261122T131500Z");
-        assert_eq!(check(&late, &inst("on_demand")).unwrap_err().0, PERIOD_CLOSED);
+        assert_eq!(check(&late, &inst(ChargingMode::OnDemand)).unwrap_err().0, PERIOD_CLOSED);
         let just_in = rec("20261122T120000Z", "20261122T125959Z", "20261122T131459Z");
-        assert_eq!(check(&just_in, &inst("on_demand")), Ok(()));
+        assert_eq!(check(&just_in, &inst(ChargingMode::OnDemand)), Ok(()));
     }
 
     #[test]
     fn a_related_package_must_be_the_same_buyers_package_of_the_product() {
         let ok = rec("20261122T120000Z", "20261122T125959Z", "20261122T130500Z");
-        let pkg = inst("on_demand_pkg");
-        assert_eq!(check(&RecordFacts { package: Some(Some(&pkg)), ..ok }, &inst("on_demand")), Ok(()));
+        let pkg = inst(ChargingMode::OnDemandPkg);
+        assert_eq!(check(&RecordFacts { package: Some(Some(&pkg)), ..ok }, &inst(ChargingMode::OnDemand)), Ok(()));
         assert_eq!(
-            check(&RecordFacts { package: Some(None), ..ok }, &inst("on_demand")).unwrap_err().0,
+            check(&RecordFacts { package: Some(None), ..ok }, &inst(ChargingMode::OnDemand)).unwrap_err().0,
             INVALID_ENTITY
         );
         for bad in [
             InstanceFacts { buyer_id: "other".into(), ..pkg.clone() },
             InstanceFacts { product_id: "other".into(), ..pkg.clone() },
             InstanceFacts { seller_id: "other".into(), ..pkg.clone() },
-            inst("on_demand"),
+            inst(ChargingMode::OnDemand),
         ] {
             let r = RecordFacts { package: Some(Some(&bad)), ..ok };
-            assert_eq!(check(&r, &inst("on_demand")).unwrap_err().0, INVALID_ENTITY, "{bad:?}");
+            assert_eq!(check(&r, &inst(ChargingMode::OnDemand)).unwrap_err().0, INVALID_ENTITY, "{bad:?}");
         }
     }
 
     #[test]
     fn daily_periods_take_records_until_the_configured_close() {
-        let daily = InstanceFacts { billing: Billing::Daily, ..inst("on_demand") };
+        let daily = InstanceFacts { billing: Billing::Daily, ..inst(ChargingMode::OnDemand) };
         let r = rec("20261122T120000Z", "20261122T125959Z", "20261123T005959Z");
         assert_eq!(check(&r, &daily), Ok(()));
         let late = rec("20261122T120000Z", "20261122T125959Z", "20261123T010000Z");
         assert_eq!(check(&late, &daily).unwrap_err().0, PERIOD_CLOSED);
         let rule = CloseRule { after_hour: chrono::Duration::minutes(5), after_day: chrono::Duration::hours(3) };
         let hourly = rec("20261122T120000Z", "20261122T125959Z", "20261122T130500Z");
-        assert_eq!(validate(&hourly, Some(&inst("on_demand")), &rule).unwrap_err().0, PERIOD_CLOSED);
+        assert_eq!(validate(&hourly, Some(&inst(ChargingMode::OnDemand)), &rule).unwrap_err().0, PERIOD_CLOSED);
         assert_eq!(validate(&late, Some(&daily), &rule), Ok(()));
     }
 }

@@ -1,6 +1,7 @@
 //! The catalog: product kinds, the listing lifecycle with its review, and the
 //! rules on product content and SKUs.
 
+mod debug_run;
 mod lifecycle;
 mod listed;
 mod media;
@@ -9,6 +10,7 @@ mod review;
 mod search;
 mod sku;
 
+pub use debug_run::{DebugCaseSet, DebugRunStatus};
 pub use lifecycle::{Lifecycle, LifecycleError, ProductAction, ProductStatus, RevisionState};
 pub use listed::{ListedSku, ListedSnapshot, SearchColumns, mode_pattern};
 pub use media::{IMAGES_MAX, ImageType};

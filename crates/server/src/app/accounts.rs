@@ -6,7 +6,7 @@ use crate::crypto::{hash_password, verify_password};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::account::{self, Role};
-use mercato_domain::ids::{IdKind, new_id};
+use mercato_domain::ids::{AccountId, ApiKeyId};
 use mercato_domain::validation::Checker;
 use mercato_store::Executor;
 use mercato_store::StoreError;
@@ -50,8 +50,7 @@ pub struct AccountView {
 
 impl AccountView {
     fn from_row(a: account_row::Model) -> AppResult<AccountView> {
-        let role = Role::parse(&a.role).ok_or_else(|| AppError::internal(format!("unknown role {}", a.role)))?;
-        Ok(AccountView { id: a.id, role, name: a.name, email: a.email, created_at: a.created_at })
+        Ok(AccountView { id: a.id, role: a.role, name: a.name, email: a.email, created_at: a.created_at })
     }
 }
 
@@ -92,17 +91,14 @@ pub async fn create_account(
     email: &str,
     password_hash: Option<&str>,
 ) -> AppResult<CreatedAccount> {
-    let id = new_id(IdKind::Account);
+    let id = String::from(AccountId::new());
     let now = state.now();
-    let row = accounts::insert(
-        db,
-        accounts::NewAccount { id: &id, role: role.as_str(), name, email, password_hash, created_at: now },
-    )
-    .await
-    .map_err(|e| match e {
-        StoreError::Conflict(_) => AppError::conflict("email_taken", "an account with this email already exists"),
-        other => other.into(),
-    })?;
+    let row = accounts::insert(db, accounts::NewAccount { id: &id, role, name, email, password_hash, created_at: now })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => AppError::conflict("email_taken", "an account with this email already exists"),
+            other => other.into(),
+        })?;
     let (key_id, full) = insert_key(state, db, &id, "default", None).await?;
     Ok(CreatedAccount { account: row, api_key: full, api_key_id: key_id })
 }
@@ -128,7 +124,7 @@ async fn insert_key(
     expires_at: Option<DateTime<Utc>>,
 ) -> AppResult<(String, String)> {
     let minted = mint_key();
-    let id = new_id(IdKind::ApiKey);
+    let id = String::from(ApiKeyId::new());
     api_keys::insert(
         db,
         api_key::Model {

@@ -2,7 +2,7 @@
 
 use crate::app::error::{AppError, AppResult};
 use crate::state::AppState;
-use mercato_domain::ids::{IdKind, new_id};
+use mercato_domain::ids::CategoryId;
 use mercato_domain::validation::Checker;
 use mercato_store::StoreError;
 use mercato_store::entity::category;
@@ -179,7 +179,7 @@ pub async fn create(state: &AppState, req: CreateCategory) -> AppResult<Category
         None => categories::next_position(&tx, req.parent_id.as_deref()).await?,
     };
     let row = category::Model {
-        id: new_id(IdKind::Category),
+        id: String::from(CategoryId::new()),
         parent_id: req.parent_id,
         slug: req.slug,
         name: req.name.trim().to_string(),

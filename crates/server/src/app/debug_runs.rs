@@ -24,7 +24,8 @@ use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_conformance::{self as check, CaseResult, CaseSet, CheckConfig, CheckError, HttpTransport};
-use mercato_domain::catalog::{ChargingMode, ProductType, SkuStatus};
+use mercato_domain::catalog::{DebugCaseSet, DebugRunStatus, ProductType, SkuStatus};
+use mercato_domain::ids::DebugRunId;
 use mercato_store::Executor;
 use mercato_store::StoreError;
 use mercato_store::entity::{debug_run, product, sku};
@@ -36,87 +37,17 @@ use utoipa::ToSchema;
 /// A period run is at most 5 calls of 5 s plus 30 s of polling.
 pub const STALE_AFTER_SECS: i64 = 300;
 
-/// Which debug cases a run covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DebugCaseSet {
-    /// newInstance, refreshInstance RENEWAL, updateInstanceStatus FREEZE and
-    /// UNFREEZE, releaseInstance: products with a period (monthly/yearly) SKU.
-    PeriodProduct,
-    /// newInstance, releaseInstance: every other product.
-    OneTimeProduct,
-}
-
-impl DebugCaseSet {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            DebugCaseSet::PeriodProduct => "period_product",
-            DebugCaseSet::OneTimeProduct => "one_time_product",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "period_product" => Some(DebugCaseSet::PeriodProduct),
-            "one_time_product" => Some(DebugCaseSet::OneTimeProduct),
-            _ => None,
-        }
-    }
-
-    fn checker_cases(self) -> CaseSet {
-        match self {
-            DebugCaseSet::PeriodProduct => CaseSet::PeriodProduct,
-            DebugCaseSet::OneTimeProduct => CaseSet::OneTimeProduct,
-        }
-    }
-
-    /// Whether a run of `self` also proves what `required` asks (the period
-    /// cases include the one-time ones).
-    pub fn covers(self, required: DebugCaseSet) -> bool {
-        self == required || self == DebugCaseSet::PeriodProduct
-    }
-
-    /// The cases a product must pass, from the charging modes of its SKUs
-    /// that are not retired: the period cases if any is a period SKU, else
-    /// the one-time cases.
-    pub fn for_modes(mut modes: impl Iterator<Item = ChargingMode>) -> DebugCaseSet {
-        if modes.any(|m| m == ChargingMode::Period) {
-            DebugCaseSet::PeriodProduct
-        } else {
-            DebugCaseSet::OneTimeProduct
-        }
-    }
-
-    fn for_skus(skus: &[sku::Model]) -> DebugCaseSet {
-        Self::for_modes(
-            skus.iter()
-                .filter(|s| s.status != SkuStatus::Retired.as_str())
-                .filter_map(|s| ChargingMode::parse(&s.charging_mode)),
-        )
+/// The conformance checker's cases for a case set.
+fn checker_cases(set: DebugCaseSet) -> CaseSet {
+    match set {
+        DebugCaseSet::PeriodProduct => CaseSet::PeriodProduct,
+        DebugCaseSet::OneTimeProduct => CaseSet::OneTimeProduct,
     }
 }
 
-/// The outcome of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DebugRunStatus {
-    Running,
-    Passed,
-    Failed,
-    /// The node running it stopped before it finished.
-    Abandoned,
-}
-
-impl DebugRunStatus {
-    fn parse(text: &str) -> Option<Self> {
-        match text {
-            debug_runs::RUNNING => Some(DebugRunStatus::Running),
-            debug_runs::PASSED => Some(DebugRunStatus::Passed),
-            debug_runs::FAILED => Some(DebugRunStatus::Failed),
-            debug_runs::ABANDONED => Some(DebugRunStatus::Abandoned),
-            _ => None,
-        }
-    }
+/// The case set for a product's SKUs that are not retired.
+fn case_set_for(skus: &[sku::Model]) -> DebugCaseSet {
+    DebugCaseSet::for_modes(skus.iter().filter(|s| s.status != SkuStatus::Retired).map(|s| s.charging_mode))
 }
 
 /// One debug case's result.
@@ -158,10 +89,6 @@ pub struct DebugRunView {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> AppError {
-    AppError::internal(format!("stored debug run data is corrupt: {what}"))
-}
-
 /// A keyed fingerprint of the endpoint (URL and access key): equal for the
 /// same endpoint, revealing neither.
 pub fn fingerprint(state: &AppState, url: &str, key: &str) -> String {
@@ -171,18 +98,18 @@ pub fn fingerprint(state: &AppState, url: &str, key: &str) -> String {
 /// The fingerprint of the product's current endpoint, if it has one.
 fn current_fingerprint(state: &AppState, p: &product::Model) -> AppResult<Option<String>> {
     let (Some(url), Some(enc)) = (&p.endpoint_url, &p.endpoint_key_enc) else { return Ok(None) };
-    let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, enc).map_err(|_| corrupt("endpoint key"))?;
+    let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, enc).map_err(|_| AppError::inconsistent("endpoint key"))?;
     Ok(Some(fingerprint(state, url, &key)))
 }
 
 fn view(r: debug_run::Model, current: Option<&str>) -> AppResult<DebugRunView> {
-    let status = DebugRunStatus::parse(&r.status).ok_or_else(|| corrupt(&r.status))?;
+    let status = r.status;
     Ok(DebugRunView {
         passed: status == DebugRunStatus::Passed,
         status,
-        case_set: DebugCaseSet::parse(&r.case_set).ok_or_else(|| corrupt(&r.case_set))?,
+        case_set: r.case_set,
         current_endpoint: current == Some(r.endpoint_fingerprint.as_str()),
-        cases: serde_json::from_str(&r.cases_json).map_err(corrupt)?,
+        cases: serde_json::from_str(&r.cases_json).map_err(AppError::inconsistent)?,
         id: r.id,
         product_id: r.product_id,
         endpoint_url: r.endpoint_url,
@@ -191,14 +118,10 @@ fn view(r: debug_run::Model, current: Option<&str>) -> AppResult<DebugRunView> {
     })
 }
 
-fn new_run_id() -> String {
-    format!("dbg_{}", uuid::Uuid::now_v7().simple())
-}
-
 /// Runs the product's debug cases against its endpoint and stores the run.
 pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> AppResult<DebugRunView> {
     let row = load(&state.db.conn, &p.account_id, product_id).await?;
-    if row.product_type != ProductType::Saas.as_str() {
+    if row.product_type != ProductType::Saas {
         return Err(AppError::conflict(
             "not_applicable",
             "debug runs test a SaaS product's production interface; this product is not SaaS",
@@ -210,17 +133,17 @@ pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> AppResult
             "set the product's endpoint (url and access_key) before running its debug cases",
         ));
     };
-    let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, &enc).map_err(|_| corrupt("endpoint key"))?;
-    let case_set = DebugCaseSet::for_skus(&products::skus(&state.db.conn, &row.id).await?);
+    let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, &enc).map_err(|_| AppError::inconsistent("endpoint key"))?;
+    let case_set = case_set_for(&products::skus(&state.db.conn, &row.id).await?);
     let now = state.now();
     let record = debug_run::Model {
-        id: new_run_id(),
+        id: DebugRunId::new().into(),
         product_id: row.id.clone(),
         seller_id: row.seller_id.clone(),
         endpoint_url: url.clone(),
         endpoint_fingerprint: fingerprint(state, &url, &key),
-        case_set: case_set.as_str().to_string(),
-        status: debug_runs::RUNNING.to_string(),
+        case_set,
+        status: DebugRunStatus::Running,
         cases_json: "[]".to_string(),
         started_at: now,
         finished_at: None,
@@ -239,18 +162,18 @@ pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> AppResult
     // The seller calls run with no transaction open, in their own task so the
     // run is finished and recorded even if this request goes away.
     let mut config = CheckConfig::new(url, key.into_bytes());
-    config.cases = case_set.checker_cases();
+    config.cases = checker_cases(case_set);
     config.allow_insecure = state.config.allow_insecure_endpoints;
     let task_state = state.clone();
     let run_id = record.id.clone();
     let finished = tokio::spawn(async move {
         let cases = execute(&config).await;
         let passed = !cases.is_empty() && cases.iter().all(|c| c.pass);
-        let status = if passed { debug_runs::PASSED } else { debug_runs::FAILED };
+        let status = if passed { DebugRunStatus::Passed } else { DebugRunStatus::Failed };
         let cases_json = serde_json::to_string(&cases).map_err(AppError::internal)?;
         let tx = task_state.db.write().await?;
         debug_runs::finish(&tx, &run_id, status, &cases_json, task_state.now()).await?;
-        let stored = debug_runs::find(&tx, &run_id).await?.ok_or_else(|| corrupt("run missing"))?;
+        let stored = debug_runs::find(&tx, &run_id).await?.ok_or_else(|| AppError::inconsistent("run missing"))?;
         tx.commit().await?;
         Ok::<_, AppError>(stored)
     })
@@ -298,7 +221,7 @@ pub async fn list(state: &AppState, p: &Principal, product_id: &str, paging: Pag
 
 /// The product's latest finished run (for the seller's product view).
 pub async fn latest(db: &impl Executor, state: &AppState, p: &product::Model) -> AppResult<Option<DebugRunView>> {
-    if p.product_type != ProductType::Saas.as_str() {
+    if p.product_type != ProductType::Saas {
         return Ok(None);
     }
     let Some(r) = debug_runs::latest_finished(db, &p.id, None).await? else { return Ok(None) };
@@ -314,7 +237,7 @@ pub async fn for_review(
     p: &product::Model,
     submitted_at: DateTime<Utc>,
 ) -> AppResult<Option<DebugRunView>> {
-    if p.product_type != ProductType::Saas.as_str() {
+    if p.product_type != ProductType::Saas {
         return Ok(None);
     }
     let Some(r) = debug_runs::latest_finished(db, &p.id, Some(submitted_at)).await? else { return Ok(None) };
@@ -331,7 +254,7 @@ pub async fn ensure_submittable(
     p: &product::Model,
     required: DebugCaseSet,
 ) -> AppResult<()> {
-    if p.product_type != ProductType::Saas.as_str() {
+    if p.product_type != ProductType::Saas {
         return Ok(());
     }
     let path = format!("POST /api/v1/seller/products/{}/debug-run", p.id);
@@ -340,7 +263,7 @@ pub async fn ensure_submittable(
             "a SaaS product's debug cases must pass before review; run them with {path}"
         )));
     };
-    if latest.status != debug_runs::PASSED {
+    if latest.status != DebugRunStatus::Passed {
         return Err(required_problem(format!(
             "the latest debug run ({}) failed; fix the seller endpoint and run the cases again with {path}",
             latest.id
@@ -352,7 +275,7 @@ pub async fn ensure_submittable(
             latest.id
         )));
     }
-    let ran = DebugCaseSet::parse(&latest.case_set).ok_or_else(|| corrupt(&latest.case_set))?;
+    let ran = latest.case_set;
     if !ran.covers(required) {
         return Err(required_problem(format!(
             "the product now has period SKUs, whose debug cases the latest run ({}) did not cover; run them with {path}",

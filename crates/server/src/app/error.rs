@@ -101,6 +101,15 @@ impl AppError {
         AppError::Internal(anyhow::anyhow!("{cause}"))
     }
 
+    /// Stored rows that contradict each other or the rules: a line without
+    /// its order, a specification that no longer prices, JSON the domain
+    /// cannot read, a sum that overflows. A bug or a damaged database,
+    /// reported as internal with what was found. (A status or mode outside
+    /// its enum never gets here: the store reads it as `StoreError::Corrupt`.)
+    pub fn inconsistent(what: impl std::fmt::Display) -> Self {
+        AppError::internal(format!("stored data is inconsistent: {what}"))
+    }
+
     /// The stable code: the refusal's, `conflict` for a unique constraint,
     /// else `internal`.
     pub fn code(&self) -> &'static str {

@@ -10,9 +10,8 @@ use crate::app::page::{Page, Paging};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{Cooperation, ProductType};
-use mercato_domain::ledger::{
-    AccountKind, DEFAULT_GENERAL_RATE_BP, DEFAULT_JOINT_RATE_BP, Entry, Line, account_kind, new_entry_id,
-};
+use mercato_domain::ids::EntryId;
+use mercato_domain::ledger::{AccountKind, DEFAULT_GENERAL_RATE_BP, DEFAULT_JOINT_RATE_BP, Entry, Line, account_kind};
 use mercato_domain::ledger::{BP_WHOLE, EntryKind, REFERENCE_MAX};
 use mercato_store::entity::{commission_rate, ledger_entry, ledger_line};
 use mercato_store::error::StoreResult;
@@ -31,7 +30,7 @@ use utoipa::ToSchema;
 /// undoes everything else it wrote. Safe under concurrency on both backends
 /// (see `repo::ledger::post`).
 pub async fn post_entry(tx: &impl Executor, entry: &Entry, now: DateTime<Utc>) -> AppResult<String> {
-    let id = new_entry_id();
+    let id = String::from(EntryId::new());
     match repo::post(tx, &id, now, entry).await? {
         Posted::Done => Ok(id),
         Posted::Overdrawn { account, currency } => Err(insufficient_funds(&account, &currency)),
@@ -136,8 +135,7 @@ pub async fn trial_balance(state: &AppState) -> AppResult<TrialBalance> {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EntryView {
     pub id: String,
-    /// top_up, payment, refund, commission, usage_charge, payout or adjustment.
-    pub kind: String,
+    pub kind: EntryKind,
     pub reference: String,
     pub memo: String,
     pub created_at: DateTime<Utc>,
@@ -339,18 +337,18 @@ pub struct SetCommissionRate {
     pub rate_bp: i64,
 }
 
-fn rate_view(r: commission_rate::Model) -> Option<CommissionRate> {
-    Some(CommissionRate {
-        product_type: ProductType::parse(&r.product_type)?,
-        cooperation: Cooperation::parse(&r.cooperation)?,
+fn rate_view(r: commission_rate::Model) -> CommissionRate {
+    CommissionRate {
+        product_type: r.product_type,
+        cooperation: r.cooperation,
         rate_bp: r.rate_bp,
         updated_at: r.updated_at,
-    })
+    }
 }
 
 pub async fn list_rates(state: &AppState) -> AppResult<CommissionRateList> {
     let rows = commission::list(&state.db.conn).await?;
-    Ok(CommissionRateList { items: rows.into_iter().filter_map(rate_view).collect() })
+    Ok(CommissionRateList { items: rows.into_iter().map(rate_view).collect() })
 }
 
 pub async fn set_rate(state: &AppState, req: SetCommissionRate) -> AppResult<CommissionRate> {
@@ -358,15 +356,15 @@ pub async fn set_rate(state: &AppState, req: SetCommissionRate) -> AppResult<Com
         return Err(AppError::field("rate_bp", format!("must be between 0 and {BP_WHOLE} basis points")));
     }
     let row = commission_rate::Model {
-        product_type: req.product_type.as_str().to_string(),
-        cooperation: req.cooperation.as_str().to_string(),
+        product_type: req.product_type,
+        cooperation: req.cooperation,
         rate_bp: req.rate_bp,
         updated_at: state.now(),
     };
     let tx = state.db.write().await?;
     commission::upsert(&tx, row.clone()).await?;
     tx.commit().await?;
-    rate_view(row).ok_or_else(|| AppError::internal("commission rate view"))
+    Ok(rate_view(row))
 }
 
 /// The rate (basis points) for a sale of `product_type` under `cooperation`;
@@ -376,7 +374,7 @@ pub async fn commission_rate(
     product_type: ProductType,
     cooperation: Cooperation,
 ) -> AppResult<i64> {
-    let stored = commission::find(db, product_type.as_str(), cooperation.as_str()).await?;
+    let stored = commission::find(db, product_type, cooperation).await?;
     Ok(stored.map_or(
         match cooperation {
             Cooperation::Joint => DEFAULT_JOINT_RATE_BP,

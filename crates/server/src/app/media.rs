@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{IMAGES_MAX, ImageType, media_url};
-use mercato_domain::ids::{IdKind, is_id_of, new_id};
+use mercato_domain::ids::MediaId;
 use mercato_store::entity::media;
 use mercato_store::repo::media as media_repo;
 use serde::Serialize;
@@ -100,7 +100,7 @@ pub async fn upload(
     if slot == Slot::Image && images.len() >= IMAGES_MAX {
         return Err(AppError::conflict("too_many_images", format!("a product has at most {IMAGES_MAX} images")));
     }
-    let id = new_id(IdKind::Media);
+    let id = String::from(MediaId::new());
     let file_name = format!("{id}.{}", kind.extension());
     let row = media::Model {
         id: id.clone(),
@@ -152,7 +152,7 @@ pub async fn remove_image(state: &AppState, p: &Principal, product_id: &str, med
 
 /// A stored file: its content type and bytes.
 pub async fn read(state: &AppState, media_id: &str) -> AppResult<(String, Vec<u8>)> {
-    if !is_id_of(IdKind::Media, media_id) {
+    if !MediaId::is_valid(media_id) {
         return Err(AppError::not_found("media"));
     }
     let row = media_repo::find(&state.db.conn, media_id).await?.ok_or_else(|| AppError::not_found("media"))?;

@@ -26,6 +26,7 @@ use crate::state::AppState;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use mercato_domain::catalog::ProductAction;
 use mercato_domain::catalog::SkuSpec;
+use mercato_domain::ids::NotificationId;
 use mercato_domain::orders::{self as rules, Period};
 use mercato_store::entity::{interface_failure, notification, order_line, subscription};
 use mercato_store::repo::{notifications as repo, products};
@@ -119,7 +120,7 @@ async fn record_failure(state: &AppState, line_id: &str) -> AppResult<()> {
                 repo::insert(
                     &tx,
                     notification::Model {
-                        id: format!("ntf_{}", uuid::Uuid::now_v7().simple()),
+                        id: NotificationId::new().into(),
                         account_id: line.seller_id.clone(),
                         kind: KIND_PRODUCT_DELISTED.into(),
                         title: format!("{name} was delisted automatically"),
@@ -174,7 +175,7 @@ async fn notify_unpaid(
     let expiry = sub.expires_at.map_or_else(|| "its expiry".to_string(), |t| t.to_rfc3339());
     let name = &sub.product_name;
     let n = notification::Model {
-        id: format!("ntf_{}", uuid::Uuid::now_v7().simple()),
+        id: NotificationId::new().into(),
         account_id: sub.buyer_id.clone(),
         kind: KIND_AUTO_RENEW_UNPAID.into(),
         title: format!("Automatic renewal of {name} could not be paid"),

@@ -270,16 +270,16 @@ pub async fn get(state: &AppState, order_id: &str) -> AppResult<OperatorOrderDet
         repo::follow_up_lines(db, &sub_ids).await?.into_iter().filter(|l| l.order_id != view.id).collect();
     let order_ids: Vec<String> =
         lines.iter().map(|l| l.order_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let statuses: BTreeMap<String, String> =
+    let statuses: BTreeMap<String, OrderStatus> =
         repo::orders_by_ids(db, &order_ids).await?.into_iter().map(|o| (o.id, o.status)).collect();
-    let corrupt = |what: &str| AppError::internal(format!("stored order data is corrupt: {what}"));
     let follow_up_orders = lines
         .into_iter()
         .map(|l| {
-            let status =
-                statuses.get(&l.order_id).and_then(|s| OrderStatus::parse(s)).ok_or_else(|| corrupt("status"))?;
+            let status = *statuses
+                .get(&l.order_id)
+                .ok_or_else(|| AppError::internal(format!("follow-up line of a missing order {}", l.order_id)))?;
             Ok(FollowUpOrderView {
-                kind: LineKind::parse(&l.kind).ok_or_else(|| corrupt(&l.kind))?,
+                kind: l.kind,
                 subscription_id: l.renews_subscription_id.unwrap_or_default(),
                 order_id: l.order_id,
                 order_line_id: l.id,

@@ -6,6 +6,7 @@
 
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
+use mercato_domain::ids::JobId;
 use mercato_store::StoreError;
 use mercato_store::entity::job;
 use mercato_store::repo::jobs as repo;
@@ -78,7 +79,7 @@ pub async fn enqueue(
     run_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let id = format!("job_{}", uuid::Uuid::now_v7().simple());
+    let id = String::from(JobId::new());
     let payload_json = serde_json::to_string(payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     repo::enqueue(tx, repo::NewJob { id: &id, kind, reference, payload_json: &payload_json, run_at }, now).await
 }

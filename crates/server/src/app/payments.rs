@@ -12,8 +12,8 @@
 use crate::app::error::{AppError, AppResult};
 use crate::app::ledger;
 use chrono::{DateTime, Utc};
-use mercato_domain::ledger::{Entry, EntryKind, Line, buyer_wallet, new_payment_id, platform_cash};
-use mercato_domain::string_enum;
+use mercato_domain::ids::PaymentId;
+use mercato_domain::ledger::{Entry, EntryKind, Line, PaymentStatus, buyer_wallet, platform_cash};
 use mercato_store::Executor;
 use mercato_store::entity::payment;
 use mercato_store::repo::ledger::payments;
@@ -21,15 +21,6 @@ use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
 use utoipa::ToSchema;
-
-string_enum!(
-    /// Where a payment stands at its provider.
-    PaymentStatus {
-        Pending => "pending",
-        Succeeded => "succeeded",
-        Failed => "failed",
-    }
-);
 
 /// What to collect.
 #[derive(Debug, Clone)]
@@ -118,7 +109,7 @@ pub async fn top_up(
     t: TopUp<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<(PaymentView, Option<String>)> {
-    let id = new_payment_id();
+    let id = String::from(PaymentId::new());
     let collected = provider
         .collect(CollectRequest {
             payment_id: &id,
@@ -135,7 +126,7 @@ pub async fn top_up(
         buyer_id: t.buyer_id.to_string(),
         amount_minor: t.amount_minor,
         currency: t.currency.to_string(),
-        status: collected.status.as_str().to_string(),
+        status: collected.status,
         provider_ref: collected.provider_ref.clone(),
         reason: t.reason.to_string(),
         created_by: t.created_by.to_string(),

@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{ProductAction, REASON_MAX, ReviewKind, ReviewSnapshot, ReviewStatus, SkuStatus};
-use mercato_domain::ids::{IdKind, is_id_of};
+use mercato_domain::ids::ReviewId;
 use mercato_domain::validation::Checker;
 use mercato_store::Executor;
 use mercato_store::entity::product_review;
@@ -60,19 +60,15 @@ pub struct RejectRequest {
     pub reason: String,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> AppError {
-    AppError::internal(format!("stored review data is corrupt: {what}"))
-}
-
 fn snapshot_of(r: &product_review::Model) -> AppResult<ReviewSnapshot> {
-    serde_json::from_str(&r.snapshot_json).map_err(corrupt)
+    serde_json::from_str(&r.snapshot_json).map_err(AppError::inconsistent)
 }
 
 fn summary(r: product_review::Model) -> AppResult<ReviewSummary> {
     let snap = snapshot_of(&r)?;
     Ok(ReviewSummary {
-        kind: ReviewKind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?,
-        status: ReviewStatus::parse(&r.status).ok_or_else(|| corrupt(&r.status))?,
+        kind: r.kind,
+        status: r.status,
         id: r.id,
         product_id: r.product_id,
         product_name: snap.content.name,
@@ -90,9 +86,9 @@ async fn detail(db: &impl Executor, state: &AppState, r: product_review::Model) 
         None => None,
     };
     Ok(ReviewDetail {
-        kind: ReviewKind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?,
-        status: ReviewStatus::parse(&r.status).ok_or_else(|| corrupt(&r.status))?,
-        snapshot: serde_json::from_str(&r.snapshot_json).map_err(corrupt)?,
+        kind: r.kind,
+        status: r.status,
+        snapshot: serde_json::from_str(&r.snapshot_json).map_err(AppError::inconsistent)?,
         id: r.id,
         product_id: r.product_id,
         seller_id: r.seller_id,
@@ -106,7 +102,7 @@ async fn detail(db: &impl Executor, state: &AppState, r: product_review::Model) 
 }
 
 async fn load(db: &impl Executor, id: &str) -> AppResult<product_review::Model> {
-    if !is_id_of(IdKind::Review, id) {
+    if !ReviewId::is_valid(id) {
         return Err(AppError::not_found("review"));
     }
     reviews::find(db, id).await?.ok_or_else(|| AppError::not_found("review"))
@@ -133,10 +129,11 @@ pub async fn get(state: &AppState, id: &str) -> AppResult<ReviewDetail> {
 pub async fn approve(state: &AppState, op: &Principal, id: &str) -> AppResult<ReviewDetail> {
     let tx = state.db.write().await?;
     let review = load(&tx, id).await?;
-    if review.status != ReviewStatus::Pending.as_str() {
+    if review.status != ReviewStatus::Pending {
         return Err(already_decided());
     }
-    let mut product = products::find(&tx, &review.product_id).await?.ok_or_else(|| corrupt("product missing"))?;
+    let mut product =
+        products::find(&tx, &review.product_id).await?.ok_or_else(|| AppError::inconsistent("product missing"))?;
     let before = lifecycle_of(&product)?;
     let after = before.apply(ProductAction::Approve).map_err(lifecycle_error)?;
     let now = state.now();
@@ -181,10 +178,11 @@ pub async fn reject(state: &AppState, op: &Principal, id: &str, req: RejectReque
     c.finish()?;
     let tx = state.db.write().await?;
     let review = load(&tx, id).await?;
-    if review.status != ReviewStatus::Pending.as_str() {
+    if review.status != ReviewStatus::Pending {
         return Err(already_decided());
     }
-    let mut product = products::find(&tx, &review.product_id).await?.ok_or_else(|| corrupt("product missing"))?;
+    let mut product =
+        products::find(&tx, &review.product_id).await?.ok_or_else(|| AppError::inconsistent("product missing"))?;
     let before = lifecycle_of(&product)?;
     let after = before.apply(ProductAction::Reject).map_err(lifecycle_error)?;
     let now = state.now();

@@ -387,8 +387,8 @@ pub async fn query_order(
     for l in lines {
         let expire = subs.iter().find(|s| s.order_line_id == l.id).and_then(|s| s.expires_at).map(koo_time);
         order_line.push(OrderLineInfo {
-            charging_mode: l.charging_mode.to_ascii_uppercase(),
-            period_type: l.period.clone(),
+            charging_mode: l.charging_mode.as_str().to_ascii_uppercase(),
+            period_type: l.period.map(|p| p.as_str().to_string()),
             period_number: l.period_count,
             expire_time: expire,
             product_info: vec![ProductInfo {

@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::account::Role;
-use mercato_domain::ledger::buyer_wallet;
+use mercato_domain::ledger::{EntryKind, buyer_wallet};
 use mercato_domain::money::{self, MAX_PRICE_MINOR};
 use mercato_domain::validation::Checker;
 use mercato_store::repo::{accounts, ledger as repo};
@@ -59,7 +59,7 @@ pub struct CreditResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WalletTransaction {
     pub entry_id: String,
-    pub kind: String,
+    pub kind: EntryKind,
     pub reference: String,
     pub memo: String,
     pub amount_minor: i64,
@@ -90,7 +90,7 @@ pub async fn credit(
     req: CreditRequest,
 ) -> AppResult<CreditResponse> {
     validate(&req)?;
-    let is_buyer = accounts::find(tx, buyer_id).await?.is_some_and(|a| Role::parse(&a.role) == Some(Role::Buyer));
+    let is_buyer = accounts::find(tx, buyer_id).await?.is_some_and(|a| a.role == Role::Buyer);
     if !is_buyer {
         return Err(AppError::not_found("buyer"));
     }
@@ -147,7 +147,7 @@ pub async fn transactions(state: &AppState, buyer: &Principal, paging: Paging) -
             format!("{}.{}", l.entry_id, l.line_no),
             WalletTransaction {
                 entry_id: l.entry_id.clone(),
-                kind: e.kind.clone(),
+                kind: e.kind,
                 reference: e.reference.clone(),
                 memo: e.memo.clone(),
                 amount_minor: l.credit_minor - l.debit_minor,

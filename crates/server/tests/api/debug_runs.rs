@@ -2,6 +2,7 @@
 //! (a real reference seller here) and must pass before it can be submitted.
 
 use crate::helpers::{SHARED_SELLER_KEY, TestApp, period_sku, product_form, shared_seller, spawn_app};
+use mercato_domain::catalog::DebugRunStatus;
 use mercato_isv::FaultPolicy;
 use serde_json::{Value, json};
 
@@ -60,7 +61,7 @@ async fn a_passing_run_against_a_reference_seller_is_stored() {
     // Stored, with a fingerprint rather than the key.
     let row = mercato_store::repo::debug_runs::find(&app.state.db.conn, run_id).await.unwrap().expect("stored");
     assert_eq!(row.seller_id, seller_id);
-    assert_eq!(row.status, "passed");
+    assert_eq!(row.status, DebugRunStatus::Passed);
     assert_eq!(row.endpoint_url, shared_seller());
     assert!(!row.endpoint_fingerprint.contains(SHARED_SELLER_KEY) && row.endpoint_fingerprint.len() == 64);
     assert_eq!(serde_json::from_str::<Value>(&row.cases_json).unwrap(), run["cases"]);

@@ -2,7 +2,8 @@
 //! use cases (`app/`) and the request state do not reach into the workers;
 //! neither use cases nor HTTP handlers touch the ORM (all SQL is in
 //! `store`); HTTP handlers do not read store entities; the pure crates
-//! (`domain`, `koo`) depend on nothing of the server.
+//! (`domain`, `koo`) depend on nothing of the server, and the domain names
+//! the ORM only in its optional column mappings.
 
 use std::path::{Path, PathBuf};
 
@@ -71,20 +72,39 @@ fn handlers_do_not_read_store_entities() {
 #[test]
 fn the_pure_crates_depend_on_nothing_of_the_server() {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let server_side =
-        ["mercato-server", "mercato-store", "mercato-cli", "mercato-isv", "mercato-conformance", "sea-orm"];
+    let server_side = ["mercato-server", "mercato-store", "mercato-cli", "mercato-isv", "mercato-conformance"];
     for pure in ["domain", "koo"] {
-        let manifest = std::fs::read_to_string(crates.join(pure).join("Cargo.toml")).unwrap();
-        let deps: Vec<&str> = manifest
-            .lines()
-            .skip_while(|l| l.trim() != "[dependencies]")
-            .skip(1)
-            .take_while(|l| !l.trim_start().starts_with('['))
-            .collect();
+        let deps = dependencies(&crates.join(pure).join("Cargo.toml"));
         for dep in server_side {
             assert!(!deps.iter().any(|l| l.trim_start().starts_with(dep)), "crates/{pure} must not depend on {dep}");
         }
-        let found = uses(&rust_files(&crates.join(pure).join("src")), &["mercato_server", "mercato_store", "sea_orm"]);
+        let found = uses(&rust_files(&crates.join(pure).join("src")), &["mercato_server", "mercato_store"]);
         assert!(found.is_empty(), "crates/{pure} must not use the server's crates:\n{}", found.join("\n"));
     }
+    // The ORM: koo never; domain only as the optional dependency of its
+    // `store` feature, named in one file (the column mappings).
+    let koo = dependencies(&crates.join("koo").join("Cargo.toml"));
+    assert!(!koo.iter().any(|l| l.trim_start().starts_with("sea-orm")), "crates/koo must not depend on sea-orm");
+    assert!(uses(&rust_files(&crates.join("koo").join("src")), &["sea_orm"]).is_empty(), "crates/koo uses sea_orm");
+    let domain = dependencies(&crates.join("domain").join("Cargo.toml"));
+    for line in domain.iter().filter(|l| l.trim_start().starts_with("sea-orm")) {
+        assert!(line.contains("optional = true"), "crates/domain may depend on sea-orm only optionally: {line}");
+    }
+    let stored = crates.join("domain").join("src").join("stored.rs");
+    let found: Vec<String> = uses(&rust_files(&crates.join("domain").join("src")), &["sea_orm"])
+        .into_iter()
+        .filter(|l| !l.starts_with(&stored.display().to_string()))
+        .collect();
+    assert!(found.is_empty(), "crates/domain names the ORM only in src/stored.rs:\n{}", found.join("\n"));
+}
+
+/// The lines of the `[dependencies]` table of a manifest.
+fn dependencies(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    text.lines()
+        .skip_while(|l| l.trim() != "[dependencies]")
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .map(str::to_string)
+        .collect()
 }

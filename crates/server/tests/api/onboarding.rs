@@ -2,6 +2,7 @@
 //! operators' review of the applications.
 
 use crate::helpers::{Res, TestApp, certification_form, onboarding_form, spawn_app};
+use mercato_domain::onboarding::Decision;
 use mercato_store::entity::{application_decision, seller_certification};
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -490,7 +491,7 @@ async fn two_operators_approving_at_once_make_one_decision() {
         .await
         .unwrap();
     assert_eq!(rows.len(), 1, "exactly one decision recorded: {rows:?}");
-    assert_eq!(rows[0].decision, "approved");
+    assert_eq!(rows[0].decision, Decision::Approved);
 
     // Same for an approve racing a reject on the certification.
     app.put("/api/v1/seller/certification", Some(&key), certification_form()).await.expect(200);

@@ -1,6 +1,7 @@
 //! Operator reviews: approving, rejecting, revisions of listed products.
 
 use crate::helpers::{TestApp, period_sku, product_form, spawn_app};
+use mercato_domain::catalog::ProductStatus;
 use serde_json::{Value, json};
 
 async fn product(app: &TestApp, key: &str, id: &str) -> Value {
@@ -27,7 +28,7 @@ async fn revision_flow_keeps_the_listed_version_until_approved() {
     assert_eq!(sku["status"], "pending");
     let row = mercato_store::repo::products::find(&app.state.db.conn, &id).await.unwrap().unwrap();
     assert_eq!(row.pub_name.as_deref(), Some("Version one"));
-    assert_eq!(row.status, "listed");
+    assert_eq!(row.status, ProductStatus::Listed);
 
     // Submit the revision, reject it with a reason.
     let p = app.post(&format!("{path}/submit"), Some(&key), json!({})).await.expect(200);

@@ -8,6 +8,7 @@
 
 use crate::usage_shop::{Shop, rec, shop};
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use mercato_domain::orders::SubscriptionStatus;
 use mercato_server::app::usage::rating::{RatingReport, rate_due};
 use mercato_store::entity::{job, ledger_entry, subscription, usage_charge, usage_line, usage_package, usage_record};
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -193,7 +194,7 @@ async fn a_package_that_stops_when_used_up_freezes_its_instance() {
     let before = s.wallet(&s.buyer_key).await;
     s.advance_to(h + m(140)).await;
     s.rate().await;
-    assert_eq!(s.subscription(&pack.id).await.status, "active", "100 GB are left");
+    assert_eq!(s.subscription(&pack.id).await.status, SubscriptionStatus::Active, "100 GB are left");
 
     s.advance_to(h + m(150)).await;
     s.push(&s.seller, vec![with_package(rec(&pins, "p3", h + m(120), h + m(140), "250"), &pins)]).await;

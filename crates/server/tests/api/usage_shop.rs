@@ -5,6 +5,7 @@
 use crate::helpers::{TestApp, period_sku, product_form, spawn_on_test_clock};
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
+use mercato_domain::orders::SubscriptionStatus;
 use mercato_domain::usage::format_time;
 use mercato_server::app::usage::intake::{self as app_usage, Validated};
 use mercato_store::entity::{subscription, usage_record};
@@ -89,7 +90,7 @@ impl Shop {
         self.run_jobs().await;
         let subs = subscription::Entity::find().all(&self.app.state.db.conn).await.unwrap();
         let sub = subs.into_iter().find(|s| s.order_id == order_id).unwrap();
-        assert_eq!(sub.status, "active", "{sub:?}");
+        assert_eq!(sub.status, SubscriptionStatus::Active, "{sub:?}");
         assert!(sub.instance_id.is_some());
         sub
     }

@@ -1,3 +1,4 @@
+use mercato_domain::account::Role;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    pub role: String,
+    pub role: Role,
     pub name: String,
     pub email: String,
     pub password_hash: Option<String>,

@@ -1,3 +1,4 @@
+use mercato_domain::onboarding::{ApplicationKind, Decision};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub seller_id: String,
-    pub application: String,
-    pub decision: String,
+    pub application: ApplicationKind,
+    pub decision: Decision,
     pub reason: Option<String>,
     pub operator_id: String,
     pub decided_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use mercato_domain::catalog::{DebugCaseSet, DebugRunStatus};
 use sea_orm::entity::prelude::*;
 
 /// One debug run of a SaaS product against its seller endpoint.
@@ -12,9 +13,9 @@ pub struct Model {
     /// Keyed hash of the endpoint URL and access key at run time.
     pub endpoint_fingerprint: String,
     /// `period_product` or `one_time_product`.
-    pub case_set: String,
+    pub case_set: DebugCaseSet,
     /// `running`, `passed`, `failed` or `abandoned`.
-    pub status: String,
+    pub status: DebugRunStatus,
     /// The checker's case results (JSON array).
     pub cases_json: String,
     pub started_at: DateTimeUtc,

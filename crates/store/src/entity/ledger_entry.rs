@@ -1,3 +1,4 @@
+use mercato_domain::ledger::EntryKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    pub kind: String,
+    pub kind: EntryKind,
     pub reference: String,
     pub memo: String,
     pub created_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use mercato_domain::orders::OrderStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub buyer_id: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub amount_minor: i64,
     pub currency: String,
     pub payment_entry_id: Option<String>,

@@ -1,3 +1,5 @@
+use mercato_domain::catalog::{ChargingMode, Cooperation, ProductType};
+use mercato_domain::orders::{LineKind, Period};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,12 +12,12 @@ pub struct Model {
     pub product_id: String,
     pub seller_id: String,
     pub product_name: String,
-    pub product_type: String,
-    pub cooperation: String,
+    pub product_type: ProductType,
+    pub cooperation: Cooperation,
     pub sku_id: String,
     pub sku_code: String,
-    pub charging_mode: String,
-    pub period: Option<String>,
+    pub charging_mode: ChargingMode,
+    pub period: Option<Period>,
     pub period_count: Option<i64>,
     pub quantity: i64,
     pub trial: bool,
@@ -29,7 +31,7 @@ pub struct Model {
     /// (renewed, upgraded, converted from trial, unsubscribed).
     pub renews_subscription_id: Option<String>,
     /// `domain::orders::LineKind`.
-    pub kind: String,
+    pub kind: LineKind,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

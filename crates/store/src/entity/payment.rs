@@ -1,3 +1,4 @@
+use mercato_domain::ledger::PaymentStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +10,7 @@ pub struct Model {
     pub buyer_id: String,
     pub amount_minor: i64,
     pub currency: String,
-    pub status: String,
+    pub status: PaymentStatus,
     pub provider_ref: String,
     pub reason: String,
     pub created_by: String,

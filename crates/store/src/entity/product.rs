@@ -1,3 +1,4 @@
+use mercato_domain::catalog::{Cooperation, ProductStatus, ProductType, RevisionState};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,10 +7,10 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub seller_id: String,
-    pub product_type: String,
-    pub cooperation: String,
-    pub status: String,
-    pub revision_state: String,
+    pub product_type: ProductType,
+    pub cooperation: Cooperation,
+    pub status: ProductStatus,
+    pub revision_state: RevisionState,
     pub content_json: String,
     pub logo_media_id: Option<String>,
     pub images_json: String,

@@ -1,3 +1,4 @@
+use mercato_domain::catalog::{ReviewKind, ReviewStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,8 +8,8 @@ pub struct Model {
     pub id: String,
     pub product_id: String,
     pub seller_id: String,
-    pub kind: String,
-    pub status: String,
+    pub kind: ReviewKind,
+    pub status: ReviewStatus,
     pub snapshot_json: String,
     pub reason: Option<String>,
     pub decided_by: Option<String>,

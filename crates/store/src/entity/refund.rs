@@ -1,3 +1,4 @@
+use mercato_domain::refunds::{RefundRule, UnsubscribeScope};
 use sea_orm::entity::prelude::*;
 
 /// A refund order's record (migration 0012).
@@ -10,9 +11,9 @@ pub struct Model {
     pub subscription_id: String,
     pub buyer_id: String,
     /// `domain::refunds::UnsubscribeScope`.
-    pub scope: String,
+    pub scope: UnsubscribeScope,
     /// `domain::refunds::RefundRule`.
-    pub rule: String,
+    pub rule: RefundRule,
     pub amount_minor: i64,
     pub seller_minor: i64,
     pub commission_minor: i64,

@@ -1,3 +1,4 @@
+use mercato_domain::onboarding::ApplicationStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub seller_id: String,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub bank_name: String,
     pub bank_account_enc: String,
     pub bank_account_masked: String,

@@ -1,3 +1,4 @@
+use mercato_domain::onboarding::{ApplicationStatus, EntityType};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,8 +6,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub seller_id: String,
-    pub status: String,
-    pub entity_type: String,
+    pub status: ApplicationStatus,
+    pub entity_type: EntityType,
     pub legal_name: String,
     pub registration_number: String,
     pub contact_name: String,

@@ -1,3 +1,4 @@
+use mercato_domain::catalog::{ChargingMode, SkuStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,8 +8,8 @@ pub struct Model {
     pub id: String,
     pub product_id: String,
     pub sku_code: String,
-    pub status: String,
-    pub charging_mode: String,
+    pub status: SkuStatus,
+    pub charging_mode: ChargingMode,
     pub currency: String,
     pub spec_json: String,
     pub entry_price_minor: Option<i64>,

@@ -1,3 +1,5 @@
+use mercato_domain::catalog::ChargingMode;
+use mercato_domain::orders::{Period, SubscriptionStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,10 +14,10 @@ pub struct Model {
     pub seller_id: String,
     pub product_name: String,
     pub sku_id: String,
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub instance_id: Option<String>,
-    pub charging_mode: String,
-    pub period: Option<String>,
+    pub charging_mode: ChargingMode,
+    pub period: Option<Period>,
     pub trial: bool,
     pub auto_renew: bool,
     pub starts_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use mercato_domain::catalog::Billing;
 use sea_orm::entity::prelude::*;
 
 /// A buyer's usage charge for one closed period and currency.
@@ -7,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub buyer_id: String,
-    pub billing: String,
+    pub billing: Billing,
     pub period_start: DateTimeUtc,
     pub currency: String,
     pub amount_minor: i64,

@@ -1,3 +1,4 @@
+use mercato_domain::catalog::Billing;
 use sea_orm::entity::prelude::*;
 
 /// One instance's valid usage in one closed billing period, rated.
@@ -8,7 +9,7 @@ pub struct Model {
     pub instance_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub period_start: DateTimeUtc,
-    pub billing: String,
+    pub billing: Billing,
     pub subscription_id: String,
     pub buyer_id: String,
     pub seller_id: String,

@@ -1,3 +1,4 @@
+use mercato_domain::catalog::Billing;
 use sea_orm::entity::prelude::*;
 
 /// Every period of `billing` starting before `rated_until` is rated and charged.
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "usage_rating_marks")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub billing: String,
+    pub billing: Billing,
     pub rated_until: DateTimeUtc,
 }
 

@@ -1,10 +1,11 @@
 use crate::entity::account;
 use crate::error::StoreResult;
+use mercato_domain::account::Role;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 pub struct NewAccount<'a> {
     pub id: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub name: &'a str,
     pub email: &'a str,
     pub password_hash: Option<&'a str>,
@@ -15,7 +16,7 @@ pub struct NewAccount<'a> {
 pub async fn insert(db: &impl ConnectionTrait, a: NewAccount<'_>) -> StoreResult<account::Model> {
     let model = account::ActiveModel {
         id: Set(a.id.to_string()),
-        role: Set(a.role.to_string()),
+        role: Set(a.role),
         name: Set(a.name.to_string()),
         email: Set(a.email.to_string()),
         password_hash: Set(a.password_hash.map(str::to_string)),

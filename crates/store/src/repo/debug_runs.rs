@@ -4,13 +4,9 @@
 use crate::entity::debug_run;
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
+use mercato_domain::catalog::DebugRunStatus;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-
-pub const RUNNING: &str = "running";
-pub const PASSED: &str = "passed";
-pub const FAILED: &str = "failed";
-pub const ABANDONED: &str = "abandoned";
 
 /// Inserts a run; a second `running` run of the product is `StoreError::Conflict`.
 pub async fn insert(db: &impl ConnectionTrait, r: debug_run::Model) -> StoreResult<()> {
@@ -24,7 +20,7 @@ pub async fn insert(db: &impl ConnectionTrait, r: debug_run::Model) -> StoreResu
 pub async fn finish(
     db: &impl ConnectionTrait,
     id: &str,
-    status: &str,
+    status: DebugRunStatus,
     cases_json: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<bool> {
@@ -33,7 +29,7 @@ pub async fn finish(
         .col_expr(debug_run::Column::CasesJson, Expr::value(cases_json))
         .col_expr(debug_run::Column::FinishedAt, Expr::value(at))
         .filter(debug_run::Column::Id.eq(id))
-        .filter(debug_run::Column::Status.eq(RUNNING))
+        .filter(debug_run::Column::Status.eq(DebugRunStatus::Running))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -48,10 +44,10 @@ pub async fn abandon_stale(
     at: DateTime<Utc>,
 ) -> StoreResult<u64> {
     let res = debug_run::Entity::update_many()
-        .col_expr(debug_run::Column::Status, Expr::value(ABANDONED))
+        .col_expr(debug_run::Column::Status, Expr::value(DebugRunStatus::Abandoned))
         .col_expr(debug_run::Column::FinishedAt, Expr::value(at))
         .filter(debug_run::Column::ProductId.eq(product_id))
-        .filter(debug_run::Column::Status.eq(RUNNING))
+        .filter(debug_run::Column::Status.eq(DebugRunStatus::Running))
         .filter(debug_run::Column::StartedAt.lt(started_before))
         .exec(db)
         .await?;
@@ -71,7 +67,7 @@ pub async fn latest_finished(
 ) -> StoreResult<Option<debug_run::Model>> {
     let mut q = debug_run::Entity::find()
         .filter(debug_run::Column::ProductId.eq(product_id))
-        .filter(debug_run::Column::Status.is_in([PASSED, FAILED]));
+        .filter(debug_run::Column::Status.is_in([DebugRunStatus::Passed, DebugRunStatus::Failed]));
     if let Some(by) = finished_by {
         q = q.filter(debug_run::Column::FinishedAt.lte(by));
     }

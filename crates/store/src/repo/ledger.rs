@@ -6,6 +6,7 @@
 use crate::entity::{commission_rate, ledger_balance as bal, ledger_entry as entry, ledger_line as line, payment};
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
+use mercato_domain::catalog::{Cooperation, ProductType};
 use mercato_domain::ledger::{AccountKind, Entry, account_kind};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -54,7 +55,7 @@ pub async fn post(db: &impl ConnectionTrait, id: &str, at: DateTime<Utc>, e: &En
     }
     entry::Entity::insert(entry::ActiveModel {
         id: Set(id.to_string()),
-        kind: Set(e.kind().as_str().to_string()),
+        kind: Set(e.kind()),
         reference: Set(e.reference().to_string()),
         memo: Set(e.memo().to_string()),
         created_at: Set(at),
@@ -336,10 +337,10 @@ pub mod commission {
 
     pub async fn find(
         db: &impl ConnectionTrait,
-        product_type: &str,
-        cooperation: &str,
+        product_type: ProductType,
+        cooperation: Cooperation,
     ) -> StoreResult<Option<commission_rate::Model>> {
-        Ok(commission_rate::Entity::find_by_id((product_type.to_string(), cooperation.to_string())).one(db).await?)
+        Ok(commission_rate::Entity::find_by_id((product_type, cooperation)).one(db).await?)
     }
 
     /// Sets (creating if needed) one rate.

@@ -8,6 +8,7 @@
 use crate::entity::{account, application_decision, seller_agreement, seller_certification, seller_onboarding};
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
+use mercato_domain::onboarding::ApplicationStatus;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -28,7 +29,11 @@ macro_rules! review_cycle {
 
         /// Overwrites the seller's application with `row` if its status is
         /// still `expected`; false when it changed meanwhile.
-        pub async fn $replace(db: &impl ConnectionTrait, row: $entity::Model, expected: &str) -> StoreResult<bool> {
+        pub async fn $replace(
+            db: &impl ConnectionTrait,
+            row: $entity::Model,
+            expected: ApplicationStatus,
+        ) -> StoreResult<bool> {
             let seller_id = row.seller_id.clone();
             let mut active = row.into_active_model();
             // The key is the filter, not a value to set.
@@ -47,8 +52,8 @@ macro_rules! review_cycle {
         pub async fn $submit(
             db: &impl ConnectionTrait,
             seller_id: &str,
-            from: &str,
-            submitted: &str,
+            from: ApplicationStatus,
+            submitted: ApplicationStatus,
             at: DateTime<Utc>,
         ) -> StoreResult<bool> {
             let done = $entity::Entity::update_many()
@@ -67,8 +72,8 @@ macro_rules! review_cycle {
         pub async fn $decide(
             db: &impl ConnectionTrait,
             seller_id: &str,
-            from: &str,
-            to: &str,
+            from: ApplicationStatus,
+            to: ApplicationStatus,
             reason: Option<&str>,
             at: DateTime<Utc>,
         ) -> StoreResult<bool> {
@@ -88,7 +93,7 @@ macro_rules! review_cycle {
         /// by seller id, `limit` at a time after the seller id `after`.
         pub async fn $list(
             db: &impl ConnectionTrait,
-            status: Option<&str>,
+            status: Option<ApplicationStatus>,
             after: Option<&str>,
             limit: u64,
         ) -> StoreResult<Vec<($entity::Model, Option<account::Model>)>> {
@@ -229,8 +234,7 @@ pub struct Readiness {
 /// Whether `seller_id`'s onboarding and certification are approved and it
 /// accepted `agreement_version`.
 pub async fn readiness(db: &impl ConnectionTrait, seller_id: &str, agreement_version: &str) -> StoreResult<Readiness> {
-    use mercato_domain::onboarding::ApplicationStatus;
-    let approved = ApplicationStatus::Approved.as_str();
+    let approved = ApplicationStatus::Approved;
     let onboarding_approved = seller_onboarding::Entity::find_by_id(seller_id.to_string())
         .one(db)
         .await?

@@ -12,6 +12,7 @@ use crate::entity::{
 use crate::error::StoreResult;
 use crate::repo::usage::{STATUS_RECEIVED, STATUS_VALID};
 use chrono::{DateTime, Utc};
+use mercato_domain::catalog::Billing;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
@@ -43,14 +44,13 @@ pub async fn order_lines(db: &impl ConnectionTrait, ids: &[String]) -> StoreResu
 }
 
 /// Every period of `billing` starting before the answer is rated.
-pub async fn rated_until(db: &impl ConnectionTrait, billing: &str) -> StoreResult<Option<DateTime<Utc>>> {
-    Ok(usage_rating_mark::Entity::find_by_id(billing.to_string()).one(db).await?.map(|m| m.rated_until))
+pub async fn rated_until(db: &impl ConnectionTrait, billing: Billing) -> StoreResult<Option<DateTime<Utc>>> {
+    Ok(usage_rating_mark::Entity::find_by_id(billing).one(db).await?.map(|m| m.rated_until))
 }
 
 /// Moves the mark of `billing` to `until`.
-pub async fn set_rated_until(db: &impl ConnectionTrait, billing: &str, until: DateTime<Utc>) -> StoreResult<()> {
-    let row =
-        usage_rating_mark::ActiveModel { billing: sea_orm::Set(billing.to_string()), rated_until: sea_orm::Set(until) };
+pub async fn set_rated_until(db: &impl ConnectionTrait, billing: Billing, until: DateTime<Utc>) -> StoreResult<()> {
+    let row = usage_rating_mark::ActiveModel { billing: sea_orm::Set(billing), rated_until: sea_orm::Set(until) };
     usage_rating_mark::Entity::insert(row)
         .on_conflict(
             OnConflict::column(usage_rating_mark::Column::Billing)
@@ -76,10 +76,10 @@ pub async fn oldest_received(db: &impl ConnectionTrait) -> StoreResult<Option<Da
 /// received.
 pub async fn first_valid_received(
     db: &impl ConnectionTrait,
-    billing: &str,
+    billing: Billing,
     from: DateTime<Utc>,
 ) -> StoreResult<Option<DateTime<Utc>>> {
-    earliest_received(db, STATUS_VALID, Some(billing), Some(from)).await
+    earliest_received(db, STATUS_VALID, Some(billing.as_str()), Some(from)).await
 }
 
 /// The earliest received_at of records in `status` (one probe of the
@@ -112,8 +112,8 @@ pub struct InstanceUsage {
 
 /// The bounds of one period's records.
 #[derive(Debug, Clone, Copy)]
-pub struct PeriodBounds<'a> {
-    pub billing: &'a str,
+pub struct PeriodBounds {
+    pub billing: Billing,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
@@ -121,7 +121,7 @@ pub struct PeriodBounds<'a> {
 
 /// The period's valid usage summed per instance, by instance id: one
 /// aggregate over an index range, whatever the number of records.
-pub async fn period_usage(db: &impl ConnectionTrait, p: PeriodBounds<'_>) -> StoreResult<Vec<InstanceUsage>> {
+pub async fn period_usage(db: &impl ConnectionTrait, p: PeriodBounds) -> StoreResult<Vec<InstanceUsage>> {
     let backend = db.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {

@@ -5,7 +5,8 @@
 use crate::common::{TestDb, time};
 use crate::fixtures::{account, product};
 use chrono::Duration;
-use mercato_domain::catalog::{CatalogSort, SCORE_NAME, SCORE_NAME_PREFIX, SCORE_TEXT, SortKey};
+use mercato_domain::account::Role;
+use mercato_domain::catalog::{CatalogSort, ProductStatus, SCORE_NAME, SCORE_NAME_PREFIX, SCORE_TEXT, SortKey};
 use mercato_store::entity::product::Model as Product;
 use mercato_store::repo::catalog::{self, Search};
 use mercato_store::repo::products;
@@ -35,7 +36,7 @@ fn terms(text: &str) -> Vec<String> {
 fn listed(id: &str, search: &str, at: i64) -> Product {
     Product {
         listed_at: Some(time("2026-02-01T00:00:00Z") + Duration::seconds(at)),
-        ..product(id, SELLER, "listed", Some(search))
+        ..product(id, SELLER, ProductStatus::Listed, Some(search))
     }
 }
 
@@ -51,7 +52,7 @@ async fn scored(db: &impl ConnectionTrait, s: &Search<'_>) -> Vec<(String, i64)>
 #[tokio::test]
 async fn relevance_reads_the_name_from_the_first_line() {
     let t = TestDb::new().await;
-    account(&t.conn, SELLER, "seller").await;
+    account(&t.conn, SELLER, Role::Seller).await;
     put(&t.conn, listed("prd_prefix", "mysql tools\nsummary", 1)).await;
     // No second line: the whole text is the name.
     put(&t.conn, listed("prd_bare", "mysql", 2)).await;
@@ -61,8 +62,8 @@ async fn relevance_reads_the_name_from_the_first_line() {
     put(&t.conn, listed("prd_no_name", "\nmysql in the text", 5)).await;
     put(&t.conn, listed("prd_cjk", "数据库 mysql\n云", 6)).await;
     put(&t.conn, listed("prd_other", "postgres\nnothing here", 7)).await;
-    put(&t.conn, product("prd_delisted", SELLER, "delisted", Some("mysql"))).await;
-    put(&t.conn, product("prd_unpublished", SELLER, "listed", None)).await;
+    put(&t.conn, product("prd_delisted", SELLER, ProductStatus::Delisted, Some("mysql"))).await;
+    put(&t.conn, product("prd_unpublished", SELLER, ProductStatus::Listed, None)).await;
 
     let mysql = terms("mysql");
     let expected = [
@@ -93,7 +94,7 @@ async fn relevance_reads_the_name_from_the_first_line() {
 #[tokio::test]
 async fn relevance_pages_never_skip_or_repeat_through_ties() {
     let t = TestDb::new().await;
-    account(&t.conn, SELLER, "seller").await;
+    account(&t.conn, SELLER, Role::Seller).await;
     let mut expected = Vec::new();
     for i in 0..23 {
         let (search, score) = match i % 3 {

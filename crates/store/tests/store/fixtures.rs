@@ -3,6 +3,9 @@
 
 use crate::common::time;
 use chrono::{DateTime, Utc};
+use mercato_domain::account::Role;
+use mercato_domain::catalog::{ChargingMode, Cooperation, ProductStatus, ProductType, RevisionState, SkuStatus};
+use mercato_domain::orders::{LineKind, OrderStatus, SubscriptionStatus};
 use mercato_store::entity::{order, order_line, product, sku, subscription};
 use mercato_store::repo::{accounts, orders, products};
 use mercato_store::sea_orm::ConnectionTrait;
@@ -13,7 +16,7 @@ pub fn created() -> DateTime<Utc> {
 }
 
 /// Inserts an account of `role` with id `id`.
-pub async fn account(db: &impl ConnectionTrait, id: &str, role: &str) {
+pub async fn account(db: &impl ConnectionTrait, id: &str, role: Role) {
     let email = format!("{id}@example.com");
     let a = accounts::NewAccount { id, role, name: id, email: &email, password_hash: None, created_at: created() };
     accounts::insert(db, a).await.expect("account");
@@ -21,14 +24,14 @@ pub async fn account(db: &impl ConnectionTrait, id: &str, role: &str) {
 
 /// A product row of `seller_id`, in `status`, with the given public
 /// (catalog) columns.
-pub fn product(id: &str, seller_id: &str, status: &str, pub_search: Option<&str>) -> product::Model {
+pub fn product(id: &str, seller_id: &str, status: ProductStatus, pub_search: Option<&str>) -> product::Model {
     product::Model {
         id: id.into(),
         seller_id: seller_id.into(),
-        product_type: "saas".into(),
-        cooperation: "general".into(),
-        status: status.into(),
-        revision_state: "none".into(),
+        product_type: ProductType::Saas,
+        cooperation: Cooperation::General,
+        status,
+        revision_state: RevisionState::None,
         content_json: "{}".into(),
         logo_media_id: None,
         images_json: "[]".into(),
@@ -64,15 +67,15 @@ impl Market {
             product: format!("prd_{tag}"),
             sku: format!("sku_{tag}"),
         };
-        account(db, &m.seller, "seller").await;
-        account(db, &m.buyer, "buyer").await;
-        products::insert(db, product(&m.product, &m.seller, "listed", None)).await.expect("product");
+        account(db, &m.seller, Role::Seller).await;
+        account(db, &m.buyer, Role::Buyer).await;
+        products::insert(db, product(&m.product, &m.seller, ProductStatus::Listed, None)).await.expect("product");
         let s = sku::Model {
             id: m.sku.clone(),
             product_id: m.product.clone(),
             sku_code: "std".into(),
-            status: "active".into(),
-            charging_mode: "on_demand".into(),
+            status: SkuStatus::Active,
+            charging_mode: ChargingMode::OnDemand,
             currency: "CNY".into(),
             spec_json: "{}".into(),
             entry_price_minor: None,
@@ -90,7 +93,7 @@ impl Market {
         let o = order::Model {
             id: order_id.clone(),
             buyer_id: self.buyer.clone(),
-            status: "paid".into(),
+            status: OrderStatus::Paid,
             amount_minor: 0,
             currency: "CNY".into(),
             payment_entry_id: None,
@@ -107,11 +110,11 @@ impl Market {
             product_id: self.product.clone(),
             seller_id: self.seller.clone(),
             product_name: "Product".into(),
-            product_type: "saas".into(),
-            cooperation: "general".into(),
+            product_type: ProductType::Saas,
+            cooperation: Cooperation::General,
             sku_id: self.sku.clone(),
             sku_code: "std".into(),
-            charging_mode: sub.mode.into(),
+            charging_mode: sub.mode,
             period: None,
             period_count: None,
             quantity: 1,
@@ -123,7 +126,7 @@ impl Market {
             sku_spec_json: "{}".into(),
             created_at: created(),
             renews_subscription_id: None,
-            kind: "new".into(),
+            kind: LineKind::Purchase,
         };
         orders::insert_line(db, line).await.expect("order line");
         let s = subscription::Model {
@@ -135,9 +138,9 @@ impl Market {
             seller_id: self.seller.clone(),
             product_name: "Product".into(),
             sku_id: self.sku.clone(),
-            status: sub.status.into(),
+            status: sub.status,
             instance_id: sub.instance.map(str::to_string),
-            charging_mode: sub.mode.into(),
+            charging_mode: sub.mode,
             period: None,
             trial: false,
             auto_renew: false,
@@ -158,9 +161,8 @@ impl Market {
 pub struct Sub<'a> {
     pub id: &'a str,
     pub instance: Option<&'a str>,
-    /// Charging mode: `on_demand`, `on_demand_pkg`, ...
-    pub mode: &'a str,
-    pub status: &'a str,
+    pub mode: ChargingMode,
+    pub status: SubscriptionStatus,
     pub starts_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -172,8 +174,8 @@ impl<'a> Sub<'a> {
         Sub {
             id,
             instance: Some(instance),
-            mode: "on_demand",
-            status: "active",
+            mode: ChargingMode::OnDemand,
+            status: SubscriptionStatus::Active,
             starts_at: created(),
             expires_at: None,
         }

@@ -3,6 +3,7 @@
 //! SQL sums `mercato ledger check` compares, and commission upserts.
 
 use crate::common::{TestDb, time};
+use mercato_domain::catalog::{Cooperation, ProductType};
 use mercato_domain::ledger::{
     Entry, EntryKind, Line, PLATFORM_COMMISSION, buyer_wallet, platform_cash, seller_payable,
 };
@@ -180,7 +181,7 @@ fn raw_line(
 async fn raw_entry(db: &impl ConnectionTrait, id: &str, lines: Vec<ledger_line::ActiveModel>) {
     let e = ledger_entry::Model {
         id: id.into(),
-        kind: "adjustment".into(),
+        kind: EntryKind::Adjustment,
         reference: "test".into(),
         memo: String::new(),
         created_at: time("2026-03-01T10:00:00Z"),
@@ -256,17 +257,25 @@ async fn the_check_queries_find_what_is_broken() {
 #[tokio::test]
 async fn a_commission_rate_is_updated_or_created() {
     let t = TestDb::new().await;
-    let rate = |product_type: &str, cooperation: &str, rate_bp| commission_rate::Model {
-        product_type: product_type.into(),
-        cooperation: cooperation.into(),
+    let rate = |product_type, cooperation, rate_bp| commission_rate::Model {
+        product_type,
+        cooperation,
         rate_bp,
         updated_at: time("2026-03-01T10:00:00Z"),
     };
-    commission::upsert(&t.conn, rate("saas", "general", 1500)).await.unwrap();
-    commission::upsert(&t.conn, rate("saas", "general", 1200)).await.unwrap();
-    commission::upsert(&t.conn, rate("robotics", "joint", 2500)).await.unwrap();
-    assert_eq!(commission::find(&t.conn, "saas", "general").await.unwrap(), Some(rate("saas", "general", 1200)));
-    assert_eq!(commission::find(&t.conn, "robotics", "joint").await.unwrap(), Some(rate("robotics", "joint", 2500)));
-    assert_eq!(commission::find(&t.conn, "saas", "joint").await.unwrap().map(|r| r.rate_bp), Some(2000), "untouched");
-    assert_eq!(commission::list(&t.conn).await.unwrap().len(), 21);
+    use Cooperation::{General, Joint};
+    use ProductType::{Hardware, Saas};
+    // One seeded rate is missing, so the second upsert below creates it.
+    t.conn
+        .execute_unprepared("DELETE FROM commission_rates WHERE product_type = 'hardware' AND cooperation = 'joint'")
+        .await
+        .unwrap();
+    assert_eq!(commission::find(&t.conn, Hardware, Joint).await.unwrap(), None);
+    commission::upsert(&t.conn, rate(Saas, General, 1500)).await.unwrap();
+    commission::upsert(&t.conn, rate(Saas, General, 1200)).await.unwrap();
+    commission::upsert(&t.conn, rate(Hardware, Joint, 2500)).await.unwrap();
+    assert_eq!(commission::find(&t.conn, Saas, General).await.unwrap(), Some(rate(Saas, General, 1200)));
+    assert_eq!(commission::find(&t.conn, Hardware, Joint).await.unwrap(), Some(rate(Hardware, Joint, 2500)));
+    assert_eq!(commission::find(&t.conn, Saas, Joint).await.unwrap().map(|r| r.rate_bp), Some(2000), "untouched");
+    assert_eq!(commission::list(&t.conn).await.unwrap().len(), 20);
 }

@@ -3,6 +3,7 @@
 //! filled in per backend.
 
 use crate::common::TestDb;
+use mercato_domain::catalog::{Cooperation, ProductType};
 use mercato_store::repo::ledger::commission;
 use mercato_store::sea_orm::{ConnectionTrait, DbErr, Statement};
 use mercato_store::{Db, migrate};
@@ -76,7 +77,8 @@ async fn times_take_the_backend_type() {
     // `%NOW%` defaults (the seeded commission rates) read back as times.
     let rates = commission::list(&t.conn).await.unwrap();
     assert_eq!(rates.len(), 20);
-    let saas = rates.iter().find(|r| r.product_type == "saas" && r.cooperation == "general").unwrap();
+    let saas =
+        rates.iter().find(|r| r.product_type == ProductType::Saas && r.cooperation == Cooperation::General).unwrap();
     assert_eq!(saas.rate_bp, 1000);
     assert!(rates.iter().all(|r| r.updated_at == saas.updated_at), "one migration, one time");
 }

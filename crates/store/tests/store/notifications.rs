@@ -3,6 +3,7 @@
 
 use crate::common::{TestDb, count, time};
 use crate::fixtures::{Market, account};
+use mercato_domain::account::Role;
 use mercato_store::Db;
 use mercato_store::entity::{interface_failure, notification};
 use mercato_store::repo::notifications;
@@ -23,7 +24,7 @@ fn note(id: &str) -> notification::Model {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_once_notification_is_sent_once_by_concurrent_scans() {
     let t = TestDb::new().await;
-    account(&t.conn, "acc_buyer", "buyer").await;
+    account(&t.conn, "acc_buyer", Role::Buyer).await;
     let mut scans = Vec::new();
     for i in 0..6 {
         let db: Db = (*t).clone();

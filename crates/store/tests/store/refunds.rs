@@ -3,6 +3,7 @@
 
 use crate::common::TestDb;
 use crate::fixtures::account;
+use mercato_domain::account::Role;
 use mercato_store::Db;
 use mercato_store::repo::refunds;
 
@@ -11,7 +12,7 @@ const BUYER: &str = "acc_buyer";
 #[tokio::test]
 async fn refunds_are_taken_up_to_the_limit_per_year() {
     let t = TestDb::new().await;
-    account(&t.conn, BUYER, "buyer").await;
+    account(&t.conn, BUYER, Role::Buyer).await;
     assert_eq!(refunds::full_refunds_used(&t.conn, BUYER, 2026).await.unwrap(), 0);
     // In one transaction: the existing row must not abort it.
     let tx = t.write().await.unwrap();
@@ -27,7 +28,7 @@ async fn refunds_are_taken_up_to_the_limit_per_year() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_refunds_never_pass_the_limit() {
     let t = TestDb::new().await;
-    account(&t.conn, BUYER, "buyer").await;
+    account(&t.conn, BUYER, Role::Buyer).await;
     let mut requests = Vec::new();
     for _ in 0..8 {
         let db: Db = (*t).clone();

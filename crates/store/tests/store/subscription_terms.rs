@@ -4,6 +4,7 @@
 
 use crate::common::{TestDb, time};
 use crate::fixtures::{Market, Sub};
+use mercato_domain::catalog::ChargingMode;
 use mercato_domain::orders::SubscriptionStatus;
 use mercato_store::Db;
 use mercato_store::repo::orders;
@@ -13,7 +14,7 @@ const ACTIVE: SubscriptionStatus = SubscriptionStatus::Active;
 
 async fn monthly(t: &TestDb, expires: &str) -> Market {
     let m = Market::new(&t.conn, "terms").await;
-    let sub = Sub { mode: "period", expires_at: Some(time(expires)), ..Sub::on_demand("sub_t", "ins_t") };
+    let sub = Sub { mode: ChargingMode::Period, expires_at: Some(time(expires)), ..Sub::on_demand("sub_t", "ins_t") };
     m.subscribe(&t.conn, sub).await;
     m
 }

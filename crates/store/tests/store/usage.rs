@@ -5,6 +5,7 @@
 use crate::common::{TestDb, advisory_locks_of_others, time};
 use crate::fixtures::{Market, Sub, account};
 use chrono::{DateTime, Duration, Utc};
+use mercato_domain::account::Role;
 use mercato_domain::usage::UsageRecord;
 use mercato_store::Db;
 use mercato_store::entity::usage_record;
@@ -50,8 +51,8 @@ fn records(range: std::ops::Range<usize>) -> Vec<UsageRecord> {
 /// A test database with the two sellers.
 async fn setup() -> TestDb {
     let t = TestDb::new().await;
-    account(&t.conn, SELLER, "seller").await;
-    account(&t.conn, OTHER_SELLER, "seller").await;
+    account(&t.conn, SELLER, Role::Seller).await;
+    account(&t.conn, OTHER_SELLER, Role::Seller).await;
     t
 }
 

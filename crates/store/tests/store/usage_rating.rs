@@ -5,6 +5,10 @@
 use crate::common::{TestDb, advisory_locks_of_others, count, time};
 use crate::fixtures::{Market, Sub, account};
 use chrono::Duration;
+use mercato_domain::account::Role;
+use mercato_domain::catalog::Billing;
+use mercato_domain::catalog::ChargingMode;
+use mercato_domain::orders::SubscriptionStatus;
 use mercato_domain::usage::UsageRecord;
 use mercato_store::entity::{usage_charge, usage_line, usage_package, usage_package_draw};
 use mercato_store::repo::orders;
@@ -51,7 +55,7 @@ async fn put(
 #[tokio::test]
 async fn a_period_sums_its_valid_records_per_instance_exactly() {
     let t = TestDb::new().await;
-    account(&t.conn, SELLER, "seller").await;
+    account(&t.conn, SELLER, Role::Seller).await;
     let db = &t.conn;
     let hourly = || Some(valid("hourly"));
     // Above 2^52 each: a floating-point sum would lose the last digits.
@@ -72,7 +76,7 @@ async fn a_period_sums_its_valid_records_per_instance_exactly() {
     usage::set_duplicates(db, "MKT.9006", &[(SELLER.into(), "x6".into(), "a1".into())]).await.unwrap();
 
     let bounds = PeriodBounds {
-        billing: "hourly",
+        billing: Billing::Hourly,
         start: time("2026-03-01T10:00:00Z"),
         end: time("2026-03-01T11:00:00Z"),
         closes_at: time("2026-03-01T12:15:00Z"),
@@ -82,7 +86,7 @@ async fn a_period_sums_its_valid_records_per_instance_exactly() {
         InstanceUsage { instance_id: "ins-b".into(), records: 1, quantity_e4: 5 },
     ];
     assert_eq!(rating::period_usage(db, bounds).await.unwrap(), expected);
-    let daily = PeriodBounds { billing: "daily", ..bounds };
+    let daily = PeriodBounds { billing: Billing::Daily, ..bounds };
     let c = vec![InstanceUsage { instance_id: "ins-c".into(), records: 1, quantity_e4: 1 }];
     assert_eq!(rating::period_usage(db, daily).await.unwrap(), c);
     // A record ending at a period's end belongs to the next one.
@@ -99,20 +103,20 @@ async fn a_period_sums_its_valid_records_per_instance_exactly() {
 #[tokio::test]
 async fn the_mark_of_each_billing_moves_to_the_last_value_set() {
     let t = TestDb::new().await;
-    assert_eq!(rating::rated_until(&t.conn, "hourly").await.unwrap(), None);
+    assert_eq!(rating::rated_until(&t.conn, Billing::Hourly).await.unwrap(), None);
     let (t1, t2) = (time("2026-03-01T10:00:00Z"), time("2026-03-01T11:00:00Z"));
-    rating::set_rated_until(&t.conn, "hourly", t1).await.unwrap();
-    assert_eq!(rating::rated_until(&t.conn, "hourly").await.unwrap(), Some(t1));
-    rating::set_rated_until(&t.conn, "hourly", t2).await.unwrap();
-    assert_eq!(rating::rated_until(&t.conn, "hourly").await.unwrap(), Some(t2));
-    assert_eq!(rating::rated_until(&t.conn, "daily").await.unwrap(), None);
+    rating::set_rated_until(&t.conn, Billing::Hourly, t1).await.unwrap();
+    assert_eq!(rating::rated_until(&t.conn, Billing::Hourly).await.unwrap(), Some(t1));
+    rating::set_rated_until(&t.conn, Billing::Hourly, t2).await.unwrap();
+    assert_eq!(rating::rated_until(&t.conn, Billing::Hourly).await.unwrap(), Some(t2));
+    assert_eq!(rating::rated_until(&t.conn, Billing::Daily).await.unwrap(), None);
     assert_eq!(count(&t.conn, "usage_rating_marks").await, 1);
 }
 
 #[tokio::test]
 async fn earliest_receipts_are_found_by_status_billing_and_start() {
     let t = TestDb::new().await;
-    account(&t.conn, SELLER, "seller").await;
+    account(&t.conn, SELLER, Role::Seller).await;
     let db = &t.conn;
     assert_eq!(rating::oldest_received(db).await.unwrap(), None);
     let (b, e) = ("2026-03-01T09:00:00Z", "2026-03-01T09:10:00Z");
@@ -123,14 +127,18 @@ async fn earliest_receipts_are_found_by_status_billing_and_start() {
     put(db, "r2", "ins-a", b, e, "2026-03-01T13:00:00Z", 1, None).await;
 
     assert_eq!(rating::oldest_received(db).await.unwrap(), Some(time("2026-03-01T11:30:00Z")));
-    let first = |billing: &'static str, from: &'static str| async move {
+    let first = |billing: Billing, from: &'static str| async move {
         rating::first_valid_received(db, billing, time(from)).await.unwrap()
     };
-    assert_eq!(first("hourly", "2026-03-01T00:00:00Z").await, Some(time("2026-03-01T10:00:00Z")));
-    assert_eq!(first("hourly", "2026-03-01T10:00:00Z").await, Some(time("2026-03-01T10:00:00Z")), "from is inclusive");
-    assert_eq!(first("hourly", "2026-03-01T10:00:01Z").await, Some(time("2026-03-01T12:00:00Z")));
-    assert_eq!(first("daily", "2026-03-01T00:00:00Z").await, Some(time("2026-03-01T11:00:00Z")));
-    assert_eq!(first("hourly", "2026-03-01T12:00:01Z").await, None);
+    assert_eq!(first(Billing::Hourly, "2026-03-01T00:00:00Z").await, Some(time("2026-03-01T10:00:00Z")));
+    assert_eq!(
+        first(Billing::Hourly, "2026-03-01T10:00:00Z").await,
+        Some(time("2026-03-01T10:00:00Z")),
+        "from is inclusive"
+    );
+    assert_eq!(first(Billing::Hourly, "2026-03-01T10:00:01Z").await, Some(time("2026-03-01T12:00:00Z")));
+    assert_eq!(first(Billing::Daily, "2026-03-01T00:00:00Z").await, Some(time("2026-03-01T11:00:00Z")));
+    assert_eq!(first(Billing::Hourly, "2026-03-01T12:00:01Z").await, None);
 }
 
 fn package(id: &str, quota_e4: i64, used_e4: i64) -> usage_package::Model {
@@ -170,21 +178,25 @@ async fn package_subscriptions_are_the_buyers_live_packages_of_the_period() {
     let pkg = |id, status, starts: &str, expires: &str| Sub {
         id,
         instance: None,
-        mode: "on_demand_pkg",
+        mode: ChargingMode::OnDemandPkg,
         status,
         starts_at: time(starts),
         expires_at: Some(time(expires)),
     };
     let (feb, apr) = ("2026-02-01T00:00:00Z", "2026-04-01T00:00:00Z");
-    a.subscribe(&t.conn, pkg("p_active", "active", feb, apr)).await;
-    a.subscribe(&t.conn, pkg("p_frozen", "frozen", feb, apr)).await;
-    a.subscribe(&t.conn, pkg("p_late_start", "active", "2026-03-01T23:59:59Z", apr)).await;
-    a.subscribe(&t.conn, pkg("p_early_end", "active", feb, "2026-03-01T00:00:01Z")).await;
-    a.subscribe(&t.conn, pkg("p_released", "released", feb, apr)).await;
-    a.subscribe(&t.conn, pkg("p_starts_at_end", "active", "2026-03-02T00:00:00Z", apr)).await;
-    a.subscribe(&t.conn, pkg("p_ends_at_start", "active", feb, "2026-03-01T00:00:00Z")).await;
-    a.subscribe(&t.conn, Sub { mode: "on_demand", ..pkg("s_on_demand", "active", feb, apr) }).await;
-    b.subscribe(&t.conn, pkg("p_other_buyer", "active", feb, apr)).await;
+    a.subscribe(&t.conn, pkg("p_active", SubscriptionStatus::Active, feb, apr)).await;
+    a.subscribe(&t.conn, pkg("p_frozen", SubscriptionStatus::Frozen, feb, apr)).await;
+    a.subscribe(&t.conn, pkg("p_late_start", SubscriptionStatus::Active, "2026-03-01T23:59:59Z", apr)).await;
+    a.subscribe(&t.conn, pkg("p_early_end", SubscriptionStatus::Active, feb, "2026-03-01T00:00:01Z")).await;
+    a.subscribe(&t.conn, pkg("p_released", SubscriptionStatus::Released, feb, apr)).await;
+    a.subscribe(&t.conn, pkg("p_starts_at_end", SubscriptionStatus::Active, "2026-03-02T00:00:00Z", apr)).await;
+    a.subscribe(&t.conn, pkg("p_ends_at_start", SubscriptionStatus::Active, feb, "2026-03-01T00:00:00Z")).await;
+    a.subscribe(
+        &t.conn,
+        Sub { mode: ChargingMode::OnDemand, ..pkg("s_on_demand", SubscriptionStatus::Active, feb, apr) },
+    )
+    .await;
+    b.subscribe(&t.conn, pkg("p_other_buyer", SubscriptionStatus::Active, feb, apr)).await;
 
     let (from, to) = (time("2026-03-01T00:00:00Z"), time("2026-03-02T00:00:00Z"));
     let buyers = [a.buyer.clone(), b.buyer.clone()];
@@ -208,7 +220,7 @@ fn line(i: usize, charge_id: &str) -> usage_line::Model {
     usage_line::Model {
         instance_id: format!("ins{i:05}"),
         period_start: time("2026-03-01T10:00:00Z"),
-        billing: "hourly".into(),
+        billing: Billing::Hourly,
         subscription_id: format!("sub{i}"),
         buyer_id: "acc_buyer".into(),
         seller_id: SELLER.into(),
@@ -230,7 +242,7 @@ fn charge(id: &str, buyer: &str, period_start: &str, currency: &str, status: &st
     usage_charge::Model {
         id: id.into(),
         buyer_id: buyer.into(),
-        billing: "hourly".into(),
+        billing: Billing::Hourly,
         period_start: time(period_start),
         currency: currency.into(),
         amount_minor: 100,
@@ -339,7 +351,7 @@ async fn arrears_are_listed_oldest_first_and_each_paid_once() {
 async fn subscriptions_frozen_for_a_reason_are_found_until_cleared() {
     let t = TestDb::new().await;
     let (a, b) = (Market::new(&t.conn, "a").await, Market::new(&t.conn, "b").await);
-    let frozen = |id, instance| Sub { status: "frozen", ..Sub::on_demand(id, instance) };
+    let frozen = |id, instance| Sub { status: SubscriptionStatus::Frozen, ..Sub::on_demand(id, instance) };
     a.subscribe(&t.conn, frozen("s_arrears", "ins-1")).await;
     a.subscribe(&t.conn, frozen("s_used_up", "ins-2")).await;
     a.subscribe(&t.conn, Sub::on_demand("s_active", "ins-3")).await;

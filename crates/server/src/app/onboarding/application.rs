@@ -12,18 +12,22 @@ pub(super) trait Application: Clone + Send + Sync + Sized {
     /// The conflict detail when there is nothing saved to submit.
     const NOTHING_SAVED: &'static str;
 
-    fn status(&self) -> &str;
+    fn status(&self) -> ApplicationStatus;
     /// Keeps the review fields of `old` (status set by the caller).
     fn carry_review(&mut self, status: ApplicationStatus, old: Self);
 
     fn find(db: &impl Executor, seller_id: &str) -> impl Future<Output = StoreResult<Option<Self>>> + Send;
     fn insert(db: &impl Executor, row: Self) -> impl Future<Output = StoreResult<()>> + Send;
-    fn replace(db: &impl Executor, row: Self, expected: &str) -> impl Future<Output = StoreResult<bool>> + Send;
+    fn replace(
+        db: &impl Executor,
+        row: Self,
+        expected: ApplicationStatus,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     fn submit(
         db: &impl Executor,
         seller_id: &str,
-        from: &str,
-        to: &str,
+        from: ApplicationStatus,
+        to: ApplicationStatus,
         at: DateTime<Utc>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Whatever else must hold before submitting (checked in the submit
@@ -37,12 +41,12 @@ macro_rules! application {
             const KIND: ApplicationKind = $kind;
             const NOTHING_SAVED: &'static str = $nothing;
 
-            fn status(&self) -> &str {
-                &self.status
+            fn status(&self) -> ApplicationStatus {
+                self.status
             }
 
             fn carry_review(&mut self, status: ApplicationStatus, old: Self) {
-                self.status = status.as_str().to_string();
+                self.status = status;
                 self.reason = old.reason;
                 self.submitted_at = old.submitted_at;
                 self.decided_at = old.decided_at;
@@ -59,7 +63,7 @@ macro_rules! application {
             fn replace(
                 db: &impl Executor,
                 row: Self,
-                expected: &str,
+                expected: ApplicationStatus,
             ) -> impl Future<Output = StoreResult<bool>> + Send {
                 $replace(db, row, expected)
             }
@@ -67,8 +71,8 @@ macro_rules! application {
             fn submit(
                 db: &impl Executor,
                 seller_id: &str,
-                from: &str,
-                to: &str,
+                from: ApplicationStatus,
+                to: ApplicationStatus,
                 at: DateTime<Utc>,
             ) -> impl Future<Output = StoreResult<bool>> + Send {
                 $submit(db, seller_id, from, to, at)
@@ -108,9 +112,8 @@ async fn always_ready(_db: &impl Executor, _seller_id: &str) -> AppResult<()> {
 
 /// The business certification waits for the onboarding approval.
 async fn onboarding_approved(db: &impl Executor, seller_id: &str) -> AppResult<()> {
-    let onboarded = sellers::find_onboarding(db, seller_id)
-        .await?
-        .is_some_and(|o| o.status == ApplicationStatus::Approved.as_str());
+    let onboarded =
+        sellers::find_onboarding(db, seller_id).await?.is_some_and(|o| o.status == ApplicationStatus::Approved);
     if onboarded {
         Ok(())
     } else {
@@ -132,12 +135,12 @@ pub(super) async fn save<A: Application>(state: &AppState, seller_id: &str, mut 
             other => other.into(),
         })?,
         Some(old) => {
-            let expected = old.status().to_string();
-            let status = status_of(&expected)?.edit().map_err(|e| refused(A::KIND, e))?;
+            let expected = old.status();
+            let status = expected.edit().map_err(|e| refused(A::KIND, e))?;
             row.carry_review(status, old);
-            if !A::replace(&tx, row.clone(), &expected).await? {
+            if !A::replace(&tx, row.clone(), expected).await? {
                 let now = A::find(&tx, seller_id).await?;
-                return Err(lost_race(A::KIND, now.as_ref().map(|r| r.status()), ApplicationStatus::edit));
+                return Err(lost_race(A::KIND, now.map(|r| r.status()), ApplicationStatus::edit));
             }
         }
     }
@@ -151,11 +154,11 @@ pub(super) async fn submit<A: Application>(state: &AppState, seller_id: &str) ->
     let tx = state.db.write().await?;
     let row =
         A::find(&tx, seller_id).await?.ok_or_else(|| AppError::conflict("nothing_to_submit", A::NOTHING_SAVED))?;
-    let to = status_of(row.status())?.submit().map_err(|e| refused(A::KIND, e))?;
+    let to = row.status().submit().map_err(|e| refused(A::KIND, e))?;
     A::ready(&tx, seller_id).await?;
-    if !A::submit(&tx, seller_id, row.status(), to.as_str(), now).await? {
+    if !A::submit(&tx, seller_id, row.status(), to, now).await? {
         let now = A::find(&tx, seller_id).await?;
-        return Err(lost_race(A::KIND, now.as_ref().map(|r| r.status()), ApplicationStatus::submit));
+        return Err(lost_race(A::KIND, now.map(|r| r.status()), ApplicationStatus::submit));
     }
     let row = A::find(&tx, seller_id).await?.ok_or_else(|| AppError::internal("lost row"))?;
     tx.commit().await?;

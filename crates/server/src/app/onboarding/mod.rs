@@ -5,7 +5,7 @@ use crate::app::error::{AppError, AppResult};
 use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use mercato_domain::ids::{IdKind, is_id_of, new_id};
+
 use mercato_domain::onboarding::{
     ApplicationError, ApplicationKind, ApplicationStatus, CertificationForm, Decision, EntityType, OnboardingForm,
     check_certification, check_onboarding, check_reject_reason, compact_account, mask_account,
@@ -70,10 +70,10 @@ fn refused(kind: ApplicationKind, e: ApplicationError) -> AppError {
 /// with the status as it is now.
 fn lost_race(
     kind: ApplicationKind,
-    now: Option<&str>,
+    now: Option<ApplicationStatus>,
     step: fn(ApplicationStatus) -> Result<ApplicationStatus, ApplicationError>,
 ) -> AppError {
-    match now.and_then(ApplicationStatus::parse).map(step) {
+    match now.map(step) {
         Some(Err(e)) => refused(kind, e),
         _ => AppError::conflict(
             "concurrent_update",
@@ -84,14 +84,6 @@ fn lost_race(
 
 fn trimmed(s: &str) -> String {
     s.trim().to_string()
-}
-
-fn stored<T>(parsed: Option<T>, what: &str, text: &str) -> AppResult<T> {
-    parsed.ok_or_else(|| AppError::internal(format!("stored {what} {text:?} is not known")))
-}
-
-fn status_of(text: &str) -> AppResult<ApplicationStatus> {
-    stored(ApplicationStatus::parse(text), "application status", text)
 }
 
 mod application;

@@ -1,6 +1,7 @@
 //! The operator's side: queues, reviews and decisions.
 
 use super::*;
+use mercato_domain::ids::{AccountId, DecisionId};
 
 fn seller_fields(seller_id: &str, account: Option<account::Model>) -> (String, String) {
     match account {
@@ -18,20 +19,14 @@ pub async fn list_onboarding(
     status: Option<ApplicationStatus>,
     paging: Paging,
 ) -> AppResult<Page<OnboardingSummary>> {
-    let rows = sellers::list_onboarding(
-        &state.db.conn,
-        status.map(ApplicationStatus::as_str),
-        paging.cursor.as_deref(),
-        paging.limit + 1,
-    )
-    .await?;
+    let rows = sellers::list_onboarding(&state.db.conn, status, paging.cursor.as_deref(), paging.limit + 1).await?;
     let views = rows
         .into_iter()
         .map(|(r, a)| {
             let (seller_name, seller_email) = seller_fields(&r.seller_id, a);
             Ok(OnboardingSummary {
-                status: status_of(&r.status)?,
-                entity_type: stored(EntityType::parse(&r.entity_type), "entity type", &r.entity_type)?,
+                status: r.status,
+                entity_type: r.entity_type,
                 seller_id: r.seller_id,
                 seller_name,
                 seller_email,
@@ -50,13 +45,7 @@ pub async fn list_certification(
     status: Option<ApplicationStatus>,
     paging: Paging,
 ) -> AppResult<Page<CertificationSummary>> {
-    let rows = sellers::list_certification(
-        &state.db.conn,
-        status.map(ApplicationStatus::as_str),
-        paging.cursor.as_deref(),
-        paging.limit + 1,
-    )
-    .await?;
+    let rows = sellers::list_certification(&state.db.conn, status, paging.cursor.as_deref(), paging.limit + 1).await?;
     let mut onboarding =
         sellers::onboarding_by_seller(&state.db.conn, rows.iter().map(|(r, _)| r.seller_id.clone()).collect()).await?;
     let views = rows
@@ -65,9 +54,9 @@ pub async fn list_certification(
             let (seller_name, seller_email) = seller_fields(&r.seller_id, a);
             let o = onboarding.remove(&r.seller_id);
             Ok(CertificationSummary {
-                status: status_of(&r.status)?,
+                status: r.status,
                 legal_name: o.as_ref().map(|o| o.legal_name.clone()),
-                entity_type: o.as_ref().and_then(|o| EntityType::parse(&o.entity_type)),
+                entity_type: o.as_ref().map(|o| o.entity_type),
                 seller_id: r.seller_id,
                 seller_name,
                 seller_email,
@@ -90,7 +79,7 @@ async fn decision_views(db: &impl Executor, seller_id: &str, kind: ApplicationKi
 
 /// A seller id that cannot be one is a 404 without a query.
 fn check_seller_id(seller_id: &str, kind: ApplicationKind) -> AppResult<()> {
-    if is_id_of(IdKind::Account, seller_id) { Ok(()) } else { Err(AppError::not_found(label(kind))) }
+    if AccountId::is_valid(seller_id) { Ok(()) } else { Err(AppError::not_found(label(kind))) }
 }
 
 pub async fn onboarding_review(state: &AppState, seller_id: &str) -> AppResult<OnboardingReview> {
@@ -146,15 +135,11 @@ async fn decide(
         ApplicationKind::Certification => sellers::find_certification(&tx, seller_id).await?.map(|r| r.status),
     };
     let current = current.ok_or_else(|| AppError::not_found(label(kind)))?;
-    let to = step(status_of(&current)?).map_err(|e| refused(kind, e))?;
-    let from = ApplicationStatus::Submitted.as_str();
+    let to = step(current).map_err(|e| refused(kind, e))?;
+    let from = ApplicationStatus::Submitted;
     let done = match kind {
-        ApplicationKind::Onboarding => {
-            sellers::decide_onboarding(&tx, seller_id, from, to.as_str(), reason, now).await?
-        }
-        ApplicationKind::Certification => {
-            sellers::decide_certification(&tx, seller_id, from, to.as_str(), reason, now).await?
-        }
+        ApplicationKind::Onboarding => sellers::decide_onboarding(&tx, seller_id, from, to, reason, now).await?,
+        ApplicationKind::Certification => sellers::decide_certification(&tx, seller_id, from, to, reason, now).await?,
     };
     if !done {
         // Another operator decided between our read and our write.
@@ -162,15 +147,15 @@ async fn decide(
             ApplicationKind::Onboarding => sellers::find_onboarding(&tx, seller_id).await?.map(|r| r.status),
             ApplicationKind::Certification => sellers::find_certification(&tx, seller_id).await?.map(|r| r.status),
         };
-        return Err(lost_race(kind, now.as_deref(), |s| s.decide(true)));
+        return Err(lost_race(kind, now, |s| s.decide(true)));
     }
     sellers::insert_decision(
         &tx,
         application_decision::Model {
-            id: new_id(IdKind::Decision),
+            id: String::from(DecisionId::new()),
             seller_id: seller_id.to_string(),
-            application: kind.as_str().to_string(),
-            decision: decision.as_str().to_string(),
+            application: kind,
+            decision,
             reason: reason.map(str::to_string),
             operator_id: operator.account_id.clone(),
             decided_at: now,

@@ -7,8 +7,8 @@ pub async fn save_onboarding(state: &AppState, p: &Principal, form: OnboardingFo
     check_onboarding(&form)?;
     let row = seller_onboarding::Model {
         seller_id: p.account_id.clone(),
-        status: ApplicationStatus::Draft.as_str().to_string(),
-        entity_type: form.entity_type.as_str().to_string(),
+        status: ApplicationStatus::Draft,
+        entity_type: form.entity_type,
         legal_name: trimmed(&form.legal_name),
         registration_number: trimmed(&form.registration_number),
         contact_name: trimmed(&form.contact_name),
@@ -50,7 +50,7 @@ pub async fn save_certification(
     let account = compact_account(&form.bank_account);
     let row = seller_certification::Model {
         seller_id: p.account_id.clone(),
-        status: ApplicationStatus::Draft.as_str().to_string(),
+        status: ApplicationStatus::Draft,
         bank_name: trimmed(&form.bank_name),
         bank_account_enc: state.crypto.encrypt(BANK_ACCOUNT_FIELD, &account),
         bank_account_masked: mask_account(&account),

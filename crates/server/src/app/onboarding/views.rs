@@ -132,8 +132,8 @@ pub struct RejectRequest {
 impl OnboardingView {
     pub(super) fn from_row(r: seller_onboarding::Model) -> AppResult<OnboardingView> {
         Ok(OnboardingView {
-            status: status_of(&r.status)?,
-            entity_type: stored(EntityType::parse(&r.entity_type), "entity type", &r.entity_type)?,
+            status: r.status,
+            entity_type: r.entity_type,
             legal_name: r.legal_name,
             registration_number: r.registration_number,
             contact_name: r.contact_name,
@@ -152,7 +152,7 @@ impl OnboardingView {
 impl CertificationView {
     pub(super) fn from_row(r: seller_certification::Model) -> AppResult<CertificationView> {
         Ok(CertificationView {
-            status: status_of(&r.status)?,
+            status: r.status,
             bank_name: r.bank_name,
             bank_account_masked: r.bank_account_masked,
             account_holder: r.account_holder,
@@ -169,7 +169,7 @@ impl CertificationView {
 impl DecisionView {
     pub(super) fn from_row(r: application_decision::Model) -> AppResult<DecisionView> {
         Ok(DecisionView {
-            decision: stored(Decision::parse(&r.decision), "decision", &r.decision)?,
+            decision: r.decision,
             id: r.id,
             reason: r.reason,
             operator_id: r.operator_id,

@@ -30,9 +30,9 @@ use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{ChargingMode, ListedSnapshot, ProductStatus, SkuStatus};
+use mercato_domain::ids::SubscriptionId;
 use mercato_domain::orders::{
     self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus, is_order_id,
-    is_subscription_id,
 };
 use mercato_store::entity::{order, order_line, subscription, subscription_app_info, trial_use};
 use mercato_store::repo::{interface_messages, orders as repo, products};
@@ -153,18 +153,11 @@ pub struct UpdateSubscription {
 
 // ---------------------------------------------------------------- helpers
 
-fn corrupt(what: impl std::fmt::Display) -> AppError {
-    AppError::internal(format!("stored order data is corrupt: {what}"))
-}
-
 fn line_view(l: order_line::Model) -> AppResult<OrderLineView> {
     Ok(OrderLineView {
-        kind: LineKind::parse(&l.kind).ok_or_else(|| corrupt(&l.kind))?,
-        charging_mode: ChargingMode::parse(&l.charging_mode).ok_or_else(|| corrupt(&l.charging_mode))?,
-        period: match l.period.as_deref() {
-            None => None,
-            Some(p) => Some(Period::parse(p).ok_or_else(|| corrupt(p))?),
-        },
+        kind: l.kind,
+        charging_mode: l.charging_mode,
+        period: l.period,
         id: l.id,
         product_id: l.product_id,
         product_name: l.product_name,
@@ -183,7 +176,7 @@ fn line_view(l: order_line::Model) -> AppResult<OrderLineView> {
 
 fn order_view(o: order::Model, lines: Vec<order_line::Model>) -> AppResult<OrderView> {
     Ok(OrderView {
-        status: OrderStatus::parse(&o.status).ok_or_else(|| corrupt(&o.status))?,
+        status: o.status,
         lines: lines.into_iter().map(line_view).collect::<AppResult<_>>()?,
         id: o.id,
         amount_minor: o.amount_minor,
@@ -220,12 +213,9 @@ pub(crate) async fn order_views(
 
 pub(crate) fn subscription_view(s: subscription::Model) -> AppResult<SubscriptionView> {
     Ok(SubscriptionView {
-        status: SubscriptionStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?,
-        charging_mode: ChargingMode::parse(&s.charging_mode).ok_or_else(|| corrupt(&s.charging_mode))?,
-        period: match s.period.as_deref() {
-            None => None,
-            Some(p) => Some(Period::parse(p).ok_or_else(|| corrupt(p))?),
-        },
+        status: s.status,
+        charging_mode: s.charging_mode,
+        period: s.period,
         id: s.id,
         order_id: s.order_id,
         order_line_id: s.order_line_id,
@@ -265,7 +255,7 @@ async fn buyer_subscription_views(
                         state
                             .crypto
                             .decrypt(crate::app::subscriptions::fulfilment::APP_PASSWORD_FIELD, enc)
-                            .map_err(|_| corrupt("app password"))?,
+                            .map_err(|_| AppError::inconsistent("app password"))?,
                     ),
                 };
                 view.app_info = Some(AppInfoView {
@@ -308,15 +298,13 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
     let sku = repo::find_sku(tx, &req.sku_id).await?.ok_or_else(unknown)?;
     let product = products::find(tx, &sku.product_id).await?.ok_or_else(unknown)?;
     let Some(listed_json) = product.listed_json.as_deref() else { return Err(unknown()) };
-    if SkuStatus::parse(&sku.status) == Some(SkuStatus::Pending) {
+    if sku.status == SkuStatus::Pending {
         return Err(unknown());
     }
-    if ProductStatus::parse(&product.status) != Some(ProductStatus::Listed)
-        || SkuStatus::parse(&sku.status) != Some(SkuStatus::Active)
-    {
+    if product.status != ProductStatus::Listed || sku.status != SkuStatus::Active {
         return Err(not_on_sale());
     }
-    let snap: ListedSnapshot = serde_json::from_str(listed_json).map_err(corrupt)?;
+    let snap: ListedSnapshot = serde_json::from_str(listed_json).map_err(AppError::inconsistent)?;
     let listed = snap.skus.iter().find(|s| s.id == sku.id).ok_or_else(not_on_sale)?;
     let priced = rules::price(
         &listed.spec,
@@ -358,12 +346,12 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
         product_id: product.id.clone(),
         seller_id: product.seller_id.clone(),
         product_name: snap.content.name.clone(),
-        product_type: snap.product_type.as_str().into(),
-        cooperation: snap.cooperation.as_str().into(),
+        product_type: snap.product_type,
+        cooperation: snap.cooperation,
         sku_id: sku.id.clone(),
         sku_code: listed.spec.sku_code.clone(),
-        charging_mode: priced.charging_mode.as_str().into(),
-        period: priced.period.map(|p| p.as_str().to_string()),
+        charging_mode: priced.charging_mode,
+        period: priced.period,
         period_count: priced.period_count,
         quantity: priced.quantity,
         trial: priced.trial,
@@ -374,7 +362,7 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
         sku_spec_json: serde_json::to_string(&listed.spec).map_err(AppError::internal)?,
         created_at: now,
         renews_subscription_id: None,
-        kind: LineKind::Purchase.as_str().into(),
+        kind: LineKind::Purchase,
     };
     repo::insert_line(tx, line.clone()).await?;
     order_view(order_row, vec![line])
@@ -408,13 +396,13 @@ pub async fn pay(state: &AppState, tx: &Tx, buyer: &Principal, order_id: &str) -
     let order_row = repo::find_order_for_buyer(tx, &buyer.account_id, order_id)
         .await?
         .ok_or_else(|| AppError::not_found("order"))?;
-    let status = OrderStatus::parse(&order_row.status).ok_or_else(|| corrupt(&order_row.status))?;
+    let status = order_row.status;
     let next = status.next(OrderEvent::Pay).map_err(|_| refuse_by_status(status))?;
     // Conditional on the state read: a concurrent pay waits for this one
     // (row lock / SQLite write lock) and then updates nothing.
     if !repo::set_order_status_if(tx, order_id, status.as_str(), next.as_str(), now).await? {
         let current = repo::find_order(tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
-        return Err(refuse_by_status(OrderStatus::parse(&current.status).ok_or_else(|| corrupt(&current.status))?));
+        return Err(refuse_by_status(current.status));
     }
     let lines = repo::lines_of(tx, &[order_id.to_string()]).await?;
 
@@ -438,10 +426,11 @@ pub async fn pay(state: &AppState, tx: &Tx, buyer: &Principal, order_id: &str) -
 }
 
 fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>) -> AppResult<subscription::Model> {
-    let spec: mercato_domain::catalog::SkuSpec = serde_json::from_str(&l.sku_spec_json).map_err(corrupt)?;
+    let spec: mercato_domain::catalog::SkuSpec =
+        serde_json::from_str(&l.sku_spec_json).map_err(AppError::inconsistent)?;
     let priced = rules::Priced {
-        charging_mode: ChargingMode::parse(&l.charging_mode).ok_or_else(|| corrupt(&l.charging_mode))?,
-        period: l.period.as_deref().and_then(Period::parse),
+        charging_mode: l.charging_mode,
+        period: l.period,
         period_count: l.period_count,
         quantity: l.quantity,
         trial: l.trial,
@@ -452,7 +441,7 @@ fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>)
     };
     let expires_at = rules::expires_at(&priced, now, spec.package.as_ref().map(|p| p.period_months));
     Ok(subscription::Model {
-        id: rules::new_subscription_id(),
+        id: SubscriptionId::new().into(),
         buyer_id: o.buyer_id.clone(),
         order_id: o.id.clone(),
         order_line_id: l.id.clone(),
@@ -460,10 +449,10 @@ fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>)
         seller_id: l.seller_id.clone(),
         product_name: l.product_name.clone(),
         sku_id: l.sku_id.clone(),
-        status: SubscriptionStatus::Provisioning.as_str().into(),
+        status: SubscriptionStatus::Provisioning,
         instance_id: None,
-        charging_mode: l.charging_mode.clone(),
-        period: l.period.clone(),
+        charging_mode: l.charging_mode,
+        period: l.period,
         trial: l.trial,
         auto_renew: l.auto_renew,
         starts_at: now,
@@ -488,7 +477,7 @@ pub async fn cancel(state: &AppState, buyer: &Principal, order_id: &str) -> AppR
     let o = repo::find_order_for_buyer(&tx, &buyer.account_id, order_id)
         .await?
         .ok_or_else(|| AppError::not_found("order"))?;
-    let status = OrderStatus::parse(&o.status).ok_or_else(|| corrupt(&o.status))?;
+    let status = o.status;
     let refuse = |s: OrderStatus| match s {
         OrderStatus::Cancelled => AppError::conflict("order_cancelled", "this order is already cancelled"),
         _ => AppError::conflict("already_paid", "a paid order cannot be cancelled; unsubscribe instead"),
@@ -496,7 +485,7 @@ pub async fn cancel(state: &AppState, buyer: &Principal, order_id: &str) -> AppR
     let next = status.next(OrderEvent::Cancel).map_err(|_| refuse(status))?;
     if !repo::set_order_status_if(&tx, order_id, status.as_str(), next.as_str(), now).await? {
         let current = repo::find_order(&tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
-        return Err(refuse(OrderStatus::parse(&current.status).ok_or_else(|| corrupt(&current.status))?));
+        return Err(refuse(current.status));
     }
     repo::release_trial(&tx, order_id).await?;
     let o = repo::find_order(&tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
@@ -526,7 +515,7 @@ pub async fn get(state: &AppState, buyer: &Principal, order_id: &str) -> AppResu
 }
 
 pub async fn subscriptions(state: &AppState, buyer: &Principal, paging: Paging) -> AppResult<Page<SubscriptionView>> {
-    if paging.cursor.as_deref().is_some_and(|c| !is_subscription_id(c)) {
+    if paging.cursor.as_deref().is_some_and(|c| !SubscriptionId::is_valid(c)) {
         return Err(AppError::field("cursor", "is not a cursor this API returned"));
     }
     let rows = repo::list_subscriptions_for_buyer(
@@ -587,7 +576,9 @@ pub struct LineContext {
 /// None for an unknown line.
 pub async fn line_context(db: &impl Executor, line_id: &str) -> AppResult<Option<LineContext>> {
     let Some(line) = repo::find_line(db, line_id).await? else { return Ok(None) };
-    let order = repo::find_order(db, &line.order_id).await?.ok_or_else(|| corrupt("order line without order"))?;
+    let order = repo::find_order(db, &line.order_id)
+        .await?
+        .ok_or_else(|| AppError::inconsistent("order line without order"))?;
     let subscription = repo::subscription_for_line(db, line_id).await?;
     Ok(Some(LineContext { order, line, subscription }))
 }
@@ -602,7 +593,7 @@ pub async fn transition_order(
     now: DateTime<Utc>,
 ) -> AppResult<OrderStatus> {
     let o = repo::find_order(db, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
-    let from = OrderStatus::parse(&o.status).ok_or_else(|| corrupt(&o.status))?;
+    let from = o.status;
     let to = from.next(event).map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
     if !repo::set_order_status_if(db, order_id, from.as_str(), to.as_str(), now).await? {
         return Err(AppError::conflict("invalid_transition", "the order changed meanwhile"));
@@ -618,7 +609,7 @@ pub async fn transition_subscription(
     now: DateTime<Utc>,
 ) -> AppResult<SubscriptionStatus> {
     let s = repo::find_subscription(db, subscription_id).await?.ok_or_else(|| AppError::not_found("subscription"))?;
-    let from = SubscriptionStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?;
+    let from = s.status;
     let to = from.next(event).map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
     if !repo::set_subscription_status_if(db, subscription_id, from.as_str(), to.as_str(), now).await? {
         return Err(AppError::conflict("invalid_transition", "the subscription changed meanwhile"));

@@ -2,8 +2,8 @@
 //! the seller's own lines are shown), filtered, paged, and exported as CSV.
 
 use super::filters::{self, nonempty};
-use super::{OrderLineView, corrupt, order_cursor, order_views, parse_order_cursor};
-use crate::app::error::AppResult;
+use super::{OrderLineView, order_cursor, order_views, parse_order_cursor};
+use crate::app::error::{AppError, AppResult};
 use crate::app::page::{Page, Paging};
 use crate::auth::Principal;
 use crate::extract::query_num;
@@ -137,13 +137,15 @@ async fn views(
         .into_iter()
         .zip(buyer_of)
         .map(|(o, buyer)| {
-            let customer =
-                buyers.get(&buyer).cloned().ok_or_else(|| corrupt(format!("order of unknown buyer {buyer}")))?;
+            let customer = buyers
+                .get(&buyer)
+                .cloned()
+                .ok_or_else(|| AppError::inconsistent(format!("order of unknown buyer {buyer}")))?;
             let amount_minor = o
                 .lines
                 .iter()
                 .try_fold(0i64, |sum, l| sum.checked_add(l.amount_minor))
-                .ok_or_else(|| corrupt("line amounts overflow"))?;
+                .ok_or_else(|| AppError::inconsistent("line amounts overflow"))?;
             Ok(SellerOrderView {
                 id: o.id,
                 status: o.status,

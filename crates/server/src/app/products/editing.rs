@@ -26,12 +26,12 @@ pub async fn create(state: &AppState, p: &Principal, req: CreateProduct) -> AppR
     let now = state.now();
     let content = trimmed(content);
     let row = product::Model {
-        id: new_id(IdKind::Product),
+        id: String::from(ProductId::new()),
         seller_id: p.account_id.clone(),
-        product_type: req.product_type.as_str().to_string(),
-        cooperation: req.cooperation.as_str().to_string(),
-        status: Lifecycle::NEW.status.as_str().to_string(),
-        revision_state: Lifecycle::NEW.revision.as_str().to_string(),
+        product_type: req.product_type,
+        cooperation: req.cooperation,
+        status: Lifecycle::NEW.status,
+        revision_state: Lifecycle::NEW.revision,
         content_json: serde_json::to_string(&content).map_err(AppError::internal)?,
         logo_media_id: None,
         images_json: "[]".into(),

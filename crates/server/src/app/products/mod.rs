@@ -18,7 +18,7 @@ use mercato_domain::catalog::{
     ReviewKind, ReviewSku, ReviewSnapshot, ReviewStatus, RevisionState, SkuSpec, SkuStatus, check_endpoint,
     check_product, check_sku, check_sku_currency, entry_price_minor, media_url,
 };
-use mercato_domain::ids::{IdKind, is_id_of, new_id};
+use mercato_domain::ids::ProductId;
 use mercato_domain::validation::Checker;
 use mercato_store::Executor;
 use mercato_store::StoreError;
@@ -34,19 +34,15 @@ pub const SKUS_MAX: u64 = 50;
 
 // ---------------------------------------------------------------- helpers
 
-fn corrupt(what: impl std::fmt::Display) -> AppError {
-    AppError::internal(format!("stored product data is corrupt: {what}"))
-}
-
 pub fn lifecycle_of(p: &product::Model) -> AppResult<Lifecycle> {
-    let status = ProductStatus::parse(&p.status).ok_or_else(|| corrupt(&p.status))?;
-    let revision = RevisionState::parse(&p.revision_state).ok_or_else(|| corrupt(&p.revision_state))?;
+    let status = p.status;
+    let revision = p.revision_state;
     Ok(Lifecycle { status, revision })
 }
 
 pub fn set_lifecycle(p: &mut product::Model, l: Lifecycle) {
-    p.status = l.status.as_str().to_string();
-    p.revision_state = l.revision.as_str().to_string();
+    p.status = l.status;
+    p.revision_state = l.revision;
 }
 
 pub fn lifecycle_error(e: LifecycleError) -> AppError {
@@ -64,21 +60,21 @@ fn moved_on() -> AppError {
 }
 
 pub fn content_of(p: &product::Model) -> AppResult<ProductContent> {
-    serde_json::from_str(&p.content_json).map_err(corrupt)
+    serde_json::from_str(&p.content_json).map_err(AppError::inconsistent)
 }
 
 pub fn images_of(p: &product::Model) -> AppResult<Vec<String>> {
-    serde_json::from_str(&p.images_json).map_err(corrupt)
+    serde_json::from_str(&p.images_json).map_err(AppError::inconsistent)
 }
 
 pub fn spec_of(s: &sku::Model) -> AppResult<SkuSpec> {
-    serde_json::from_str(&s.spec_json).map_err(corrupt)
+    serde_json::from_str(&s.spec_json).map_err(AppError::inconsistent)
 }
 
 fn sku_view(s: sku::Model) -> AppResult<SkuView> {
     let spec = spec_of(&s)?;
     Ok(SkuView {
-        status: SkuStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?,
+        status: s.status,
         id: s.id,
         product_id: s.product_id,
         entry_price_minor: s.entry_price_minor,
@@ -91,8 +87,8 @@ fn summary(p: product::Model) -> AppResult<ProductSummary> {
     let content = content_of(&p)?;
     let l = lifecycle_of(&p)?;
     Ok(ProductSummary {
-        product_type: ProductType::parse(&p.product_type).ok_or_else(|| corrupt(&p.product_type))?,
-        cooperation: Cooperation::parse(&p.cooperation).ok_or_else(|| corrupt(&p.cooperation))?,
+        product_type: p.product_type,
+        cooperation: p.cooperation,
         id: p.id,
         status: l.status,
         revision_state: l.revision,
@@ -106,8 +102,8 @@ fn summary(p: product::Model) -> AppResult<ProductSummary> {
 
 pub fn review_view(r: product_review::Model) -> AppResult<ProductReviewView> {
     Ok(ProductReviewView {
-        kind: ReviewKind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?,
-        status: ReviewStatus::parse(&r.status).ok_or_else(|| corrupt(&r.status))?,
+        kind: r.kind,
+        status: r.status,
         id: r.id,
         product_id: r.product_id,
         reason: r.reason,
@@ -123,13 +119,13 @@ pub async fn view(db: &impl Executor, p: product::Model) -> AppResult<ProductVie
     let skus = products::skus(db, &p.id).await?.into_iter().map(sku_view).collect::<AppResult<Vec<_>>>()?;
     let pending = reviews::find_pending_for_product(db, &p.id).await?;
     let listed = match &p.listed_json {
-        Some(j) => Some(serde_json::from_str(j).map_err(corrupt)?),
+        Some(j) => Some(serde_json::from_str(j).map_err(AppError::inconsistent)?),
         None => None,
     };
     let images = images_of(&p)?.into_iter().map(|id| ImageView { url: media_url(&id), id }).collect();
     Ok(ProductView {
-        product_type: ProductType::parse(&p.product_type).ok_or_else(|| corrupt(&p.product_type))?,
-        cooperation: Cooperation::parse(&p.cooperation).ok_or_else(|| corrupt(&p.cooperation))?,
+        product_type: p.product_type,
+        cooperation: p.cooperation,
         status: l.status,
         revision_state: l.revision,
         name: content.name,
@@ -155,7 +151,7 @@ pub async fn view(db: &impl Executor, p: product::Model) -> AppResult<ProductVie
 
 /// One of the seller's products, or 404 (also for another seller's id).
 pub async fn load(db: &impl Executor, seller_id: &str, id: &str) -> AppResult<product::Model> {
-    if !is_id_of(IdKind::Product, id) {
+    if !ProductId::is_valid(id) {
         return Err(AppError::not_found("product"));
     }
     products::find_for_seller(db, seller_id, id).await?.ok_or_else(|| AppError::not_found("product"))

@@ -1,25 +1,21 @@
 //! Submitting for review, delisting, relisting, and the review history.
 
 use super::*;
-use crate::app::debug_runs::{self, DebugCaseSet};
+use crate::app::debug_runs;
+use mercato_domain::catalog::DebugCaseSet;
+use mercato_domain::ids::ReviewId;
 
 /// Builds what the operator will review from the working copy.
 async fn review_snapshot(db: &impl Executor, row: &product::Model) -> AppResult<ReviewSnapshot> {
     let skus = products::skus(db, &row.id)
         .await?
         .into_iter()
-        .filter(|s| s.status != SkuStatus::Retired.as_str())
-        .map(|s| {
-            Ok(ReviewSku {
-                spec: spec_of(&s)?,
-                status: SkuStatus::parse(&s.status).ok_or_else(|| corrupt(&s.status))?,
-                id: s.id,
-            })
-        })
+        .filter(|s| s.status != SkuStatus::Retired)
+        .map(|s| Ok(ReviewSku { spec: spec_of(&s)?, status: s.status, id: s.id }))
         .collect::<AppResult<Vec<_>>>()?;
     Ok(ReviewSnapshot {
-        product_type: ProductType::parse(&row.product_type).ok_or_else(|| corrupt(&row.product_type))?,
-        cooperation: Cooperation::parse(&row.cooperation).ok_or_else(|| corrupt(&row.cooperation))?,
+        product_type: row.product_type,
+        cooperation: row.cooperation,
         content: content_of(row)?,
         logo_media_id: row.logo_media_id.clone(),
         image_media_ids: images_of(row)?,
@@ -56,11 +52,11 @@ pub async fn submit(state: &AppState, p: &Principal, id: &str) -> AppResult<Prod
         return Err(AppError::conflict("under_review", "the product was submitted meanwhile"));
     }
     let review = product_review::Model {
-        id: new_id(IdKind::Review),
+        id: String::from(ReviewId::new()),
         product_id: row.id.clone(),
         seller_id: row.seller_id.clone(),
-        kind: kind.as_str().to_string(),
-        status: ReviewStatus::Pending.as_str().to_string(),
+        kind,
+        status: ReviewStatus::Pending,
         snapshot_json: serde_json::to_string(&snapshot).map_err(AppError::internal)?,
         reason: None,
         decided_by: None,

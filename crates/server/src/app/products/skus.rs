@@ -1,6 +1,7 @@
 //! A product's SKUs.
 
 use super::*;
+use mercato_domain::ids::SkuId;
 
 pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -> AppResult<SkuView> {
     let tx = state.db.write().await?;
@@ -8,7 +9,7 @@ pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -
     check_sku(&spec)?;
     ensure_editable(&row)?;
     let existing = products::skus(&tx, &row.id).await?;
-    let currency = existing.iter().find(|s| s.status != SkuStatus::Retired.as_str()).map(|s| s.currency.clone());
+    let currency = existing.iter().find(|s| s.status != SkuStatus::Retired).map(|s| s.currency.clone());
     check_sku_currency(&spec, currency.as_deref())?;
     if existing.iter().any(|s| s.sku_code == spec.sku_code) {
         return Err(sku_code_taken());
@@ -17,11 +18,11 @@ pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -
         return Err(AppError::conflict("too_many_skus", format!("a product has at most {SKUS_MAX} SKUs")));
     }
     let model = sku::Model {
-        id: new_id(IdKind::Sku),
+        id: String::from(SkuId::new()),
         product_id: row.id.clone(),
         sku_code: spec.sku_code.clone(),
-        status: SkuStatus::Pending.as_str().to_string(),
-        charging_mode: spec.charging_mode.as_str().to_string(),
+        status: SkuStatus::Pending,
+        charging_mode: spec.charging_mode,
         currency: spec.currency.clone(),
         spec_json: serde_json::to_string(&spec).map_err(AppError::internal)?,
         entry_price_minor: entry_price_minor(&spec),
@@ -49,7 +50,7 @@ pub async fn delete_sku(state: &AppState, p: &Principal, id: &str, sku_id: &str)
     let tx = state.db.write().await?;
     let row = load(&tx, &p.account_id, id).await?;
     let sku = products::find_sku(&tx, &row.id, sku_id).await?.ok_or_else(|| AppError::not_found("SKU"))?;
-    if sku.status != SkuStatus::Pending.as_str() {
+    if sku.status != SkuStatus::Pending {
         return Err(AppError::conflict("sku_active", "only a SKU that has not been approved yet can be deleted"));
     }
     ensure_editable(&row)?;

@@ -10,7 +10,6 @@
 use crate::app::error::{AppError, AppResult};
 use crate::app::ledger::{commission_rate, post_entry};
 use chrono::{DateTime, Utc};
-use mercato_domain::catalog::{Cooperation, ProductType};
 use mercato_domain::ledger::{Entry, EntryKind, Line, sale_lines};
 use mercato_domain::orders::{self as rules, LineKind, OrderStatus};
 use mercato_store::Executor;
@@ -21,10 +20,6 @@ use rand::Rng;
 /// Order-id draws before giving up (a collision needs the same minute and
 /// the same 5 random characters: 1 in 60 million).
 const ID_ATTEMPTS: usize = 8;
-
-fn corrupt(what: impl std::fmt::Display) -> AppError {
-    AppError::internal(format!("stored order data is corrupt: {what}"))
-}
 
 fn new_order_id(now: DateTime<Utc>) -> String {
     let mut rng = rand::thread_rng();
@@ -46,7 +41,7 @@ pub fn order_row(
     order::Model {
         id: String::new(),
         buyer_id: buyer_id.to_string(),
-        status: status.as_str().into(),
+        status,
         amount_minor,
         currency: currency.to_string(),
         payment_entry_id: None,
@@ -74,9 +69,7 @@ pub async fn insert_order(tx: &impl Executor, mut o: order::Model) -> AppResult<
 pub async fn sale_entry_lines(tx: &impl Executor, buyer_id: &str, lines: &[order_line::Model]) -> AppResult<Vec<Line>> {
     let mut out = Vec::new();
     for l in lines.iter().filter(|l| l.amount_minor > 0) {
-        let product_type = ProductType::parse(&l.product_type).ok_or_else(|| corrupt(&l.product_type))?;
-        let cooperation = Cooperation::parse(&l.cooperation).ok_or_else(|| corrupt(&l.cooperation))?;
-        let rate = commission_rate(tx, product_type, cooperation).await?;
+        let rate = commission_rate(tx, l.product_type, l.cooperation).await?;
         out.extend(sale_lines(buyer_id, &l.seller_id, &l.currency, l.amount_minor, rate).map_err(AppError::internal)?);
     }
     Ok(out)
@@ -135,7 +128,7 @@ pub async fn place_paid(
         id: rules::order_line_id(&o.id, 1),
         order_id: o.id.clone(),
         line_no: 1,
-        kind: f.kind.as_str().into(),
+        kind: f.kind,
         renews_subscription_id: Some(sub.id.clone()),
         created_at: now,
         ..f.line

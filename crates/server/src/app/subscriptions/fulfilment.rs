@@ -123,7 +123,7 @@ async fn attempt(state: &AppState, job: &JobView) -> AppResult<JobOutcome> {
     let Some(sub) = ctx.subscription.clone() else {
         return Ok(JobOutcome::Dead { error: "the order line has no subscription".into() });
     };
-    if SubscriptionStatus::parse(&sub.status) != Some(SubscriptionStatus::Provisioning) {
+    if sub.status != SubscriptionStatus::Provisioning {
         return Ok(JobOutcome::Done);
     }
     start_fulfilment(state, &ctx.order.id).await?;
@@ -219,7 +219,7 @@ async fn poll_later(state: &AppState, job: &JobView, why: &str) -> JobOutcome {
 async fn start_fulfilment(state: &AppState, order_id: &str) -> AppResult<()> {
     let tx = state.db.write().await?;
     let o = order_repo::find_order(&tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
-    if OrderStatus::parse(&o.status) == Some(OrderStatus::Paid) {
+    if o.status == OrderStatus::Paid {
         match transition_order(&tx, order_id, OrderEvent::StartFulfilment, state.now()).await {
             Ok(_) => tx.commit().await?,
             // Another worker started it first.
@@ -233,7 +233,7 @@ async fn start_fulfilment(state: &AppState, order_id: &str) -> AppResult<()> {
 async fn store_instance(state: &AppState, subscription_id: &str, instance_id: &str) -> AppResult<()> {
     let tx = state.db.write().await?;
     let s = order_repo::find_subscription(&tx, subscription_id).await?;
-    if s.is_some_and(|s| s.instance_id.is_none() && s.status == SubscriptionStatus::Provisioning.as_str()) {
+    if s.is_some_and(|s| s.instance_id.is_none() && s.status == SubscriptionStatus::Provisioning) {
         order_repo::set_instance(&tx, subscription_id, instance_id, state.now()).await?;
         tx.commit().await?;
     }
@@ -273,9 +273,9 @@ async fn activate(state: &AppState, ctx: &LineContext, instance_id: &str, info: 
     )
     .await?;
     let subs = order_repo::subscriptions_of_orders(&tx, std::slice::from_ref(&ctx.order.id)).await?;
-    if subs.iter().all(|s| s.status == SubscriptionStatus::Active.as_str()) {
+    if subs.iter().all(|s| s.status == SubscriptionStatus::Active) {
         let o = order_repo::find_order(&tx, &ctx.order.id).await?.ok_or_else(|| AppError::not_found("order"))?;
-        if OrderStatus::parse(&o.status) == Some(OrderStatus::Paid) {
+        if o.status == OrderStatus::Paid {
             transition_order(&tx, &o.id, OrderEvent::StartFulfilment, now).await?;
         }
         transition_order(&tx, &o.id, OrderEvent::Complete, now).await?;
@@ -357,7 +357,7 @@ async fn release_attempt(state: &AppState, job: &JobView) -> AppResult<JobOutcom
 
 async fn refund_order(tx: &impl Executor, order_id: &str, now: DateTime<Utc>) -> AppResult<()> {
     let o = order_repo::find_order(tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
-    let mut status = OrderStatus::parse(&o.status).ok_or_else(|| AppError::internal("bad order status"))?;
+    let mut status = o.status;
     if status == OrderStatus::Paid {
         status = transition_order(tx, order_id, OrderEvent::StartFulfilment, now).await?;
     }
@@ -468,7 +468,7 @@ pub async fn resend(state: &AppState, seller: &crate::auth::Principal, id: &str)
         .ok_or_else(|| AppError::not_found("interface message"))?;
     let tx = state.db.write().await?;
     let ctx = line_context(&tx, &m.order_line_id).await?.ok_or_else(|| AppError::not_found("order line"))?;
-    match ctx.subscription.as_ref().and_then(|s| SubscriptionStatus::parse(&s.status)) {
+    match ctx.subscription.as_ref().map(|s| s.status) {
         Some(SubscriptionStatus::Provisioning) => {}
         Some(SubscriptionStatus::Failed) => {
             return Err(AppError::conflict("purchase_failed", "this purchase failed and was refunded"));

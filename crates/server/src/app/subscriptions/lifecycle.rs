@@ -150,10 +150,6 @@ struct Payload {
     product_id: Option<String>,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> AppError {
-    AppError::internal(format!("stored order data is corrupt: {what}"))
-}
-
 fn ended(status: SubscriptionStatus) -> AppError {
     AppError::conflict("subscription_ended", format!("the subscription is {status}; it can no longer be renewed"))
 }
@@ -213,8 +209,8 @@ async fn renew_in(
 /// A paid period subscription, active or frozen, can be renewed; answers
 /// its status, or why not.
 pub(crate) fn renewable(sub: &subscription::Model) -> AppResult<SubscriptionStatus> {
-    let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
-    if ChargingMode::parse(&sub.charging_mode) != Some(ChargingMode::Period) || sub.trial {
+    let status = sub.status;
+    if sub.charging_mode != ChargingMode::Period || sub.trial {
         return Err(AppError::field("period", "only paid period subscriptions can be renewed"));
     }
     match status {
@@ -236,18 +232,21 @@ async fn renew_change_in(
     now: DateTime<Utc>,
 ) -> AppResult<RenewalView> {
     let status = renewable(sub)?;
-    let Some(current_expiry) = sub.expires_at else { return Err(corrupt("period subscription without expiry")) };
+    let Some(current_expiry) = sub.expires_at else {
+        return Err(AppError::inconsistent("period subscription without expiry"));
+    };
     if plan_changes::upgrade_pending(tx, sub).await? {
         return Err(plan_changes::change_in_progress());
     }
-    let orig =
-        repo::find_line(tx, repo::spec_line_id(sub)).await?.ok_or_else(|| corrupt("subscription without line"))?;
+    let orig = repo::find_line(tx, repo::spec_line_id(sub))
+        .await?
+        .ok_or_else(|| AppError::inconsistent("subscription without line"))?;
     // The line as renewed: the current specification, or the target one.
     let orig = match change {
         Some(t) => t.line_over(orig)?,
         None => orig,
     };
-    let spec: SkuSpec = serde_json::from_str(&orig.sku_spec_json).map_err(corrupt)?;
+    let spec: SkuSpec = serde_json::from_str(&orig.sku_spec_json).map_err(AppError::inconsistent)?;
     let priced = rules::price(
         &spec,
         &rules::Request {
@@ -263,7 +262,7 @@ async fn renew_change_in(
 
     // The renewal order, paid at once (402 drops the transaction).
     let line = order_line::Model {
-        period: priced.period.map(|p| p.as_str().to_string()),
+        period: priced.period,
         period_count: priced.period_count,
         quantity: priced.quantity,
         trial: false,
@@ -436,7 +435,7 @@ pub async fn auto_renew_scan(state: &AppState) -> AppResult<ScanReport> {
         }
         // The current specification's line: its period terms are renewed.
         let Some(line) = repo::find_line(&state.db.conn, repo::spec_line_id(&sub)).await? else { continue };
-        let Some(period) = line.period.as_deref().and_then(Period::parse) else { continue };
+        let Some(period) = line.period else { continue };
         let tx = state.db.write().await?;
         match renew_in(&tx, &sub, period, line.period_count, now).await {
             Ok(_) => {
@@ -515,11 +514,11 @@ async fn attempt(state: &AppState, job: &JobView, step: Step) -> AppResult<JobOu
             Ok(target) => target,
             Err(dead) => return Ok(dead),
         };
-    if matches!(step, Step::Freeze) && sub.status != SubscriptionStatus::Frozen.as_str() {
+    if matches!(step, Step::Freeze) && sub.status != SubscriptionStatus::Frozen {
         // Renewed (or arrears paid) before the freeze was sent: nothing to do.
         return Ok(JobOutcome::Done);
     }
-    if matches!(step, Step::Unfreeze) && sub.status != SubscriptionStatus::Active.as_str() {
+    if matches!(step, Step::Unfreeze) && sub.status != SubscriptionStatus::Active {
         // Frozen or released again meanwhile: a later job says so.
         return Ok(JobOutcome::Done);
     }
@@ -540,7 +539,8 @@ async fn attempt(state: &AppState, job: &JobView, step: Step) -> AppResult<JobOu
                     }),
                 ));
             }
-            let expires_at = p.expires_at.or(sub.expires_at).ok_or_else(|| corrupt("renewal without expiry"))?;
+            let expires_at =
+                p.expires_at.or(sub.expires_at).ok_or_else(|| AppError::inconsistent("renewal without expiry"))?;
             calls.push((
                 "refreshInstance",
                 BasicCall::RefreshInstance(RefreshInstance {
@@ -595,7 +595,7 @@ async fn complete_order(state: &AppState, ctx: &LineContext) -> AppResult<()> {
     let now = state.now();
     let tx = state.db.write().await?;
     let o = repo::find_order(&tx, &ctx.order.id).await?.ok_or_else(|| AppError::not_found("order"))?;
-    if OrderStatus::parse(&o.status) != Some(OrderStatus::Paid) {
+    if o.status != OrderStatus::Paid {
         return Ok(());
     }
     transition_order(&tx, &o.id, OrderEvent::StartFulfilment, now).await?;

@@ -77,7 +77,10 @@ use chrono::{DateTime, Utc};
 use koo::BasicCall;
 use koo::calls::{ChangeInstanceCheck, ProductInfo, RefreshScene, UpgradeInstance};
 use koo::client::CallOutcome;
-use mercato_domain::catalog::{ChargingMode, ListedSnapshot, ProductStatus, SkuSpec, SkuStatus};
+use mercato_domain::catalog::{
+    ChargingMode, Cooperation, ListedSnapshot, ProductStatus, ProductType, SkuSpec, SkuStatus,
+};
+use mercato_domain::ids::{NotificationId, SpecSyncId};
 use mercato_domain::orders::{self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionStatus};
 use mercato_domain::plan_changes::{self as plan, Direction};
 use mercato_store::entity::{notification, order_line, subscription};
@@ -161,10 +164,6 @@ struct UpgradePayload {
     from_sku: String,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> AppError {
-    AppError::internal(format!("stored order data is corrupt: {what}"))
-}
-
 /// 409 while an upgrade waits for the seller.
 pub fn change_in_progress() -> AppError {
     AppError::conflict(
@@ -181,12 +180,14 @@ fn ended(status: SubscriptionStatus) -> AppError {
 /// confirmed (or refused) yet.
 pub async fn upgrade_pending(db: &impl Executor, sub: &subscription::Model) -> AppResult<bool> {
     let Some(line_id) = &sub.spec_line_id else { return Ok(false) };
-    let Some(line) = repo::find_line(db, line_id).await? else { return Err(corrupt("missing specification line")) };
-    if LineKind::parse(&line.kind) != Some(LineKind::Upgrade) {
+    let Some(line) = repo::find_line(db, line_id).await? else {
+        return Err(AppError::inconsistent("missing specification line"));
+    };
+    if line.kind != LineKind::Upgrade {
         return Ok(false);
     }
-    let o = repo::find_order(db, &line.order_id).await?.ok_or_else(|| corrupt("line without order"))?;
-    Ok(matches!(OrderStatus::parse(&o.status), Some(OrderStatus::Paid | OrderStatus::Fulfilling)))
+    let o = repo::find_order(db, &line.order_id).await?.ok_or_else(|| AppError::inconsistent("line without order"))?;
+    Ok(matches!(o.status, OrderStatus::Paid | OrderStatus::Fulfilling))
 }
 
 /// A target specification of the subscribed product, as listed now.
@@ -198,8 +199,8 @@ pub struct Target {
     /// Unit price for the period unit x quantity.
     pub per_period_minor: i64,
     product_name: String,
-    product_type: String,
-    cooperation: String,
+    product_type: ProductType,
+    cooperation: Cooperation,
 }
 
 impl Target {
@@ -211,8 +212,8 @@ impl Target {
             sku_spec_json: serde_json::to_string(&self.spec).map_err(AppError::internal)?,
             quantity: self.quantity,
             product_name: self.product_name.clone(),
-            product_type: self.product_type.clone(),
-            cooperation: self.cooperation.clone(),
+            product_type: self.product_type,
+            cooperation: self.cooperation,
             ..base
         })
     }
@@ -232,7 +233,7 @@ async fn resolve_target(
     let unknown = || AppError::about_field(Refusal::NotFound, "not_found", "sku_id", "no SKU with this id is on sale");
     let not_on_sale = || AppError::about_field(Refusal::Conflict, "not_on_sale", "sku_id", "this SKU is not on sale");
     let sku = repo::find_sku(db, sku_id).await?.ok_or_else(unknown)?;
-    if SkuStatus::parse(&sku.status) == Some(SkuStatus::Pending) {
+    if sku.status == SkuStatus::Pending {
         return Err(unknown());
     }
     if sku.product_id != sub.product_id {
@@ -240,12 +241,10 @@ async fn resolve_target(
     }
     let product = products::find(db, &sku.product_id).await?.ok_or_else(unknown)?;
     let Some(listed_json) = product.listed_json.as_deref() else { return Err(not_on_sale()) };
-    if ProductStatus::parse(&product.status) != Some(ProductStatus::Listed)
-        || SkuStatus::parse(&sku.status) != Some(SkuStatus::Active)
-    {
+    if product.status != ProductStatus::Listed || sku.status != SkuStatus::Active {
         return Err(not_on_sale());
     }
-    let snap: ListedSnapshot = serde_json::from_str(listed_json).map_err(corrupt)?;
+    let snap: ListedSnapshot = serde_json::from_str(listed_json).map_err(AppError::inconsistent)?;
     let listed = snap.skus.iter().find(|s| s.id == sku.id).ok_or_else(not_on_sale)?;
     let spec = listed.spec.clone();
     if spec.charging_mode != ChargingMode::Period {
@@ -269,14 +268,14 @@ async fn resolve_target(
         per_period_minor: per.amount_minor,
         spec,
         product_name: snap.content.name.clone(),
-        product_type: snap.product_type.as_str().into(),
-        cooperation: snap.cooperation.as_str().into(),
+        product_type: snap.product_type,
+        cooperation: snap.cooperation,
     })
 }
 
 /// The subscription's period unit.
 fn period_of(sub: &subscription::Model) -> AppResult<Period> {
-    sub.period.as_deref().and_then(Period::parse).ok_or_else(|| corrupt("period subscription without period"))
+    sub.period.ok_or_else(|| AppError::inconsistent("period subscription without period"))
 }
 
 // ---------------------------------------------------------------- upgrade
@@ -293,8 +292,8 @@ pub async fn upgrade(
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("subscription"))?;
-    let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
-    if ChargingMode::parse(&sub.charging_mode) != Some(ChargingMode::Period) {
+    let status = sub.status;
+    if sub.charging_mode != ChargingMode::Period {
         return Err(AppError::conflict("not_upgradable", "only period subscriptions can be upgraded"));
     }
     if sub.trial {
@@ -313,10 +312,14 @@ pub async fn upgrade(
     if upgrade_pending(tx, &sub).await? {
         return Err(change_in_progress());
     }
-    let Some(expires_at) = sub.expires_at else { return Err(corrupt("period subscription without expiry")) };
+    let Some(expires_at) = sub.expires_at else {
+        return Err(AppError::inconsistent("period subscription without expiry"));
+    };
     let period = period_of(&sub)?;
-    let current = repo::find_line(tx, repo::spec_line_id(&sub)).await?.ok_or_else(|| corrupt("no current line"))?;
-    let current_spec: SkuSpec = serde_json::from_str(&current.sku_spec_json).map_err(corrupt)?;
+    let current = repo::find_line(tx, repo::spec_line_id(&sub))
+        .await?
+        .ok_or_else(|| AppError::inconsistent("no current line"))?;
+    let current_spec: SkuSpec = serde_json::from_str(&current.sku_spec_json).map_err(AppError::inconsistent)?;
     let old = rules::price(
         &current_spec,
         &rules::Request {
@@ -327,7 +330,7 @@ pub async fn upgrade(
             auto_renew: false,
         },
     )
-    .map_err(|e| corrupt(format!("the current specification no longer prices: {e:?}")))?;
+    .map_err(|e| AppError::inconsistent(format!("the current specification no longer prices: {e:?}")))?;
     let target = resolve_target(tx, &sub, &req.sku_id, req.quantity, current.quantity, period).await?;
     if plan::direction(old.amount_minor, target.per_period_minor) != Direction::Upgrade {
         return Err(AppError::conflict(
@@ -345,7 +348,7 @@ pub async fn upgrade(
         .ok_or_else(|| AppError::field("amount_minor", "the price difference is too large"))?;
 
     let line = order_line::Model {
-        period: Some(period.as_str().to_string()),
+        period: Some(period),
         trial: false,
         trial_days: None,
         auto_renew: sub.auto_renew,
@@ -411,7 +414,7 @@ async fn attempt_upgrade(state: &AppState, job: &JobView) -> AppResult<JobOutcom
     let Some(ctx) = line_context(&state.db.conn, &p.order_line_id).await? else {
         return Ok(JobOutcome::Dead { error: format!("no order line {}", p.order_line_id) });
     };
-    if OrderStatus::parse(&ctx.order.status) != Some(OrderStatus::Paid) {
+    if ctx.order.status != OrderStatus::Paid {
         // Completed or refunded by an earlier attempt.
         return Ok(JobOutcome::Done);
     }
@@ -445,7 +448,7 @@ async fn complete_upgrade(state: &AppState, order_id: &str) -> AppResult<()> {
     let now = state.now();
     let tx = state.db.write().await?;
     let o = repo::find_order(&tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
-    if OrderStatus::parse(&o.status) != Some(OrderStatus::Paid) {
+    if o.status != OrderStatus::Paid {
         return Ok(());
     }
     transition_order(&tx, order_id, OrderEvent::StartFulfilment, now).await?;
@@ -463,7 +466,7 @@ async fn refund_upgrade(state: &AppState, p: &UpgradePayload, why: &str) -> AppR
     let tx = state.db.write().await?;
     let Some(ctx) = line_context(&tx, &p.order_line_id).await? else { return Ok(false) };
     let order_id = ctx.order.id.clone();
-    if OrderStatus::parse(&ctx.order.status) != Some(OrderStatus::Paid) {
+    if ctx.order.status != OrderStatus::Paid {
         return Ok(false);
     }
     transition_order(&tx, &order_id, OrderEvent::StartFulfilment, now).await?;
@@ -483,7 +486,7 @@ async fn refund_upgrade(state: &AppState, p: &UpgradePayload, why: &str) -> AppR
     notifications::insert(
         &tx,
         notification::Model {
-            id: format!("ntf_{}", uuid::Uuid::now_v7().simple()),
+            id: NotificationId::new().into(),
             account_id: ctx.order.buyer_id.clone(),
             kind: KIND_UPGRADE_REFUNDED.into(),
             title: format!("Upgrade of {} refunded", ctx.line.product_name),
@@ -521,7 +524,8 @@ pub async fn renewal_change(
     if upgrade_pending(db, sub).await? {
         return Err(change_in_progress());
     }
-    let current = repo::find_line(db, repo::spec_line_id(sub)).await?.ok_or_else(|| corrupt("no current line"))?;
+    let current =
+        repo::find_line(db, repo::spec_line_id(sub)).await?.ok_or_else(|| AppError::inconsistent("no current line"))?;
     let sku_id = sku_id.unwrap_or(&sub.sku_id);
     if sku_id == sub.sku_id && quantity.is_none_or(|q| q == current.quantity) {
         return Ok(None);
@@ -540,7 +544,7 @@ pub async fn renewal_change(
     let Some(endpoint) = Endpoint::of_product(state, &sub.product_id).await? else {
         return Err(unavailable("the product has no seller endpoint".into()));
     };
-    let ctx = line_context(db, &current.id).await?.ok_or_else(|| corrupt("no current line"))?;
+    let ctx = line_context(db, &current.id).await?.ok_or_else(|| AppError::inconsistent("no current line"))?;
     let body = BasicCall::ChangeInstanceCheck(ChangeInstanceCheck {
         instance_id,
         product_info: ProductInfo {
@@ -553,7 +557,7 @@ pub async fn renewal_change(
     // A synchronous call: recorded like a job's first attempt.
     let now = state.now();
     let job = JobView {
-        id: format!("sync_{}", uuid::Uuid::now_v7().simple()),
+        id: SpecSyncId::new().into(),
         kind: "change_instance_check".into(),
         reference: sub.id.clone(),
         payload_json: "{}".into(),
@@ -594,7 +598,7 @@ pub async fn convert(
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("subscription"))?;
-    let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
+    let status = sub.status;
     if !sub.trial {
         return Err(AppError::conflict("not_a_trial", "only a trial can be converted; this subscription is paid"));
     }
@@ -605,7 +609,9 @@ pub async fn convert(
         }
         other => return Err(ended(other)),
     }
-    let trial_line = repo::find_line(tx, repo::spec_line_id(&sub)).await?.ok_or_else(|| corrupt("no current line"))?;
+    let trial_line = repo::find_line(tx, repo::spec_line_id(&sub))
+        .await?
+        .ok_or_else(|| AppError::inconsistent("no current line"))?;
     let target = resolve_target(tx, &sub, &sub.sku_id, req.quantity, trial_line.quantity, req.period).await?;
     let priced = rules::price(
         &target.spec,
@@ -620,7 +626,7 @@ pub async fn convert(
     let expires_at = rules::expires_at(&priced, now, None)
         .ok_or_else(|| AppError::field("period_count", "the new expiry is out of range"))?;
     let line = order_line::Model {
-        period: Some(req.period.as_str().to_string()),
+        period: Some(req.period),
         period_count: priced.period_count,
         quantity: priced.quantity,
         trial: false,

@@ -11,6 +11,7 @@ use crate::state::AppState;
 use chrono::Utc;
 use koo::client::{CallOutcome, Client, ClientError, Exchange};
 use koo::{BasicCall, CodeClass, ResultCode};
+use mercato_domain::ids::InterfaceMessageId;
 use mercato_store::entity::{interface_message, subscription};
 use mercato_store::repo::{interface_messages as messages, orders, products};
 
@@ -200,7 +201,7 @@ pub async fn record(
         Err(e) => (url.to_string(), body.to_string(), None, e.to_string(), None, 0),
     };
     let row = interface_message::Model {
-        id: format!("imsg_{}", uuid::Uuid::now_v7().simple()),
+        id: InterfaceMessageId::new().into(),
         seller_id: ctx.line.seller_id.clone(),
         product_id: ctx.line.product_id.clone(),
         order_id: ctx.order.id.clone(),

@@ -122,10 +122,6 @@ struct Payload {
     expires_at: Option<DateTime<Utc>>,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> AppError {
-    AppError::internal(format!("stored order data is corrupt: {what}"))
-}
-
 fn changed() -> AppError {
     AppError::conflict("subscription_changed", "the subscription changed meanwhile; try again")
 }
@@ -154,7 +150,7 @@ pub async fn unsubscribe(
 
 /// Checks the state and claims the row (see the module documentation).
 async fn claim(tx: &impl Executor, sub: &subscription::Model, now: DateTime<Utc>) -> AppResult<SubscriptionStatus> {
-    let status = SubscriptionStatus::parse(&sub.status).ok_or_else(|| corrupt(&sub.status))?;
+    let status = sub.status;
     match status {
         SubscriptionStatus::Active | SubscriptionStatus::Frozen => {}
         SubscriptionStatus::Provisioning => {
@@ -181,21 +177,23 @@ struct Money {
 
 impl Money {
     fn refundable(&self) -> AppResult<i64> {
-        let p = self.paid.total().ok_or_else(|| corrupt("paid overflows"))?;
-        let r = self.refunded.total().ok_or_else(|| corrupt("refunds overflow"))?;
+        let p = self.paid.total().ok_or_else(|| AppError::inconsistent("paid overflows"))?;
+        let r = self.refunded.total().ok_or_else(|| AppError::inconsistent("refunds overflow"))?;
         Ok((p - r).max(0))
     }
 }
 
 async fn money(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Money> {
-    let purchase = repo::find_order(tx, &sub.order_id).await?.ok_or_else(|| corrupt("subscription without order"))?;
+    let purchase = repo::find_order(tx, &sub.order_id)
+        .await?
+        .ok_or_else(|| AppError::inconsistent("subscription without order"))?;
     let purchase_paid_at = purchase.paid_at.unwrap_or(purchase.created_at);
     let mut entry_ids = Vec::new();
     let mut currency = None;
     for line in refund_repo::paid_lines(tx, sub).await? {
         currency.get_or_insert(line.currency.clone());
         let Some(o) = repo::find_order(tx, &line.order_id).await? else { continue };
-        let status = OrderStatus::parse(&o.status).ok_or_else(|| corrupt(&o.status))?;
+        let status = o.status;
         // Refunded orders (failed deliveries) already gave their money back.
         if !status.is_paid() || status == OrderStatus::Refunded {
             continue;
@@ -210,10 +208,11 @@ async fn money(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Money
     let mut paid = Parts::default();
     for l in ledger_repo::lines_of(tx, &entry_ids).await? {
         if l.account == seller_account {
-            paid.seller_minor = paid.seller_minor.checked_add(l.credit_minor).ok_or_else(|| corrupt("overflow"))?;
+            paid.seller_minor =
+                paid.seller_minor.checked_add(l.credit_minor).ok_or_else(|| AppError::inconsistent("overflow"))?;
         } else if l.account == PLATFORM_COMMISSION {
             paid.commission_minor =
-                paid.commission_minor.checked_add(l.credit_minor).ok_or_else(|| corrupt("overflow"))?;
+                paid.commission_minor.checked_add(l.credit_minor).ok_or_else(|| AppError::inconsistent("overflow"))?;
         }
     }
     let mut refunded = Parts::default();
@@ -221,7 +220,9 @@ async fn money(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Money
         refunded.seller_minor += r.seller_minor;
         refunded.commission_minor += r.commission_minor;
     }
-    let line = repo::find_line(tx, &sub.order_line_id).await?.ok_or_else(|| corrupt("subscription without line"))?;
+    let line = repo::find_line(tx, &sub.order_line_id)
+        .await?
+        .ok_or_else(|| AppError::inconsistent("subscription without line"))?;
     Ok(Money { paid, refunded, currency: currency.unwrap_or(line.currency), purchase_paid_at })
 }
 
@@ -232,24 +233,20 @@ async fn charged(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Cha
     let current = lines
         .iter()
         .rev()
-        .find(|l| {
-            matches!(LineKind::parse(&l.kind), Some(LineKind::Purchase | LineKind::Upgrade | LineKind::Conversion))
-        })
-        .ok_or_else(|| corrupt("subscription without purchase line"))?;
+        .find(|l| matches!(l.kind, LineKind::Purchase | LineKind::Upgrade | LineKind::Conversion))
+        .ok_or_else(|| AppError::inconsistent("subscription without purchase line"))?;
     if sub.trial {
         return Ok(Charged::Trial);
     }
-    Ok(match ChargingMode::parse(&sub.charging_mode).ok_or_else(|| corrupt(&sub.charging_mode))? {
+    Ok(match sub.charging_mode {
         ChargingMode::OnDemand => Charged::OnDemand,
         ChargingMode::OneTime | ChargingMode::OnDemandPkg => Charged::OneTime,
         ChargingMode::Period => {
             let period = sub
                 .period
-                .as_deref()
-                .or(current.period.as_deref())
-                .and_then(Period::parse)
-                .ok_or_else(|| corrupt("period subscription without period"))?;
-            let spec: SkuSpec = serde_json::from_str(&current.sku_spec_json).map_err(corrupt)?;
+                .or(current.period)
+                .ok_or_else(|| AppError::inconsistent("period subscription without period"))?;
+            let spec: SkuSpec = serde_json::from_str(&current.sku_spec_json).map_err(AppError::inconsistent)?;
             let unit = match period {
                 Period::Month => spec.prices.month_minor,
                 Period::Year => spec.prices.year_minor,
@@ -260,9 +257,11 @@ async fn charged(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Cha
                     Period::Month => spec.prices.year_minor.map(|y| y / 12),
                     Period::Year => spec.prices.month_minor.and_then(|m| m.checked_mul(12)),
                 })
-                .ok_or_else(|| corrupt("period spec without prices"))?;
-            let price_minor = unit.checked_mul(current.quantity).ok_or_else(|| corrupt("price overflows"))?;
-            let expires_at = sub.expires_at.ok_or_else(|| corrupt("period subscription without expiry"))?;
+                .ok_or_else(|| AppError::inconsistent("period spec without prices"))?;
+            let price_minor =
+                unit.checked_mul(current.quantity).ok_or_else(|| AppError::inconsistent("price overflows"))?;
+            let expires_at =
+                sub.expires_at.ok_or_else(|| AppError::inconsistent("period subscription without expiry"))?;
             Charged::Period { price_minor, period, expires_at }
         }
     })
@@ -282,14 +281,16 @@ async fn post_refund(
     now: DateTime<Utc>,
 ) -> AppResult<(String, String)> {
     let split = refunds::split_refund(m.paid, m.refunded, amount).map_err(AppError::internal)?;
-    let orig = repo::find_line(tx, &sub.order_line_id).await?.ok_or_else(|| corrupt("subscription without line"))?;
+    let orig = repo::find_line(tx, &sub.order_line_id)
+        .await?
+        .ok_or_else(|| AppError::inconsistent("subscription without line"))?;
     let o = follow_up::order_row(&sub.buyer_id, OrderStatus::Refunded, amount, &m.currency, now);
     let mut o = follow_up::insert_order(tx, o).await?;
     let line = order_line::Model {
         id: rules::order_line_id(&o.id, 1),
         order_id: o.id.clone(),
         line_no: 1,
-        kind: LineKind::Unsubscribe.as_str().into(),
+        kind: LineKind::Unsubscribe,
         renews_subscription_id: Some(sub.id.clone()),
         amount_minor: amount,
         currency: m.currency.clone(),
@@ -317,8 +318,8 @@ async fn post_refund(
             order_line_id: line.id.clone(),
             subscription_id: sub.id.clone(),
             buyer_id: sub.buyer_id.clone(),
-            scope: scope.as_str().into(),
-            rule: rule.as_str().into(),
+            scope,
+            rule,
             amount_minor: amount,
             seller_minor: split.seller_minor,
             commission_minor: split.commission_minor,

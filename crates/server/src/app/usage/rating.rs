@@ -37,8 +37,9 @@ use crate::app::subscriptions::lifecycle::{FREEZE_INSTANCE, UNFREEZE_INSTANCE, e
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use mercato_domain::catalog::{Billing, ChargingMode, Cooperation, ProductType, SkuSpec};
+use mercato_domain::ids::UsageChargeId;
 use mercato_domain::ledger::{Entry, EntryKind, Line, PLATFORM_COMMISSION, buyer_wallet, seller_payable};
-use mercato_domain::orders::SubscriptionEvent;
+use mercato_domain::orders::{SubscriptionEvent, SubscriptionStatus};
 use mercato_domain::rating::{self, PackageBalance};
 use mercato_domain::usage::InstanceFacts;
 use mercato_store::StoreError;
@@ -112,9 +113,9 @@ async fn rate_next(state: &AppState, billing: Billing) -> AppResult<Option<Ratin
         return Ok(None);
     };
     let end = start + rating::period_length(billing);
-    let bounds = PeriodBounds { billing: billing.as_str(), start, end, closes_at: close.closes_at(billing, start) };
+    let bounds = PeriodBounds { billing, start, end, closes_at: close.closes_at(billing, start) };
     let report = rate_period(&tx, bounds, now).await?;
-    repo::set_rated_until(&tx, billing.as_str(), end).await?;
+    repo::set_rated_until(&tx, billing, end).await?;
     tx.commit().await?;
     Ok(Some(report))
 }
@@ -133,7 +134,7 @@ async fn next_period(
     // Final periods close no later than the oldest unvalidated record.
     let horizon = repo::oldest_received(tx).await?.map_or(now, |t| t.min(now));
     let first_open = rating::period_start(billing, horizon - len - grace) + len;
-    let mark = match repo::rated_until(tx, billing.as_str()).await? {
+    let mark = match repo::rated_until(tx, billing).await? {
         Some(m) => m,
         None => rating::period_start(billing, now - Duration::days(FIRST_MARK_DAYS)),
     };
@@ -143,12 +144,12 @@ async fn next_period(
     // A record of period P is received before P closes, so no period ending
     // more than one close-grace before the first valid record received
     // since the mark holds any: skip them.
-    let start = match repo::first_valid_received(tx, billing.as_str(), mark).await? {
+    let start = match repo::first_valid_received(tx, billing, mark).await? {
         Some(r) => mark.max(rating::period_start(billing, r - len - grace)),
         None => first_open,
     };
     if start >= first_open {
-        repo::set_rated_until(tx, billing.as_str(), first_open).await?;
+        repo::set_rated_until(tx, billing, first_open).await?;
         return Ok(None);
     }
     Ok(Some(start))
@@ -199,7 +200,7 @@ pub(crate) async fn instance_facts(db: &impl Executor, ids: &[String]) -> StoreR
         .into_iter()
         .map(|(id, i)| {
             let billing = i.billing();
-            let released_at = (i.sub.status == "released").then_some(i.sub.updated_at);
+            let released_at = (i.sub.status == SubscriptionStatus::Released).then_some(i.sub.updated_at);
             let facts = InstanceFacts {
                 seller_id: i.sub.seller_id,
                 buyer_id: i.sub.buyer_id,
@@ -217,12 +218,12 @@ pub(crate) async fn instance_facts(db: &impl Executor, ids: &[String]) -> StoreR
 /// A line being rated, with what the charge needs.
 struct Rated {
     line: usage_line::Model,
-    cooperation: String,
-    product_type: String,
+    cooperation: Cooperation,
+    product_type: ProductType,
 }
 
 /// Rates one final period in `tx`: lines, draws, charges, freezes.
-async fn rate_period(tx: &Tx, p: PeriodBounds<'_>, now: DateTime<Utc>) -> AppResult<RatingReport> {
+async fn rate_period(tx: &Tx, p: PeriodBounds, now: DateTime<Utc>) -> AppResult<RatingReport> {
     let mut report = RatingReport { periods: 1, ..RatingReport::default() };
     let usage = repo::period_usage(tx, p).await?;
     if usage.is_empty() {
@@ -243,7 +244,7 @@ async fn rate_period(tx: &Tx, p: PeriodBounds<'_>, now: DateTime<Utc>) -> AppRes
         };
         let key = (inst.sub.buyer_id.clone(), inst.sub.product_id.clone());
         let pool = packages.balances.entry(key).or_default();
-        let own_package = inst.sub.charging_mode == ChargingMode::OnDemandPkg.as_str();
+        let own_package = inst.sub.charging_mode == ChargingMode::OnDemandPkg;
         let draw = if own_package {
             // A package's own instance uses that package only.
             match pool.iter().position(|b| b.id == inst.sub.id) {
@@ -262,8 +263,8 @@ async fn rate_period(tx: &Tx, p: PeriodBounds<'_>, now: DateTime<Utc>) -> AppRes
                 quantity_e4: *q,
             });
         }
-        let (unit_price, amount_minor) = match (ChargingMode::parse(&inst.sub.charging_mode), &inst.spec.metering) {
-            (Some(ChargingMode::OnDemand), Some(m)) => {
+        let (unit_price, amount_minor) = match (inst.sub.charging_mode, &inst.spec.metering) {
+            (ChargingMode::OnDemand, Some(m)) => {
                 let price = rating::parse_unit_price(&m.unit_price)
                     .map_err(|e| AppError::internal(format!("unit price of {}: {e}", inst.line.id)))?;
                 let exponent = mercato_domain::money::exponent(&inst.line.currency)
@@ -285,7 +286,7 @@ async fn rate_period(tx: &Tx, p: PeriodBounds<'_>, now: DateTime<Utc>) -> AppRes
             line: usage_line::Model {
                 instance_id: u.instance_id.clone(),
                 period_start: p.start,
-                billing: p.billing.to_string(),
+                billing: p.billing,
                 subscription_id: inst.sub.id.clone(),
                 buyer_id: inst.sub.buyer_id.clone(),
                 seller_id: inst.sub.seller_id.clone(),
@@ -301,8 +302,8 @@ async fn rate_period(tx: &Tx, p: PeriodBounds<'_>, now: DateTime<Utc>) -> AppRes
                 charge_id: None,
                 rated_at: now,
             },
-            cooperation: inst.line.cooperation.clone(),
-            product_type: inst.line.product_type.clone(),
+            cooperation: inst.line.cooperation,
+            product_type: inst.line.product_type,
         });
     }
     let charged = charge(tx, &mut rated, p, now).await?;
@@ -405,21 +406,18 @@ struct Charged {
 /// Groups the period's lines with an amount into one charge per buyer and
 /// currency, sets each line's commission and charge id, pays each charge
 /// from the wallet or leaves it in arrears, and stores the charges.
-async fn charge(tx: &Tx, rated: &mut [Rated], p: PeriodBounds<'_>, now: DateTime<Utc>) -> AppResult<Charged> {
-    let mut rates: HashMap<(String, String), i64> = HashMap::new();
+async fn charge(tx: &Tx, rated: &mut [Rated], p: PeriodBounds, now: DateTime<Utc>) -> AppResult<Charged> {
+    let mut rates: HashMap<(ProductType, Cooperation), i64> = HashMap::new();
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (n, r) in rated.iter_mut().enumerate() {
         if r.line.amount_minor == 0 {
             continue;
         }
-        let key = (r.product_type.clone(), r.cooperation.clone());
+        let key = (r.product_type, r.cooperation);
         let rate_bp = match rates.get(&key) {
             Some(bp) => *bp,
             None => {
-                let (Some(pt), Some(co)) = (ProductType::parse(&key.0), Cooperation::parse(&key.1)) else {
-                    return Err(AppError::internal(format!("order line terms {key:?}")));
-                };
-                let bp = crate::app::ledger::commission_rate(tx, pt, co).await?;
+                let bp = crate::app::ledger::commission_rate(tx, key.0, key.1).await?;
                 rates.insert(key, bp);
                 bp
             }
@@ -434,7 +432,7 @@ async fn charge(tx: &Tx, rated: &mut [Rated], p: PeriodBounds<'_>, now: DateTime
     let mut out = Charged::default();
     let mut charges = Vec::with_capacity(groups.len());
     for ((buyer_id, currency), members) in groups {
-        let id = new_charge_id();
+        let id = String::from(UsageChargeId::new());
         let parts: Vec<&usage_line::Model> = members.iter().map(|n| &rated[*n].line).collect();
         let amount_minor: i64 = parts.iter().map(|l| l.amount_minor).sum();
         // A buyer who owes pays the older debt first (at the next top-up).
@@ -460,7 +458,7 @@ async fn charge(tx: &Tx, rated: &mut [Rated], p: PeriodBounds<'_>, now: DateTime
         charges.push(usage_charge::Model {
             id,
             buyer_id,
-            billing: p.billing.to_string(),
+            billing: p.billing,
             period_start: p.start,
             currency,
             amount_minor,
@@ -495,7 +493,7 @@ fn charge_entry(
     charge_id: &str,
     buyer_id: &str,
     currency: &str,
-    billing: &str,
+    billing: Billing,
     period_start: DateTime<Utc>,
     lines: &[&usage_line::Model],
 ) -> AppResult<Entry> {
@@ -516,11 +514,6 @@ fn charge_entry(
     }
     let memo = format!("usage charge, {billing} period from {}", period_start.to_rfc3339());
     Entry::new(EntryKind::UsageCharge, charge_id, memo, entry_lines).map_err(|e| AppError::internal(e.to_string()))
-}
-
-/// A new usage charge id (`uch_` + UUIDv7).
-fn new_charge_id() -> String {
-    format!("uch_{}", uuid::Uuid::now_v7().simple())
 }
 
 /// Freezes an active subscription for usage (`why`) and enqueues
@@ -556,7 +549,7 @@ pub async fn settle_arrears(tx: &Tx, buyer_id: &str, currency: &str, now: DateTi
     for c in repo::arrears(tx, buyer_id, Some(currency)).await? {
         let lines = repo::lines_of_charge(tx, &c.id).await?;
         let parts: Vec<&usage_line::Model> = lines.iter().collect();
-        let entry = charge_entry(&c.id, buyer_id, currency, &c.billing, c.period_start, &parts)?;
+        let entry = charge_entry(&c.id, buyer_id, currency, c.billing, c.period_start, &parts)?;
         let savepoint = savepoint(tx).await?;
         // Claim the charge first (its row lock orders concurrent top-ups),
         // then post and record the entry.

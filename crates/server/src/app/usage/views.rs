@@ -26,6 +26,7 @@ use crate::app::page::{Page, Paging};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use mercato_domain::catalog::{Billing, SkuSpec};
+use mercato_domain::orders::SubscriptionStatus;
 use mercato_domain::usage::{format_usage_e4, parse_usage_value};
 use mercato_domain::validation::Checker;
 use mercato_store::entity::{order_line, subscription, usage_charge, usage_line};
@@ -290,17 +291,13 @@ fn period_view(p: &Period, g: Granularity) -> UsagePeriodView {
     }
 }
 
-fn corrupt(e: impl std::fmt::Display) -> AppError {
-    AppError::internal(format!("corrupt subscription data: {e}"))
-}
-
 /// The subscription's current specification line (after plan changes, else
 /// the purchase line) and its SKU.
 async fn spec_of(state: &AppState, sub: &subscription::Model) -> AppResult<(order_line::Model, SkuSpec)> {
     let line = orders_repo::find_line(&state.db.conn, orders_repo::spec_line_id(sub))
         .await?
-        .ok_or_else(|| corrupt("subscription without line"))?;
-    let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json).map_err(corrupt)?;
+        .ok_or_else(|| AppError::inconsistent("subscription without line"))?;
+    let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json).map_err(AppError::inconsistent)?;
     Ok((line, spec))
 }
 
@@ -419,8 +416,7 @@ impl ChargeStatus {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UsageChargeView {
     pub id: String,
-    /// `hourly` or `daily`.
-    pub billing: String,
+    pub billing: Billing,
     pub period_start: DateTime<Utc>,
     /// Exclusive.
     pub period_end: DateTime<Utc>,
@@ -461,9 +457,9 @@ pub struct UsageChargeDetailView {
 }
 
 fn charge_view(c: usage_charge::Model) -> UsageChargeView {
-    let length = match Billing::parse(&c.billing) {
-        Some(Billing::Daily) => Duration::days(1),
-        _ => Duration::hours(1),
+    let length = match c.billing {
+        Billing::Daily => Duration::days(1),
+        Billing::Hourly => Duration::hours(1),
     };
     UsageChargeView {
         id: c.id,
@@ -543,7 +539,7 @@ pub struct UsagePackageView {
     /// The package's own instance.
     pub instance_id: Option<String>,
     /// The subscription's status.
-    pub status: String,
+    pub status: SubscriptionStatus,
     /// Units included, decimal text.
     #[schema(example = "1000")]
     pub quota: String,
@@ -564,7 +560,7 @@ pub struct UsagePackageView {
 /// fail), newest first; the cursor is the last subscription id of the page.
 pub async fn list_packages(state: &AppState, buyer_id: &str, paging: Paging) -> AppResult<Page<UsagePackageView>> {
     let db = &state.db.conn;
-    if paging.cursor.as_deref().is_some_and(|c| !mercato_domain::orders::is_subscription_id(c)) {
+    if paging.cursor.as_deref().is_some_and(|c| !mercato_domain::ids::SubscriptionId::is_valid(c)) {
         return Err(AppError::field("cursor", "is not a cursor this API returned"));
     }
     let subs = repo::package_subscriptions(db, buyer_id, paging.cursor.as_deref(), paging.limit + 1).await?;
@@ -584,11 +580,12 @@ pub async fn list_packages(state: &AppState, buyer_id: &str, paging: Paging) -> 
         let quota_e4 = match package {
             Some(p) => p.quota_e4,
             None => {
-                let line =
-                    lines.get(orders_repo::spec_line_id(s)).ok_or_else(|| corrupt("subscription without line"))?;
-                let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json).map_err(corrupt)?;
-                let quota = spec.package.ok_or_else(|| corrupt("package SKU without package"))?.quota;
-                parse_usage_value(&quota).map_err(corrupt)?
+                let line = lines
+                    .get(orders_repo::spec_line_id(s))
+                    .ok_or_else(|| AppError::inconsistent("subscription without line"))?;
+                let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json).map_err(AppError::inconsistent)?;
+                let quota = spec.package.ok_or_else(|| AppError::inconsistent("package SKU without package"))?.quota;
+                parse_usage_value(&quota).map_err(AppError::inconsistent)?
             }
         };
         let used_e4 = package.map_or(0, |p| p.used_e4);
@@ -598,7 +595,7 @@ pub async fn list_packages(state: &AppState, buyer_id: &str, paging: Paging) -> 
             product_id: s.product_id.clone(),
             product_name: s.product_name.clone(),
             instance_id: s.instance_id.clone(),
-            status: s.status.clone(),
+            status: s.status,
             quota: format_usage_e4(quota_e4),
             used: format_usage_e4(used_e4),
             remaining: format_usage_e4((quota_e4 - used_e4).max(0)),

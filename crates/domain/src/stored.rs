@@ -1,0 +1,95 @@
+//! How the store reads and writes the domain's closed sets of names
+//! (`string_enum!` types) as text columns, so entity fields are domain types
+//! and a row is parsed once, where it is read.
+//!
+//! Only with the `store` feature, which `mercato-store` turns on: this file is
+//! the one place in the domain crate that names the ORM, and the rules never
+//! use it. The impls have to live here (Rust's orphan rule: the store may not
+//! implement the ORM's traits for the domain's types).
+
+#[cfg(feature = "store")]
+#[doc(hidden)]
+pub use sea_orm as __sea_orm;
+
+/// Implements the ORM's value traits for a `string_enum!` type. A stored
+/// value that is not one of the type's names is a `DbErr::Type` naming the
+/// column, the value and the type: the store turns it into
+/// `StoreError::Corrupt`, the single place such data is reported.
+#[cfg(feature = "store")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! stored_as_text {
+    ($name:ident) => {
+        impl From<$name> for $crate::stored::__sea_orm::Value {
+            fn from(v: $name) -> Self {
+                $crate::stored::__sea_orm::Value::String(Some(v.as_str().to_owned()))
+            }
+        }
+
+        impl $crate::stored::__sea_orm::TryGetable for $name {
+            fn try_get_by<I: $crate::stored::__sea_orm::ColIdx>(
+                res: &$crate::stored::__sea_orm::QueryResult,
+                idx: I,
+            ) -> Result<Self, $crate::stored::__sea_orm::TryGetError> {
+                let text = String::try_get_by(res, idx)?;
+                $name::parse(&text).ok_or_else(|| {
+                    $crate::stored::__sea_orm::TryGetError::DbErr($crate::stored::__sea_orm::DbErr::Type(format!(
+                        "column {idx:?} holds {text:?}, which is not a {} (one of: {})",
+                        stringify!($name),
+                        $name::allowed()
+                    )))
+                })
+            }
+        }
+
+        impl $crate::stored::__sea_orm::sea_query::ValueType for $name {
+            fn try_from(
+                v: $crate::stored::__sea_orm::Value,
+            ) -> Result<Self, $crate::stored::__sea_orm::sea_query::ValueTypeErr> {
+                let text = <String as $crate::stored::__sea_orm::sea_query::ValueType>::try_from(v)?;
+                $name::parse(&text).ok_or($crate::stored::__sea_orm::sea_query::ValueTypeErr)
+            }
+
+            fn type_name() -> String {
+                stringify!($name).to_owned()
+            }
+
+            fn array_type() -> $crate::stored::__sea_orm::sea_query::ArrayType {
+                $crate::stored::__sea_orm::sea_query::ArrayType::String
+            }
+
+            fn column_type() -> $crate::stored::__sea_orm::sea_query::ColumnType {
+                $crate::stored::__sea_orm::sea_query::ColumnType::String(
+                    $crate::stored::__sea_orm::sea_query::StringLen::None,
+                )
+            }
+        }
+
+        impl $crate::stored::__sea_orm::sea_query::Nullable for $name {
+            fn null() -> $crate::stored::__sea_orm::Value {
+                $crate::stored::__sea_orm::Value::String(None)
+            }
+        }
+
+        // Lets the type be part of a primary key; a name is never generated.
+        impl $crate::stored::__sea_orm::TryFromU64 for $name {
+            fn try_from_u64(_: u64) -> Result<Self, $crate::stored::__sea_orm::DbErr> {
+                Err($crate::stored::__sea_orm::DbErr::ConvertFromU64(stringify!($name)))
+            }
+        }
+
+        impl $crate::stored::__sea_orm::IntoActiveValue<$name> for $name {
+            fn into_active_value(self) -> $crate::stored::__sea_orm::ActiveValue<$name> {
+                $crate::stored::__sea_orm::ActiveValue::Set(self)
+            }
+        }
+    };
+}
+
+/// Without the `store` feature the domain's types carry no column mapping.
+#[cfg(not(feature = "store"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! stored_as_text {
+    ($name:ident) => {};
+}
