@@ -1,6 +1,8 @@
-//! How the store reads and writes the domain's closed sets of names
-//! (`string_enum!` types) as text columns, so entity fields are domain types
-//! and a row is parsed once, where it is read.
+//! How the store reads and writes domain types as text columns, so entity
+//! fields are domain types and a row is parsed once, where it is read: the
+//! closed sets of names (`string_enum!` types, stored as their word) and the
+//! documents kept whole (a SKU's specification, a product's content, its
+//! listed and review snapshots, stored as compact JSON).
 //!
 //! Only with the `store` feature, which `mercato-store` turns on: this file is
 //! the one place in the domain crate that names the ORM, and the rules never
@@ -10,6 +12,9 @@
 #[cfg(feature = "store")]
 #[doc(hidden)]
 pub use sea_orm as __sea_orm;
+#[cfg(feature = "store")]
+#[doc(hidden)]
+pub use serde_json as __serde_json;
 
 /// Implements the ORM's value traits for a `string_enum!` type. A stored
 /// value that is not one of the type's names is a `DbErr::Type` naming the
@@ -86,10 +91,86 @@ macro_rules! stored_as_text {
     };
 }
 
+/// Implements the ORM's value traits for a serde type stored as compact
+/// JSON text (the same bytes `serde_json::to_string` wrote before the column
+/// was typed). Text that does not parse as the type is a `DbErr::Type`, so
+/// `StoreError::Corrupt`, like an unknown enum word.
+#[cfg(feature = "store")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! stored_as_json {
+    ($name:ident) => {
+        impl From<$name> for $crate::stored::__sea_orm::Value {
+            fn from(v: $name) -> Self {
+                // These documents hold only strings, numbers, lists and
+                // string-keyed maps: serializing them cannot fail.
+                let text = $crate::stored::__serde_json::to_string(&v).expect("a stored document serializes");
+                $crate::stored::__sea_orm::Value::String(Some(text))
+            }
+        }
+
+        impl $crate::stored::__sea_orm::TryGetable for $name {
+            fn try_get_by<I: $crate::stored::__sea_orm::ColIdx>(
+                res: &$crate::stored::__sea_orm::QueryResult,
+                idx: I,
+            ) -> Result<Self, $crate::stored::__sea_orm::TryGetError> {
+                let text = String::try_get_by(res, idx)?;
+                $crate::stored::__serde_json::from_str(&text).map_err(|e| {
+                    $crate::stored::__sea_orm::TryGetError::DbErr($crate::stored::__sea_orm::DbErr::Type(format!(
+                        "column {idx:?} holds JSON that is not a {}: {e}",
+                        stringify!($name)
+                    )))
+                })
+            }
+        }
+
+        impl $crate::stored::__sea_orm::sea_query::ValueType for $name {
+            fn try_from(
+                v: $crate::stored::__sea_orm::Value,
+            ) -> Result<Self, $crate::stored::__sea_orm::sea_query::ValueTypeErr> {
+                let text = <String as $crate::stored::__sea_orm::sea_query::ValueType>::try_from(v)?;
+                $crate::stored::__serde_json::from_str(&text)
+                    .map_err(|_| $crate::stored::__sea_orm::sea_query::ValueTypeErr)
+            }
+
+            fn type_name() -> String {
+                stringify!($name).to_owned()
+            }
+
+            fn array_type() -> $crate::stored::__sea_orm::sea_query::ArrayType {
+                $crate::stored::__sea_orm::sea_query::ArrayType::String
+            }
+
+            fn column_type() -> $crate::stored::__sea_orm::sea_query::ColumnType {
+                $crate::stored::__sea_orm::sea_query::ColumnType::Text
+            }
+        }
+
+        impl $crate::stored::__sea_orm::sea_query::Nullable for $name {
+            fn null() -> $crate::stored::__sea_orm::Value {
+                $crate::stored::__sea_orm::Value::String(None)
+            }
+        }
+
+        impl $crate::stored::__sea_orm::IntoActiveValue<$name> for $name {
+            fn into_active_value(self) -> $crate::stored::__sea_orm::ActiveValue<$name> {
+                $crate::stored::__sea_orm::ActiveValue::Set(self)
+            }
+        }
+    };
+}
+
 /// Without the `store` feature the domain's types carry no column mapping.
 #[cfg(not(feature = "store"))]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! stored_as_text {
+    ($name:ident) => {};
+}
+
+#[cfg(not(feature = "store"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! stored_as_json {
     ($name:ident) => {};
 }

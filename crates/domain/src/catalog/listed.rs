@@ -6,7 +6,7 @@
 use super::{ChargingMode, Cooperation, ProductContent, ProductType, SkuSpec};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListedSnapshot {
     pub product_type: ProductType,
     pub cooperation: Cooperation,
@@ -21,7 +21,9 @@ pub struct ListedSnapshot {
     pub skus: Vec<ListedSku>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+crate::stored_as_json!(ListedSnapshot);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListedSku {
     pub id: String,
     pub spec: SkuSpec,

@@ -54,6 +54,8 @@ pub struct ProductContent {
     pub tags: Vec<String>,
 }
 
+crate::stored_as_json!(ProductContent);
+
 pub fn check_product(p: &ProductContent) -> Result<(), Invalid> {
     let mut c = Checker::new();
     c.text("name", &p.name, 1, NAME_MAX);

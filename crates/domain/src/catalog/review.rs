@@ -5,7 +5,7 @@
 use super::{Cooperation, ListedSku, ListedSnapshot, ProductContent, ProductType, SkuSpec, SkuStatus};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewSnapshot {
     pub product_type: ProductType,
     pub cooperation: Cooperation,
@@ -20,7 +20,9 @@ pub struct ReviewSnapshot {
     pub endpoint_url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+crate::stored_as_json!(ReviewSnapshot);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewSku {
     pub id: String,
     /// The SKU's status when the review was submitted.

@@ -99,6 +99,8 @@ pub struct SkuSpec {
     pub linear: Option<Linear>,
 }
 
+crate::stored_as_json!(SkuSpec);
+
 pub fn check_sku(s: &SkuSpec) -> Result<(), Invalid> {
     let mut c = Checker::new();
     c.text("sku_code", &s.sku_code, 1, 64);

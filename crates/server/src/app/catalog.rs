@@ -120,10 +120,6 @@ pub struct CatalogProduct {
     pub skus: Vec<CatalogSku>,
 }
 
-fn snapshot(id: &str, json: &str) -> AppResult<ListedSnapshot> {
-    serde_json::from_str(json).map_err(|e| AppError::internal(format!("listed snapshot of {id}: {e}")))
-}
-
 fn item(
     id: String,
     snap: &ListedSnapshot,
@@ -314,11 +310,10 @@ pub async fn search(state: &AppState, p: ProductSearchParams) -> AppResult<Page<
     let rows = hits
         .into_iter()
         .map(|h| {
-            let snap = snapshot(&h.id, &h.listed_json)?;
-            let view = item(h.id.clone(), &snap, h.listed_at, h.pub_price_minor, h.pub_currency.clone());
-            Ok((h, view))
+            let view = item(h.id.clone(), &h.listed, h.listed_at, h.pub_price_minor, h.pub_currency.clone());
+            (h, view)
         })
-        .collect::<AppResult<Vec<(Hit, CatalogItem)>>>()?;
+        .collect::<Vec<(Hit, CatalogItem)>>();
     Ok(paging.finish(
         rows,
         |(h, _)| encode_cursor(&CatalogCursor { k: h.sort_key(sort), id: h.id.clone(), f: fingerprint.clone() }),
@@ -328,10 +323,9 @@ pub async fn search(state: &AppState, p: ProductSearchParams) -> AppResult<Page<
 
 pub async fn product(state: &AppState, id: &str) -> AppResult<CatalogProduct> {
     let row = repo::find_listed(&state.db.conn, id).await?.ok_or_else(|| AppError::not_found("product"))?;
-    let (Some(json), Some(listed_at)) = (row.listed_json.as_deref(), row.listed_at) else {
+    let (Some(snap), Some(listed_at)) = (row.listed, row.listed_at) else {
         return Err(AppError::not_found("product"));
     };
-    let snap = snapshot(&row.id, json)?;
     let head = item(row.id.clone(), &snap, listed_at, row.pub_price_minor, row.pub_currency.clone());
     let c = snap.content;
     Ok(CatalogProduct {

@@ -25,7 +25,6 @@ use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use mercato_domain::catalog::ProductAction;
-use mercato_domain::catalog::SkuSpec;
 use mercato_domain::ids::NotificationId;
 use mercato_domain::orders::{self as rules, Period};
 use mercato_store::entity::{interface_failure, notification, order_line, subscription};
@@ -161,9 +160,9 @@ async fn notify_unpaid(
 ) -> AppResult<()> {
     let now = state.now();
     // The amount the renewal would have charged, priced as the renewal is.
-    let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json).map_err(AppError::internal)?;
+    let spec = &line.sku_spec;
     let priced = rules::price(
-        &spec,
+        spec,
         &rules::Request {
             period: Some(period),
             period_count: line.period_count,

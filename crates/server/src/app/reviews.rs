@@ -9,7 +9,7 @@ use crate::app::products::{lifecycle_error, lifecycle_of, set_lifecycle};
 use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use mercato_domain::catalog::{ProductAction, REASON_MAX, ReviewKind, ReviewSnapshot, ReviewStatus, SkuStatus};
+use mercato_domain::catalog::{ProductAction, REASON_MAX, ReviewKind, ReviewStatus, SkuStatus};
 use mercato_domain::ids::ReviewId;
 use mercato_domain::validation::Checker;
 use mercato_store::Executor;
@@ -60,12 +60,8 @@ pub struct RejectRequest {
     pub reason: String,
 }
 
-fn snapshot_of(r: &product_review::Model) -> AppResult<ReviewSnapshot> {
-    serde_json::from_str(&r.snapshot_json).map_err(AppError::inconsistent)
-}
-
 fn summary(r: product_review::Model) -> AppResult<ReviewSummary> {
-    let snap = snapshot_of(&r)?;
+    let snap = r.snapshot;
     Ok(ReviewSummary {
         kind: r.kind,
         status: r.status,
@@ -88,7 +84,7 @@ async fn detail(db: &impl Executor, state: &AppState, r: product_review::Model) 
     Ok(ReviewDetail {
         kind: r.kind,
         status: r.status,
-        snapshot: serde_json::from_str(&r.snapshot_json).map_err(AppError::inconsistent)?,
+        snapshot: serde_json::to_value(&r.snapshot).map_err(AppError::internal)?,
         id: r.id,
         product_id: r.product_id,
         seller_id: r.seller_id,
@@ -140,7 +136,7 @@ pub async fn approve(state: &AppState, op: &Principal, id: &str) -> AppResult<Re
     if !reviews::decide(&tx, &review.id, ReviewStatus::Approved.as_str(), None, &op.account_id, now).await? {
         return Err(already_decided());
     }
-    let snapshot = snapshot_of(&review)?;
+    let snapshot = review.snapshot.clone();
     products::set_sku_status(
         &tx,
         &product.id,
@@ -152,7 +148,7 @@ pub async fn approve(state: &AppState, op: &Principal, id: &str) -> AppResult<Re
     let seller_name = accounts::find(&tx, &product.seller_id).await?.map(|a| a.name).unwrap_or_default();
     let listed = snapshot.to_listed(&product.seller_id, &seller_name);
     let cols = listed.search_columns();
-    product.listed_json = Some(serde_json::to_string(&listed).map_err(AppError::internal)?);
+    product.listed = Some(listed);
     product.pub_name = Some(cols.name);
     product.pub_search = Some(cols.search_text);
     product.pub_category_id = Some(cols.category_id);

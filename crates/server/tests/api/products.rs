@@ -119,7 +119,7 @@ async fn full_seller_path_to_a_listed_product() {
     assert_eq!(row.pub_currency.as_deref(), Some("CNY"));
     assert_eq!(row.pub_modes.as_deref(), Some(",period,one_time,on_demand,on_demand_pkg,"));
     assert!(row.pub_search.unwrap().contains("mysql"));
-    let snap: mercato_domain::catalog::ListedSnapshot = serde_json::from_str(&row.listed_json.unwrap()).unwrap();
+    let snap = row.listed.expect("a listed snapshot");
     assert_eq!(snap.seller_id, seller_id);
 
     // The seller sees the decision.

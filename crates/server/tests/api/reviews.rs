@@ -106,7 +106,7 @@ async fn rejecting_a_first_listing_and_resubmitting() {
     assert!(p["listed"].is_null());
     assert_eq!(p["skus"][0]["status"], "pending");
     let row = mercato_store::repo::products::find(&app.state.db.conn, &id).await.unwrap().unwrap();
-    assert!(row.listed_json.is_none() && row.pub_name.is_none() && row.listed_at.is_none());
+    assert!(row.listed.is_none() && row.pub_name.is_none() && row.listed_at.is_none());
 
     app.patch(&path, Some(&key), json!({"description": "Better"})).await.expect(200);
     let review = app.post(&format!("{path}/submit"), Some(&key), json!({})).await.expect(200)["pending_review_id"]

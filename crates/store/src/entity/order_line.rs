@@ -1,4 +1,4 @@
-use mercato_domain::catalog::{ChargingMode, Cooperation, ProductType};
+use mercato_domain::catalog::{ChargingMode, Cooperation, ProductType, SkuSpec};
 use mercato_domain::orders::{LineKind, Period};
 use sea_orm::entity::prelude::*;
 
@@ -25,7 +25,9 @@ pub struct Model {
     pub auto_renew: bool,
     pub amount_minor: i64,
     pub currency: String,
-    pub sku_spec_json: String,
+    /// The SKU as bought (compact JSON in `sku_spec_json`).
+    #[sea_orm(column_name = "sku_spec_json")]
+    pub sku_spec: SkuSpec,
     pub created_at: DateTimeUtc,
     /// Lines other than purchases: the subscription this line acts on
     /// (renewed, upgraded, converted from trial, unsubscribed).

@@ -1,4 +1,4 @@
-use mercato_domain::catalog::{Cooperation, ProductStatus, ProductType, RevisionState};
+use mercato_domain::catalog::{Cooperation, ListedSnapshot, ProductContent, ProductStatus, ProductType, RevisionState};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,12 +11,16 @@ pub struct Model {
     pub cooperation: Cooperation,
     pub status: ProductStatus,
     pub revision_state: RevisionState,
-    pub content_json: String,
+    /// The working copy (compact JSON in `content_json`).
+    #[sea_orm(column_name = "content_json")]
+    pub content: ProductContent,
     pub logo_media_id: Option<String>,
     pub images_json: String,
     pub endpoint_url: Option<String>,
     pub endpoint_key_enc: Option<String>,
-    pub listed_json: Option<String>,
+    /// What buyers see, set when a review is approved (`listed_json`).
+    #[sea_orm(column_name = "listed_json")]
+    pub listed: Option<ListedSnapshot>,
     pub pub_name: Option<String>,
     pub pub_search: Option<String>,
     pub pub_category_id: Option<String>,

@@ -1,4 +1,4 @@
-use mercato_domain::catalog::{ReviewKind, ReviewStatus};
+use mercato_domain::catalog::{ReviewKind, ReviewSnapshot, ReviewStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +10,8 @@ pub struct Model {
     pub seller_id: String,
     pub kind: ReviewKind,
     pub status: ReviewStatus,
-    pub snapshot_json: String,
+    #[sea_orm(column_name = "snapshot_json")]
+    pub snapshot: ReviewSnapshot,
     pub reason: Option<String>,
     pub decided_by: Option<String>,
     pub submitted_at: DateTimeUtc,

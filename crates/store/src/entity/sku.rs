@@ -1,4 +1,4 @@
-use mercato_domain::catalog::{ChargingMode, SkuStatus};
+use mercato_domain::catalog::{ChargingMode, SkuSpec, SkuStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +11,8 @@ pub struct Model {
     pub status: SkuStatus,
     pub charging_mode: ChargingMode,
     pub currency: String,
-    pub spec_json: String,
+    #[sea_orm(column_name = "spec_json")]
+    pub spec: SkuSpec,
     pub entry_price_minor: Option<i64>,
     pub created_at: DateTimeUtc,
 }

@@ -13,7 +13,8 @@ use crate::error::StoreResult;
 use crate::repo::like_escape;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{
-    CatalogSort, ChargingMode, ProductStatus, ProductType, SCORE_NAME, SCORE_NAME_PREFIX, SCORE_TEXT, SortKey,
+    CatalogSort, ChargingMode, ListedSnapshot, ProductStatus, ProductType, SCORE_NAME, SCORE_NAME_PREFIX, SCORE_TEXT,
+    SortKey,
 };
 use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
@@ -42,7 +43,7 @@ pub struct Search<'a> {
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct Hit {
     pub id: String,
-    pub listed_json: String,
+    pub listed: ListedSnapshot,
     pub listed_at: DateTime<Utc>,
     pub pub_price_minor: Option<i64>,
     pub pub_currency: Option<String>,
@@ -126,10 +127,11 @@ pub async fn search(db: &impl ConnectionTrait, s: &Search<'_>) -> StoreResult<Ve
     let score = score_expr(backend, s.terms);
     let mut q = product::Entity::find()
         .select_only()
-        .columns([C::Id, C::ListedJson, C::ListedAt, C::PubPriceMinor, C::PubCurrency, C::PubModes])
+        .columns([C::Id, C::ListedAt, C::PubPriceMinor, C::PubCurrency, C::PubModes])
+        .column_as(C::Listed, "listed")
         .expr_as(score.clone(), "score")
         .filter(C::Status.eq(ProductStatus::Listed.as_str()))
-        .filter(C::ListedJson.is_not_null())
+        .filter(C::Listed.is_not_null())
         .filter(C::ListedAt.is_not_null());
     for t in s.terms {
         q = q.filter(Expr::col(C::PubSearch).like(contains(t)));
@@ -171,7 +173,7 @@ pub async fn search(db: &impl ConnectionTrait, s: &Search<'_>) -> StoreResult<Ve
 pub async fn find_listed(db: &impl ConnectionTrait, id: &str) -> StoreResult<Option<product::Model>> {
     Ok(product::Entity::find_by_id(id.to_string())
         .filter(product::Column::Status.eq(ProductStatus::Listed.as_str()))
-        .filter(product::Column::ListedJson.is_not_null())
+        .filter(product::Column::Listed.is_not_null())
         .one(db)
         .await?)
 }
@@ -306,12 +308,12 @@ mod tests {
             cooperation: Set(mercato_domain::catalog::Cooperation::General),
             status: Set(status),
             revision_state: Set(mercato_domain::catalog::RevisionState::None),
-            content_json: Set("{}".into()),
+            content: Set(snap.content.clone()),
             logo_media_id: Set(None),
             images_json: Set("[]".into()),
             endpoint_url: Set(None),
             endpoint_key_enc: Set(None),
-            listed_json: Set(Some(serde_json::to_string(&snap).unwrap())),
+            listed: Set(Some(snap)),
             pub_name: Set(Some(cols.name)),
             pub_search: Set(Some(cols.search_text)),
             pub_category_id: Set(Some(cols.category_id)),

@@ -62,7 +62,7 @@ pub async fn used_by_products(db: &impl ConnectionTrait, id: &str) -> StoreResul
         .filter(
             product::Column::PubCategoryId
                 .eq(id)
-                .or(Expr::col(product::Column::ContentJson).like(LikeExpr::new(pattern).escape('\\'))),
+                .or(Expr::col(product::Column::Content).like(LikeExpr::new(pattern).escape('\\'))),
         )
         .count(db)
         .await?;

@@ -4,7 +4,10 @@
 use crate::common::time;
 use chrono::{DateTime, Utc};
 use mercato_domain::account::Role;
-use mercato_domain::catalog::{ChargingMode, Cooperation, ProductStatus, ProductType, RevisionState, SkuStatus};
+use mercato_domain::catalog::{
+    ChargingMode, Cooperation, ListedSnapshot, Prices, ProductContent, ProductStatus, ProductType, RevisionState,
+    SkuSpec, SkuStatus,
+};
 use mercato_domain::orders::{LineKind, OrderStatus, SubscriptionStatus};
 use mercato_store::entity::{order, order_line, product, sku, subscription};
 use mercato_store::repo::{accounts, orders, products};
@@ -22,6 +25,49 @@ pub async fn account(db: &impl ConnectionTrait, id: &str, role: Role) {
     accounts::insert(db, a).await.expect("account");
 }
 
+/// A product's working copy.
+pub fn content() -> ProductContent {
+    ProductContent {
+        name: "Product".into(),
+        version: "1".into(),
+        category_id: "cat_40e17c0b45e75b4f852f7bdaba236472".into(),
+        summary: "summary".into(),
+        description: "description".into(),
+        usage_guide: String::new(),
+        support_terms: String::new(),
+        tags: vec![],
+    }
+}
+
+/// A SKU specification charged by `mode`.
+pub fn spec(mode: ChargingMode) -> SkuSpec {
+    SkuSpec {
+        sku_code: "std".into(),
+        name: "Standard".into(),
+        charging_mode: mode,
+        prices: Prices::default(),
+        currency: "CNY".into(),
+        trial_days: None,
+        metering: None,
+        package: None,
+        linear: None,
+    }
+}
+
+/// A listed snapshot of `seller_id`'s product.
+pub fn listed(seller_id: &str) -> ListedSnapshot {
+    ListedSnapshot {
+        product_type: ProductType::Saas,
+        cooperation: Cooperation::General,
+        content: content(),
+        seller_id: seller_id.into(),
+        seller_name: "Seller".into(),
+        logo_url: None,
+        images: vec![],
+        skus: vec![],
+    }
+}
+
 /// A product row of `seller_id`, in `status`, with the given public
 /// (catalog) columns.
 pub fn product(id: &str, seller_id: &str, status: ProductStatus, pub_search: Option<&str>) -> product::Model {
@@ -32,12 +78,12 @@ pub fn product(id: &str, seller_id: &str, status: ProductStatus, pub_search: Opt
         cooperation: Cooperation::General,
         status,
         revision_state: RevisionState::None,
-        content_json: "{}".into(),
+        content: content(),
         logo_media_id: None,
         images_json: "[]".into(),
         endpoint_url: None,
         endpoint_key_enc: None,
-        listed_json: pub_search.map(|_| "{}".into()),
+        listed: pub_search.map(|_| listed(seller_id)),
         pub_name: pub_search.map(|s| s.lines().next().unwrap_or_default().to_string()),
         pub_search: pub_search.map(str::to_string),
         pub_category_id: None,
@@ -77,7 +123,7 @@ impl Market {
             status: SkuStatus::Active,
             charging_mode: ChargingMode::OnDemand,
             currency: "CNY".into(),
-            spec_json: "{}".into(),
+            spec: spec(ChargingMode::OnDemand),
             entry_price_minor: None,
             created_at: created(),
         };
@@ -123,7 +169,7 @@ impl Market {
             auto_renew: false,
             amount_minor: 0,
             currency: "CNY".into(),
-            sku_spec_json: "{}".into(),
+            sku_spec: spec(sub.mode),
             created_at: created(),
             renews_subscription_id: None,
             kind: LineKind::Purchase,

@@ -2,8 +2,9 @@
 //! caller's transaction (on PostgreSQL, aborted by any error) goes on.
 
 use crate::common::TestDb;
-use crate::fixtures::{Market, account, created};
+use crate::fixtures::{Market, Sub, account, created};
 use mercato_domain::account::Role;
+use mercato_domain::catalog::ChargingMode;
 use mercato_domain::orders::OrderStatus;
 use mercato_store::entity::{order, trial_use};
 use mercato_store::repo::orders;
@@ -84,4 +85,39 @@ async fn a_status_outside_the_domain_is_one_corrupt_error_naming_column_and_valu
     // Rows the domain knows still read.
     assert!(orders::insert_order(&t.conn, order("ord_2", 5)).await.unwrap());
     assert_eq!(orders::find_order(&t.conn, "ord_2").await.unwrap().unwrap().status, OrderStatus::PendingPayment);
+}
+
+#[tokio::test]
+async fn a_stored_document_that_does_not_parse_is_one_corrupt_error_and_a_good_one_reads_typed() {
+    let t = TestDb::new().await;
+    let m = Market::new(&t.conn, "a").await;
+    m.subscribe(&t.conn, Sub::on_demand("sub_a", "ins_a")).await;
+    m.subscribe(&t.conn, Sub::on_demand("sub_b", "ins_b")).await;
+    let good = orders::find_line(&t.conn, "oln_sub_a").await.unwrap().unwrap();
+    assert_eq!(good.sku_spec.charging_mode, ChargingMode::OnDemand);
+    t.conn
+        .execute_unprepared("UPDATE order_lines SET sku_spec_json = '{\"sku_code\": 7}' WHERE id = 'oln_sub_b'")
+        .await
+        .unwrap();
+    match orders::find_line(&t.conn, "oln_sub_b").await {
+        Err(StoreError::Corrupt(what)) => {
+            for part in ["sku_spec_json", "SkuSpec"] {
+                assert!(what.contains(part), "{what:?} should name {part}");
+            }
+        }
+        other => panic!("expected a corrupt-data error, got {other:?}"),
+    }
+    // The stored bytes are the compact serialization, as before the column was typed.
+    let text: String = t
+        .conn
+        .query_one_raw(mercato_store::sea_orm::Statement::from_string(
+            t.conn.get_database_backend(),
+            "SELECT sku_spec_json AS t FROM order_lines WHERE id = 'oln_sub_a'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "t")
+        .unwrap();
+    assert_eq!(text, serde_json::to_string(&good.sku_spec).unwrap());
 }

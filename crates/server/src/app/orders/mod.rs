@@ -29,7 +29,7 @@ use crate::app::subscriptions::follow_up;
 use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use mercato_domain::catalog::{ChargingMode, ListedSnapshot, ProductStatus, SkuStatus};
+use mercato_domain::catalog::{ChargingMode, ProductStatus, SkuStatus};
 use mercato_domain::ids::SubscriptionId;
 use mercato_domain::orders::{
     self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus, is_order_id,
@@ -297,14 +297,13 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
     let not_on_sale = || AppError::about_field(Refusal::Conflict, "not_on_sale", "sku_id", "this SKU is not on sale");
     let sku = repo::find_sku(tx, &req.sku_id).await?.ok_or_else(unknown)?;
     let product = products::find(tx, &sku.product_id).await?.ok_or_else(unknown)?;
-    let Some(listed_json) = product.listed_json.as_deref() else { return Err(unknown()) };
+    let Some(snap) = product.listed else { return Err(unknown()) };
     if sku.status == SkuStatus::Pending {
         return Err(unknown());
     }
     if product.status != ProductStatus::Listed || sku.status != SkuStatus::Active {
         return Err(not_on_sale());
     }
-    let snap: ListedSnapshot = serde_json::from_str(listed_json).map_err(AppError::inconsistent)?;
     let listed = snap.skus.iter().find(|s| s.id == sku.id).ok_or_else(not_on_sale)?;
     let priced = rules::price(
         &listed.spec,
@@ -359,7 +358,7 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
         auto_renew: priced.auto_renew,
         amount_minor: priced.amount_minor,
         currency: priced.currency.clone(),
-        sku_spec_json: serde_json::to_string(&listed.spec).map_err(AppError::internal)?,
+        sku_spec: listed.spec.clone(),
         created_at: now,
         renews_subscription_id: None,
         kind: LineKind::Purchase,
@@ -426,8 +425,7 @@ pub async fn pay(state: &AppState, tx: &Tx, buyer: &Principal, order_id: &str) -
 }
 
 fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>) -> AppResult<subscription::Model> {
-    let spec: mercato_domain::catalog::SkuSpec =
-        serde_json::from_str(&l.sku_spec_json).map_err(AppError::inconsistent)?;
+    let spec = &l.sku_spec;
     let priced = rules::Priced {
         charging_mode: l.charging_mode,
         period: l.period,

@@ -32,12 +32,12 @@ pub async fn create(state: &AppState, p: &Principal, req: CreateProduct) -> AppR
         cooperation: req.cooperation,
         status: Lifecycle::NEW.status,
         revision_state: Lifecycle::NEW.revision,
-        content_json: serde_json::to_string(&content).map_err(AppError::internal)?,
+        content: content.clone(),
         logo_media_id: None,
         images_json: "[]".into(),
         endpoint_url: req.endpoint.as_ref().map(|e| e.url.clone()),
         endpoint_key_enc: req.endpoint.as_ref().map(|e| state.crypto.encrypt(ENDPOINT_KEY_FIELD, &e.access_key)),
-        listed_json: None,
+        listed: None,
         pub_name: None,
         pub_search: None,
         pub_category_id: None,
@@ -105,7 +105,7 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, req: UpdateProduc
     }
     c.finish()?;
     ensure_editable(&row)?;
-    let mut content = content_of(&row)?;
+    let mut content = row.content.clone();
     let category_changed = req.category_id.is_some();
     macro_rules! take {
         ($f:ident) => {
@@ -133,7 +133,7 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, req: UpdateProduc
         check_category(&tx, &mut c, content.category_id.trim()).await?;
     }
     c.finish()?;
-    row.content_json = serde_json::to_string(&trimmed(content)).map_err(AppError::internal)?;
+    row.content = trimmed(content);
     if let Some(e) = &req.endpoint {
         row.endpoint_url = Some(e.url.clone());
         row.endpoint_key_enc = Some(state.crypto.encrypt(ENDPOINT_KEY_FIELD, &e.access_key));

@@ -59,33 +59,24 @@ fn moved_on() -> AppError {
     AppError::conflict("under_review", "the product changed state meanwhile; reload it and try again")
 }
 
-pub fn content_of(p: &product::Model) -> AppResult<ProductContent> {
-    serde_json::from_str(&p.content_json).map_err(AppError::inconsistent)
-}
-
 pub fn images_of(p: &product::Model) -> AppResult<Vec<String>> {
     serde_json::from_str(&p.images_json).map_err(AppError::inconsistent)
 }
 
-pub fn spec_of(s: &sku::Model) -> AppResult<SkuSpec> {
-    serde_json::from_str(&s.spec_json).map_err(AppError::inconsistent)
-}
-
 fn sku_view(s: sku::Model) -> AppResult<SkuView> {
-    let spec = spec_of(&s)?;
     Ok(SkuView {
         status: s.status,
         id: s.id,
         product_id: s.product_id,
         entry_price_minor: s.entry_price_minor,
-        spec,
+        spec: s.spec,
         created_at: s.created_at,
     })
 }
 
 fn summary(p: product::Model) -> AppResult<ProductSummary> {
-    let content = content_of(&p)?;
     let l = lifecycle_of(&p)?;
+    let content = p.content;
     Ok(ProductSummary {
         product_type: p.product_type,
         cooperation: p.cooperation,
@@ -114,14 +105,12 @@ pub fn review_view(r: product_review::Model) -> AppResult<ProductReviewView> {
 
 /// The full seller view of a product, read through `db`.
 pub async fn view(db: &impl Executor, p: product::Model) -> AppResult<ProductView> {
-    let content = content_of(&p)?;
+    let content = p.content.clone();
     let l = lifecycle_of(&p)?;
     let skus = products::skus(db, &p.id).await?.into_iter().map(sku_view).collect::<AppResult<Vec<_>>>()?;
     let pending = reviews::find_pending_for_product(db, &p.id).await?;
-    let listed = match &p.listed_json {
-        Some(j) => Some(serde_json::from_str(j).map_err(AppError::inconsistent)?),
-        None => None,
-    };
+    // The view shows the snapshot as the free-form document it is on the wire.
+    let listed = p.listed.as_ref().map(serde_json::to_value).transpose().map_err(AppError::internal)?;
     let images = images_of(&p)?.into_iter().map(|id| ImageView { url: media_url(&id), id }).collect();
     Ok(ProductView {
         product_type: p.product_type,

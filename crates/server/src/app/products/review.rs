@@ -11,12 +11,12 @@ async fn review_snapshot(db: &impl Executor, row: &product::Model) -> AppResult<
         .await?
         .into_iter()
         .filter(|s| s.status != SkuStatus::Retired)
-        .map(|s| Ok(ReviewSku { spec: spec_of(&s)?, status: s.status, id: s.id }))
-        .collect::<AppResult<Vec<_>>>()?;
+        .map(|s| ReviewSku { spec: s.spec, status: s.status, id: s.id })
+        .collect();
     Ok(ReviewSnapshot {
         product_type: row.product_type,
         cooperation: row.cooperation,
-        content: content_of(row)?,
+        content: row.content.clone(),
         logo_media_id: row.logo_media_id.clone(),
         image_media_ids: images_of(row)?,
         skus,
@@ -57,7 +57,7 @@ pub async fn submit(state: &AppState, p: &Principal, id: &str) -> AppResult<Prod
         seller_id: row.seller_id.clone(),
         kind,
         status: ReviewStatus::Pending,
-        snapshot_json: serde_json::to_string(&snapshot).map_err(AppError::internal)?,
+        snapshot: snapshot.clone(),
         reason: None,
         decided_by: None,
         submitted_at: now,

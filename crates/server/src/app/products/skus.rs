@@ -24,7 +24,7 @@ pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -
         status: SkuStatus::Pending,
         charging_mode: spec.charging_mode,
         currency: spec.currency.clone(),
-        spec_json: serde_json::to_string(&spec).map_err(AppError::internal)?,
+        spec: spec.clone(),
         entry_price_minor: entry_price_minor(&spec),
         created_at: state.now(),
     };

@@ -72,7 +72,7 @@ use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use koo::BasicCall;
 use koo::calls::{InstanceStatus, RefreshInstance, RefreshScene, ReleaseInstance, UpdateInstanceStatus};
-use mercato_domain::catalog::{ChargingMode, SkuSpec};
+use mercato_domain::catalog::ChargingMode;
 use mercato_domain::orders::{
     self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus,
 };
@@ -246,7 +246,7 @@ async fn renew_change_in(
         Some(t) => t.line_over(orig)?,
         None => orig,
     };
-    let spec: SkuSpec = serde_json::from_str(&orig.sku_spec_json).map_err(AppError::inconsistent)?;
+    let spec = orig.sku_spec.clone();
     let priced = rules::price(
         &spec,
         &rules::Request {

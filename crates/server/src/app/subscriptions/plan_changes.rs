@@ -77,9 +77,7 @@ use chrono::{DateTime, Utc};
 use koo::BasicCall;
 use koo::calls::{ChangeInstanceCheck, ProductInfo, RefreshScene, UpgradeInstance};
 use koo::client::CallOutcome;
-use mercato_domain::catalog::{
-    ChargingMode, Cooperation, ListedSnapshot, ProductStatus, ProductType, SkuSpec, SkuStatus,
-};
+use mercato_domain::catalog::{ChargingMode, Cooperation, ProductStatus, ProductType, SkuSpec, SkuStatus};
 use mercato_domain::ids::{NotificationId, SpecSyncId};
 use mercato_domain::orders::{self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionStatus};
 use mercato_domain::plan_changes::{self as plan, Direction};
@@ -209,7 +207,7 @@ impl Target {
         Ok(order_line::Model {
             sku_id: self.sku_id.clone(),
             sku_code: self.spec.sku_code.clone(),
-            sku_spec_json: serde_json::to_string(&self.spec).map_err(AppError::internal)?,
+            sku_spec: self.spec.clone(),
             quantity: self.quantity,
             product_name: self.product_name.clone(),
             product_type: self.product_type,
@@ -240,11 +238,10 @@ async fn resolve_target(
         return Err(AppError::field("sku_id", "must be a SKU of the subscribed product"));
     }
     let product = products::find(db, &sku.product_id).await?.ok_or_else(unknown)?;
-    let Some(listed_json) = product.listed_json.as_deref() else { return Err(not_on_sale()) };
+    let Some(snap) = product.listed else { return Err(not_on_sale()) };
     if product.status != ProductStatus::Listed || sku.status != SkuStatus::Active {
         return Err(not_on_sale());
     }
-    let snap: ListedSnapshot = serde_json::from_str(listed_json).map_err(AppError::inconsistent)?;
     let listed = snap.skus.iter().find(|s| s.id == sku.id).ok_or_else(not_on_sale)?;
     let spec = listed.spec.clone();
     if spec.charging_mode != ChargingMode::Period {
@@ -319,9 +316,9 @@ pub async fn upgrade(
     let current = repo::find_line(tx, repo::spec_line_id(&sub))
         .await?
         .ok_or_else(|| AppError::inconsistent("no current line"))?;
-    let current_spec: SkuSpec = serde_json::from_str(&current.sku_spec_json).map_err(AppError::inconsistent)?;
+    let current_spec = &current.sku_spec;
     let old = rules::price(
-        &current_spec,
+        current_spec,
         &rules::Request {
             period: Some(period),
             period_count: Some(1),

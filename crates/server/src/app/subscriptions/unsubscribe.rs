@@ -61,7 +61,7 @@ use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use koo::BasicCall;
 use koo::calls::{RefreshInstance, RefreshScene, ReleaseInstance};
-use mercato_domain::catalog::{ChargingMode, SkuSpec};
+use mercato_domain::catalog::ChargingMode;
 use mercato_domain::ledger::{Entry, EntryKind, Line, PLATFORM_COMMISSION, buyer_wallet, seller_payable};
 use mercato_domain::orders::{self as rules, LineKind, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus};
 use mercato_domain::refunds::{self, Charged, FULL_REFUNDS_PER_YEAR, Parts, RefundRule, RenewalTerm, UnsubscribeScope};
@@ -246,7 +246,7 @@ async fn charged(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Cha
                 .period
                 .or(current.period)
                 .ok_or_else(|| AppError::inconsistent("period subscription without period"))?;
-            let spec: SkuSpec = serde_json::from_str(&current.sku_spec_json).map_err(AppError::inconsistent)?;
+            let spec = &current.sku_spec;
             let unit = match period {
                 Period::Month => spec.prices.month_minor,
                 Period::Year => spec.prices.year_minor,

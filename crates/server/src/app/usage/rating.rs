@@ -42,7 +42,6 @@ use mercato_domain::ledger::{Entry, EntryKind, Line, PLATFORM_COMMISSION, buyer_
 use mercato_domain::orders::{SubscriptionEvent, SubscriptionStatus};
 use mercato_domain::rating::{self, PackageBalance};
 use mercato_domain::usage::InstanceFacts;
-use mercato_store::StoreError;
 use mercato_store::entity::{order_line, subscription, usage_charge, usage_line, usage_package, usage_package_draw};
 use mercato_store::error::StoreResult;
 use mercato_store::repo::orders::spec_line_id;
@@ -186,8 +185,7 @@ async fn specs_of(db: &impl Executor, subs: Vec<subscription::Model>) -> StoreRe
     let mut out = Vec::with_capacity(subs.len());
     for sub in subs {
         let Some(line) = lines.remove(spec_line_id(&sub)) else { continue };
-        let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json)
-            .map_err(|e| StoreError::Corrupt(format!("order line {}: {e}", line.id)))?;
+        let spec = line.sku_spec.clone();
         out.push(Instance { sub, line, spec });
     }
     Ok(out)

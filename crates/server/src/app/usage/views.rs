@@ -297,7 +297,7 @@ async fn spec_of(state: &AppState, sub: &subscription::Model) -> AppResult<(orde
     let line = orders_repo::find_line(&state.db.conn, orders_repo::spec_line_id(sub))
         .await?
         .ok_or_else(|| AppError::inconsistent("subscription without line"))?;
-    let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json).map_err(AppError::inconsistent)?;
+    let spec = line.sku_spec.clone();
     Ok((line, spec))
 }
 
@@ -583,9 +583,9 @@ pub async fn list_packages(state: &AppState, buyer_id: &str, paging: Paging) -> 
                 let line = lines
                     .get(orders_repo::spec_line_id(s))
                     .ok_or_else(|| AppError::inconsistent("subscription without line"))?;
-                let spec: SkuSpec = serde_json::from_str(&line.sku_spec_json).map_err(AppError::inconsistent)?;
-                let quota = spec.package.ok_or_else(|| AppError::inconsistent("package SKU without package"))?.quota;
-                parse_usage_value(&quota).map_err(AppError::inconsistent)?
+                let package = line.sku_spec.package.as_ref();
+                let quota = &package.ok_or_else(|| AppError::inconsistent("package SKU without package"))?.quota;
+                parse_usage_value(quota).map_err(AppError::inconsistent)?
             }
         };
         let used_e4 = package.map_or(0, |p| p.used_e4);
