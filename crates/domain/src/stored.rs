@@ -8,6 +8,10 @@
 //! the one place in the domain crate that names the ORM, and the rules never
 //! use it. The impls have to live here (Rust's orphan rule: the store may not
 //! implement the ORM's traits for the domain's types).
+//!
+//! A stored text that does not read as its type is a `DbErr::Type` naming the
+//! column, the value and the type; the store turns it into
+//! `StoreError::Corrupt`, the single place such data is reported.
 
 #[cfg(feature = "store")]
 #[doc(hidden)]
@@ -16,18 +20,24 @@ pub use sea_orm as __sea_orm;
 #[doc(hidden)]
 pub use serde_json as __serde_json;
 
-/// Implements the ORM's value traits for a `string_enum!` type. A stored
-/// value that is not one of the type's names is a `DbErr::Type` naming the
-/// column, the value and the type: the store turns it into
-/// `StoreError::Corrupt`, the single place such data is reported.
+/// The ORM's value traits for `$name` kept in a text column: `|v| $write`
+/// gives the text to store, `|text| $read` the value read back or why the
+/// text is not one (completing "column <name> holds ...").
 #[cfg(feature = "store")]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! stored_as_text {
-    ($name:ident) => {
+macro_rules! stored_column {
+    ($name:ident, $column_type:expr, |$v:ident| $write:expr, |$text:ident| $read:expr) => {
         impl From<$name> for $crate::stored::__sea_orm::Value {
-            fn from(v: $name) -> Self {
-                $crate::stored::__sea_orm::Value::String(Some(v.as_str().to_owned()))
+            fn from($v: $name) -> Self {
+                $crate::stored::__sea_orm::Value::String(Some($write))
+            }
+        }
+
+        impl $name {
+            #[doc(hidden)]
+            pub fn __from_stored($text: String) -> Result<Self, String> {
+                $read
             }
         }
 
@@ -36,12 +46,9 @@ macro_rules! stored_as_text {
                 res: &$crate::stored::__sea_orm::QueryResult,
                 idx: I,
             ) -> Result<Self, $crate::stored::__sea_orm::TryGetError> {
-                let text = String::try_get_by(res, idx)?;
-                $name::parse(&text).ok_or_else(|| {
+                $name::__from_stored(String::try_get_by(res, idx)?).map_err(|why| {
                     $crate::stored::__sea_orm::TryGetError::DbErr($crate::stored::__sea_orm::DbErr::Type(format!(
-                        "column {idx:?} holds {text:?}, which is not a {} (one of: {})",
-                        stringify!($name),
-                        $name::allowed()
+                        "column {idx:?} holds {why}"
                     )))
                 })
             }
@@ -52,7 +59,7 @@ macro_rules! stored_as_text {
                 v: $crate::stored::__sea_orm::Value,
             ) -> Result<Self, $crate::stored::__sea_orm::sea_query::ValueTypeErr> {
                 let text = <String as $crate::stored::__sea_orm::sea_query::ValueType>::try_from(v)?;
-                $name::parse(&text).ok_or($crate::stored::__sea_orm::sea_query::ValueTypeErr)
+                $name::__from_stored(text).map_err(|_| $crate::stored::__sea_orm::sea_query::ValueTypeErr)
             }
 
             fn type_name() -> String {
@@ -64,9 +71,7 @@ macro_rules! stored_as_text {
             }
 
             fn column_type() -> $crate::stored::__sea_orm::sea_query::ColumnType {
-                $crate::stored::__sea_orm::sea_query::ColumnType::String(
-                    $crate::stored::__sea_orm::sea_query::StringLen::None,
-                )
+                $column_type
             }
         }
 
@@ -76,7 +81,7 @@ macro_rules! stored_as_text {
             }
         }
 
-        // Lets the type be part of a primary key; a name is never generated.
+        // Lets the type be part of a primary key; such keys are never generated.
         impl $crate::stored::__sea_orm::TryFromU64 for $name {
             fn try_from_u64(_: u64) -> Result<Self, $crate::stored::__sea_orm::DbErr> {
                 Err($crate::stored::__sea_orm::DbErr::ConvertFromU64(stringify!($name)))
@@ -91,72 +96,41 @@ macro_rules! stored_as_text {
     };
 }
 
-/// Implements the ORM's value traits for a serde type stored as compact
-/// JSON text (the same bytes `serde_json::to_string` wrote before the column
-/// was typed). Text that does not parse as the type is a `DbErr::Type`, so
-/// `StoreError::Corrupt`, like an unknown enum word.
+/// A `string_enum!` type stored as its word.
+#[cfg(feature = "store")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! stored_as_text {
+    ($name:ident) => {
+        $crate::stored_column!(
+            $name,
+            $crate::stored::__sea_orm::sea_query::ColumnType::String(
+                $crate::stored::__sea_orm::sea_query::StringLen::None
+            ),
+            |v| v.as_str().to_owned(),
+            |text| $name::parse(&text).ok_or_else(|| {
+                format!("{text:?}, which is not a {} (one of: {})", stringify!($name), $name::allowed())
+            })
+        );
+    };
+}
+
+/// A serde type stored as compact JSON: the same bytes `serde_json::to_string`
+/// wrote before the column was typed.
 #[cfg(feature = "store")]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! stored_as_json {
     ($name:ident) => {
-        impl From<$name> for $crate::stored::__sea_orm::Value {
-            fn from(v: $name) -> Self {
-                // These documents hold only strings, numbers, lists and
-                // string-keyed maps: serializing them cannot fail.
-                let text = $crate::stored::__serde_json::to_string(&v).expect("a stored document serializes");
-                $crate::stored::__sea_orm::Value::String(Some(text))
-            }
-        }
-
-        impl $crate::stored::__sea_orm::TryGetable for $name {
-            fn try_get_by<I: $crate::stored::__sea_orm::ColIdx>(
-                res: &$crate::stored::__sea_orm::QueryResult,
-                idx: I,
-            ) -> Result<Self, $crate::stored::__sea_orm::TryGetError> {
-                let text = String::try_get_by(res, idx)?;
-                $crate::stored::__serde_json::from_str(&text).map_err(|e| {
-                    $crate::stored::__sea_orm::TryGetError::DbErr($crate::stored::__sea_orm::DbErr::Type(format!(
-                        "column {idx:?} holds JSON that is not a {}: {e}",
-                        stringify!($name)
-                    )))
-                })
-            }
-        }
-
-        impl $crate::stored::__sea_orm::sea_query::ValueType for $name {
-            fn try_from(
-                v: $crate::stored::__sea_orm::Value,
-            ) -> Result<Self, $crate::stored::__sea_orm::sea_query::ValueTypeErr> {
-                let text = <String as $crate::stored::__sea_orm::sea_query::ValueType>::try_from(v)?;
-                $crate::stored::__serde_json::from_str(&text)
-                    .map_err(|_| $crate::stored::__sea_orm::sea_query::ValueTypeErr)
-            }
-
-            fn type_name() -> String {
-                stringify!($name).to_owned()
-            }
-
-            fn array_type() -> $crate::stored::__sea_orm::sea_query::ArrayType {
-                $crate::stored::__sea_orm::sea_query::ArrayType::String
-            }
-
-            fn column_type() -> $crate::stored::__sea_orm::sea_query::ColumnType {
-                $crate::stored::__sea_orm::sea_query::ColumnType::Text
-            }
-        }
-
-        impl $crate::stored::__sea_orm::sea_query::Nullable for $name {
-            fn null() -> $crate::stored::__sea_orm::Value {
-                $crate::stored::__sea_orm::Value::String(None)
-            }
-        }
-
-        impl $crate::stored::__sea_orm::IntoActiveValue<$name> for $name {
-            fn into_active_value(self) -> $crate::stored::__sea_orm::ActiveValue<$name> {
-                $crate::stored::__sea_orm::ActiveValue::Set(self)
-            }
-        }
+        $crate::stored_column!(
+            $name,
+            $crate::stored::__sea_orm::sea_query::ColumnType::Text,
+            // These documents hold only strings, numbers, lists and
+            // string-keyed maps: serializing them cannot fail.
+            |v| $crate::stored::__serde_json::to_string(&v).expect("a stored document serializes"),
+            |text| $crate::stored::__serde_json::from_str(&text)
+                .map_err(|e| format!("JSON that is not a {}: {e}", stringify!($name)))
+        );
     };
 }
 
