@@ -196,17 +196,17 @@ pub fn signed_usage_push(
     sk: &str,
     body: Vec<u8>,
 ) -> reqwest::RequestBuilder {
-    use mercato_server::app::signed_api;
+    use koo::gateway;
     let host = match url.port() {
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_string(),
     };
-    let date = chrono::Utc::now().format(signed_api::DATE_FORMAT).to_string();
-    let headers = [("host".to_string(), host), (signed_api::DATE_HEADER.to_string(), date.clone())];
-    let canonical = signed_api::canonical_request("POST", url.path(), "", &headers, &body);
-    let signature = signed_api::signature(sk, &signed_api::string_to_sign(&date, &canonical));
+    let date = chrono::Utc::now().format(gateway::DATE_FORMAT).to_string();
+    let headers = [("host".to_string(), host), (gateway::DATE_HEADER.to_string(), date.clone())];
+    let canonical = gateway::canonical_request("POST", url.path(), "", &headers, &body);
+    let signature = gateway::signature(sk, &gateway::string_to_sign(&date, &canonical));
     let authorization =
-        format!("{} Access={ak}, SignedHeaders=host;x-sdk-date, Signature={signature}", signed_api::ALGORITHM);
+        format!("{} Access={ak}, SignedHeaders=host;x-sdk-date, Signature={signature}", gateway::ALGORITHM);
     http.post(url.clone())
         .header("Content-Type", "application/json")
         .header("X-Sdk-Date", date)

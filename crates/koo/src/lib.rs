@@ -15,6 +15,7 @@ pub mod calls;
 pub mod canonical;
 pub mod client;
 pub mod codes;
+pub mod gateway;
 pub mod json;
 pub mod nonce;
 pub mod sign;

@@ -45,7 +45,7 @@ use crate::seed;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use mercato_server::app::signed_api;
+use koo::gateway;
 use mercato_store::bench::baseline::{
     BaselineRow, count_baseline_rows, create_baseline_table, drop_baseline_table, insert_baseline_rows, statement_form,
 };
@@ -320,7 +320,7 @@ async fn seed_marketplace(
 
 /// `yyyyMMdd'T'HHmmss'Z'`, the usage records' time format.
 fn utc(t: DateTime<Utc>) -> String {
-    t.format(signed_api::DATE_FORMAT).to_string()
+    t.format(gateway::DATE_FORMAT).to_string()
 }
 
 /// One connection's request body, built once: `batch` records whose
@@ -459,10 +459,10 @@ impl Pusher {
     /// Signs at send time and pushes; Ok((accepted, already_received)), or
     /// the failing HTTP status (0: no answer or an unexpected body) and why.
     async fn push(&self, body: Vec<u8>) -> Result<(u64, u64), (u16, String)> {
-        let date = Utc::now().format(signed_api::DATE_FORMAT).to_string();
-        let headers = [("host".to_string(), self.host.clone()), (signed_api::DATE_HEADER.to_string(), date.clone())];
-        let canonical = signed_api::canonical_request("POST", PUSH, "", &headers, &body);
-        let signature = signed_api::signature(&self.sk, &signed_api::string_to_sign(&date, &canonical));
+        let date = Utc::now().format(gateway::DATE_FORMAT).to_string();
+        let headers = [("host".to_string(), self.host.clone()), (gateway::DATE_HEADER.to_string(), date.clone())];
+        let canonical = gateway::canonical_request("POST", PUSH, "", &headers, &body);
+        let signature = gateway::signature(&self.sk, &gateway::string_to_sign(&date, &canonical));
         let res = self
             .client
             .post(self.url.clone())
@@ -472,7 +472,7 @@ impl Pusher {
                 "Authorization",
                 format!(
                     "{} Access={}, SignedHeaders=host;x-sdk-date, Signature={signature}",
-                    signed_api::ALGORITHM,
+                    gateway::ALGORITHM,
                     self.ak
                 ),
             )

@@ -104,3 +104,9 @@ pub async fn active_secret(state: &AppState, access_key_id: &str) -> AppResult<O
     let secret = state.crypto.decrypt(SECRET_FIELD, &row.secret_enc).map_err(AppError::internal)?;
     Ok(Some((row.seller_id, secret)))
 }
+
+/// Records that a signed call used the credential (its last use).
+pub async fn touch(state: &AppState, access_key_id: &str) -> AppResult<()> {
+    credentials::touch(&state.db.conn, access_key_id, state.now()).await?;
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! The layer rules of docs/architecture.md, checked on the source tree:
-//! use cases (`app/`) and the request state do not reach into the workers;
+//! use cases (`app/`) and the request state do not reach into the workers,
+//! and use cases know nothing of HTTP;
 //! neither use cases nor HTTP handlers touch the ORM (all SQL is in
 //! `store`); HTTP handlers do not read store entities; the pure crates
 //! (`domain`, `koo`) depend on nothing of the server, and the domain names
@@ -59,6 +60,16 @@ fn use_cases_and_handlers_do_not_touch_the_orm() {
     assert!(
         found.is_empty(),
         "app/ and http/ reach the database through store repositories only:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn use_cases_know_no_http() {
+    let found = uses(&rust_files(&server_src().join("app")), &["axum", "StatusCode", "tower_http"]);
+    assert!(
+        found.is_empty(),
+        "app/ returns views and AppError/OpenApiError; statuses and responses are http/'s:\n{}",
         found.join("\n")
     );
 }

@@ -5,7 +5,7 @@
 //!
 //! Rules of this increment:
 //! - authentication is the open API's AK/SK signature over the exact body
-//!   bytes ([`signed_api::authenticate`]);
+//!   bytes (checked in `http/signed_api.rs` before the push is read);
 //! - shape errors reject the whole call and store nothing: MKT.0100 (missing or
 //!   empty `usage_records`, malformed JSON, a bad or missing value, a
 //!   metering_sn repeated inside the batch; the message names
@@ -47,17 +47,14 @@
 //! Valid rows are rated and charged per closed period by
 //! [`crate::app::usage::rating`].
 
-use crate::app::signed_api::{self, OpenApiError, OpenApiResult};
+use crate::app::signed_api::{OpenApiError, OpenApiResult};
 use crate::state::AppState;
-use axum::http::StatusCode;
+use koo::gateway::GatewayCode;
 use mercato_domain::usage::{self, BatchError};
 use mercato_store::StoreError;
 use mercato_store::repo::usage as usage_repo;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-pub const INVALID_PARAMETER: &str = "MKT.0101";
-pub const TOO_MANY_RECORDS: &str = "MKT.9003";
 
 /// A usage record as pushed (the wire shape, for the API document; parsing and
 /// the rules are in [`mercato_domain::usage`]).
@@ -105,11 +102,11 @@ pub struct UsagePushResponse {
 
 fn refusal(e: &BatchError) -> OpenApiError {
     let code = match e {
-        BatchError::TooMany(_) => TOO_MANY_RECORDS,
-        BatchError::UnknownFields(_) => INVALID_PARAMETER,
-        BatchError::Malformed(_) | BatchError::Empty | BatchError::Invalid(_) => signed_api::INVALID_INPUT,
+        BatchError::TooMany(_) => GatewayCode::TooManyRecords,
+        BatchError::UnknownFields(_) => GatewayCode::InvalidParameter,
+        BatchError::Malformed(_) | BatchError::Empty | BatchError::Invalid(_) => GatewayCode::InvalidInput,
     };
-    OpenApiError::new(StatusCode::BAD_REQUEST, code, e.message())
+    OpenApiError::new(code, e.message())
 }
 
 /// Shape-checks the batch and stores it for the (authenticated) seller.
@@ -124,7 +121,7 @@ pub async fn push(state: &AppState, seller_id: &str, body: &[u8]) -> OpenApiResu
     let accepted = usage_repo::insert_received(&tx, seller_id, state.now(), &records).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(UsagePushResponse {
-        error_code: signed_api::SUCCESS.into(),
+        error_code: GatewayCode::Success.as_str().into(),
         error_msg: "success".into(),
         accepted,
         already_received: total.saturating_sub(accepted),
