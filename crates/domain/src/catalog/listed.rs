@@ -81,7 +81,7 @@ mod tests {
     #[test]
     fn search_columns_summarise_the_snapshot() {
         let sku = |code: &str, mode, prices: Prices| ListedSku {
-            id: format!("sku_{code}"),
+            id: crate::ids::SkuId::new().into(),
             spec: SkuSpec {
                 sku_code: code.into(),
                 name: code.into(),

@@ -285,7 +285,7 @@ mod tests {
             logo_url: None,
             images: vec![],
             skus: vec![ListedSku {
-                id: format!("sku_{id}"),
+                id: mercato_domain::ids::SkuId::new().into(),
                 spec: SkuSpec {
                     sku_code: "a".into(),
                     name: "a".into(),
