@@ -5,6 +5,8 @@
 
 use crate::seed::{self, Api, category_id};
 use anyhow::Context;
+use chrono::{DateTime, Utc};
+use mercato_domain::usage::format_time;
 use mercato_server::{Config, runtime};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -133,30 +135,53 @@ async fn subscribe(api: &Api, buyer_key: &str, order: Value) -> anyhow::Result<S
     Ok(sub_id)
 }
 
+/// The demo's half hour of usage: (from, to) minutes after the subscription
+/// started (plus a second, so no record begins before it) and the GB used.
+const DEMO_USAGE: [(i64, i64, &str); 3] = [(0, 10, "1250.5"), (10, 20, "3020.25"), (20, 29, "729")];
+
+/// One demo usage record and when it is reported.
+struct ScheduledRecord {
+    begin: DateTime<Utc>,
+    end: DateTime<Utc>,
+    gb: &'static str,
+    report_at: DateTime<Utc>,
+}
+
+/// The records' times, each reported a minute after it ends. A period
+/// closes 15 minutes after its hour ends, so a record reported later than
+/// that would be refused as late (one push at the end of the half hour lost
+/// the first record whenever the demo started between :45 and :50).
+fn usage_schedule(starts: DateTime<Utc>) -> Vec<ScheduledRecord> {
+    let at = |minutes: i64| starts + chrono::Duration::minutes(minutes) + chrono::Duration::seconds(1);
+    DEMO_USAGE
+        .iter()
+        .map(|&(from, to, gb)| ScheduledRecord {
+            begin: at(from),
+            end: at(to),
+            gb,
+            report_at: starts + chrono::Duration::minutes((to + 1).min(30)),
+        })
+        .collect()
+}
+
 /// A pay-per-use subscription with half an hour of usage reported by its
-/// seller over the signed open API (the test clock is moved on 30 minutes to
-/// have that half hour). Its hour is rated and charged once it closes.
+/// seller over the signed open API, the test clock moved on to each report
+/// time (30 minutes in all). Its hours are rated and charged once they close.
 async fn seed_usage(api: &Api, op: &str, buyer_key: &str, seller_key: &str, sku_id: &Value) -> anyhow::Result<Value> {
     let sub_id = subscribe(api, buyer_key, json!({"sku_id": sku_id})).await?;
     let sub = api.get(&format!("/api/v1/buyer/subscriptions/{sub_id}"), Some(buyer_key)).await?;
     let instance = sub["instance_id"].as_str().context("the pay-per-use instance")?.to_string();
-    let starts: chrono::DateTime<chrono::Utc> = serde_json::from_value(sub["starts_at"].clone())?;
-    api.post("/api/v1/operator/test-clock", op, json!({"advance_secs": 1800})).await?;
+    let starts: DateTime<Utc> = serde_json::from_value(sub["starts_at"].clone())?;
     let (ak, sk) = api.open_api_credentials(seller_key).await?;
-    let at = |minutes: i64| {
-        // Whole seconds, not before the start.
-        let t = starts + chrono::Duration::minutes(minutes) + chrono::Duration::seconds(1);
-        mercato_domain::usage::format_time(t)
-    };
-    let records: Vec<Value> = [(0, 10, "1250.5"), (10, 20, "3020.25"), (20, 29, "729")]
-        .iter()
-        .enumerate()
-        .map(|(n, (from, to, gb))| {
-            json!({"instance_id": instance, "metering_sn": format!("demo-{n}"), "begin_time": at(*from),
-                "end_time": at(*to), "usage_value": gb})
-        })
-        .collect();
-    api.push_usage(&ak, &sk, &json!({ "usage_records": records })).await?;
+    let mut clock = starts;
+    for (n, r) in usage_schedule(starts).into_iter().enumerate() {
+        let advance_secs = (r.report_at - clock).num_seconds();
+        api.post("/api/v1/operator/test-clock", op, json!({ "advance_secs": advance_secs })).await?;
+        clock = r.report_at;
+        let record = json!({"instance_id": instance, "metering_sn": format!("demo-{n}"),
+            "begin_time": format_time(r.begin), "end_time": format_time(r.end), "usage_value": r.gb});
+        api.push_usage(&ak, &sk, &json!({ "usage_records": [record] })).await?;
+    }
     Ok(json!({"subscription_id": sub_id, "instance_id": instance}))
 }
 
@@ -214,10 +239,10 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
         println!(
             "The buyer also uses a pay-per-use API; its seller reported half an hour of usage (4999.75 GB, about CNY 0.75)."
         );
-        println!("The hour is rated and charged once it closes (:15 of the next hour): move the clock +1 hour");
-        println!("and, within a minute, see the usage and the charge:");
+        println!("Each hour is rated and charged once it closes (:15 of the next hour; the half hour may span two):");
+        println!("move the clock +2 hours and, within a minute, see the usage and the charges:");
         println!(
-            "  curl -s -H 'Authorization: Bearer {op}' -H 'Content-Type: application/json' -d '{{\"advance_secs\": 3600}}' {base}/api/v1/operator/test-clock"
+            "  curl -s -H 'Authorization: Bearer {op}' -H 'Content-Type: application/json' -d '{{\"advance_secs\": 7200}}' {base}/api/v1/operator/test-clock"
         );
         println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/subscriptions/{sub}/usage");
         println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/usage/charges");
@@ -225,4 +250,32 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
     }
     println!();
     println!("Press Ctrl-C to stop.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mercato_domain::catalog::Billing;
+    use mercato_domain::rating::CloseRule;
+
+    #[test]
+    fn every_demo_record_is_reported_after_it_ends_and_before_its_hour_closes_whatever_the_start() {
+        let close = CloseRule::default();
+        let hour = DateTime::parse_from_rfc3339("2026-12-07T13:00:00Z").unwrap().with_timezone(&Utc);
+        for offset_secs in (0..3600).step_by(7) {
+            let starts = hour + chrono::Duration::seconds(offset_secs);
+            let schedule = usage_schedule(starts);
+            assert_eq!(
+                schedule.last().unwrap().report_at - starts,
+                chrono::Duration::minutes(30),
+                "half an hour in all"
+            );
+            for ScheduledRecord { begin, end, report_at, .. } in schedule {
+                assert!(begin > starts && end > begin, "{starts}: {begin}..{end}");
+                assert!(report_at >= end, "{starts}: reported at {report_at} before it ended at {end}");
+                let closes = close.closes_at_time(Billing::Hourly, end);
+                assert!(report_at < closes, "{starts}: reported at {report_at}, its hour closed at {closes}");
+            }
+        }
+    }
 }
