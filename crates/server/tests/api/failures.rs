@@ -500,7 +500,7 @@ async fn a_handler_running_longer_than_the_lease_is_not_run_twice() {
     const KIND: &str = "test.slow";
     let runs = Arc::new(AtomicUsize::new(0));
     register_slow(&app.registry, KIND, 5, &runs);
-    let id = format!("job_{}", uuid::Uuid::now_v7().simple());
+    let id = String::from(mercato_domain::ids::JobId::new());
     let now = app.state.now();
     let added = job_repo::enqueue(
         &app.state.db.conn,
@@ -548,7 +548,7 @@ async fn a_stalled_worker_still_loses_its_lease() {
     const KIND: &str = "test.stalled";
     let runs = Arc::new(AtomicUsize::new(0));
     register_slow(&app.registry, KIND, 3, &runs);
-    let id = format!("job_{}", uuid::Uuid::now_v7().simple());
+    let id = String::from(mercato_domain::ids::JobId::new());
     let now = app.state.now();
     job_repo::enqueue(
         &app.state.db.conn,

@@ -52,7 +52,7 @@ async fn enqueue(app: &TestApp, reference: &str, run_at: DateTime<Utc>) -> Strin
 }
 
 async fn enqueue_kind(app: &TestApp, kind: &str, reference: &str, run_at: DateTime<Utc>) -> String {
-    let id = format!("job_{}", uuid::Uuid::now_v7().simple());
+    let id = String::from(mercato_domain::ids::JobId::new());
     let added = job_repo::enqueue(
         &app.state.db.conn,
         NewJob { id: &id, kind, reference, payload_json: r#"{"n":1}"#, run_at },
@@ -577,7 +577,7 @@ async fn the_purge_task_forgets_idempotency_keys_after_a_day() {
 async fn a_handler_failing_on_the_database_keeps_the_cause_in_the_last_error() {
     use mercato_store::sea_orm::ConnectionTrait;
     let app = spawn_on_test_clock().await;
-    let id = format!("job_{}", uuid::Uuid::now_v7().simple());
+    let id = String::from(mercato_domain::ids::JobId::new());
     let payload = json!({ "order_line_id": "oln_0193" }).to_string();
     let kind = mercato_server::app::orders::FULFIL_NEW_INSTANCE;
     let job_row = NewJob { id: &id, kind, reference: "oln_0193", payload_json: &payload, run_at: app.state.now() };
