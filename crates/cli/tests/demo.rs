@@ -3,27 +3,40 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mercato");
+
+/// The demo process, stopped when the test ends, also when it fails (a
+/// failed run once left its demo writing into CI's log for an hour).
+struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 #[tokio::test]
 async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
     let dir = tempfile::tempdir().unwrap();
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(BIN)
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("MERCATO_LOG", "warn")
-        .env_remove("MERCATO_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut demo = Demo(
+        Command::new(BIN)
+            .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("MERCATO_LOG", "warn")
+            .env_remove("MERCATO_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
     // Read stdout until the welcome text is complete.
-    let stdout = child.stdout.take().unwrap();
+    let stdout = demo.0.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut text = String::new();
@@ -41,7 +54,7 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         if let Ok(t) = rx.try_recv() {
             break t;
         }
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Ok(Some(status)) = demo.0.try_wait() {
             panic!("demo exited early: {status}");
         }
         assert!(Instant::now() < deadline, "demo did not finish seeding");
@@ -153,8 +166,6 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(text.contains("curl"), "prints ready curl lines");
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 async fn get(client: &reqwest::Client, base: &str, path: &str, key: &str) -> serde_json::Value {

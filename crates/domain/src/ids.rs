@@ -94,6 +94,8 @@ prefixed_ids! {
     DebugRunId => "dbg",
     /// A usage charge.
     UsageChargeId => "uch",
+    /// One push of usage records (their order of arrival).
+    UsageBatchId => "ubt",
 }
 
 fn has_shape(text: &str, prefix: &str) -> bool {

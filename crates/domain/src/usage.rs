@@ -58,6 +58,9 @@ pub struct UsageRecord {
     /// `usage_value` x 10,000, exact.
     pub usage_e4: i64,
     pub relate_pkg_instance: Option<String>,
+    /// Its index in the pushed batch: of two copies of one usage window, the
+    /// one pushed first counts (see the validator).
+    pub position: u32,
 }
 
 /// Why a push is refused. Every variant rejects the whole batch.
@@ -259,7 +262,7 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<UsageRecord>, BatchError> {
         errors.sort_by_key(|(field, _)| record_index(field));
         return Err(BatchError::Invalid(errors));
     }
-    Ok(records.into_iter().map(|(_, r)| r).collect())
+    Ok(records.into_iter().map(|(i, r)| UsageRecord { position: i as u32, ..r }).collect())
 }
 
 /// The record index in `usage_records[N].field`, for ordering messages.
@@ -344,6 +347,7 @@ fn check_record(raw: RawRecord) -> Result<UsageRecord, Vec<(String, String)>> {
                 end_time,
                 usage_e4,
                 relate_pkg_instance,
+                position: 0,
             })
         }
         _ => Err(errors),

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0016_usage", include_str!("../migrations/0016_usage.sql")),
     ("0017_usage_validation", include_str!("../migrations/0017_usage_validation.sql")),
     ("0018_usage_rating", include_str!("../migrations/0018_usage_rating.sql")),
+    ("0019_usage_push_order", include_str!("../migrations/0019_usage_push_order.sql")),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

@@ -229,3 +229,33 @@ async fn two_validators_decide_each_record_once() {
         r.metering_sn.starts_with("b-") && r.duplicate_of.as_deref() == Some(&format!("a-{}", &r.metering_sn[2..]))
     }));
 }
+
+#[tokio::test]
+async fn of_two_copies_of_a_window_the_first_pushed_counts_whatever_their_metering_sn() {
+    let s = shop().await;
+    let ins = s.buy("payg").await.instance_id.unwrap();
+    s.advance(Duration::hours(1)).await;
+    let now = s.now();
+    let m = Duration::minutes;
+    // One batch: 1000 GB first, then 999 GB for the same window under a
+    // metering_sn that sorts before it.
+    let push = s
+        .push(
+            &s.seller,
+            vec![
+                rec(&ins, "z-first", now - m(10), now - m(1), "1000"),
+                rec(&ins, "a-second", now - m(10), now - m(1), "999"),
+            ],
+        )
+        .await;
+    assert_eq!(push["accepted"], 2);
+    // A later push at the same (frozen) time, again sorting first.
+    s.push(&s.seller, vec![rec(&ins, "0-third", now - m(10), now - m(1), "5")]).await;
+    assert_eq!(s.validate().await, Validated { valid: 1, error: 0, duplicate: 2 });
+    let first = s.row("z-first").await;
+    assert_eq!((first.status.as_str(), first.usage_e4), ("valid", 1000 * 10_000));
+    for later in ["a-second", "0-third"] {
+        let row = s.row(later).await;
+        assert_eq!((row.status.as_str(), row.duplicate_of.as_deref()), ("duplicate", Some("z-first")), "{later}");
+    }
+}

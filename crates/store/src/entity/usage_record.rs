@@ -27,6 +27,10 @@ pub struct Model {
     /// For a 'valid' record: its instance's billing ('hourly' or 'daily'),
     /// the period kind it is rated in.
     pub billing: Option<String>,
+    /// The push it came in (a time-ordered `UsageBatchId`; '' before
+    /// migration 0019) and its index there: the validator's order.
+    pub batch_id: String,
+    pub batch_position: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,7 +21,7 @@ use sea_orm::{
 pub const STATUS_RECEIVED: &str = "received";
 
 const INSERT_HEAD: &str = "INSERT INTO usage_records (seller_id, metering_sn, instance_id, record_time, begin_time, \
-     end_time, usage_e4, relate_pkg_instance, received_at, status) VALUES ";
+     end_time, usage_e4, relate_pkg_instance, received_at, batch_id, batch_position, status) VALUES ";
 /// A record stored as 'error' may be corrected and resent under the same
 /// metering_sn: it is replaced and validated again. Any other stored record
 /// ('received', 'valid', 'duplicate') is left as it is, so a retried push
@@ -29,11 +29,12 @@ const INSERT_HEAD: &str = "INSERT INTO usage_records (seller_id, metering_sn, in
 const ON_CONFLICT: &str = " ON CONFLICT (seller_id, metering_sn) DO UPDATE SET instance_id = excluded.instance_id, \
      record_time = excluded.record_time, begin_time = excluded.begin_time, end_time = excluded.end_time, \
      usage_e4 = excluded.usage_e4, relate_pkg_instance = excluded.relate_pkg_instance, \
-     received_at = excluded.received_at, status = 'received', error_code = NULL, error_reason = NULL, \
+     received_at = excluded.received_at, batch_id = excluded.batch_id, batch_position = excluded.batch_position, \
+     status = 'received', error_code = NULL, error_reason = NULL, \
      duplicate_of = NULL WHERE usage_records.status = 'error'";
 const INSERT_TAIL: &str = ON_CONFLICT;
 /// Bound values per row (`status` is a literal).
-const BINDS_PER_ROW: usize = 9;
+const BINDS_PER_ROW: usize = 11;
 
 /// The most bind parameters one statement may carry.
 fn max_binds(backend: DbBackend) -> usize {
@@ -43,8 +44,9 @@ fn max_binds(backend: DbBackend) -> usize {
     }
 }
 
-/// Inserts the records as 'received' for the seller; returns how many were
-/// new (the rest were already stored under the same metering_sn). Callers
+/// Inserts the records of push `batch_id` as 'received' for the seller;
+/// returns how many were new (the rest were already stored under the same
+/// metering_sn). Callers
 /// pass the records sorted by metering_sn, so that concurrent transactions
 /// inserting overlapping batches take the key locks in the same order and
 /// cannot deadlock on PostgreSQL.
@@ -52,11 +54,12 @@ pub async fn insert_received(
     db: &impl ConnectionTrait,
     seller_id: &str,
     received_at: DateTime<Utc>,
+    batch_id: &str,
     records: &[UsageRecord],
 ) -> StoreResult<u64> {
     let backend = db.get_database_backend();
     if backend == DbBackend::Postgres {
-        return insert_received_pg(db, seller_id, received_at, records).await;
+        return insert_received_pg(db, seller_id, received_at, batch_id, records).await;
     }
     let rows_per_statement = max_binds(backend) / BINDS_PER_ROW;
     let mut inserted = 0;
@@ -94,6 +97,8 @@ pub async fn insert_received(
                 r.usage_e4.into(),
                 r.relate_pkg_instance.as_deref().into(),
                 received_at.into(),
+                batch_id.into(),
+                i64::from(r.position).into(),
             ]);
         }
         sql.push_str(INSERT_TAIL);
@@ -106,18 +111,21 @@ pub async fn insert_received(
 /// an absent record_time travels as a flag next to a placeholder time, and
 /// an absent package instance as '' (the shape rules forbid an empty one).
 const PG_INSERT: &str = "INSERT INTO usage_records (seller_id, metering_sn, instance_id, record_time, begin_time, \
-     end_time, usage_e4, relate_pkg_instance, received_at, status) \
-     SELECT $1, t.sn, t.ins, CASE WHEN t.has_rt THEN t.rt END, t.bt, t.et, t.u, NULLIF(t.pkg, ''), $2, 'received' \
+     end_time, usage_e4, relate_pkg_instance, received_at, batch_id, batch_position, status) \
+     SELECT $1, t.sn, t.ins, CASE WHEN t.has_rt THEN t.rt END, t.bt, t.et, t.u, NULLIF(t.pkg, ''), $2, $11, t.pos, \
+     'received' \
      FROM UNNEST($3::text[], $4::text[], $5::bool[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], \
-     $9::int8[], $10::text[]) AS t(sn, ins, has_rt, rt, bt, et, u, pkg)";
+     $9::int8[], $10::text[], $12::int8[]) AS t(sn, ins, has_rt, rt, bt, et, u, pkg, pos)";
 
 async fn insert_received_pg(
     db: &impl ConnectionTrait,
     seller_id: &str,
     received_at: DateTime<Utc>,
+    batch_id: &str,
     records: &[UsageRecord],
 ) -> StoreResult<u64> {
     let n = records.len();
+    let mut pos: Vec<i64> = Vec::with_capacity(n);
     let (mut sn, mut ins, mut has_rt, mut rt) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut bt, mut et, mut u, mut pkg) =
@@ -131,6 +139,7 @@ async fn insert_received_pg(
         et.push(r.end_time);
         u.push(r.usage_e4);
         pkg.push(r.relate_pkg_instance.clone().unwrap_or_default());
+        pos.push(i64::from(r.position));
     }
     let values: Vec<Value> = vec![
         seller_id.into(),
@@ -143,6 +152,8 @@ async fn insert_received_pg(
         et.into(),
         u.into(),
         pkg.into(),
+        batch_id.into(),
+        pos.into(),
     ];
     let sql = format!("{PG_INSERT}{ON_CONFLICT}");
     Ok(db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?.rows_affected())
@@ -175,12 +186,17 @@ pub const STATUS_DUPLICATE: &str = "duplicate";
 /// Row-value pairs per status update (two binds each).
 const KEYS_PER_UPDATE: usize = 1000;
 
-/// The oldest `limit` records still 'received', in arrival order.
+/// The oldest `limit` records still 'received', in push order: by the time
+/// the push was accepted, then the push (batch ids are time-ordered), then
+/// the record's place in it. Of two copies of one usage window the
+/// validator keeps the first it takes, so the first pushed counts.
 pub async fn received_chunk(db: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<usage::Model>> {
     use sea_orm::QuerySelect;
     Ok(usage::Entity::find()
         .filter(usage::Column::Status.eq(STATUS_RECEIVED))
         .order_by_asc(usage::Column::ReceivedAt)
+        .order_by_asc(usage::Column::BatchId)
+        .order_by_asc(usage::Column::BatchPosition)
         .order_by_asc(usage::Column::SellerId)
         .order_by_asc(usage::Column::MeteringSn)
         .limit(limit)
@@ -409,6 +425,6 @@ mod tests {
     #[test]
     fn both_statements_store_the_received_status() {
         assert!(PG_INSERT.contains(&format!("'{STATUS_RECEIVED}'")));
-        assert_eq!(max_binds(DbBackend::Sqlite) / BINDS_PER_ROW, 3640, "a 1000-record push is one SQLite statement");
+        assert!(max_binds(DbBackend::Sqlite) / BINDS_PER_ROW >= 1000, "a 1000-record push is one SQLite statement");
     }
 }

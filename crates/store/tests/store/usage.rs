@@ -6,6 +6,7 @@ use crate::common::{TestDb, advisory_locks_of_others, time};
 use crate::fixtures::{Market, Sub, account};
 use chrono::{DateTime, Duration, Utc};
 use mercato_domain::account::Role;
+use mercato_domain::ids::UsageBatchId;
 use mercato_domain::usage::UsageRecord;
 use mercato_store::Db;
 use mercato_store::entity::usage_record;
@@ -41,6 +42,7 @@ fn record(n: usize) -> UsageRecord {
         end_time: hour(n) + Duration::seconds(3599),
         usage_e4: 10_000,
         relate_pkg_instance: None,
+        position: n as u32,
     }
 }
 
@@ -57,7 +59,7 @@ async fn setup() -> TestDb {
 }
 
 async fn push(db: &impl ConnectionTrait, seller: &str, at: DateTime<Utc>, records: &[UsageRecord]) -> u64 {
-    usage::insert_received(db, seller, at, records).await.unwrap()
+    usage::insert_received(db, seller, at, UsageBatchId::new().as_str(), records).await.unwrap()
 }
 
 /// The seller's stored records by metering_sn.
@@ -206,17 +208,18 @@ async fn received_records_are_taken_oldest_first() {
 
     let order: Vec<(String, String)> =
         usage::received_chunk(&t.conn, 10).await.unwrap().into_iter().map(|r| (r.seller_id, r.metering_sn)).collect();
+    // At t1 the seller's push came before the other seller's.
     let expected = vec![
-        (OTHER_SELLER.to_string(), sn(0)),
         (SELLER.to_string(), sn(2)),
         (SELLER.to_string(), sn(4)),
+        (OTHER_SELLER.to_string(), sn(0)),
         (SELLER.to_string(), sn(0)),
         (SELLER.to_string(), sn(1)),
     ];
-    assert_eq!(order, expected, "by received_at, seller, metering_sn; decided records left out");
+    assert_eq!(order, expected, "by received_at, then push, then place in it; decided records left out");
     let two = usage::received_chunk(&t.conn, 2).await.unwrap();
     assert_eq!(two.len(), 2);
-    assert_eq!(two[1].metering_sn, sn(2));
+    assert_eq!(two[1].metering_sn, sn(4));
 }
 
 #[tokio::test]
@@ -363,4 +366,24 @@ async fn instances_are_found_in_any_number_of_ids() {
         usage::subscriptions_of_instances(&t.conn, &ids).await.unwrap().into_iter().map(|s| s.id).collect();
     found.sort();
     assert_eq!(found, ["sub_1", "sub_2"]);
+}
+
+#[tokio::test]
+async fn received_records_are_taken_in_push_order_not_by_metering_sn() {
+    let t = setup().await;
+    let at = time("2026-03-01T10:00:00Z");
+    // One push: "z" before "a" (the batch is stored sorted by metering_sn).
+    let first = [
+        UsageRecord { metering_sn: "z".into(), position: 0, ..record(1) },
+        UsageRecord { metering_sn: "a".into(), position: 1, ..record(2) },
+    ];
+    let mut sorted = first.clone();
+    sorted.sort_by(|x, y| x.metering_sn.cmp(&y.metering_sn));
+    assert_eq!(usage::insert_received(&t.conn, SELLER, at, UsageBatchId::new().as_str(), &sorted).await.unwrap(), 2);
+    // A later push at the same (frozen) time comes after the whole first one.
+    let second = [UsageRecord { metering_sn: "0".into(), position: 0, ..record(3) }];
+    assert_eq!(usage::insert_received(&t.conn, SELLER, at, UsageBatchId::new().as_str(), &second).await.unwrap(), 1);
+    let order: Vec<String> =
+        usage::received_chunk(&t.conn, 10).await.unwrap().into_iter().map(|r| r.metering_sn).collect();
+    assert_eq!(order, ["z", "a", "0"]);
 }

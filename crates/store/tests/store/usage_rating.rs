@@ -45,8 +45,10 @@ async fn put(
         end_time: time(end),
         usage_e4,
         relate_pkg_instance: None,
+        position: 0,
     };
-    assert_eq!(usage::insert_received(db, SELLER, time(received_at), &[r]).await.unwrap(), 1);
+    let batch = mercato_domain::ids::UsageBatchId::new();
+    assert_eq!(usage::insert_received(db, SELLER, time(received_at), batch.as_str(), &[r]).await.unwrap(), 1);
     if let Some(o) = outcome {
         assert_eq!(usage::set_outcome(db, &o, &[(SELLER.into(), sn.into())]).await.unwrap(), 1);
     }

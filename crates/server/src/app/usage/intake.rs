@@ -30,8 +30,9 @@
 //! reporting. The instance is a subscription's `instance_id`; a released
 //! subscription's close time is its `updated_at` (set when it is released).
 //! Failures become 'error' rows with error_code / error_reason; a valid
-//! record with the same (instance, begin_time, end_time) as an earlier valid
-//! one becomes 'duplicate' ([`DUPLICATE`], `duplicate_of` naming the first
+//! record with the same (instance, begin_time, end_time) as one pushed
+//! before it (records are taken in push order: received_at, push, place in
+//! the push) becomes 'duplicate' ([`DUPLICATE`], `duplicate_of` naming the first
 //! metering_sn). Codes: MKT.9001 instance not found, MKT.0150 another
 //! seller's instance, MKT.9002 not a pay-per-use instance or a time outside
 //! the instance's life or after the time of reporting, MKT.9004 begin_time
@@ -50,6 +51,7 @@
 use crate::app::signed_api::{OpenApiError, OpenApiResult};
 use crate::state::AppState;
 use koo::gateway::GatewayCode;
+use mercato_domain::ids::UsageBatchId;
 use mercato_domain::usage::{self, BatchError};
 use mercato_store::StoreError;
 use mercato_store::repo::usage as usage_repo;
@@ -118,7 +120,8 @@ pub async fn push(state: &AppState, seller_id: &str, body: &[u8]) -> OpenApiResu
     let total = records.len() as u64;
     let _turn = sqlite_turn(state).await;
     let tx = state.db.write().await.map_err(StoreError::from)?;
-    let accepted = usage_repo::insert_received(&tx, seller_id, state.now(), &records).await?;
+    let batch = UsageBatchId::new();
+    let accepted = usage_repo::insert_received(&tx, seller_id, state.now(), batch.as_str(), &records).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(UsagePushResponse {
         error_code: GatewayCode::Success.as_str().into(),
