@@ -197,8 +197,6 @@ pub async fn received_chunk(db: &impl ConnectionTrait, limit: u64) -> StoreResul
         .order_by_asc(usage::Column::ReceivedAt)
         .order_by_asc(usage::Column::BatchId)
         .order_by_asc(usage::Column::BatchPosition)
-        .order_by_asc(usage::Column::SellerId)
-        .order_by_asc(usage::Column::MeteringSn)
         .limit(limit)
         .all(db)
         .await?)
