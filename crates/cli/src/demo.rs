@@ -56,8 +56,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 /// The port the demo's reference seller prefers (any free one if taken).
 const SELLER_PORT: u16 = 18081;
 
+/// The keys file holds the operator's key: readable by its owner only.
 fn write_keys(path: &Path, keys: &Value) -> anyhow::Result<()> {
-    std::fs::write(path, serde_json::to_string_pretty(keys)?).with_context(|| format!("writing {}", path.display()))
+    mercato_server::crypto::write_private(path, &serde_json::to_string_pretty(keys)?)
 }
 
 /// The demo buyer's subscription: one month of this SKU, bought and paid

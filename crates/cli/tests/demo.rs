@@ -166,6 +166,12 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(text.contains("curl"), "prints ready curl lines");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("demo-keys.json")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the keys file holds the operator's key");
+    }
 }
 
 async fn get(client: &reqwest::Client, base: &str, path: &str, key: &str) -> serde_json::Value {

@@ -53,10 +53,13 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         .get(header::AUTHORIZATION)
         .ok_or_else(|| AppError::unauthorized("unauthorized", "send an API key: Authorization: Bearer <key>"))?;
     let value = header.to_str().unwrap_or_default();
-    let token =
-        value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim).ok_or_else(|| {
-            AppError::unauthorized("unauthorized", "the Authorization header must be \"Bearer <key>\"")
-        })?;
+    // The scheme is case-insensitive (RFC 9110 section 11.1).
+    let token = value
+        .trim_start()
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(|| AppError::unauthorized("unauthorized", "the Authorization header must be \"Bearer <key>\""))?;
     let invalid = || AppError::unauthorized("invalid_api_key", "the API key is not valid");
     let (lookup, secret) = split_key(token).ok_or_else(invalid)?;
     let row = api_keys::find_by_lookup(&state.db.conn, lookup).await?.ok_or_else(invalid)?;

@@ -120,7 +120,9 @@ fn decode_key(text: &str) -> anyhow::Result<[u8; 32]> {
     }
 }
 
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+/// Creates `path` (which must not exist) readable by its owner only (0600
+/// on Unix) and writes `contents`: for files that hold keys.
+pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

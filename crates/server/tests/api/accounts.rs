@@ -223,3 +223,31 @@ async fn expired_keys_stop_working_when_their_time_comes() {
     app.get("/api/v1/me", Some(&short)).await.problem(401, "api_key_expired");
     app.get("/api/v1/me", Some(&key)).await.expect(200);
 }
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_other_schemes_are_refused() {
+    let app = spawn_app().await;
+    let body = app
+        .post(
+            "/api/v1/accounts",
+            None,
+            json!({"role": "buyer", "name": "B", "email": "b@example.com", "password": "correct horse battery"}),
+        )
+        .await
+        .expect(201);
+    let key = body["api_key"].as_str().unwrap();
+    for scheme in ["Bearer", "bearer", "BEARER", "BeArEr"] {
+        let res = app
+            .client
+            .get(app.url("/api/v1/me"))
+            .header("Authorization", format!("{scheme} {key}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{scheme}");
+    }
+    for value in [format!("Basic {key}"), format!("Bearer{key}"), key.to_string()] {
+        let res = app.client.get(app.url("/api/v1/me")).header("Authorization", value.clone()).send().await.unwrap();
+        assert_eq!(res.status(), 401, "{value}");
+    }
+}
