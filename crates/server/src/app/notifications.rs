@@ -115,7 +115,7 @@ async fn record_failure(state: &AppState, line_id: &str) -> AppResult<()> {
             product.updated_at = now;
             let name = line.product_name.clone();
             let product_id = product.id.clone();
-            if products::save_if(&tx, product, before.status.as_str(), before.revision.as_str()).await? {
+            if products::save_if(&tx, product, before.status, before.revision).await? {
                 repo::insert(
                     &tx,
                     notification::Model {

@@ -185,7 +185,7 @@ pub async fn list(state: &AppState, params: OperatorOrderParams) -> AppResult<Pa
     let filter = repo::OrderFilter {
         order_id: None,
         customer: None,
-        status: f.status.map(OrderStatus::as_str),
+        status: f.status,
         buyer_id: f.buyer_id.as_deref(),
         seller_id: f.seller_id.as_deref(),
         product_id: f.product_id.as_deref(),
@@ -277,7 +277,7 @@ pub async fn get(state: &AppState, order_id: &str) -> AppResult<OperatorOrderDet
         .map(|l| {
             let status = *statuses
                 .get(&l.order_id)
-                .ok_or_else(|| AppError::internal(format!("follow-up line of a missing order {}", l.order_id)))?;
+                .ok_or_else(|| AppError::inconsistent(format!("follow-up line of a missing order {}", l.order_id)))?;
             Ok(FollowUpOrderView {
                 kind: l.kind,
                 subscription_id: l.renews_subscription_id.unwrap_or_default(),

@@ -109,8 +109,7 @@ fn already_decided() -> AppError {
 }
 
 pub async fn list(state: &AppState, status: Option<ReviewStatus>, paging: Paging) -> AppResult<Page<ReviewSummary>> {
-    let rows =
-        reviews::list(&state.db.conn, status.map(|s| s.as_str()), paging.cursor.as_deref(), paging.limit + 1).await?;
+    let rows = reviews::list(&state.db.conn, status, paging.cursor.as_deref(), paging.limit + 1).await?;
     let page = paging.finish(rows, |r| r.id.clone(), summary);
     Ok(Page { items: page.items.into_iter().collect::<AppResult<Vec<_>>>()?, next_cursor: page.next_cursor })
 }
@@ -133,18 +132,12 @@ pub async fn approve(state: &AppState, op: &Principal, id: &str) -> AppResult<Re
     let before = lifecycle_of(&product)?;
     let after = before.apply(ProductAction::Approve).map_err(lifecycle_error)?;
     let now = state.now();
-    if !reviews::decide(&tx, &review.id, ReviewStatus::Approved.as_str(), None, &op.account_id, now).await? {
+    if !reviews::decide(&tx, &review.id, ReviewStatus::Approved, None, &op.account_id, now).await? {
         return Err(already_decided());
     }
     let snapshot = review.snapshot.clone();
-    products::set_sku_status(
-        &tx,
-        &product.id,
-        &snapshot.pending_sku_ids(),
-        SkuStatus::Pending.as_str(),
-        SkuStatus::Active.as_str(),
-    )
-    .await?;
+    products::set_sku_status(&tx, &product.id, &snapshot.pending_sku_ids(), SkuStatus::Pending, SkuStatus::Active)
+        .await?;
     let seller_name = accounts::find(&tx, &product.seller_id).await?.map(|a| a.name).unwrap_or_default();
     let listed = snapshot.to_listed(&product.seller_id, &seller_name);
     let cols = listed.search_columns();
@@ -158,7 +151,7 @@ pub async fn approve(state: &AppState, op: &Principal, id: &str) -> AppResult<Re
     product.listed_at = product.listed_at.or(Some(now));
     set_lifecycle(&mut product, after);
     product.updated_at = now;
-    if !products::save_if(&tx, product, before.status.as_str(), before.revision.as_str()).await? {
+    if !products::save_if(&tx, product, before.status, before.revision).await? {
         return Err(AppError::conflict("invalid_state", "the product changed state meanwhile; try again"));
     }
     let out = detail(&tx, state, load(&tx, id).await?).await?;
@@ -183,12 +176,12 @@ pub async fn reject(state: &AppState, op: &Principal, id: &str, req: RejectReque
     let after = before.apply(ProductAction::Reject).map_err(lifecycle_error)?;
     let now = state.now();
     let reason = req.reason.trim();
-    if !reviews::decide(&tx, &review.id, ReviewStatus::Rejected.as_str(), Some(reason), &op.account_id, now).await? {
+    if !reviews::decide(&tx, &review.id, ReviewStatus::Rejected, Some(reason), &op.account_id, now).await? {
         return Err(already_decided());
     }
     set_lifecycle(&mut product, after);
     product.updated_at = now;
-    if !products::save_if(&tx, product, before.status.as_str(), before.revision.as_str()).await? {
+    if !products::save_if(&tx, product, before.status, before.revision).await? {
         return Err(AppError::conflict("invalid_state", "the product changed state meanwhile; try again"));
     }
     let out = detail(&tx, state, load(&tx, id).await?).await?;

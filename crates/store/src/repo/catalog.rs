@@ -130,7 +130,7 @@ pub async fn search(db: &impl ConnectionTrait, s: &Search<'_>) -> StoreResult<Ve
         .columns([C::Id, C::ListedAt, C::PubPriceMinor, C::PubCurrency, C::PubModes])
         .column_as(C::Listed, "listed")
         .expr_as(score.clone(), "score")
-        .filter(C::Status.eq(ProductStatus::Listed.as_str()))
+        .filter(C::Status.eq(ProductStatus::Listed))
         .filter(C::Listed.is_not_null())
         .filter(C::ListedAt.is_not_null());
     for t in s.terms {
@@ -140,7 +140,7 @@ pub async fn search(db: &impl ConnectionTrait, s: &Search<'_>) -> StoreResult<Ve
         q = q.filter(C::PubCategoryId.is_in(ids.iter().cloned()));
     }
     if let Some(t) = s.product_type {
-        q = q.filter(C::ProductType.eq(t.as_str()));
+        q = q.filter(C::ProductType.eq(t));
     }
     if let Some(m) = s.charging_mode {
         q = q.filter(Expr::col(C::PubModes).like(contains(&format!(",{},", m.as_str()))));
@@ -172,7 +172,7 @@ pub async fn search(db: &impl ConnectionTrait, s: &Search<'_>) -> StoreResult<Ve
 /// A listed product by id (None when unknown or not listed).
 pub async fn find_listed(db: &impl ConnectionTrait, id: &str) -> StoreResult<Option<product::Model>> {
     Ok(product::Entity::find_by_id(id.to_string())
-        .filter(product::Column::Status.eq(ProductStatus::Listed.as_str()))
+        .filter(product::Column::Status.eq(ProductStatus::Listed))
         .filter(product::Column::Listed.is_not_null())
         .one(db)
         .await?)

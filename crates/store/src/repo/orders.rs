@@ -7,6 +7,7 @@ use crate::entity::{account, order, order_line, subscription, trial_use};
 use crate::error::StoreResult;
 use crate::repo::like_escape;
 use chrono::{DateTime, Utc};
+use mercato_domain::orders::{OrderStatus, SubscriptionStatus};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Func, LikeExpr, OnConflict};
 use sea_orm::{
@@ -105,7 +106,7 @@ pub struct OrderFilter<'a> {
     pub customer: Option<&'a str>,
     /// Orders with at least one line of this product (of `seller_id`, when given).
     pub product_id: Option<&'a str>,
-    pub status: Option<&'a str>,
+    pub status: Option<OrderStatus>,
     /// created_at >= this.
     pub created_from: Option<DateTime<Utc>>,
     /// created_at < this.
@@ -179,17 +180,17 @@ pub async fn accounts_by_ids(db: &impl ConnectionTrait, ids: &[String]) -> Store
 pub async fn set_order_status_if(
     db: &impl ConnectionTrait,
     id: &str,
-    from: &str,
-    to: &str,
+    from: OrderStatus,
+    to: OrderStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let mut q = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(to))
         .col_expr(order::Column::UpdatedAt, Expr::value(now));
-    if to == "paid" {
+    if to == OrderStatus::Paid {
         q = q.col_expr(order::Column::PaidAt, Expr::value(now));
     }
-    if to == "cancelled" {
+    if to == OrderStatus::Cancelled {
         q = q.col_expr(order::Column::CancelledAt, Expr::value(now));
     }
     let res = q.filter(order::Column::Id.eq(id)).filter(order::Column::Status.eq(from)).exec(db).await?;
@@ -270,8 +271,8 @@ pub async fn list_subscriptions_for_buyer(
 pub async fn set_subscription_status_if(
     db: &impl ConnectionTrait,
     id: &str,
-    from: &str,
-    to: &str,
+    from: SubscriptionStatus,
+    to: SubscriptionStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let res = subscription::Entity::update_many()

@@ -4,6 +4,7 @@
 
 use crate::entity::{product, sku};
 use crate::error::StoreResult;
+use mercato_domain::catalog::{ProductStatus, RevisionState, SkuStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -31,7 +32,7 @@ pub async fn find_for_seller(
 pub async fn list_for_seller(
     db: &impl ConnectionTrait,
     seller_id: &str,
-    status: Option<&str>,
+    status: Option<ProductStatus>,
     before: Option<&str>,
     limit: u64,
 ) -> StoreResult<Vec<product::Model>> {
@@ -51,8 +52,8 @@ pub async fn list_for_seller(
 pub async fn save_if(
     db: &impl ConnectionTrait,
     p: product::Model,
-    expected_status: &str,
-    expected_revision: &str,
+    expected_status: ProductStatus,
+    expected_revision: RevisionState,
 ) -> StoreResult<bool> {
     let id = p.id.clone();
     let model: product::ActiveModel = p.into();
@@ -90,7 +91,7 @@ pub async fn delete_sku_if(
     db: &impl ConnectionTrait,
     product_id: &str,
     sku_id: &str,
-    status: &str,
+    status: SkuStatus,
 ) -> StoreResult<bool> {
     let res = sku::Entity::delete_many()
         .filter(sku::Column::Id.eq(sku_id))
@@ -106,8 +107,8 @@ pub async fn set_sku_status(
     db: &impl ConnectionTrait,
     product_id: &str,
     ids: &[String],
-    from: &str,
-    to: &str,
+    from: SkuStatus,
+    to: SkuStatus,
 ) -> StoreResult<u64> {
     if ids.is_empty() {
         return Ok(0);

@@ -4,6 +4,7 @@
 use crate::entity::{full_refund_count, order_line, refund, renewal_term, subscription};
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
+use mercato_domain::orders::SubscriptionStatus;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -106,7 +107,7 @@ pub async fn paid_lines(db: &impl ConnectionTrait, sub: &subscription::Model) ->
 pub async fn claim_subscription(
     db: &impl ConnectionTrait,
     id: &str,
-    status: &str,
+    status: SubscriptionStatus,
     expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {

@@ -4,6 +4,7 @@
 use crate::entity::product_review;
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
+use mercato_domain::catalog::ReviewStatus;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -24,7 +25,7 @@ pub async fn find_pending_for_product(
 ) -> StoreResult<Option<product_review::Model>> {
     Ok(product_review::Entity::find()
         .filter(product_review::Column::ProductId.eq(product_id))
-        .filter(product_review::Column::Status.eq("pending"))
+        .filter(product_review::Column::Status.eq(ReviewStatus::Pending))
         .one(db)
         .await?)
 }
@@ -32,7 +33,7 @@ pub async fn find_pending_for_product(
 /// The review queue, oldest first, `limit` at a time after `after` (an id).
 pub async fn list(
     db: &impl ConnectionTrait,
-    status: Option<&str>,
+    status: Option<ReviewStatus>,
     after: Option<&str>,
     limit: u64,
 ) -> StoreResult<Vec<product_review::Model>> {
@@ -65,7 +66,7 @@ pub async fn list_for_product(
 pub async fn decide(
     db: &impl ConnectionTrait,
     id: &str,
-    status: &str,
+    status: ReviewStatus,
     reason: Option<&str>,
     decided_by: &str,
     at: DateTime<Utc>,
@@ -76,7 +77,7 @@ pub async fn decide(
         .col_expr(product_review::Column::DecidedBy, Expr::value(decided_by))
         .col_expr(product_review::Column::DecidedAt, Expr::value(at))
         .filter(product_review::Column::Id.eq(id))
-        .filter(product_review::Column::Status.eq("pending"))
+        .filter(product_review::Column::Status.eq(ReviewStatus::Pending))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)

@@ -8,7 +8,7 @@
 use crate::entity::{account, application_decision, seller_agreement, seller_certification, seller_onboarding};
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
-use mercato_domain::onboarding::ApplicationStatus;
+use mercato_domain::onboarding::{ApplicationKind, ApplicationStatus};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -183,7 +183,7 @@ pub async fn insert_decision(db: &impl ConnectionTrait, row: application_decisio
 pub async fn decisions(
     db: &impl ConnectionTrait,
     seller_id: &str,
-    application: &str,
+    application: ApplicationKind,
 ) -> StoreResult<Vec<application_decision::Model>> {
     Ok(application_decision::Entity::find()
         .filter(application_decision::Column::SellerId.eq(seller_id))

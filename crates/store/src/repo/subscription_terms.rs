@@ -6,7 +6,7 @@
 use crate::entity::subscription::{self, Column};
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
-use mercato_domain::orders::SubscriptionStatus;
+use mercato_domain::orders::{Period, SubscriptionStatus};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany};
 
@@ -32,7 +32,7 @@ fn guarded(update: UpdateMany<subscription::Entity>, seen: &Seen<'_>) -> UpdateM
         Some(l) => Column::SpecLineId.eq(l),
         None => Column::SpecLineId.is_null(),
     };
-    update.filter(Column::Id.eq(seen.id)).filter(Column::Status.eq(seen.status.as_str())).filter(spec)
+    update.filter(Column::Id.eq(seen.id)).filter(Column::Status.eq(seen.status)).filter(spec)
 }
 
 fn with_spec(update: UpdateMany<subscription::Entity>, spec: Spec<'_>) -> UpdateMany<subscription::Entity> {
@@ -78,7 +78,7 @@ pub async fn extend_term(
 /// What a trial becomes when converted to a paid subscription.
 #[derive(Debug, Clone, Copy)]
 pub struct Conversion<'a> {
-    pub period: &'a str,
+    pub period: Period,
     pub auto_renew: bool,
     pub expires_at: DateTime<Utc>,
     pub spec: Spec<'a>,
@@ -94,10 +94,10 @@ pub async fn convert_trial(
 ) -> StoreResult<bool> {
     let update = with_spec(subscription::Entity::update_many(), to.spec)
         .col_expr(Column::Trial, Expr::value(false))
-        .col_expr(Column::Period, Expr::value(Some(to.period.to_string())))
+        .col_expr(Column::Period, Expr::value(Some(to.period)))
         .col_expr(Column::AutoRenew, Expr::value(to.auto_renew))
         .col_expr(Column::ExpiresAt, Expr::value(Some(to.expires_at)))
-        .col_expr(Column::Status, Expr::value(SubscriptionStatus::Active.as_str()))
+        .col_expr(Column::Status, Expr::value(SubscriptionStatus::Active))
         .col_expr(Column::UpdatedAt, Expr::value(now));
     let res = guarded(update, seen).filter(Column::Trial.eq(true)).exec(db).await?;
     Ok(res.rows_affected == 1)
@@ -110,7 +110,7 @@ pub async fn expiring(
     expiring_by: DateTime<Utc>,
 ) -> StoreResult<Vec<subscription::Model>> {
     Ok(subscription::Entity::find()
-        .filter(Column::Status.eq(status.as_str()))
+        .filter(Column::Status.eq(status))
         .filter(Column::ExpiresAt.lte(expiring_by))
         .all(db)
         .await?)

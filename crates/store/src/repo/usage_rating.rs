@@ -12,7 +12,8 @@ use crate::entity::{
 use crate::error::StoreResult;
 use crate::repo::usage::{STATUS_RECEIVED, STATUS_VALID};
 use chrono::{DateTime, Utc};
-use mercato_domain::catalog::Billing;
+use mercato_domain::catalog::{Billing, ChargingMode};
+use mercato_domain::orders::SubscriptionStatus;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
@@ -151,7 +152,7 @@ pub async fn package_subscriptions(
 ) -> StoreResult<Vec<subscription::Model>> {
     use subscription::Column as C;
     Ok(subscription::Entity::find()
-        .filter(C::ChargingMode.eq("on_demand_pkg"))
+        .filter(C::ChargingMode.eq(ChargingMode::OnDemandPkg))
         .filter(C::BuyerId.is_in(buyer_ids.iter().cloned()))
         .filter(C::ProductId.is_in(product_ids.iter().cloned()))
         // Released packages (unsubscribed, or long expired) cover nothing.
@@ -301,7 +302,7 @@ pub async fn set_frozen_for(db: &impl ConnectionTrait, subscription_id: &str, wh
 pub async fn frozen_for(db: &impl ConnectionTrait, buyer_id: &str, why: &str) -> StoreResult<Vec<subscription::Model>> {
     Ok(subscription::Entity::find()
         .filter(subscription::Column::BuyerId.eq(buyer_id))
-        .filter(subscription::Column::Status.eq("frozen"))
+        .filter(subscription::Column::Status.eq(SubscriptionStatus::Frozen))
         .filter(subscription::Column::FrozenFor.eq(why))
         .all(db)
         .await?)

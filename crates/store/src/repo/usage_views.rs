@@ -9,6 +9,7 @@ use crate::entity::usage_package_draw as draw;
 use crate::entity::{order_line, subscription, usage_charge as charge, usage_line as line, usage_package as package};
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
+use mercato_domain::catalog::ChargingMode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
@@ -125,7 +126,7 @@ pub async fn package_subscriptions(
 ) -> StoreResult<Vec<subscription::Model>> {
     let mut q = subscription::Entity::find()
         .filter(subscription::Column::BuyerId.eq(buyer_id))
-        .filter(subscription::Column::ChargingMode.eq("on_demand_pkg"))
+        .filter(subscription::Column::ChargingMode.eq(ChargingMode::OnDemandPkg))
         .filter(subscription::Column::Status.ne("failed"));
     if let Some(b) = before {
         q = q.filter(subscription::Column::Id.lt(b));

@@ -5,7 +5,7 @@
 use crate::common::{TestDb, time};
 use crate::fixtures::{Market, Sub};
 use mercato_domain::catalog::ChargingMode;
-use mercato_domain::orders::SubscriptionStatus;
+use mercato_domain::orders::{Period, SubscriptionStatus};
 use mercato_store::Db;
 use mercato_store::repo::orders;
 use mercato_store::repo::subscription_terms::{self as terms, Conversion, Seen, Spec};
@@ -82,7 +82,7 @@ async fn only_a_trial_converts() {
     let now = time("2026-01-20T00:00:00Z");
     let seen = Seen { id: "sub_t", status: ACTIVE, spec_line_id: None };
     let to = Conversion {
-        period: "month",
+        period: Period::Month,
         auto_renew: true,
         expires_at: time("2026-02-20T00:00:00Z"),
         spec: Spec { sku_id: "sku_terms", line_id: "oln_conv" },

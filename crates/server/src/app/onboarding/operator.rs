@@ -74,7 +74,7 @@ pub async fn list_certification(
 }
 
 async fn decision_views(db: &impl Executor, seller_id: &str, kind: ApplicationKind) -> AppResult<Vec<DecisionView>> {
-    sellers::decisions(db, seller_id, kind.as_str()).await?.into_iter().map(DecisionView::from_row).collect()
+    sellers::decisions(db, seller_id, kind).await?.into_iter().map(DecisionView::from_row).collect()
 }
 
 /// A seller id that cannot be one is a 404 without a query.

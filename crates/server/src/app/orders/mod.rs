@@ -399,7 +399,7 @@ pub async fn pay(state: &AppState, tx: &Tx, buyer: &Principal, order_id: &str) -
     let next = status.next(OrderEvent::Pay).map_err(|_| refuse_by_status(status))?;
     // Conditional on the state read: a concurrent pay waits for this one
     // (row lock / SQLite write lock) and then updates nothing.
-    if !repo::set_order_status_if(tx, order_id, status.as_str(), next.as_str(), now).await? {
+    if !repo::set_order_status_if(tx, order_id, status, next, now).await? {
         let current = repo::find_order(tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
         return Err(refuse_by_status(current.status));
     }
@@ -481,7 +481,7 @@ pub async fn cancel(state: &AppState, buyer: &Principal, order_id: &str) -> AppR
         _ => AppError::conflict("already_paid", "a paid order cannot be cancelled; unsubscribe instead"),
     };
     let next = status.next(OrderEvent::Cancel).map_err(|_| refuse(status))?;
-    if !repo::set_order_status_if(&tx, order_id, status.as_str(), next.as_str(), now).await? {
+    if !repo::set_order_status_if(&tx, order_id, status, next, now).await? {
         let current = repo::find_order(&tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
         return Err(refuse(current.status));
     }
@@ -593,7 +593,7 @@ pub async fn transition_order(
     let o = repo::find_order(db, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
     let from = o.status;
     let to = from.next(event).map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
-    if !repo::set_order_status_if(db, order_id, from.as_str(), to.as_str(), now).await? {
+    if !repo::set_order_status_if(db, order_id, from, to, now).await? {
         return Err(AppError::conflict("invalid_transition", "the order changed meanwhile"));
     }
     Ok(to)
@@ -609,7 +609,7 @@ pub async fn transition_subscription(
     let s = repo::find_subscription(db, subscription_id).await?.ok_or_else(|| AppError::not_found("subscription"))?;
     let from = s.status;
     let to = from.next(event).map_err(|e| AppError::conflict("invalid_transition", e.to_string()))?;
-    if !repo::set_subscription_status_if(db, subscription_id, from.as_str(), to.as_str(), now).await? {
+    if !repo::set_subscription_status_if(db, subscription_id, from, to, now).await? {
         return Err(AppError::conflict("invalid_transition", "the subscription changed meanwhile"));
     }
     Ok(to)

@@ -90,7 +90,7 @@ impl Filters {
             order_id: self.order_id.as_deref(),
             customer: self.customer.as_deref(),
             product_id: self.product_id.as_deref(),
-            status: self.status.map(OrderStatus::as_str),
+            status: self.status,
             created_from: self.created_from,
             created_to: self.created_to,
         }

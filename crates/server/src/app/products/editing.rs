@@ -32,7 +32,7 @@ pub async fn create(state: &AppState, p: &Principal, req: CreateProduct) -> AppR
         cooperation: req.cooperation,
         status: Lifecycle::NEW.status,
         revision_state: Lifecycle::NEW.revision,
-        content: content.clone(),
+        content,
         logo_media_id: None,
         images_json: "[]".into(),
         endpoint_url: req.endpoint.as_ref().map(|e| e.url.clone()),
@@ -60,14 +60,9 @@ pub async fn list(
     status: Option<ProductStatus>,
     paging: Paging,
 ) -> AppResult<Page<ProductSummary>> {
-    let rows = products::list_for_seller(
-        &state.db.conn,
-        &p.account_id,
-        status.map(|s| s.as_str()),
-        paging.cursor.as_deref(),
-        paging.limit + 1,
-    )
-    .await?;
+    let rows =
+        products::list_for_seller(&state.db.conn, &p.account_id, status, paging.cursor.as_deref(), paging.limit + 1)
+            .await?;
     let page = paging.finish(rows, |r| r.id.clone(), summary);
     Ok(Page { items: page.items.into_iter().collect::<AppResult<Vec<_>>>()?, next_cursor: page.next_cursor })
 }

@@ -153,7 +153,7 @@ pub async fn save_edit(db: &impl Executor, state: &AppState, mut p: product::Mod
     let after = before.apply(ProductAction::Edit).map_err(lifecycle_error)?;
     set_lifecycle(&mut p, after);
     p.updated_at = state.now();
-    if !products::save_if(db, p.clone(), before.status.as_str(), before.revision.as_str()).await? {
+    if !products::save_if(db, p.clone(), before.status, before.revision).await? {
         return Err(moved_on());
     }
     Ok(p)

@@ -48,7 +48,7 @@ pub async fn submit(state: &AppState, p: &Principal, id: &str) -> AppResult<Prod
     set_lifecycle(&mut row, after);
     let now = state.now();
     row.updated_at = now;
-    if !products::save_if(&tx, row.clone(), before.status.as_str(), before.revision.as_str()).await? {
+    if !products::save_if(&tx, row.clone(), before.status, before.revision).await? {
         return Err(AppError::conflict("under_review", "the product was submitted meanwhile"));
     }
     let review = product_review::Model {
@@ -57,7 +57,7 @@ pub async fn submit(state: &AppState, p: &Principal, id: &str) -> AppResult<Prod
         seller_id: row.seller_id.clone(),
         kind,
         status: ReviewStatus::Pending,
-        snapshot: snapshot.clone(),
+        snapshot,
         reason: None,
         decided_by: None,
         submitted_at: now,
@@ -79,7 +79,7 @@ async fn transition(state: &AppState, p: &Principal, id: &str, action: ProductAc
     let after = before.apply(action).map_err(lifecycle_error)?;
     set_lifecycle(&mut row, after);
     row.updated_at = state.now();
-    if !products::save_if(&tx, row.clone(), before.status.as_str(), before.revision.as_str()).await? {
+    if !products::save_if(&tx, row.clone(), before.status, before.revision).await? {
         return Err(AppError::conflict("invalid_state", "the product changed state meanwhile"));
     }
     let out = view(&tx, row).await?;

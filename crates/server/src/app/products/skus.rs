@@ -24,8 +24,8 @@ pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -
         status: SkuStatus::Pending,
         charging_mode: spec.charging_mode,
         currency: spec.currency.clone(),
-        spec: spec.clone(),
         entry_price_minor: entry_price_minor(&spec),
+        spec,
         created_at: state.now(),
     };
     products::insert_sku(&tx, model.clone()).await.map_err(|e| match e {
@@ -54,7 +54,7 @@ pub async fn delete_sku(state: &AppState, p: &Principal, id: &str, sku_id: &str)
         return Err(AppError::conflict("sku_active", "only a SKU that has not been approved yet can be deleted"));
     }
     ensure_editable(&row)?;
-    if !products::delete_sku_if(&tx, &row.id, sku_id, SkuStatus::Pending.as_str()).await? {
+    if !products::delete_sku_if(&tx, &row.id, sku_id, SkuStatus::Pending).await? {
         return Err(AppError::conflict("sku_active", "the SKU changed meanwhile"));
     }
     save_edit(&tx, state, row).await?;

@@ -246,9 +246,8 @@ async fn renew_change_in(
         Some(t) => t.line_over(orig)?,
         None => orig,
     };
-    let spec = orig.sku_spec.clone();
     let priced = rules::price(
-        &spec,
+        &orig.sku_spec,
         &rules::Request {
             period: Some(period),
             period_count,

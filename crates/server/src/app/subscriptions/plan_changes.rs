@@ -639,7 +639,7 @@ pub async fn convert(
 
     let seen = Seen { id: &sub.id, status, spec_line_id: sub.spec_line_id.as_deref() };
     let to = Conversion {
-        period: req.period.as_str(),
+        period: req.period,
         auto_renew: priced.auto_renew,
         expires_at,
         spec: Spec { sku_id: &line.sku_id, line_id: &line.id },

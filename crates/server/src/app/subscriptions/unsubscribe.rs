@@ -160,7 +160,7 @@ async fn claim(tx: &impl Executor, sub: &subscription::Model, now: DateTime<Utc>
             return Err(AppError::conflict("subscription_ended", format!("the subscription is {other} already")));
         }
     }
-    if !refund_repo::claim_subscription(tx, &sub.id, status.as_str(), sub.expires_at, now).await? {
+    if !refund_repo::claim_subscription(tx, &sub.id, status, sub.expires_at, now).await? {
         return Err(changed());
     }
     Ok(status)

@@ -25,7 +25,7 @@ use crate::app::error::{AppError, AppResult, Refusal};
 use crate::app::page::{Page, Paging};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use mercato_domain::catalog::{Billing, SkuSpec};
+use mercato_domain::catalog::{Billing, ChargingMode, SkuSpec};
 use mercato_domain::orders::SubscriptionStatus;
 use mercato_domain::usage::{format_usage_e4, parse_usage_value};
 use mercato_domain::validation::Checker;
@@ -292,17 +292,15 @@ fn period_view(p: &Period, g: Granularity) -> UsagePeriodView {
 }
 
 /// The subscription's current specification line (after plan changes, else
-/// the purchase line) and its SKU.
-async fn spec_of(state: &AppState, sub: &subscription::Model) -> AppResult<(order_line::Model, SkuSpec)> {
-    let line = orders_repo::find_line(&state.db.conn, orders_repo::spec_line_id(sub))
+/// the purchase line), which holds its SKU.
+async fn spec_line(state: &AppState, sub: &subscription::Model) -> AppResult<order_line::Model> {
+    orders_repo::find_line(&state.db.conn, orders_repo::spec_line_id(sub))
         .await?
-        .ok_or_else(|| AppError::inconsistent("subscription without line"))?;
-    let spec = line.sku_spec.clone();
-    Ok((line, spec))
+        .ok_or_else(|| AppError::inconsistent("subscription without line"))
 }
 
 fn is_metered(sub: &subscription::Model) -> bool {
-    matches!(sub.charging_mode.as_str(), "on_demand" | "on_demand_pkg")
+    matches!(sub.charging_mode, ChargingMode::OnDemand | ChargingMode::OnDemandPkg)
 }
 
 fn not_metered() -> AppError {
@@ -332,8 +330,8 @@ pub async fn subscription_usage(
     if !is_metered(&sub) {
         return Err(not_metered());
     }
-    let (line, spec) = spec_of(state, &sub).await?;
-    let billing = billing_of(&spec);
+    let line = spec_line(state, &sub).await?;
+    let billing = billing_of(&line.sku_spec);
     let range = resolve(params, billing, state.now())?;
     let lines = repo::lines_of_subscription(&state.db.conn, buyer_id, &sub.id, range.from, range.to).await?;
     let (periods, total) = group(&lines, range.granularity)?;
@@ -363,8 +361,8 @@ pub async fn instance_usage(
     if !is_metered(&sub) {
         return Err(not_metered());
     }
-    let (line, spec) = spec_of(state, &sub).await?;
-    let billing = billing_of(&spec);
+    let line = spec_line(state, &sub).await?;
+    let billing = billing_of(&line.sku_spec);
     let range = resolve(params, billing, state.now())?;
     let lines = repo::lines_of_instance(&state.db.conn, seller_id, instance_id, range.from, range.to).await?;
     let (periods, total) = group(&lines, range.granularity)?;
