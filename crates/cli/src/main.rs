@@ -116,6 +116,10 @@ struct ServeArgs {
     /// Accept plain-HTTP seller endpoints on loopback hosts (tests and demos only).
     #[arg(long)]
     allow_insecure_endpoints: bool,
+    /// Address blocks outbound calls may reach besides public addresses,
+    /// comma-separated, e.g. 127.0.0.0/8,::1 [env: MERCATO_OUTBOUND_ALLOW].
+    #[arg(long, value_name = "BLOCKS")]
+    outbound_allow: Option<String>,
     /// Run on the operator test clock: time stands still until moved through
     /// /api/v1/operator/test-clock (tests and demos only) [env: MERCATO_TEST_CLOCK].
     #[arg(long)]
@@ -135,6 +139,8 @@ struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     allow_insecure_endpoints: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    outbound_allow: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     test_clock: Option<bool>,
 }
 
@@ -145,6 +151,7 @@ fn config(db: &DbArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         listen: serve.and_then(|s| s.listen),
         log_format: serve.and_then(|s| s.log_format.clone()),
         allow_insecure_endpoints: serve.and_then(|s| s.allow_insecure_endpoints.then_some(true)),
+        outbound_allow: serve.and_then(|s| s.outbound_allow.clone()),
         test_clock: serve.and_then(|s| s.test_clock.then_some(true)),
     };
     Config::load().and_then(|c| c.with_overrides(overrides)).map_err(|e| anyhow::anyhow!("reading configuration: {e}"))
@@ -185,6 +192,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let mut config = config(&args.db, Some(&args))?;
             // The demo's sellers run on this machine.
             config.allow_insecure_endpoints = true;
+            config.outbound_allow = koo::outbound::AddressPolicy::allowing_loopback();
             // The demo lives on the test clock, so a newcomer can walk its
             // subscription through expiry and release in seconds.
             config.test_clock = true;

@@ -2,32 +2,39 @@
 //! marketplace's debug runs send the cases through.
 
 use super::wire::{BoxFuture, HttpAnswer, Transport, WireRequest};
+use koo::outbound::{self, AddressPolicy};
 
 /// Sends the checker's requests over HTTP(S). The checker applies the 5 s
 /// timeout itself; redirects are not followed (a signed body must not travel
 /// to another host); answers are read up to koo's limit.
 #[derive(Debug, Clone)]
-pub struct HttpTransport(reqwest::Client);
+pub struct HttpTransport {
+    client: reqwest::Client,
+    addresses: AddressPolicy,
+}
 
 impl HttpTransport {
-    /// A transport announcing itself as `mercato-isv-check/<version>`.
+    /// A transport announcing itself as `mercato-isv-check/<version>`, for a
+    /// seller checking its own server: every address is reachable.
     pub fn new() -> Result<Self, reqwest::Error> {
-        Self::with_user_agent(concat!("mercato-isv-check/", env!("CARGO_PKG_VERSION")))
+        Self::guarded(concat!("mercato-isv-check/", env!("CARGO_PKG_VERSION")), AddressPolicy::unrestricted())
     }
 
-    /// A transport with its own `user-agent` (e.g. the marketplace's debug runs).
-    pub fn with_user_agent(user_agent: &str) -> Result<Self, reqwest::Error> {
-        let client =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).user_agent(user_agent).build()?;
-        Ok(HttpTransport(client))
+    /// A transport with its own `user-agent` reaching only what `addresses`
+    /// permits (the marketplace's debug runs).
+    pub fn guarded(user_agent: &str, addresses: AddressPolicy) -> Result<Self, reqwest::Error> {
+        let client = addresses.client_builder().user_agent(user_agent).build()?;
+        Ok(HttpTransport { client, addresses })
     }
 }
 
 impl Transport for HttpTransport {
     fn post(&self, request: WireRequest) -> BoxFuture<'_, Result<HttpAnswer, String>> {
         Box::pin(async move {
+            let url = reqwest::Url::parse(&request.url).map_err(|e| format!("invalid URL: {e}"))?;
+            self.addresses.check_url(&url).map_err(|refused| refused.to_string())?;
             let mut builder =
-                self.0.post(&request.url).header("content-type", "application/json;charset=UTF-8").body(request.body);
+                self.client.post(url).header("content-type", "application/json;charset=UTF-8").body(request.body);
             for (name, value) in &request.headers {
                 builder = builder.header(name, value);
             }
@@ -47,7 +54,11 @@ impl Transport for HttpTransport {
 }
 
 /// The error with its causes: "error sending request" alone says little.
+/// A refused address is the refusal alone, with no detail of the host.
 fn describe(e: &reqwest::Error) -> String {
+    if outbound::is_refusal(e) {
+        return outbound::REFUSED.to_owned();
+    }
     let mut msg = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -270,7 +270,9 @@ impl std::error::Error for CheckError {}
 /// to a loopback host when `allow_insecure` (the same rule as
 /// `koo::client::Client`, which it uses).
 pub fn check_url(url: &str, allow_insecure: bool) -> Result<(), CheckError> {
-    let client = koo::client::Client::new(allow_insecure).map_err(|e| CheckError::Url(e.to_string()))?;
+    // Only the scheme rule: the transport applies its address policy.
+    let client = koo::client::Client::new(allow_insecure, koo::outbound::AddressPolicy::unrestricted())
+        .map_err(|e| CheckError::Url(e.to_string()))?;
     client.check_url(url).map(|_| ()).map_err(|e| {
         let mut msg = e.to_string();
         if allow_insecure {

@@ -140,6 +140,7 @@ pub fn got(outcome: &CallOutcome) -> String {
         CallOutcome::Answered { code, .. } => code.to_string(),
         CallOutcome::HttpError { status, .. } => format!("HTTP {status}"),
         CallOutcome::Unparseable { .. } => "unparseable".to_owned(),
+        CallOutcome::Transport(e) if e == koo::outbound::REFUSED => "refused".to_owned(),
         CallOutcome::Transport(_) => "transport error".to_owned(),
     }
 }
@@ -159,6 +160,8 @@ pub fn explain(outcome: &CallOutcome) -> String {
         CallOutcome::Unparseable { http_status, body_text } => {
             format!("HTTP {http_status} but no JSON object with a string resultCode: {:?}", clip(body_text))
         }
+        // The refusal stands alone: no detail of the host behind it.
+        CallOutcome::Transport(e) if e == koo::outbound::REFUSED => e.clone(),
         CallOutcome::Transport(e) => format!("transport: {e}"),
     }
 }

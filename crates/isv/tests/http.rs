@@ -2,6 +2,7 @@
 //! HTTP requests (koo's client for good calls, hand-signed ones for bad input).
 
 use koo::client::{CallOutcome, Client};
+use koo::outbound::AddressPolicy;
 use koo::{canonical, sign};
 use mercato_isv::{FaultPolicy, ManualClock, ReferenceSellerConfig};
 use serde_json::{Value, json};
@@ -34,7 +35,7 @@ async fn start(faults: FaultPolicy) -> Seller {
     Seller {
         url: format!("http://{addr}/produce"),
         clock,
-        client: Client::new(true).unwrap(),
+        client: Client::new(true, AddressPolicy::allowing_loopback()).unwrap(),
         http: reqwest::Client::new(),
         _dir: dir,
         _stop: stop,

@@ -94,7 +94,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/produce", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        let client = Client::new(true).unwrap();
+        let client = Client::new(true, koo::outbound::AddressPolicy::allowing_loopback()).unwrap();
 
         let buy = |business: &str| json!({"activity": "newInstance", "orderId": "CS1", "orderLineId": "CS1-000001", "businessId": business, "testFlag": "1"});
         let first = answer(&client, &url, buy("b-1")).await;

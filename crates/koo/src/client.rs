@@ -7,11 +7,14 @@
 //! Security: HTTPS is required. Plain HTTP is allowed only when the client
 //! was built with `allow_insecure_hosts` *and* the host is loopback
 //! (`localhost`, 127.0.0.0/8, `::1`) — tests and demos. Redirects are not
-//! followed (a signed body must not travel to another host).
+//! followed (a signed body must not travel to another host). Every
+//! connection obeys an [`AddressPolicy`] (see [`crate::outbound`]): a seller
+//! URL cannot make the marketplace call its own network.
 
 use crate::canonical;
 use crate::codes::{CodeClass, ResultCode};
 use crate::json::{self, Value};
+use crate::outbound::{self, AddressPolicy};
 use crate::sign;
 use serde::Serialize;
 use std::fmt;
@@ -103,6 +106,7 @@ pub struct Exchange {
 pub struct Client {
     http: reqwest::Client,
     allow_insecure_hosts: bool,
+    addresses: AddressPolicy,
 }
 
 /// 64 lower-case hex characters from the OS-seeded thread RNG.
@@ -116,20 +120,25 @@ fn is_loopback(host: &str) -> bool {
 }
 
 impl Client {
-    /// A client with the spec's 5 s timeout.
-    pub fn new(allow_insecure_hosts: bool) -> Result<Self, ClientError> {
-        Client::with_timeout(allow_insecure_hosts, CALL_TIMEOUT)
+    /// A client with the spec's 5 s timeout, reaching the addresses
+    /// `addresses` permits.
+    pub fn new(allow_insecure_hosts: bool, addresses: AddressPolicy) -> Result<Self, ClientError> {
+        Client::with_timeout(allow_insecure_hosts, addresses, CALL_TIMEOUT)
     }
 
     /// A client with another timeout (tests).
-    pub fn with_timeout(allow_insecure_hosts: bool, timeout: Duration) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
+    pub fn with_timeout(
+        allow_insecure_hosts: bool,
+        addresses: AddressPolicy,
+        timeout: Duration,
+    ) -> Result<Self, ClientError> {
+        let http = addresses
+            .client_builder()
             .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("mercato-koo/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
-        Ok(Client { http, allow_insecure_hosts })
+        Ok(Client { http, allow_insecure_hosts, addresses })
     }
 
     /// Check a seller URL against the HTTPS rule.
@@ -166,7 +175,7 @@ impl Client {
             .append_pair("timestamp", &timestamp)
             .append_pair("nonce", &nonce);
         let request = self.http.post(target.clone());
-        Ok(self.send(request, target.to_string(), bytes, timestamp, nonce, signature).await)
+        Ok(self.send(request, &target, bytes, timestamp, nonce, signature).await)
     }
 
     /// Send a kit call: POST `<url_base>/produceAPI/v2/<name>` with headers
@@ -192,13 +201,13 @@ impl Client {
             .header("x-sign", &signature)
             .header("x-timestamp", &timestamp)
             .header("x-nonce", &nonce);
-        Ok(self.send(request, target.to_string(), bytes, timestamp, nonce, signature).await)
+        Ok(self.send(request, &target, bytes, timestamp, nonce, signature).await)
     }
 
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
-        url: String,
+        target: &reqwest::Url,
         bytes: Vec<u8>,
         timestamp: String,
         nonce: String,
@@ -206,7 +215,12 @@ impl Client {
     ) -> Exchange {
         // serde_json output is always UTF-8.
         let request_body = String::from_utf8_lossy(&bytes).into_owned();
+        let url = target.to_string();
         let started = Instant::now();
+        if let Err(refused) = self.addresses.check_url(target) {
+            let outcome = CallOutcome::Transport(refused.to_string());
+            return Exchange { url, request_body, timestamp, nonce, signature, duration_ms: 0, outcome };
+        }
         let result = request.header("content-type", "application/json;charset=UTF-8").body(bytes).send().await;
         let outcome = match result {
             Err(e) => CallOutcome::Transport(describe(&e)),
@@ -232,7 +246,10 @@ fn elapsed_ms(started: Instant) -> u64 {
 }
 
 fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
+    if outbound::is_refusal(e) {
+        // Nothing about the refused host (nor whether it answers) leaks.
+        outbound::REFUSED.to_owned()
+    } else if e.is_timeout() {
         format!("timeout: {e}")
     } else {
         // Include the source chain: "error sending request" alone says little.
@@ -300,8 +317,8 @@ mod tests {
 
     #[test]
     fn url_rules() {
-        let strict = Client::new(false).unwrap();
-        let lax = Client::new(true).unwrap();
+        let strict = Client::new(false, AddressPolicy::public_only()).unwrap();
+        let lax = Client::new(true, AddressPolicy::allowing_loopback()).unwrap();
         assert!(strict.check_url("https://isv.example.com/produce").is_ok());
         assert!(matches!(strict.check_url("http://127.0.0.1:9/x"), Err(ClientError::InsecureUrl(_))));
         for ok in ["http://127.0.0.1:9/x", "http://localhost/x", "http://[::1]:80/x", "http://127.1.2.3/"] {

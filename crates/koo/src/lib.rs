@@ -10,6 +10,7 @@
 //! - [`codes`]: result codes and how to react to them;
 //! - [`calls`]: typed request and response bodies;
 //! - [`client`]: the marketplace side's signed HTTP client.
+//! - [`outbound`]: the address guard every outbound call goes through.
 
 pub mod calls;
 pub mod canonical;
@@ -18,6 +19,7 @@ pub mod codes;
 pub mod gateway;
 pub mod json;
 pub mod nonce;
+pub mod outbound;
 pub mod sign;
 pub mod verify;
 

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use koo::calls::{BasicCall, NewInstance, TEST_FLAG, TenantSync, flag};
 use koo::client::{CallOutcome, Client, ClientError};
+use koo::outbound::AddressPolicy;
 use koo::verify::{BasicVerifier, KitVerifier, VerifyConfig};
 use koo::{CodeClass, ResultCode};
 use std::collections::HashMap;
@@ -90,7 +91,7 @@ fn new_instance() -> BasicCall {
 #[tokio::test]
 async fn basic_call_is_signed_and_recorded() {
     let (base, seller) = serve().await;
-    let client = Client::new(true).unwrap();
+    let client = Client::new(true, AddressPolicy::allowing_loopback()).unwrap();
     let ex = client.call_basic(&format!("{base}/produce"), KEY, &new_instance(), now_ms()).await.unwrap();
     match &ex.outcome {
         CallOutcome::Answered { code, body, http_status, .. } => {
@@ -124,7 +125,7 @@ async fn basic_call_is_signed_and_recorded() {
 
 #[tokio::test]
 async fn basic_bodies_must_be_strings() {
-    let client = Client::new(true).unwrap();
+    let client = Client::new(true, AddressPolicy::allowing_loopback()).unwrap();
     for body in [serde_json::json!({"activity": "newInstance", "n": 1}), serde_json::json!(["x"])] {
         let err = client.call_basic("http://127.0.0.1:9/p", KEY, &body, 0).await.unwrap_err();
         assert!(matches!(err, ClientError::BadBody(_)), "{err}");
@@ -134,7 +135,7 @@ async fn basic_bodies_must_be_strings() {
 #[tokio::test]
 async fn kit_call_posts_to_produce_api() {
     let (base, _seller) = serve().await;
-    let client = Client::new(true).unwrap();
+    let client = Client::new(true, AddressPolicy::allowing_loopback()).unwrap();
     let body = TenantSync {
         instance_id: "i".into(),
         order_id: "o".into(),
@@ -156,7 +157,7 @@ async fn kit_call_posts_to_produce_api() {
 #[tokio::test]
 async fn failure_outcomes() {
     let (base, _seller) = serve().await;
-    let client = Client::with_timeout(true, Duration::from_millis(500)).unwrap();
+    let client = Client::with_timeout(true, AddressPolicy::allowing_loopback(), Duration::from_millis(500)).unwrap();
     let call = |path: &'static str| {
         let client = client.clone();
         let url = format!("{base}{path}");
@@ -186,7 +187,7 @@ async fn failure_outcomes() {
 #[tokio::test]
 async fn https_required_unless_loopback_allowed() {
     let (base, _seller) = serve().await;
-    let strict = Client::new(false).unwrap();
+    let strict = Client::new(false, AddressPolicy::public_only()).unwrap();
     let err = strict.call_basic(&format!("{base}/produce"), KEY, &new_instance(), now_ms()).await.unwrap_err();
     assert!(matches!(err, ClientError::InsecureUrl(_)));
     let err = strict.call_kit(&base, "tenantSync", KIT_KEY, &serde_json::json!({}), now_ms()).await.unwrap_err();

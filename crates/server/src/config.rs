@@ -36,6 +36,10 @@ pub struct Config {
     /// Accept plain-HTTP seller endpoints on loopback hosts (tests, demo).
     #[serde(deserialize_with = "flag")]
     pub allow_insecure_endpoints: bool,
+    /// Address blocks outbound calls may reach besides public addresses
+    /// (comma-separated, `127.0.0.0/8,::1`): loopback, private, link-local
+    /// and the like are refused unless named here (tests, the demo).
+    pub outbound_allow: koo::outbound::AddressPolicy,
     /// Public base URL, used in links such as media URLs.
     pub public_url: String,
     /// Run this node's background worker loop (jobs and periodic tasks).
@@ -107,6 +111,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("worker_enabled", &self.worker_enabled)
             .field("test_clock", &self.test_clock)
+            .field("outbound_allow", &self.outbound_allow.to_string())
             .finish_non_exhaustive()
     }
 }

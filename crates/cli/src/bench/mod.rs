@@ -153,6 +153,7 @@ impl Node {
         config.database_url = scratch.map(|s| s.url(&s.mercato)).unwrap_or_default();
         config.listen = "127.0.0.1:0".parse()?;
         config.allow_insecure_endpoints = true;
+        config.outbound_allow = koo::outbound::AddressPolicy::allowing_loopback();
         config.test_clock = false;
         config.worker_enabled = true;
         let state = runtime::build_default_state(config).await?;

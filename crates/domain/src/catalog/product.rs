@@ -95,16 +95,21 @@ pub struct Endpoint {
     pub access_key: String,
 }
 
-/// Seller endpoints must be HTTPS. Plain HTTP is accepted only for loopback
-/// hosts, and only when the marketplace runs with insecure endpoints allowed
-/// (tests and the demo).
+/// Seller endpoints must be absolute HTTPS URLs with a host, read by a
+/// real URL parser (so `http://127.evil.example` is not "loopback"). Plain
+/// HTTP is accepted only for loopback hosts, and only when the marketplace
+/// runs with insecure endpoints allowed (tests and the demo). Which
+/// addresses may be called at all is decided when a call connects.
 pub fn check_endpoint(c: &mut Checker, e: &Endpoint, allow_insecure_loopback: bool) {
     c.text("endpoint.url", &e.url, 1, URL_MAX);
-    match split_url(&e.url) {
-        Some(("https", host)) if !host.is_empty() => {}
-        Some(("http", host)) if allow_insecure_loopback && is_loopback(host) => {}
-        Some(("http", _)) => c.add("endpoint.url", "must use https"),
+    match url::Url::parse(&e.url) {
+        Ok(u) if u.scheme() == "https" && u.host().is_some() => {}
+        Ok(u) if u.scheme() == "http" && allow_insecure_loopback && u.host().is_some_and(|h| is_loopback(&h)) => {}
+        Ok(u) if u.scheme() == "http" => c.add("endpoint.url", "must use https"),
         _ => c.add("endpoint.url", "must be an absolute https URL"),
+    }
+    if !e.url.is_empty() && e.url.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+        c.add("endpoint.url", "must not contain spaces or control characters");
     }
     let n = e.access_key.chars().count();
     c.check(
@@ -114,24 +119,12 @@ pub fn check_endpoint(c: &mut Checker, e: &Endpoint, allow_insecure_loopback: bo
     );
 }
 
-/// (scheme, host) of an absolute URL, or None.
-fn split_url(url: &str) -> Option<(&str, &str)> {
-    let (scheme, rest) = url.split_once("://")?;
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return None;
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
     }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(stripped) = host_port.strip_prefix('[') {
-        stripped.split(']').next()?
-    } else {
-        host_port.split(':').next()?
-    };
-    Some((scheme, host))
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
 #[cfg(test)]
@@ -175,5 +168,12 @@ mod tests {
         assert!(!check("http://127.0.0.1:9000/produce", false));
         assert!(!check("isv.example.com", true));
         assert!(!check("ftp://isv.example.com", true));
+        // Hosts are read by a URL parser, not by their first characters.
+        for not_loopback in ["http://127.evil.example/", "http://localhost.evil.example/", "http://[::2]/"] {
+            assert!(!check(not_loopback, true), "{not_loopback}");
+        }
+        assert!(check("http://[::1]:9/p", true) && check("http://localhost:9/p", true));
+        assert!(!check("https://", true) && !check("https://user@/", true));
+        assert!(!check("https://isv.example.com/a b", false));
     }
 }

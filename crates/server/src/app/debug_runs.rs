@@ -23,6 +23,7 @@ use crate::app::products::{ENDPOINT_KEY_FIELD, load};
 use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
+use koo::outbound::AddressPolicy;
 use mercato_conformance::{self as check, CaseResult, CaseSet, CheckConfig, CheckError, HttpTransport};
 use mercato_domain::catalog::{DebugCaseSet, DebugRunStatus, ProductType, SkuStatus};
 use mercato_domain::ids::DebugRunId;
@@ -166,8 +167,9 @@ pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> AppResult
     config.allow_insecure = state.config.allow_insecure_endpoints;
     let task_state = state.clone();
     let run_id = record.id.clone();
+    let addresses = state.config.outbound_allow.clone();
     let finished = tokio::spawn(async move {
-        let cases = execute(&config).await;
+        let cases = execute(&config, addresses).await;
         let passed = !cases.is_empty() && cases.iter().all(|c| c.pass);
         let status = if passed { DebugRunStatus::Passed } else { DebugRunStatus::Failed };
         let cases_json = serde_json::to_string(&cases).map_err(AppError::internal)?;
@@ -185,8 +187,8 @@ pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> AppResult
 
 /// The checker's results; a run that could not send anything (the stored URL
 /// is not allowed any more, an empty key) is one failing case saying why.
-async fn execute(config: &CheckConfig) -> Vec<DebugCaseView> {
-    let transport = match HttpTransport::with_user_agent(concat!("mercato-debug-run/", env!("CARGO_PKG_VERSION"))) {
+async fn execute(config: &CheckConfig, addresses: AddressPolicy) -> Vec<DebugCaseView> {
+    let transport = match HttpTransport::guarded(concat!("mercato-debug-run/", env!("CARGO_PKG_VERSION")), addresses) {
         Ok(t) => t,
         Err(e) => return vec![refused("an HTTP client", format!("cannot build the HTTP client: {e}"))],
     };

@@ -1,7 +1,8 @@
 //! Debug runs: a SaaS product's debug cases run against its seller endpoint
 //! (a real reference seller here) and must pass before it can be submitted.
 
-use crate::helpers::{SHARED_SELLER_KEY, TestApp, period_sku, product_form, shared_seller, spawn_app};
+use crate::helpers::{SHARED_SELLER_KEY, TestApp, period_sku, product_form, shared_seller, spawn_app, spawn_with};
+use koo::outbound::{AddressPolicy, REFUSED};
 use mercato_domain::catalog::DebugRunStatus;
 use mercato_isv::FaultPolicy;
 use serde_json::{Value, json};
@@ -239,4 +240,36 @@ async fn one_run_per_product_at_a_time() {
     lost.problem(409, "debug_run_in_progress");
     // Once it finished, another run may start.
     app.passing_debug_run(&key, &id).await;
+}
+
+#[tokio::test]
+async fn a_seller_endpoint_on_the_marketplaces_own_network_is_refused_without_detail() {
+    // No allow-list: the shared reference seller on 127.0.0.1 is internal.
+    let app = spawn_with(|c| c.outbound_allow = AddressPolicy::public_only()).await;
+    let (_, key, _) = app.approved_seller().await;
+    // Names are checked when resolved: a listening server and a closed
+    // port behind names for loopback (IP literals are refused when saved).
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let live_port = shared_seller().rsplit_once(':').unwrap().1.split('/').next().unwrap().to_string();
+    let mut details = Vec::new();
+    for port in [live_port, dead_port.to_string()] {
+        let url = format!("http://localhost:{port}/produce");
+        let id =
+            saas_product(&app, &key, json!({"url": url, "access_key": SHARED_SELLER_KEY}), &[period_sku("m")]).await;
+        let run = app.debug_run(&key, &id).await.expect(200);
+        assert_eq!(run["passed"], false, "{run}");
+        let first = &run["cases"][0];
+        assert_eq!(first["detail"], REFUSED, "{url}: {first}");
+        details.push(run["cases"].to_string());
+    }
+    // A listening server and a closed port look alike.
+    assert!(details.windows(2).all(|w| w[0] == w[1]), "{details:?}");
+
+    // An IP literal that could never be called is refused when saved.
+    for url in ["https://169.254.169.254/latest", "https://10.0.0.1/p", "https://[::1]/p", "https://[::ffff:a00:1]/"] {
+        let mut form = product_form("Internal");
+        form["endpoint"] = json!({"url": url, "access_key": SHARED_SELLER_KEY});
+        let problem = app.post("/api/v1/seller/products", Some(&key), form).await.problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["field"], "endpoint.url", "{url}: {problem}");
+    }
 }

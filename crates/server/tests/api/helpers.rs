@@ -86,6 +86,7 @@ pub fn test_config(dir: &TempDir, database_url: &str) -> Config {
     config.data_dir = dir.path().to_path_buf();
     config.database_url = database_url.to_string();
     config.allow_insecure_endpoints = true;
+    config.outbound_allow = koo::outbound::AddressPolicy::allowing_loopback();
     config.master_key = String::new();
     config
 }

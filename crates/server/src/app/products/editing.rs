@@ -18,7 +18,7 @@ pub async fn create(state: &AppState, p: &Principal, req: CreateProduct) -> AppR
         c.merge(e);
     }
     if let Some(e) = &req.endpoint {
-        check_endpoint(&mut c, e, state.config.allow_insecure_endpoints);
+        check_endpoint_of(state, &mut c, e);
     }
     let tx = state.db.write().await?;
     check_category(&tx, &mut c, content.category_id.trim()).await?;
@@ -122,7 +122,7 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, req: UpdateProduc
         c.merge(e);
     }
     if let Some(e) = &req.endpoint {
-        check_endpoint(&mut c, e, state.config.allow_insecure_endpoints);
+        check_endpoint_of(state, &mut c, e);
     }
     if category_changed {
         check_category(&tx, &mut c, content.category_id.trim()).await?;

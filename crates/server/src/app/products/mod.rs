@@ -34,6 +34,20 @@ pub const SKUS_MAX: u64 = 50;
 
 // ---------------------------------------------------------------- helpers
 
+/// The endpoint's form (domain rule) and, when its host is an IP literal,
+/// whether this marketplace may call it at all: an address that would be
+/// refused at every call is refused when saved. Names are checked when
+/// calls resolve them (the answer may change).
+fn check_endpoint_of(state: &AppState, c: &mut Checker, e: &Endpoint) {
+    check_endpoint(c, e, state.config.allow_insecure_endpoints);
+    if let Ok(url) = url::Url::parse(&e.url)
+        && url.host().is_some()
+        && state.config.outbound_allow.check_url(&url).is_err()
+    {
+        c.add("endpoint.url", "address not allowed: the marketplace does not call private or internal addresses");
+    }
+}
+
 pub fn lifecycle_of(p: &product::Model) -> AppResult<Lifecycle> {
     let status = p.status;
     let revision = p.revision_state;

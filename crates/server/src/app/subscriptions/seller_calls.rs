@@ -86,7 +86,7 @@ impl Endpoint {
         let client = match state.seller_client.get() {
             Some(c) => c.clone(),
             None => {
-                let c = Client::new(state.config.allow_insecure_endpoints)
+                let c = Client::new(state.config.allow_insecure_endpoints, state.config.outbound_allow.clone())
                     .map_err(|e| AppError::internal(e.to_string()))?;
                 state.seller_client.get_or_init(|| c).clone()
             }
