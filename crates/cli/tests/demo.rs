@@ -172,6 +172,81 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         let mode = std::fs::metadata(dir.path().join("demo-keys.json")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "the keys file holds the operator's key");
     }
+
+    // No secret the demo handled is in its database in clear.
+    let secrets = known_secrets(&client, &base, dir.path()).await;
+    let mut recorded = 0;
+    for seller in seller_keys(dir.path()) {
+        let view = get(&client, &base, "/api/v1/seller/interface-messages?limit=100", &seller).await;
+        recorded += view["items"].as_array().map_or(0, Vec::len);
+        for secret in &secrets {
+            assert!(!view.to_string().contains(secret.as_str()), "a seller sees a secret in interface messages");
+        }
+    }
+    assert!(recorded > 0, "calls were recorded");
+    drop(demo); // killed: what it wrote is on disk, WAL included
+    let mut dump = Vec::new();
+    for file in ["mercato.db", "mercato.db-wal"] {
+        dump.extend(std::fs::read(dir.path().join(file)).unwrap_or_default());
+    }
+    assert!(dump.len() > 100_000, "the database was read: {} bytes", dump.len());
+    for secret in &secrets {
+        let found = dump.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(!found, "a secret of {} characters is in the database file in clear", secret.len());
+    }
+}
+
+fn seller_keys(dir: &std::path::Path) -> Vec<String> {
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("demo-keys.json")).unwrap()).unwrap();
+    keys["sellers"].as_array().unwrap().iter().map(|s| s["api_key"].as_str().unwrap().to_string()).collect()
+}
+
+/// Every secret the demo handled that a test can learn: the API keys it
+/// printed, its sellers' endpoint key, the appInfo passwords its reference
+/// seller gave the buyer, a fresh open-API secret key, the master key.
+async fn known_secrets(client: &reqwest::Client, base: &str, dir: &std::path::Path) -> Vec<String> {
+    fn collect(v: &serde_json::Value, names: &[&str], out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    match v.as_str() {
+                        Some(s) if names.contains(&k.as_str()) => out.push(s.to_string()),
+                        _ => collect(v, names, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, names, out)),
+            _ => {}
+        }
+    }
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("demo-keys.json")).unwrap()).unwrap();
+    let mut api_keys = Vec::new();
+    collect(&keys, &["api_key"], &mut api_keys);
+    assert!(api_keys.len() >= 4, "operator, buyer and sellers: {keys}");
+    let buyer = keys["buyer"]["api_key"].as_str().unwrap();
+    let mut passwords = Vec::new();
+    let subscriptions = get(client, base, "/api/v1/buyer/subscriptions?limit=100", buyer).await;
+    collect(&subscriptions, &["password"], &mut passwords);
+    assert!(!passwords.is_empty(), "the reference seller gave the buyer a password");
+    let seller = keys["sellers"][0]["api_key"].as_str().unwrap();
+    let res = client
+        .post(format!("{base}/api/v1/seller/open-api-credentials"))
+        .bearer_auth(seller)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let created: serde_json::Value = res.json().await.unwrap();
+    let sk = created["secret_access_key"].as_str().unwrap().to_string();
+    let master = std::fs::read_to_string(dir.join("master.key")).unwrap().trim().to_string();
+    let mut secrets = api_keys;
+    secrets.extend(passwords);
+    secrets.extend([sk, master, "demo-access-key-0001".to_string()]);
+    assert!(secrets.iter().all(|s| s.len() >= 8), "secrets long enough to be found by chance never");
+    secrets
 }
 
 async fn get(client: &reqwest::Client, base: &str, path: &str, key: &str) -> serde_json::Value {

@@ -53,6 +53,7 @@ pub mod onboarding;
 pub mod orders;
 pub mod plan_changes;
 pub mod rating;
+pub mod redaction;
 pub mod refunds;
 pub mod stored;
 pub mod usage;

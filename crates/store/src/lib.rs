@@ -4,6 +4,7 @@
 //! caller, so a business change and its side effects commit together.
 
 pub mod bench;
+mod data_migrations;
 pub mod db;
 pub mod entity;
 pub mod error;

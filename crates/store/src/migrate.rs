@@ -5,30 +5,45 @@
 //! DDL is transactional on both, so a failed migration leaves nothing behind.
 
 use crate::db::{Backend, Db};
-use sea_orm::{ConnectionTrait, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, Statement};
+use std::future::Future;
+use std::pin::Pin;
 
-/// (version, SQL) in the order they apply. Never edit one that has shipped:
-/// add a new file instead.
-const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_foundation", include_str!("../migrations/0001_foundation.sql")),
-    ("0002_seed_categories", include_str!("../migrations/0002_seed_categories.sql")),
-    ("0003_open_api_credentials", include_str!("../migrations/0003_open_api_credentials.sql")),
-    ("0004_ledger", include_str!("../migrations/0004_ledger.sql")),
-    ("0005_jobs", include_str!("../migrations/0005_jobs.sql")),
-    ("0006_orders", include_str!("../migrations/0006_orders.sql")),
-    ("0007_debug_runs", include_str!("../migrations/0007_debug_runs.sql")),
-    ("0008_fulfilment", include_str!("../migrations/0008_fulfilment.sql")),
-    ("0009_open_api_notifications", include_str!("../migrations/0009_open_api_notifications.sql")),
-    ("0010_lifecycle", include_str!("../migrations/0010_lifecycle.sql")),
-    ("0011_line_kinds", include_str!("../migrations/0011_line_kinds.sql")),
-    ("0012_unsubscribe", include_str!("../migrations/0012_unsubscribe.sql")),
-    ("0013_plan_changes", include_str!("../migrations/0013_plan_changes.sql")),
-    ("0014_operations", include_str!("../migrations/0014_operations.sql")),
-    ("0015_balance_slots", include_str!("../migrations/0015_balance_slots.sql")),
-    ("0016_usage", include_str!("../migrations/0016_usage.sql")),
-    ("0017_usage_validation", include_str!("../migrations/0017_usage_validation.sql")),
-    ("0018_usage_rating", include_str!("../migrations/0018_usage_rating.sql")),
-    ("0019_usage_push_order", include_str!("../migrations/0019_usage_push_order.sql")),
+/// A migration written in Rust, run in the migration transaction.
+type CodeStep = for<'a> fn(&'a DatabaseTransaction) -> Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'a>>;
+
+/// One migration: SQL, or Rust for a change SQL cannot say on both backends
+/// (rewriting recorded text). Both run in the migration transaction.
+enum Step {
+    Sql(&'static str),
+    Code(CodeStep),
+}
+
+use Step::{Code, Sql};
+
+/// (version, step) in the order they apply. Never edit one that has
+/// shipped: add a new one instead.
+const MIGRATIONS: &[(&str, Step)] = &[
+    ("0001_foundation", Sql(include_str!("../migrations/0001_foundation.sql"))),
+    ("0002_seed_categories", Sql(include_str!("../migrations/0002_seed_categories.sql"))),
+    ("0003_open_api_credentials", Sql(include_str!("../migrations/0003_open_api_credentials.sql"))),
+    ("0004_ledger", Sql(include_str!("../migrations/0004_ledger.sql"))),
+    ("0005_jobs", Sql(include_str!("../migrations/0005_jobs.sql"))),
+    ("0006_orders", Sql(include_str!("../migrations/0006_orders.sql"))),
+    ("0007_debug_runs", Sql(include_str!("../migrations/0007_debug_runs.sql"))),
+    ("0008_fulfilment", Sql(include_str!("../migrations/0008_fulfilment.sql"))),
+    ("0009_open_api_notifications", Sql(include_str!("../migrations/0009_open_api_notifications.sql"))),
+    ("0010_lifecycle", Sql(include_str!("../migrations/0010_lifecycle.sql"))),
+    ("0011_line_kinds", Sql(include_str!("../migrations/0011_line_kinds.sql"))),
+    ("0012_unsubscribe", Sql(include_str!("../migrations/0012_unsubscribe.sql"))),
+    ("0013_plan_changes", Sql(include_str!("../migrations/0013_plan_changes.sql"))),
+    ("0014_operations", Sql(include_str!("../migrations/0014_operations.sql"))),
+    ("0015_balance_slots", Sql(include_str!("../migrations/0015_balance_slots.sql"))),
+    ("0016_usage", Sql(include_str!("../migrations/0016_usage.sql"))),
+    ("0017_usage_validation", Sql(include_str!("../migrations/0017_usage_validation.sql"))),
+    ("0018_usage_rating", Sql(include_str!("../migrations/0018_usage_rating.sql"))),
+    ("0019_usage_push_order", Sql(include_str!("../migrations/0019_usage_push_order.sql"))),
+    ("0020_redact_interface_messages", Code(|tx| Box::pin(crate::data_migrations::redact_interface_messages(tx)))),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.
@@ -56,14 +71,19 @@ pub async fn run(db: &Db) -> Result<Vec<String>, DbErr> {
         .map(|row| row.try_get::<String>("", "version"))
         .collect::<Result<_, _>>()?;
     let mut now_applied = Vec::new();
-    for (version, sql) in MIGRATIONS {
+    for (version, step) in MIGRATIONS {
         if applied.iter().any(|v| v == version) {
             continue;
         }
-        for statement in statements(&dialect(sql, db.backend)) {
-            tx.execute_unprepared(&statement)
-                .await
-                .map_err(|e| DbErr::Migration(format!("{version}: {e}\n{statement}")))?;
+        match step {
+            Sql(sql) => {
+                for statement in statements(&dialect(sql, db.backend)) {
+                    tx.execute_unprepared(&statement)
+                        .await
+                        .map_err(|e| DbErr::Migration(format!("{version}: {e}\n{statement}")))?;
+                }
+            }
+            Code(run) => run(&tx).await.map_err(|e| DbErr::Migration(format!("{version}: {e}")))?,
         }
         let stamp = chrono::Utc::now().to_rfc3339();
         let insert = match db.backend {

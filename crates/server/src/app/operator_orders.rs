@@ -254,11 +254,8 @@ pub async fn get(state: &AppState, order_id: &str) -> AppResult<OperatorOrderDet
 
     let mut interface_messages = Vec::new();
     for id in &line_ids {
-        interface_messages.extend(interface_messages::list_for_line(db, id).await?.into_iter().map(|m| {
-            let mut v = InterfaceMessageView::from(m);
-            v.response_body = v.response_body.map(|b| redact_passwords(&b));
-            v
-        }));
+        interface_messages
+            .extend(interface_messages::list_for_line(db, id).await?.into_iter().map(InterfaceMessageView::from));
     }
 
     let references: Vec<String> = line_ids.iter().chain(&sub_ids).cloned().collect();
@@ -300,37 +297,3 @@ pub async fn get(state: &AppState, order_id: &str) -> AppResult<OperatorOrderDet
         follow_up_orders,
     })
 }
-
-/// Stands in for passwords in what a seller answered (queryInstance carries
-/// the buyer's appInfo password): every `password` member of a JSON answer
-/// is replaced; an answer that is not JSON (or was cut at 8 KiB) but
-/// mentions a password is withheld whole.
-pub fn redact_passwords(body: &str) -> String {
-    fn walk(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(map) => {
-                for (k, v) in map.iter_mut() {
-                    if k.eq_ignore_ascii_case("password") {
-                        *v = serde_json::Value::String(REDACTED.into());
-                    } else {
-                        walk(v);
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(mut v) => {
-            walk(&mut v);
-            v.to_string()
-        }
-        Err(_) if body.to_ascii_lowercase().contains("password") => {
-            "[withheld: an answer that is not JSON mentioning a password]".into()
-        }
-        Err(_) => body.to_string(),
-    }
-}
-
-const REDACTED: &str = "[redacted]";

@@ -82,3 +82,59 @@ async fn times_take_the_backend_type() {
     assert_eq!(saas.rate_bp, 1000);
     assert!(rates.iter().all(|r| r.updated_at == saas.updated_at), "one migration, one time");
 }
+
+/// 0020 rewrites interface messages recorded before redaction: the
+/// secrets go, every other byte and row stays.
+#[tokio::test]
+async fn older_interface_messages_lose_their_secrets_in_0020() {
+    use crate::common::time;
+    use crate::fixtures::Market;
+    use mercato_store::entity::interface_message;
+    use mercato_store::repo::interface_messages;
+
+    let t = TestDb::new().await;
+    let m = Market::new(&t.conn, "a").await;
+    let reply =
+        |i: usize| format!(r#"{{"resultCode":"000000","appInfo":{{"userName":"u{i}","password":"secret-pw-{i}"}}}}"#);
+    let tx = t.write().await.unwrap();
+    // More rows than the migration reads per round.
+    for i in 0..520 {
+        let row = interface_message::Model {
+            id: format!("imsg_{i:05}"),
+            seller_id: m.seller.clone(),
+            product_id: m.product.clone(),
+            order_id: "CS1".into(),
+            order_line_id: "CS1-1".into(),
+            activity: "queryInstance".into(),
+            url: "https://isv.example/produce".into(),
+            request_body: if i == 7 { r#"{"token":"tok-7"}"#.into() } else { r#"{"activity":"x"}"#.into() },
+            response_status: Some(200),
+            response_body: if i == 9 { None } else { Some(reply(i)) },
+            result_code: Some("000000".into()),
+            outcome: "success".into(),
+            duration_ms: 3,
+            attempt: 1,
+            created_at: time("2026-03-01T10:00:00Z"),
+        };
+        interface_messages::insert(&tx, row).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let forget = "DELETE FROM schema_migrations WHERE version = '0020_redact_interface_messages'";
+    t.conn.execute_raw(Statement::from_string(t.conn.get_database_backend(), forget)).await.unwrap();
+    assert_eq!(migrate::run(&t).await.unwrap(), ["0020_redact_interface_messages"]);
+
+    let rows = interface_messages::list_for_line(&t.conn, "CS1-1").await.unwrap();
+    assert_eq!(rows.len(), 520);
+    for (i, row) in rows.iter().enumerate() {
+        let body = row.response_body.as_deref();
+        if i == 9 {
+            assert_eq!(body, None);
+        } else {
+            let want = format!(r#"{{"resultCode":"000000","appInfo":{{"userName":"u{i}","password":"[redacted]"}}}}"#);
+            assert_eq!(body, Some(want.as_str()), "row {i}");
+        }
+    }
+    assert_eq!(rows[7].request_body, r#"{"token":"[redacted]"}"#);
+    assert_eq!(rows[8].request_body, r#"{"activity":"x"}"#);
+}

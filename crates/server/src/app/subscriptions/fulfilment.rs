@@ -54,6 +54,7 @@ use koo::calls::{AppInfo, NewInstance, QueryInstance, QueryInstanceResponse, Rel
 use koo::client::CallOutcome;
 use koo::{CodeClass, ResultCode};
 use mercato_domain::orders::{OrderEvent, OrderStatus, SubscriptionEvent, SubscriptionStatus};
+use mercato_domain::redaction::redact;
 use mercato_store::Executor;
 use mercato_store::entity::{interface_message, subscription_app_info};
 use mercato_store::repo::{interface_messages as messages, orders as order_repo};
@@ -402,6 +403,8 @@ pub struct InterfaceMessageView {
     pub created_at: DateTime<Utc>,
 }
 
+/// Recorded bodies are redacted when stored; they are redacted again when
+/// shown, so nothing recorded before a name joined the list is shown.
 impl From<interface_message::Model> for InterfaceMessageView {
     fn from(m: interface_message::Model) -> Self {
         InterfaceMessageView {
@@ -411,9 +414,9 @@ impl From<interface_message::Model> for InterfaceMessageView {
             order_line_id: m.order_line_id,
             activity: m.activity,
             url: m.url,
-            request_body: m.request_body,
+            request_body: redact(&m.request_body).into_owned(),
             response_status: m.response_status,
-            response_body: m.response_body,
+            response_body: m.response_body.map(|b| redact(&b).into_owned()),
             result_code: m.result_code,
             outcome: m.outcome,
             duration_ms: m.duration_ms,

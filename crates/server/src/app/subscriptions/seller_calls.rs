@@ -12,6 +12,7 @@ use chrono::Utc;
 use koo::client::{CallOutcome, Client, ClientError, Exchange};
 use koo::{BasicCall, CodeClass, ResultCode};
 use mercato_domain::ids::InterfaceMessageId;
+use mercato_domain::redaction::redact;
 use mercato_store::entity::{interface_message, subscription};
 use mercato_store::repo::{interface_messages as messages, orders, products};
 
@@ -208,9 +209,9 @@ pub async fn record(
         order_line_id: ctx.line.id.clone(),
         activity: activity.to_string(),
         url,
-        request_body,
+        request_body: redact(&request_body).into_owned(),
         response_status: status.map(i64::from),
-        response_body: Some(truncate(response)),
+        response_body: Some(redact(&truncate(response)).into_owned()),
         result_code: code,
         outcome: outcome.to_string(),
         duration_ms: i64::try_from(duration).unwrap_or(i64::MAX),
