@@ -27,7 +27,7 @@ pub struct ReviewQuery {
     pub status: Option<ReviewStatus>,
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "query_num::opt_u64")]
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<u64>,
     #[serde(default)]
     pub cursor: Option<String>,
