@@ -52,14 +52,35 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so that "not JSON at all" and "JSON of the wrong shape" get
     // different answers.
-    let value: serde_json::Value = serde_json::from_slice(bytes)
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    integral_floats_as_integers(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = clean_serde_message(&e.inner().to_string());
         let field = if path == "." { message_field(&message).unwrap_or_else(|| "body".into()) } else { path };
         ApiError::from(AppError::field(field, message))
     })
+}
+
+/// JSON (and JSON Schema's `integer`) does not tell `10.0` from `10`; serde's
+/// integer fields do. Whole numbers written with a fraction or an exponent
+/// are read as the integers they are.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f >= i64::MIN as f64
+                && f < i64::MAX as f64
+            {
+                *value = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 /// serde says "missing field `name`" at the parent path; name the field itself.
@@ -203,6 +224,10 @@ mod tests {
         assert_eq!(e.errors[0].field, "n");
         let e = parse_json::<T>(br#"{"name": "a", "n": 1, "x": 0}"#).unwrap_err();
         assert!(e.errors[0].message.contains("unknown field"));
+        let t = parse_json::<T>(br#"{"name": "a", "n": 2.0}"#).unwrap();
+        assert_eq!(t.n, 2, "a whole number with a fraction is an integer");
+        let e = parse_json::<T>(br#"{"name": "a", "n": 2.5}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "n");
         let e = parse_json::<T>(b"{nope").unwrap_err();
         assert_eq!(e.code, "malformed_json");
     }

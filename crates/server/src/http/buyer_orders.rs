@@ -56,7 +56,7 @@ async fn create_order(
 }
 
 /// The calling buyer's orders, newest first.
-#[utoipa::path(get, path = "/api/v1/buyer/orders", tag = "orders", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/buyer/orders", operation_id = "list_buyer_orders", tag = "orders", security(("api_key" = [])),
     params(PageParams),
     responses(
         (status = 200, body = Page<OrderView>),
@@ -72,7 +72,7 @@ async fn list_orders(
 }
 
 /// One of the calling buyer's orders.
-#[utoipa::path(get, path = "/api/v1/buyer/orders/{id}", tag = "orders", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/buyer/orders/{id}", operation_id = "get_buyer_order", tag = "orders", security(("api_key" = [])),
     params(("id" = String, Path, description = "order id")),
     responses(
         (status = 200, body = OrderView),

@@ -30,7 +30,7 @@ pub struct NotificationParams {
 }
 
 /// Your notifications, newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "accounts", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/notifications", operation_id = "list_notifications", tag = "accounts", security(("api_key" = [])),
     params(NotificationParams),
     responses(
         (status = 200, body = Page<NotificationView>),

@@ -34,7 +34,7 @@ pub struct ReviewQuery {
 }
 
 /// The review queue, oldest first.
-#[utoipa::path(get, path = "/api/v1/operator/reviews", tag = "operator reviews", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/operator/reviews", operation_id = "list_reviews", tag = "operator reviews", security(("api_key" = [])),
     params(ReviewQuery), responses(
     (status = 200, body = Page<ReviewSummary>),
     AuthProblems,
@@ -50,7 +50,7 @@ async fn list(
 }
 
 /// One review with the submitted product snapshot.
-#[utoipa::path(get, path = "/api/v1/operator/reviews/{id}", tag = "operator reviews", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/operator/reviews/{id}", operation_id = "get_review", tag = "operator reviews", security(("api_key" = [])),
     params(("id" = String, Path, description = "review id")),
     responses(
     (status = 200, body = ReviewDetail),

@@ -35,7 +35,7 @@ pub struct MessageParams {
 }
 
 /// Your production interface messages (calls to your server), newest first.
-#[utoipa::path(get, path = "/api/v1/seller/interface-messages", tag = "seller catalog", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/seller/interface-messages", operation_id = "list_interface_messages", tag = "seller catalog", security(("api_key" = [])),
     params(MessageParams),
     responses(
     (status = 200, body = Page<InterfaceMessageView>),

@@ -74,7 +74,10 @@ async fn the_document_describes_what_the_server_answers() {
     }
     assert!(sku.get("additionalProperties").is_none(), "an answer's object is open: {sku}");
 
+    let mut ids = std::collections::HashSet::new();
     for (method, path, op) in operations(&doc) {
+        let id = op["operationId"].as_str().unwrap_or_default().to_string();
+        assert!(ids.insert(id.clone()), "{method} {path}: operationId {id} is unique");
         let responses = op["responses"].as_object().unwrap();
         for (status, response) in responses {
             let description = response["description"].as_str().unwrap_or_default();
