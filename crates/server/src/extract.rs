@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
+use mercato_domain::validation::{FieldError, Invalid};
 use serde::de::DeserializeOwned;
 
 /// A JSON body. Wrong content type -> 415; too large -> 413; not JSON -> 400
@@ -51,14 +52,35 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so that "not JSON at all" and "JSON of the wrong shape" get
     // different answers.
-    let value: serde_json::Value = serde_json::from_slice(bytes)
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    integral_floats_as_integers(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = clean_serde_message(&e.inner().to_string());
         let field = if path == "." { message_field(&message).unwrap_or_else(|| "body".into()) } else { path };
         ApiError::from(AppError::field(field, message))
     })
+}
+
+/// JSON (and JSON Schema's `integer`) does not tell `10.0` from `10`; serde's
+/// integer fields do. Whole numbers written with a fraction or an exponent
+/// are read as the integers they are.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f >= i64::MIN as f64
+                && f < i64::MAX as f64
+            {
+                *value = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 /// serde says "missing field `name`" at the parent path; name the field itself.
@@ -75,26 +97,37 @@ fn clean_serde_message(m: &str) -> String {
     }
 }
 
-/// Query-string parameters; a bad one is a 422 naming it.
+/// Query-string parameters; a bad one is a 422 naming it, and so is one given
+/// more than once (`?limit=1&limit=2` has no one meaning).
 pub struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or_default();
-        let de = serde_urlencoded_deserializer(query);
-        de.map(ApiQuery)
+        parse_query(parts.uri.query().unwrap_or_default()).map(ApiQuery)
     }
 }
 
-fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+/// Parses a query string into `T`: every invalid or repeated parameter is
+/// named in a 422.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     // Decode to a JSON object of strings first, then let serde_json coerce;
     // this yields field paths in errors.
-    let pairs: Vec<(String, String)> = form_urlencoded_pairs(query);
     let mut map = serde_json::Map::new();
-    for (k, v) in pairs {
+    let mut repeated = Vec::new();
+    for (k, v) in form_urlencoded_pairs(query) {
+        if map.contains_key(&k) {
+            if !repeated.contains(&k) {
+                repeated.push(k);
+            }
+            continue;
+        }
         map.insert(k, serde_json::Value::String(v));
+    }
+    if !repeated.is_empty() {
+        let errors = repeated.into_iter().map(|k| FieldError { field: k, message: "is given more than once".into() });
+        return Err(ApiError::from(Invalid(errors.collect())));
     }
     serde_path_to_error::deserialize(serde_json::Value::Object(map)).map_err(|e| {
         let path = e.path().to_string();
@@ -144,28 +177,30 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Query numbers arrive as strings; these parse them for `#[serde(deserialize_with)]`.
+/// A parameter given with no value (`?limit=`) is refused: leave it out to get
+/// the default.
 pub mod query_num {
     use serde::{Deserialize, Deserializer};
 
-    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        let s: Option<String> = Option::deserialize(d)?;
-        match s.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(t) => {
-                t.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("expected an integer, got \"{t}\"")))
-            }
+    fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let s = String::deserialize(d)?;
+        let t = s.trim();
+        if t.is_empty() {
+            return Err(serde::de::Error::custom("must not be empty; leave the parameter out for the default"));
         }
+        Ok(t.to_string())
+    }
+
+    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        let t = text(d)?;
+        t.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("expected an integer, got \"{t}\"")))
     }
 
     pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        let s: Option<String> = Option::deserialize(d)?;
-        match s.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(t) => t
-                .parse()
-                .map(Some)
-                .map_err(|_| serde::de::Error::custom(format!("expected a non-negative integer, got \"{t}\""))),
-        }
+        let t = text(d)?;
+        t.parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("expected a non-negative integer below 2^64, got \"{t}\"")))
     }
 }
 
@@ -189,6 +224,10 @@ mod tests {
         assert_eq!(e.errors[0].field, "n");
         let e = parse_json::<T>(br#"{"name": "a", "n": 1, "x": 0}"#).unwrap_err();
         assert!(e.errors[0].message.contains("unknown field"));
+        let t = parse_json::<T>(br#"{"name": "a", "n": 2.0}"#).unwrap();
+        assert_eq!(t.n, 2, "a whole number with a fraction is an integer");
+        let e = parse_json::<T>(br#"{"name": "a", "n": 2.5}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "n");
         let e = parse_json::<T>(b"{nope").unwrap_err();
         assert_eq!(e.code, "malformed_json");
     }

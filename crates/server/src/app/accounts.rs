@@ -21,11 +21,31 @@ use super::page::{Page, Paging};
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
     /// buyer, seller or partner (operators are created from the CLI).
+    #[schema(value_type = SignupRole)]
     pub role: Role,
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 100
+    )]
     pub name: String,
+    #[schema(
+        pattern = r"^[^\s@\u0000-\u001F\u007F-\u009F]+@[^\s@.\u0000-\u001F\u007F-\u009F]+(\.[^\s@.\u0000-\u001F\u007F-\u009F]+)+$",
+        max_length = 254
+    )]
     pub email: String,
     /// 10 to 128 characters; stored as an argon2id hash.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
+}
+
+/// The roles one may sign up for (the document's view of [`Role`]).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum SignupRole {
+    Buyer,
+    Seller,
+    Partner,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -152,9 +172,14 @@ pub async fn me(state: &AppState, p: &Principal) -> AppResult<AccountView> {
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
     /// A label to recognise the key by, e.g. "ci".
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 64
+    )]
     pub name: String,
     /// Days until the key stops working (1-3650); omit for no expiry.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<i64>,
 }
 
@@ -219,13 +244,26 @@ pub async fn revoke_key(state: &AppState, p: &Principal, id: &str) -> AppResult<
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 254
+    )]
     pub email: String,
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 128
+    )]
     pub password: String,
     /// Label for the key this login creates (default "login").
     #[serde(default)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 64
+    )]
     pub key_name: Option<String>,
     /// Days until the new key expires (1-3650, default 30).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<i64>,
 }
 

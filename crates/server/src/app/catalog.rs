@@ -26,6 +26,10 @@ pub struct ProductSearchParams {
     /// Words (up to 10, each up to 50 characters, 200 in all) that must all occur,
     /// case-insensitively, in the name, summary, description or tags.
     #[serde(default)]
+    #[param(
+        pattern = r"^\s*([^\s\u0000-\u001F\u007F-\u009F]{1,50}(\s+[^\s\u0000-\u001F\u007F-\u009F]{1,50}){0,9})?\s*$",
+        max_length = 200
+    )]
     pub q: Option<String>,
     /// A category id or slug; products in its sub-categories are included.
     #[serde(default)]
@@ -41,11 +45,11 @@ pub struct ProductSearchParams {
     pub charging_mode: Option<String>,
     /// Lowest entry price at least this (minor units). Products without a price are left out.
     #[serde(default)]
-    #[param(value_type = Option<i64>, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub min_price_minor: Option<String>,
     /// Lowest entry price at most this (minor units). Products without a price are left out.
     #[serde(default)]
-    #[param(value_type = Option<i64>, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub max_price_minor: Option<String>,
     /// relevance (default when `q` is given), newest (default otherwise), price_asc or price_desc.
     #[serde(default)]
@@ -53,7 +57,7 @@ pub struct ProductSearchParams {
     pub sort: Option<String>,
     /// 1-100, default 20.
     #[serde(default)]
-    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<String>,
     /// `next_cursor` from the previous page (of the same search).
     #[serde(default)]
@@ -192,8 +196,8 @@ fn decode_cursor(text: &str) -> Option<CatalogCursor> {
 }
 
 /// Parses an optional non-negative integer parameter, recording a problem.
-fn non_negative(c: &mut Checker, field: &str, value: Option<&str>) -> Option<i64> {
-    let t = value.map(str::trim).filter(|t| !t.is_empty())?;
+fn non_negative(c: &mut Checker, field: &str, value: &Option<String>) -> Option<i64> {
+    let t = given(c, field, value)?;
     match t.parse::<i64>() {
         Ok(n) if n >= 0 => Some(n),
         _ => {
@@ -205,6 +209,17 @@ fn non_negative(c: &mut Checker, field: &str, value: Option<&str>) -> Option<i64
 
 fn non_blank(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// A number or a choice: absent is the default, given blank (`?limit=`) is
+/// refused rather than read as absent.
+fn given<'a>(c: &mut Checker, field: &str, value: &'a Option<String>) -> Option<&'a str> {
+    let t = value.as_deref()?.trim();
+    if t.is_empty() {
+        c.add(field, "must not be empty; leave the parameter out for the default");
+        return None;
+    }
+    Some(t)
 }
 
 pub async fn search(state: &AppState, p: ProductSearchParams) -> AppResult<Page<CatalogItem>> {
@@ -221,29 +236,26 @@ pub async fn search(state: &AppState, p: ProductSearchParams) -> AppResult<Page<
             None => c.add("category", format!("unknown category \"{wanted}\"")),
         }
     }
-    let product_type = non_blank(&p.product_type).and_then(|t| {
+    let product_type = given(&mut c, "type", &p.product_type).and_then(|t| {
         let parsed = ProductType::parse(t);
         c.check(parsed.is_some(), "type", format!("must be one of {}", ProductType::allowed()));
         parsed
     });
-    let charging_mode = non_blank(&p.charging_mode).and_then(|t| {
+    let charging_mode = given(&mut c, "charging_mode", &p.charging_mode).and_then(|t| {
         let parsed = ChargingMode::parse(t);
         c.check(parsed.is_some(), "charging_mode", format!("must be one of {}", ChargingMode::allowed()));
         parsed
     });
-    let min = non_negative(&mut c, "min_price_minor", p.min_price_minor.as_deref());
-    let max = non_negative(&mut c, "max_price_minor", p.max_price_minor.as_deref());
-    if let (Some(lo), Some(hi)) = (min, max) {
-        c.check(lo <= hi, "min_price_minor", "must not be greater than max_price_minor");
-    }
-    let sort = match non_blank(&p.sort) {
+    let min = non_negative(&mut c, "min_price_minor", &p.min_price_minor);
+    let max = non_negative(&mut c, "max_price_minor", &p.max_price_minor);
+    let sort = match given(&mut c, "sort", &p.sort) {
         None => CatalogSort::default_for(!terms.is_empty()),
         Some(t) => CatalogSort::parse(t).unwrap_or_else(|| {
             c.add("sort", format!("must be one of {}", CatalogSort::allowed()));
             CatalogSort::default_for(!terms.is_empty())
         }),
     };
-    let limit = match non_blank(&p.limit) {
+    let limit = match given(&mut c, "limit", &p.limit) {
         None => None,
         Some(t) => match t.parse::<u64>() {
             Ok(n) => Some(n),

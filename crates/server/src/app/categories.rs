@@ -64,11 +64,21 @@ pub struct CreateCategory {
     #[serde(default)]
     pub parent_id: Option<String>,
     /// Lowercase letters, digits and '-', unique.
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", max_length = 64)]
     pub slug: String,
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 64
+    )]
     pub name: String,
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 64
+    )]
     pub name_zh: String,
     /// Order among siblings; default after the last one.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub position: Option<i64>,
 }
 
@@ -80,12 +90,22 @@ pub struct UpdateCategory {
     #[schema(value_type = Option<String>)]
     pub parent_id: Option<Option<String>>,
     #[serde(default)]
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", max_length = 64)]
     pub slug: Option<String>,
     #[serde(default)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 64
+    )]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 64
+    )]
     pub name_zh: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub position: Option<i64>,
 }
 

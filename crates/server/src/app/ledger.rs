@@ -334,6 +334,7 @@ pub struct SetCommissionRate {
     pub product_type: ProductType,
     pub cooperation: Cooperation,
     /// 0-10000 basis points.
+    #[schema(minimum = 0, maximum = 10000)]
     pub rate_bp: i64,
 }
 

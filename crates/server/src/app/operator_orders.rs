@@ -48,25 +48,40 @@ use utoipa::{IntoParams, ToSchema};
 pub struct OperatorOrderParams {
     /// pending_payment, paid, fulfilling, completed, failed, refunded or cancelled.
     #[serde(default)]
+    #[param(value_type = Option<OrderStatus>)]
     pub status: Option<String>,
     /// The buyer's account id.
     #[serde(default)]
+    #[param(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 64
+    )]
     pub buyer_id: Option<String>,
     /// Orders with a line of this seller (account id).
     #[serde(default)]
+    #[param(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 64
+    )]
     pub seller_id: Option<String>,
     /// Orders with a line of this product.
     #[serde(default)]
+    #[param(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 64
+    )]
     pub product_id: Option<String>,
     /// RFC 3339; orders created at or after this time.
     #[serde(default)]
+    #[param(format = DateTime)]
     pub created_from: Option<String>,
     /// RFC 3339; orders created before this time.
     #[serde(default)]
+    #[param(format = DateTime)]
     pub created_to: Option<String>,
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "query_num::opt_u64")]
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<u64>,
     /// `next_cursor` from the previous page.
     #[serde(default)]

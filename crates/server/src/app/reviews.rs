@@ -57,6 +57,10 @@ pub struct ReviewDetail {
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     /// Shown to the seller: what to fix (1-500 characters).
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 500
+    )]
     pub reason: String,
 }
 

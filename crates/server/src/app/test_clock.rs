@@ -49,6 +49,7 @@ pub struct TestClockView {
 pub struct TestClockChange {
     /// Seconds to move forward, 1 to 315 619 200 (10 years).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 315_619_200)]
     pub advance_secs: Option<i64>,
     /// The new time (RFC 3339); not earlier than the current one, at most 10 years later.
     #[serde(default)]

@@ -38,10 +38,16 @@ pub struct Wallet {
 #[serde(deny_unknown_fields)]
 pub struct CreditRequest {
     /// 1 to 10^12 minor units.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
     pub amount_minor: i64,
     /// ISO 4217, one of the marketplace's currencies.
+    #[schema(value_type = crate::api_doc::Currency)]
     pub currency: String,
     /// Why the operator credits the wallet (1-500 characters); kept as the payment's reference.
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 500
+    )]
     pub reason: String,
 }
 

@@ -35,7 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// pay-per-use SKUs nothing now. Send an `Idempotency-Key` header to make
 /// retries safe.
 #[utoipa::path(post, path = "/api/v1/buyer/orders", tag = "orders", security(("api_key" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     request_body = CreateOrder,
     responses(
         (status = 201, body = OrderView),
@@ -56,7 +56,7 @@ async fn create_order(
 }
 
 /// The calling buyer's orders, newest first.
-#[utoipa::path(get, path = "/api/v1/buyer/orders", tag = "orders", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/buyer/orders", operation_id = "list_buyer_orders", tag = "orders", security(("api_key" = [])),
     params(PageParams),
     responses(
         (status = 200, body = Page<OrderView>),
@@ -72,7 +72,7 @@ async fn list_orders(
 }
 
 /// One of the calling buyer's orders.
-#[utoipa::path(get, path = "/api/v1/buyer/orders/{id}", tag = "orders", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/buyer/orders/{id}", operation_id = "get_buyer_order", tag = "orders", security(("api_key" = [])),
     params(("id" = String, Path, description = "order id")),
     responses(
         (status = 200, body = OrderView),
@@ -93,7 +93,7 @@ async fn get_order(
 #[utoipa::path(post, path = "/api/v1/buyer/orders/{id}/pay", tag = "orders", security(("api_key" = [])),
     params(
         ("id" = String, Path, description = "order id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]+$"),
     ),
     responses(
         (status = 200, body = OrderView),
@@ -170,8 +170,7 @@ async fn get_subscription(
         (status = 200, body = SubscriptionView),
         AuthProblems,
         NotFoundProblem,
-        (status = 409, description = "`subscription_ended`: released or failed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: `auto_renew` on a trial, one-time or pay-per-use subscription", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`subscription_ended`: released or failed; `not_renewable`: a trial, one-time or pay-per-use subscription", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_subscription(
     State(state): State<AppState>,
@@ -196,7 +195,7 @@ async fn update_subscription(
 #[utoipa::path(post, path = "/api/v1/buyer/subscriptions/{id}/renew", tag = "orders", security(("api_key" = [])),
     params(
         ("id" = String, Path, description = "subscription id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]+$"),
     ),
     request_body = RenewSubscription,
     responses(
@@ -204,8 +203,8 @@ async fn update_subscription(
         AuthProblems,
         (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
         NotFoundProblem,
-        (status = 409, description = "`subscription_ended` (released or failed), `not_provisioned`, `subscription_changed`, `idempotency_key_in_use`; with `sku_id`/`quantity`: `change_refused` (changeInstanceCheck answered other than 000000), `change_in_progress` (an upgrade awaits the seller), `not_on_sale`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid period, not a paid period subscription, bad `Idempotency-Key`, `sku_id` of another product or not sold by the period, bad `quantity`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`subscription_ended` (released or failed), `not_renewable` (a trial, one-time or pay-per-use subscription), `not_provisioned`, `subscription_changed`, `idempotency_key_in_use`; with `sku_id`/`quantity`: `change_refused` (changeInstanceCheck answered other than 000000), `change_in_progress` (an upgrade awaits the seller), `not_on_sale`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid period, bad `Idempotency-Key`, `sku_id` of another product or not sold by the period, bad `quantity`", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "`seller_unavailable`: the seller's changeInstanceCheck could not be asked; nothing changed", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn renew_subscription(

@@ -29,7 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/api/v1/buyer/subscriptions/{id}/upgrade", tag = "orders", security(("api_key" = [])),
     params(
         ("id" = String, Path, description = "subscription id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]+$"),
     ),
     request_body = UpgradeSubscription,
     responses(
@@ -62,7 +62,7 @@ async fn upgrade_subscription(
 #[utoipa::path(post, path = "/api/v1/buyer/subscriptions/{id}/convert", tag = "orders", security(("api_key" = [])),
     params(
         ("id" = String, Path, description = "subscription id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]+$"),
     ),
     request_body = ConvertTrial,
     responses(

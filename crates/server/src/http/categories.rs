@@ -24,7 +24,7 @@ async fn tree(State(state): State<AppState>) -> ApiResult<Json<CategoryTree>> {
 }
 
 /// Create a category (top-level, or under `parent_id`).
-#[utoipa::path(post, path = "/api/v1/operator/categories", tag = "operator reviews", security(("api_key" = [])),
+#[utoipa::path(post, path = "/api/v1/operator/categories", operation_id = "create_category", tag = "operator reviews", security(("api_key" = [])),
     request_body = CreateCategory, responses(
     (status = 201, body = CategoryView),
     AuthProblems,
@@ -40,7 +40,7 @@ async fn create(
 }
 
 /// Rename, re-slug, move or reorder a category (only the fields sent change).
-#[utoipa::path(patch, path = "/api/v1/operator/categories/{id}", tag = "operator reviews", security(("api_key" = [])),
+#[utoipa::path(patch, path = "/api/v1/operator/categories/{id}", operation_id = "update_category", tag = "operator reviews", security(("api_key" = [])),
     params(("id" = String, Path, description = "category id")),
     request_body = UpdateCategory, responses(
     (status = 200, body = CategoryView),

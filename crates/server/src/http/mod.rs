@@ -76,11 +76,12 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as served and as committed under docs/.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    crate::api_doc::finish(api().split_for_parts().1)
 }
 
 pub fn router(state: AppState) -> Router {
     let (routes, spec) = api().split_for_parts();
+    let spec = crate::api_doc::finish(spec);
     let spec_json = std::sync::Arc::new(spec.to_pretty_json().expect("the OpenAPI document serializes"));
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     routes

@@ -22,7 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct NotificationParams {
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "crate::extract::query_num::opt_u64")]
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<u64>,
     /// `next_cursor` from the previous page.
     #[serde(default)]
@@ -30,7 +30,7 @@ pub struct NotificationParams {
 }
 
 /// Your notifications, newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "accounts", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/notifications", operation_id = "list_notifications", tag = "accounts", security(("api_key" = [])),
     params(NotificationParams),
     responses(
         (status = 200, body = Page<NotificationView>),

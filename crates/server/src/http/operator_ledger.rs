@@ -35,7 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/api/v1/operator/wallets/{buyer_id}/credit", tag = "operator finance", security(("api_key" = [])),
     params(
         ("buyer_id" = String, Path, description = "the buyer's account id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]+$"),
     ),
     request_body = CreditRequest,
     responses(
@@ -83,7 +83,7 @@ struct EntryParams {
     reference: Option<String>,
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "query_num::opt_u64")]
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     limit: Option<u64>,
     /// `next_cursor` from the previous page.
     #[serde(default)]

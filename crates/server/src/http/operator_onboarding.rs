@@ -42,7 +42,7 @@ pub struct QueueParams {
     pub status: Option<String>,
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "query_num::opt_u64")]
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<u64>,
     /// `next_cursor` from the previous page.
     #[serde(default)]

@@ -19,7 +19,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Every buyer's orders, newest first, with all their lines; filtered by
 /// status, buyer, seller or product (orders with a line of it) and creation
 /// time (`created_from` inclusive, `created_to` exclusive).
-#[utoipa::path(get, path = "/api/v1/operator/orders", tag = "orders", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/operator/orders", operation_id = "list_operator_orders", tag = "orders", security(("api_key" = [])),
     params(OperatorOrderParams),
     responses(
         (status = 200, body = Page<OperatorOrderView>),
@@ -38,7 +38,7 @@ async fn list_orders(
 /// lines (appInfo without the password), the ledger entries referencing it,
 /// the calls made to the seller, the jobs (status, attempts, last error,
 /// next run) and the follow-up orders of its subscriptions.
-#[utoipa::path(get, path = "/api/v1/operator/orders/{id}", tag = "orders", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/operator/orders/{id}", operation_id = "get_operator_order", tag = "orders", security(("api_key" = [])),
     params(("id" = String, Path, description = "order id")),
     responses(
         (status = 200, body = OperatorOrderDetail),

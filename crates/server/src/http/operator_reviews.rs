@@ -27,14 +27,14 @@ pub struct ReviewQuery {
     pub status: Option<ReviewStatus>,
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "query_num::opt_u64")]
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<u64>,
     #[serde(default)]
     pub cursor: Option<String>,
 }
 
 /// The review queue, oldest first.
-#[utoipa::path(get, path = "/api/v1/operator/reviews", tag = "operator reviews", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/operator/reviews", operation_id = "list_reviews", tag = "operator reviews", security(("api_key" = [])),
     params(ReviewQuery), responses(
     (status = 200, body = Page<ReviewSummary>),
     AuthProblems,
@@ -50,7 +50,7 @@ async fn list(
 }
 
 /// One review with the submitted product snapshot.
-#[utoipa::path(get, path = "/api/v1/operator/reviews/{id}", tag = "operator reviews", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/operator/reviews/{id}", operation_id = "get_review", tag = "operator reviews", security(("api_key" = [])),
     params(("id" = String, Path, description = "review id")),
     responses(
     (status = 200, body = ReviewDetail),

@@ -15,7 +15,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Create an AK/SK pair for calling the open API (order query, usage push). The secret is shown once.
-#[utoipa::path(post, path = "/api/v1/seller/open-api-credentials", tag = "seller onboarding", security(("api_key" = [])),
+#[utoipa::path(post, path = "/api/v1/seller/open-api-credentials", operation_id = "create_open_api_credential", tag = "seller onboarding", security(("api_key" = [])),
     responses(
         (status = 201, body = CreatedCredential),
         AuthProblems,
@@ -29,7 +29,7 @@ async fn create(
 }
 
 /// The seller's credentials, newest first; secrets are never shown again.
-#[utoipa::path(get, path = "/api/v1/seller/open-api-credentials", tag = "seller onboarding", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/seller/open-api-credentials", operation_id = "list_open_api_credentials", tag = "seller onboarding", security(("api_key" = [])),
     responses(
         (status = 200, body = CredentialList),
         AuthProblems,

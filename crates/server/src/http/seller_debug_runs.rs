@@ -40,7 +40,7 @@ async fn run(
 }
 
 /// The product's debug runs, newest first.
-#[utoipa::path(get, path = "/api/v1/seller/products/{id}/debug-runs", tag = "seller catalog", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/seller/products/{id}/debug-runs", operation_id = "list_debug_runs", tag = "seller catalog", security(("api_key" = [])),
     params(("id" = String, Path, description = "product id"), PageParams),
     responses(
     (status = 200, body = Page<DebugRunView>),

@@ -27,7 +27,7 @@ pub struct MessageParams {
     pub status: Option<MessageFilter>,
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "crate::extract::query_num::opt_u64")]
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<u64>,
     /// `next_cursor` from the previous page.
     #[serde(default)]
@@ -35,7 +35,7 @@ pub struct MessageParams {
 }
 
 /// Your production interface messages (calls to your server), newest first.
-#[utoipa::path(get, path = "/api/v1/seller/interface-messages", tag = "seller catalog", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/seller/interface-messages", operation_id = "list_interface_messages", tag = "seller catalog", security(("api_key" = [])),
     params(MessageParams),
     responses(
     (status = 200, body = Page<InterfaceMessageView>),

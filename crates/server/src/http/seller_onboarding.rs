@@ -56,7 +56,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
-        parse_json(&bytes).map(OptionalJson)
+        // `null` is the JSON for "no body" too.
+        let body: Option<T> = parse_json(&bytes)?;
+        Ok(OptionalJson(body.unwrap_or_default()))
     }
 }
 

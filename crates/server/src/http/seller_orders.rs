@@ -23,7 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Orders containing the calling seller's products, newest first. Only the
 /// seller's own lines are shown; `amount_minor` is their sum.
-#[utoipa::path(get, path = "/api/v1/seller/orders", tag = "orders", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/seller/orders", operation_id = "list_seller_orders", tag = "orders", security(("api_key" = [])),
     params(SellerOrderParams),
     responses(
         (status = 200, body = Page<SellerOrderView>),

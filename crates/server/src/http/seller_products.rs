@@ -39,7 +39,7 @@ pub struct ProductQuery {
     pub status: Option<ProductStatus>,
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "query_num::opt_u64")]
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<u64>,
     /// `next_cursor` from the previous page.
     #[serde(default)]
@@ -47,7 +47,7 @@ pub struct ProductQuery {
 }
 
 /// Create a product draft.
-#[utoipa::path(post, path = "/api/v1/seller/products", tag = "seller catalog", security(("api_key" = [])),
+#[utoipa::path(post, path = "/api/v1/seller/products", operation_id = "create_product", tag = "seller catalog", security(("api_key" = [])),
     request_body = CreateProduct, responses(
     (status = 201, body = ProductView),
     AuthProblems,
@@ -63,7 +63,7 @@ async fn create(
 }
 
 /// The seller's products, newest first.
-#[utoipa::path(get, path = "/api/v1/seller/products", tag = "seller catalog", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/seller/products", operation_id = "list_seller_products", tag = "seller catalog", security(("api_key" = [])),
     params(ProductQuery), responses(
     (status = 200, body = Page<ProductSummary>),
     AuthProblems,
@@ -79,7 +79,7 @@ async fn list(
 }
 
 /// One product: working copy, lifecycle state, SKUs, media, listed version, pending review.
-#[utoipa::path(get, path = "/api/v1/seller/products/{id}", tag = "seller catalog", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/seller/products/{id}", operation_id = "get_seller_product", tag = "seller catalog", security(("api_key" = [])),
     params(("id" = String, Path, description = "product id")),
     responses(
     (status = 200, body = ProductView),
@@ -96,7 +96,7 @@ async fn get(
 
 /// Change content fields or the endpoint. Editing a listed product opens a
 /// revision; the listed version stays on sale until the revision is approved.
-#[utoipa::path(patch, path = "/api/v1/seller/products/{id}", tag = "seller catalog", security(("api_key" = [])),
+#[utoipa::path(patch, path = "/api/v1/seller/products/{id}", operation_id = "update_product", tag = "seller catalog", security(("api_key" = [])),
     params(("id" = String, Path, description = "product id")),
     request_body = UpdateProduct, responses(
     (status = 200, body = ProductView),

@@ -35,7 +35,7 @@ pub struct ErrorParams {
     pub status: Option<ErrorFilter>,
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "crate::extract::query_num::opt_u64")]
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<u64>,
     /// `next_cursor` from the previous page.
     #[serde(default)]

@@ -8,6 +8,7 @@ mod accounts;
 mod authorization;
 mod catalog;
 mod categories;
+mod contract;
 mod credentials;
 mod debug_runs;
 mod failures;

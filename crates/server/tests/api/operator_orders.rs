@@ -174,10 +174,9 @@ async fn bad_filters_name_the_field_and_only_operators_may_look() {
     let fields = |r: Res| Res::fields(&r.problem(422, "validation_failed"));
     assert_eq!(fields(m.list("status=lost").await), ["status"]);
     assert_eq!(fields(m.list("created_from=yesterday").await), ["created_from"]);
-    assert_eq!(
-        fields(m.list("created_from=2027-01-02T00:00:00Z&created_to=2027-01-01T00:00:00Z").await),
-        ["created_to"]
-    );
+    // An inverted range is well-formed and matches nothing.
+    let empty = m.list("created_from=2027-01-02T00:00:00Z&created_to=2027-01-01T00:00:00Z").await.expect(200);
+    assert_eq!(empty["items"].as_array().map(Vec::len), Some(0));
     assert_eq!(fields(m.list("status=lost&created_to=soon").await), ["status", "created_to"]);
     assert_eq!(fields(m.list("limit=0").await), ["limit"]);
     assert_eq!(fields(m.list("limit=101").await), ["limit"]);

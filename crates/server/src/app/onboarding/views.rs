@@ -126,6 +126,10 @@ pub struct CertificationReview {
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     /// 1 to 500 characters, shown to the seller.
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 500
+    )]
     pub reason: String,
 }
 

@@ -34,8 +34,5 @@ pub(crate) fn created_range(
     };
     let created_from = time("created_from", from);
     let created_to = time("created_to", to);
-    if let (Some(from), Some(to)) = (created_from, created_to) {
-        c.check(from <= to, "created_to", "must not be before created_from");
-    }
     (created_from, created_to)
 }

@@ -548,7 +548,7 @@ pub async fn update_subscription(
         .ok_or_else(|| AppError::not_found("subscription"))?;
     let view = subscription_view(s.clone())?;
     if view.charging_mode != ChargingMode::Period || view.trial {
-        return Err(AppError::field("auto_renew", "only paid period subscriptions renew"));
+        return Err(AppError::conflict("not_renewable", "only paid period subscriptions renew"));
     }
     if view.status.is_final() {
         return Err(AppError::conflict("subscription_ended", format!("the subscription is {}", view.status)));

@@ -26,25 +26,37 @@ pub const CUSTOMER_MAX: usize = 100;
 pub struct SellerOrderParams {
     /// Exact order id.
     #[serde(default)]
+    #[param(pattern = "^CS[0-9]{10}[A-Z0-9]{5}$")]
     pub order_id: Option<String>,
     /// Part of the buyer's name or email (case-insensitive).
     #[serde(default)]
+    #[param(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 100
+    )]
     pub customer: Option<String>,
     /// Only orders of this product.
     #[serde(default)]
+    #[param(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 64
+    )]
     pub product_id: Option<String>,
     /// pending_payment, paid, fulfilling, completed, failed, refunded or cancelled.
     #[serde(default)]
+    #[param(value_type = Option<OrderStatus>)]
     pub status: Option<String>,
     /// RFC 3339; orders created at or after this time.
     #[serde(default)]
+    #[param(format = DateTime)]
     pub created_from: Option<String>,
     /// RFC 3339; orders created before this time.
     #[serde(default)]
+    #[param(format = DateTime)]
     pub created_to: Option<String>,
     /// 1-100, default 20 (list only).
     #[serde(default, deserialize_with = "query_num::opt_u64")]
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<u64>,
     /// `next_cursor` from the previous page (list only).
     #[serde(default)]

@@ -211,7 +211,7 @@ async fn renew_in(
 pub(crate) fn renewable(sub: &subscription::Model) -> AppResult<SubscriptionStatus> {
     let status = sub.status;
     if sub.charging_mode != ChargingMode::Period || sub.trial {
-        return Err(AppError::field("period", "only paid period subscriptions can be renewed"));
+        return Err(AppError::conflict("not_renewable", "only paid period subscriptions can be renewed"));
     }
     match status {
         SubscriptionStatus::Active | SubscriptionStatus::Frozen => Ok(status),

@@ -1,0 +1,109 @@
+//! The API keeps the contract its OpenAPI document states (issue 11, item 1):
+//! malformed query parameters are refused as problems, and the document
+//! describes the shapes and answers the server has.
+
+use crate::helpers::{Res, spawn_app};
+use serde_json::Value;
+
+/// `?limit=` with no value, a limit past u64 and past i64, and a repeated
+/// parameter: each a 422 problem naming `limit`, on a list behind a key, on
+/// the public catalog (its own parser) and on a filtered operator list.
+#[tokio::test]
+async fn malformed_limits_are_refused_with_a_problem_naming_the_parameter() {
+    let app = spawn_app().await;
+    let (_, buyer) = app.signup("buyer").await;
+    let op = app.operator().await;
+    let bad = ["limit=", "limit=%20", "limit=99999999999999999999", "limit=9223372036854775808", "limit=1&limit=2"];
+    let lists = [
+        ("/api/v1/buyer/orders", Some(buyer.as_str())),
+        ("/api/v1/notifications", Some(buyer.as_str())),
+        ("/api/v1/catalog/products", None),
+        ("/api/v1/operator/orders", Some(op.as_str())),
+    ];
+    for (path, key) in lists {
+        for query in bad {
+            let body = app.get(&format!("{path}?{query}"), key).await.problem(422, "validation_failed");
+            assert_eq!(Res::fields(&body), ["limit"], "{path}?{query}: {body}");
+        }
+        // The same lists answer well-formed limits.
+        app.get(&format!("{path}?limit=1"), key).await.expect(200);
+        app.get(path, key).await.expect(200);
+    }
+}
+
+#[tokio::test]
+async fn repeated_and_empty_parameters_are_refused_but_unrelated_ones_are_not() {
+    let app = spawn_app().await;
+    let body =
+        app.get("/api/v1/catalog/products?sort=newest&sort=price_asc", None).await.problem(422, "validation_failed");
+    assert_eq!(Res::fields(&body), ["sort"]);
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("more than once"), "{body}");
+    for query in ["sort=", "type=", "charging_mode=", "min_price_minor=", "max_price_minor="] {
+        let body = app.get(&format!("/api/v1/catalog/products?{query}"), None).await.problem(422, "validation_failed");
+        assert_eq!(Res::fields(&body).len(), 1, "{query}: {body}");
+    }
+    // A minimum above the maximum is a well-formed search that matches nothing.
+    let page = app.get("/api/v1/catalog/products?min_price_minor=10&max_price_minor=9", None).await.expect(200);
+    assert_eq!(page["items"], Value::Array(vec![]));
+}
+
+/// Every operation, from the document as served.
+fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if ["get", "put", "post", "patch", "delete"].contains(&method.as_str()) {
+                ops.push((method.to_uppercase(), path.clone(), op));
+            }
+        }
+    }
+    ops
+}
+
+#[tokio::test]
+async fn the_document_describes_what_the_server_answers() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/v1/openapi.json", None).await.expect(200);
+    let text = doc.to_string();
+    // Flattened structs are one object: `allOf` with a closed member made
+    // every SKU in every answer invalid.
+    assert!(!text.contains("\"allOf\""), "no allOf left in the document");
+    let sku = &doc["components"]["schemas"]["SkuView"];
+    for field in ["id", "product_id", "status", "sku_code", "charging_mode", "prices"] {
+        assert!(sku["properties"][field].is_object(), "SkuView has {field}: {sku}");
+    }
+    assert!(sku.get("additionalProperties").is_none(), "an answer's object is open: {sku}");
+
+    let mut ids = std::collections::HashSet::new();
+    for (method, path, op) in operations(&doc) {
+        let id = op["operationId"].as_str().unwrap_or_default().to_string();
+        assert!(ids.insert(id.clone()), "{method} {path}: operationId {id} is unique");
+        let responses = op["responses"].as_object().unwrap();
+        for (status, response) in responses {
+            let description = response["description"].as_str().unwrap_or_default();
+            assert!(!description.is_empty(), "{method} {path} {status} has a description");
+        }
+        let signed = path.starts_with("/api/mkp-openapi-public/");
+        let problem = |status: &str| {
+            responses.get(status).and_then(|r| r["content"]["application/problem+json"]["schema"]["$ref"].as_str())
+                == Some("#/components/schemas/Problem")
+        };
+        if op["requestBody"]["content"]["application/json"].is_object() && !signed {
+            for status in ["400", "413", "415", "422"] {
+                assert!(problem(status), "{method} {path} documents {status} as a problem");
+            }
+        }
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        if params.iter().any(|p| p["in"] == "query") && !signed {
+            assert!(problem("422"), "{method} {path} documents 422 for its query");
+        }
+        for limit in params.iter().filter(|p| p["name"] == "limit") {
+            let schema = &limit["schema"];
+            assert_eq!(
+                (schema["minimum"].as_i64(), schema["maximum"].as_i64()),
+                (Some(1), Some(100)),
+                "{method} {path}"
+            );
+        }
+    }
+}
