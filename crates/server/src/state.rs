@@ -1,6 +1,6 @@
 //! What every request handler can reach.
 
-use crate::clock::{Clock, TestClock};
+use crate::clock::{Clock, SystemClock, TestClock};
 use crate::config::Config;
 use crate::crypto::Crypto;
 use crate::metrics::Metrics;
@@ -18,6 +18,10 @@ pub struct Inner {
     /// Set when the node runs on the operator test clock (`clock` is then
     /// this same clock).
     pub test_clock: Option<Arc<TestClock>>,
+    /// Real time, which job and task leases are kept in: `clock` itself,
+    /// except on the test clock, whose frozen time would keep a crashed
+    /// node's lease from ever running out.
+    pub lease_clock: Arc<dyn Clock>,
     pub config: Config,
     pub metrics: Metrics,
     /// Wakes this node's worker loop before its next poll (see `app::outbox::wake`).
@@ -33,12 +37,12 @@ pub struct Inner {
 
 impl AppState {
     pub fn new(db: Db, crypto: Crypto, clock: Arc<dyn Clock>, config: Config) -> AppState {
-        Self::build(db, crypto, clock, None, config)
+        Self::build(db, crypto, clock.clone(), None, clock, config)
     }
 
-    /// A node on the operator test clock.
+    /// A node on the operator test clock; its leases run on the system clock.
     pub fn with_test_clock(db: Db, crypto: Crypto, clock: Arc<TestClock>, config: Config) -> AppState {
-        Self::build(db, crypto, clock.clone(), Some(clock), config)
+        Self::build(db, crypto, clock.clone(), Some(clock), Arc::new(SystemClock), config)
     }
 
     fn build(
@@ -46,6 +50,7 @@ impl AppState {
         crypto: Crypto,
         clock: Arc<dyn Clock>,
         test_clock: Option<Arc<TestClock>>,
+        lease_clock: Arc<dyn Clock>,
         config: Config,
     ) -> AppState {
         let node_id = format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
@@ -54,6 +59,7 @@ impl AppState {
             crypto,
             clock,
             test_clock,
+            lease_clock,
             config,
             metrics: Metrics::default(),
             worker_wake: tokio::sync::Notify::new(),
@@ -65,6 +71,11 @@ impl AppState {
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.clock.now()
+    }
+
+    /// The marketplace's time and the real time leases are kept in.
+    pub fn moment(&self) -> mercato_store::repo::jobs::Moment {
+        mercato_store::repo::jobs::Moment { now: self.now(), real: self.0.lease_clock.now() }
     }
 }
 

@@ -11,8 +11,10 @@
 //! 1. list due candidates (pending with `run_at <= now`, or running with an
 //!    expired lease);
 //! 2. claim each with a conditional UPDATE (running, `lease_owner = me`,
-//!    `lease_expires_at = now + job_lease_secs`, `attempts + 1`) that only
-//!    succeeds while the row is still claimable, plus a `job_attempts` row;
+//!    `lease_expires_at = real now + job_lease_secs`, `attempts + 1`) that
+//!    only succeeds while the row is still claimable, plus a `job_attempts`
+//!    row. Leases are kept in real time, also on the test clock, so a
+//!    crashed node's jobs resume within a lease while the clock stands still;
 //! 3. run the handlers of the claimed jobs concurrently;
 //! 4. finish each with an UPDATE guarded by `lease_owner = me` and the
 //!    attempt number. If the lease expired and another worker took the job

@@ -14,16 +14,17 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub(super) fn lease_until(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
-    now + chrono::Duration::seconds(i64::try_from(state.config.job_lease_secs).unwrap_or(i64::MAX / 2_000_000).max(1))
+/// The end of a lease taken or renewed at real time `real`.
+pub(super) fn lease_until(state: &AppState, real: DateTime<Utc>) -> DateTime<Utc> {
+    real + chrono::Duration::seconds(i64::try_from(state.config.job_lease_secs).unwrap_or(i64::MAX / 2_000_000).max(1))
 }
 
 /// Claims job `id` for `owner` if it is still claimable now. Most code wants
 /// [`run_due`]; this and [`finish`] exist for tests and tools.
 pub async fn claim(state: &AppState, id: &str, owner: &str) -> Result<Option<JobView>, StoreError> {
-    let now = state.now();
+    let at = state.moment();
     let tx = state.db.write().await?;
-    let row = repo::claim(&tx, id, owner, now, lease_until(state, now)).await?;
+    let row = repo::claim(&tx, id, owner, at, lease_until(state, at.real)).await?;
     tx.commit().await?;
     Ok(row.map(JobView::from_row))
 }
@@ -60,10 +61,11 @@ async fn heartbeat(state: &AppState, job: &JobView, owner: &str) {
     let every = heartbeat_every(state);
     loop {
         tokio::time::sleep(every).await;
-        let now = state.now();
+        let at = state.moment();
         let renewed = async {
             let tx = state.db.write().await?;
-            let renewed = repo::renew_lease(&tx, &job.id, owner, job.attempt, now, lease_until(state, now)).await?;
+            let renewed =
+                repo::renew_lease(&tx, &job.id, owner, job.attempt, at.now, lease_until(state, at.real)).await?;
             tx.commit().await?;
             Ok::<bool, StoreError>(renewed)
         }
@@ -155,9 +157,8 @@ async fn claim_due(
     owner: &str,
     max: usize,
 ) -> (Vec<(Arc<dyn JobHandler>, JobView)>, Option<StoreError>) {
-    let now = state.now();
     let kinds = registry.kinds();
-    let candidates = match repo::due(&state.db.conn, now, &kinds, max as u64).await {
+    let candidates = match repo::due(&state.db.conn, state.moment(), &kinds, max as u64).await {
         Ok(c) => c,
         Err(e) => return (Vec::new(), Some(e)),
     };
@@ -222,7 +223,9 @@ impl Worker {
     /// node that does.
     async fn warn_unknown_kinds(&self) {
         let kinds = self.registry.kinds();
-        let Ok(unknown) = repo::due_unknown_kinds(&self.state.db.conn, self.state.now(), &kinds).await else { return };
+        let Ok(unknown) = repo::due_unknown_kinds(&self.state.db.conn, self.state.moment(), &kinds).await else {
+            return;
+        };
         let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
         for kind in unknown {
             if warned.insert(kind.clone()) {

@@ -16,7 +16,8 @@ use std::time::Duration;
 pub async fn run_scheduled(state: &AppState, registry: &Registry, owner: &str) -> Result<usize, StoreError> {
     let mut ran = 0;
     for task in registry.tasks() {
-        let now = state.now();
+        let at = state.moment();
+        let now = at.now;
         let row = match repo::find_task(&state.db.conn, &task.name).await? {
             Some(row) => row,
             None => {
@@ -27,13 +28,13 @@ pub async fn run_scheduled(state: &AppState, registry: &Registry, owner: &str) -
                 }
             }
         };
-        let held = row.owner.is_some() && row.lease_expires_at.is_some_and(|t| t > now);
+        let held = row.owner.is_some() && row.lease_expires_at.is_some_and(|t| t > at.real);
         if row.next_run_at > now || held {
             continue;
         }
         let slot = {
             let tx = state.db.write().await?;
-            let slot = repo::take_task(&tx, &task.name, owner, now, lease_until(state, now)).await?;
+            let slot = repo::take_task(&tx, &task.name, owner, at, lease_until(state, at.real)).await?;
             tx.commit().await?;
             match slot {
                 Some(slot) => slot,

@@ -192,7 +192,13 @@ async fn two_nodes_racing_on_one_database_run_each_job_once() {
 
 #[tokio::test]
 async fn an_abandoned_lease_is_taken_over_and_the_late_finish_is_refused() {
-    let app = spawn_on_test_clock().await;
+    // On the test clock, with a one-second lease: leases run in real time.
+    let app = spawn_with(|c| {
+        c.test_clock = true;
+        c.worker_enabled = false;
+        c.job_lease_secs = 1;
+    })
+    .await;
     let op = app.operator().await;
     let calls = Calls::default();
     register(&app.registry, &calls, |_| JobOutcome::Done);
@@ -204,12 +210,17 @@ async fn an_abandoned_lease_is_taken_over_and_the_late_finish_is_refused() {
     assert!(workers::claim(&app.state, &id, "worker-x").await.unwrap().is_none(), "a held lease cannot be claimed");
     let b = app.worker("worker-b");
     assert_eq!(b.run_due(10).await.unwrap(), 0, "the lease has not expired");
+    // Marketplace time does not end a lease: a day on the test clock later,
+    // A still holds it.
+    advance(&app, &op, 86_400).await;
+    assert_eq!(b.run_due(10).await.unwrap(), 0, "the test clock does not expire leases");
 
-    // The lease (job_lease_secs = 60) expires; B takes over and finishes.
-    advance(&app, &op, 59).await;
-    assert_eq!(b.run_due(10).await.unwrap(), 0);
-    advance(&app, &op, 1).await;
+    // A second of real time does, with the test clock standing still; B
+    // takes over and finishes.
+    let frozen = app.state.now();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
     assert_eq!(b.run_due(10).await.unwrap(), 1);
+    assert_eq!(app.state.now(), frozen);
     assert_eq!(calls.of(&id), 1);
 
     // A comes back: its result is refused and changes nothing.

@@ -93,25 +93,43 @@ pub async fn find_by_reference(
 
 /// Rows a worker may claim at `now`: pending and due, or running with an
 /// expired lease (its worker died or stalled).
-fn claimable(now: DateTime<Utc>) -> Condition {
+fn claimable(at: Moment) -> Condition {
     Condition::any()
-        .add(Condition::all().add(job::Column::Status.eq(PENDING)).add(job::Column::RunAt.lte(now)))
-        .add(Condition::all().add(job::Column::Status.eq(RUNNING)).add(job::Column::LeaseExpiresAt.lte(now)))
+        .add(Condition::all().add(job::Column::Status.eq(PENDING)).add(job::Column::RunAt.lte(at.now)))
+        .add(Condition::all().add(job::Column::Status.eq(RUNNING)).add(job::Column::LeaseExpiresAt.lte(at.real)))
+}
+
+/// The two times a claim is decided on: the marketplace's `now`, which says
+/// when work is due (the operator test clock, when one runs), and the `real`
+/// time leases are kept in, so a crashed worker's lease runs out while the
+/// test clock stands still. Without a test clock they are the same instant
+/// (`From<DateTime>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    pub now: DateTime<Utc>,
+    pub real: DateTime<Utc>,
+}
+
+impl From<DateTime<Utc>> for Moment {
+    fn from(now: DateTime<Utc>) -> Moment {
+        Moment { now, real: now }
+    }
 }
 
 /// Up to `limit` claimable jobs of the given kinds, oldest `run_at` first.
 /// Only candidates: another worker may claim any of them first.
 pub async fn due(
     db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
+    at: impl Into<Moment>,
     kinds: &[String],
     limit: u64,
 ) -> StoreResult<Vec<job::Model>> {
+    let at = at.into();
     if kinds.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
     Ok(job::Entity::find()
-        .filter(claimable(now))
+        .filter(claimable(at))
         .filter(job::Column::Kind.is_in(kinds.iter().cloned()))
         .order_by_asc(job::Column::RunAt)
         .order_by_asc(job::Column::Id)
@@ -123,18 +141,18 @@ pub async fn due(
 /// The kinds of claimable jobs that are not in `known` (a newer node's work).
 pub async fn due_unknown_kinds(
     db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
+    at: impl Into<Moment>,
     known: &[String],
 ) -> StoreResult<Vec<String>> {
-    let mut query = job::Entity::find().select_only().column(job::Column::Kind).distinct().filter(claimable(now));
+    let mut query = job::Entity::find().select_only().column(job::Column::Kind).distinct().filter(claimable(at.into()));
     if !known.is_empty() {
         query = query.filter(job::Column::Kind.is_not_in(known.iter().cloned()));
     }
     Ok(query.limit(20).into_tuple::<String>().all(db).await?)
 }
 
-/// Claims job `id` for `owner` until `lease_until` if it is still claimable
-/// at `now`: sets it running, counts the attempt and records it in
+/// Claims job `id` for `owner` until `lease_until` (real time) if it is
+/// still claimable at `at`: sets it running, counts the attempt and records it in
 /// `job_attempts`. Returns the claimed row (its `attempts` is this attempt's
 /// number), or `None` when another worker got it first or it is not due.
 /// Run it in a write transaction so the claim and its attempt row commit
@@ -143,9 +161,11 @@ pub async fn claim(
     db: &impl ConnectionTrait,
     id: &str,
     owner: &str,
-    now: DateTime<Utc>,
+    at: impl Into<Moment>,
     lease_until: DateTime<Utc>,
 ) -> StoreResult<Option<job::Model>> {
+    let at = at.into();
+    let now = at.now;
     let claimed = job::Entity::update_many()
         .col_expr(job::Column::Status, Expr::value(RUNNING))
         .col_expr(job::Column::LeaseOwner, Expr::value(owner))
@@ -157,7 +177,7 @@ pub async fn claim(
         )
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
-        .filter(claimable(now))
+        .filter(claimable(at))
         .exec(db)
         .await?
         .rows_affected;
@@ -339,12 +359,13 @@ pub async fn take_task(
     db: &impl ConnectionTrait,
     name: &str,
     owner: &str,
-    now: DateTime<Utc>,
+    at: impl Into<Moment>,
     lease_until: DateTime<Utc>,
 ) -> StoreResult<Option<DateTime<Utc>>> {
+    let Moment { now, real } = at.into();
     let free = Condition::any()
         .add(scheduler_lease::Column::Owner.is_null())
-        .add(scheduler_lease::Column::LeaseExpiresAt.lte(now));
+        .add(scheduler_lease::Column::LeaseExpiresAt.lte(real));
     let taken = scheduler_lease::Entity::update_many()
         .col_expr(scheduler_lease::Column::Owner, Expr::value(owner))
         .col_expr(scheduler_lease::Column::LeaseExpiresAt, Expr::value(lease_until))

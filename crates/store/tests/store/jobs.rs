@@ -5,7 +5,7 @@ use crate::common::{TestDb, time};
 use chrono::{DateTime, Duration, Utc};
 use mercato_store::Db;
 use mercato_store::repo::jobs::{
-    self, DEAD, DONE, Finish, NewJob, OUTCOME_DONE, OUTCOME_LEASE_EXPIRED, PENDING, RUNNING,
+    self, DEAD, DONE, Finish, Moment, NewJob, OUTCOME_DONE, OUTCOME_LEASE_EXPIRED, PENDING, RUNNING,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -14,6 +14,10 @@ fn t0() -> DateTime<Utc> {
 
 fn secs(n: i64) -> DateTime<Utc> {
     t0() + Duration::seconds(n)
+}
+
+fn ids(v: Vec<mercato_store::entity::job::Model>) -> Vec<String> {
+    v.into_iter().map(|j| j.id).collect()
 }
 
 fn job<'a>(id: &'a str, kind: &'a str, reference: &'a str, run_at: DateTime<Utc>) -> NewJob<'a> {
@@ -47,7 +51,6 @@ async fn due_lists_what_may_be_claimed_oldest_first() {
     jobs::claim(&t.conn, "job_stalled", "w1", secs(-120), secs(-10)).await.unwrap().unwrap();
     jobs::claim(&t.conn, "job_busy", "w1", secs(-180), secs(30)).await.unwrap().unwrap();
 
-    let ids = |v: Vec<mercato_store::entity::job::Model>| v.into_iter().map(|j| j.id).collect::<Vec<_>>();
     // A running job whose lease expired is due again; one still leased is not.
     assert_eq!(ids(jobs::due(&t.conn, t0(), &kinds, 10).await.unwrap()), ["job_stalled", "job_old", "job_now"]);
     assert_eq!(ids(jobs::due(&t.conn, t0(), &kinds, 2).await.unwrap()), ["job_stalled", "job_old"]);
@@ -80,6 +83,29 @@ async fn exactly_one_of_many_workers_claims_a_job() {
     let attempts = jobs::attempts(&t.conn, "job_1").await.unwrap();
     assert_eq!(attempts.len(), 1);
     assert_eq!((attempts[0].attempt, &attempts[0].owner), (1, won.lease_owner.as_ref().unwrap()));
+}
+
+/// Due-ness follows the marketplace's time, leases real time: on a test
+/// clock standing still a crashed worker's lease still runs out, and a test
+/// clock moved far ahead does not end a live lease.
+#[tokio::test]
+async fn leases_run_out_in_real_time_whatever_the_marketplace_time() {
+    let t = TestDb::new().await;
+    let kinds = ["a".to_string()];
+    jobs::enqueue(&t.conn, job("job_1", "a", "1", t0()), t0()).await.unwrap();
+    jobs::enqueue(&t.conn, job("job_later", "a", "2", secs(3_600)), t0()).await.unwrap();
+    let frozen = |real: i64| Moment { now: t0(), real: secs(real) };
+    jobs::claim(&t.conn, "job_1", "w1", frozen(0), secs(30)).await.unwrap().expect("claimed");
+    let ahead = Moment { now: secs(86_400), real: secs(10) };
+    assert_eq!(ids(jobs::due(&t.conn, ahead, &kinds, 10).await.unwrap()), ["job_later"], "a live lease");
+    assert!(jobs::claim(&t.conn, "job_1", "w2", ahead, secs(40)).await.unwrap().is_none());
+    assert_eq!(ids(jobs::due(&t.conn, frozen(30), &kinds, 10).await.unwrap()), ["job_1"], "the lease ran out");
+    let again = jobs::claim(&t.conn, "job_1", "w2", frozen(30), secs(60)).await.unwrap().expect("taken over");
+    assert_eq!(again.attempts, 2);
+    assert!(
+        jobs::claim(&t.conn, "job_later", "w2", frozen(100_000), secs(100_030)).await.unwrap().is_none(),
+        "not due"
+    );
 }
 
 #[tokio::test]
