@@ -48,6 +48,7 @@ pub mod account;
 pub mod catalog;
 pub mod ids;
 pub mod ledger;
+pub mod login_throttle;
 pub mod money;
 pub mod onboarding;
 pub mod orders;

@@ -204,6 +204,19 @@ pub mod query_num {
     }
 }
 
+/// The address of the connection's peer; None when the server runs without
+/// connection info (a router driven in-process).
+pub struct PeerAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(PeerAddr(info.map(|c| c.0.ip())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,12 @@ struct Series {
 }
 
 impl Metrics {
+    /// Counts one request. Labels stay a bounded set whatever clients send:
+    /// `route` is a route template (or "unmatched"), and a method outside
+    /// the standard ones counts as "OTHER".
     pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        const METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"];
+        let method = if METHODS.contains(&method) { method } else { "OTHER" };
         let secs = elapsed.as_secs_f64();
         let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         let s = map.entry((method.to_string(), route.to_string(), status)).or_default();
@@ -89,5 +94,15 @@ mod tests {
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.5\"} 2"));
         assert!(text.contains("_count{method=\"GET\",route=\"/healthz\"} 2"));
+    }
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let m = Metrics::default();
+        for i in 0..1000 {
+            m.record(&format!("X-{i}"), "unmatched", 405, Duration::from_millis(1));
+        }
+        assert_eq!(m.requests.lock().unwrap().len(), 1);
+        assert!(m.render().contains("method=\"OTHER\",route=\"unmatched\",status=\"405\"} 1000"));
     }
 }

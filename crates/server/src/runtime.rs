@@ -78,6 +78,8 @@ pub async fn serve(
     });
     let app = crate::http::router(state);
     let mut http_stop = stop_rx;
+    // The peer address reaches handlers (login throttling per source).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = http_stop.wait_for(|stop| *stop).await;

@@ -18,9 +18,9 @@ pub struct Inner {
     /// Set when the node runs on the operator test clock (`clock` is then
     /// this same clock).
     pub test_clock: Option<Arc<TestClock>>,
-    /// Real time, which job and task leases are kept in: `clock` itself,
-    /// except on the test clock, whose frozen time would keep a crashed
-    /// node's lease from ever running out.
+    /// Real time, which job and task leases and login throttling are kept
+    /// in: `clock` itself, except on the test clock, whose frozen time would
+    /// keep a crashed node's lease (or a locked login) from ever running out.
     pub lease_clock: Arc<dyn Clock>,
     pub config: Config,
     pub metrics: Metrics,
@@ -73,9 +73,14 @@ impl AppState {
         self.0.clock.now()
     }
 
+    /// Real time (see `lease_clock`).
+    pub fn real_now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.lease_clock.now()
+    }
+
     /// The marketplace's time and the real time leases are kept in.
     pub fn moment(&self) -> mercato_store::repo::jobs::Moment {
-        mercato_store::repo::jobs::Moment { now: self.now(), real: self.0.lease_clock.now() }
+        mercato_store::repo::jobs::Moment { now: self.now(), real: self.real_now() }
     }
 }
 

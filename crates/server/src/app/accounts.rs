@@ -1,18 +1,20 @@
 //! Sign-up, operators, and API keys.
 
-use crate::app::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult, Refusal};
 use crate::auth::{Principal, mint_key};
 use crate::crypto::{hash_password, verify_password};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::account::{self, Role};
 use mercato_domain::ids::{AccountId, ApiKeyId};
+use mercato_domain::login_throttle as throttle;
 use mercato_domain::validation::Checker;
 use mercato_store::Executor;
 use mercato_store::StoreError;
 use mercato_store::entity::{account as account_row, api_key};
-use mercato_store::repo::{accounts, api_keys};
+use mercato_store::repo::{accounts, api_keys, login_throttle};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::ToSchema;
 
 use super::page::{Page, Paging};
@@ -261,15 +263,23 @@ pub struct LoginRequest {
         max_length = 64
     )]
     pub key_name: Option<String>,
-    /// Days until the new key expires (1-3650, default 30).
+    /// Days until the new key expires (1-30); omitted, it lives
+    /// 12 hours. Longer-lived keys are made with `POST /api/v1/keys`.
     #[serde(default)]
-    #[schema(minimum = 1, maximum = 3650)]
+    #[schema(minimum = 1, maximum = 30)]
     pub expires_in_days: Option<i64>,
 }
 
-/// Exchanges email and password for a new API key. A wrong email and a wrong
-/// password get the same answer.
-pub async fn log_in(state: &AppState, req: LoginRequest) -> AppResult<CreatedKey> {
+/// How long a key made by logging in lives unless asked otherwise.
+pub const LOGIN_KEY_LIFE: chrono::Duration = chrono::Duration::hours(12);
+/// The longest life a login may ask for its key.
+pub const LOGIN_KEY_MAX_DAYS: i64 = 30;
+
+/// Exchanges email and password for a new, short-lived API key. A wrong
+/// email and a wrong password get the same answer. Failures are throttled
+/// per account and per source address (`source`, when known): past the
+/// limit, logins there are refused with 429 before any password is checked.
+pub async fn log_in(state: &AppState, req: LoginRequest, source: Option<IpAddr>) -> AppResult<CreatedKey> {
     let mut c = Checker::new();
     c.text("email", &req.email, 1, 254);
     c.text("password", &req.password, 1, account::PASSWORD_MAX);
@@ -277,18 +287,67 @@ pub async fn log_in(state: &AppState, req: LoginRequest) -> AppResult<CreatedKey
         c.text("key_name", name, 1, account::KEY_NAME_MAX);
     }
     if let Some(days) = req.expires_in_days {
-        c.check((1..=3650).contains(&days), "expires_in_days", "must be between 1 and 3650");
+        c.check(
+            (1..=LOGIN_KEY_MAX_DAYS).contains(&days),
+            "expires_in_days",
+            format!("must be between 1 and {LOGIN_KEY_MAX_DAYS}"),
+        );
     }
     c.finish()?;
-    let found = accounts::find_by_email(&state.db.conn, &account::normalize_email(&req.email)).await?;
+    let email = account::normalize_email(&req.email);
+    let mut scopes = vec![(throttle::account_scope(&email), throttle::PER_ACCOUNT)];
+    if let Some(ip) = source {
+        scopes.push((throttle::source_scope(ip), throttle::PER_SOURCE));
+    }
+    let names: Vec<String> = scopes.iter().map(|(s, _)| s.clone()).collect();
+    let now = state.real_now();
+    let stored = login_throttle::find(&state.db.conn, &names).await?;
+    if let Some(wait) = stored.iter().filter_map(|(_, f)| f.locked_for(now)).max() {
+        return Err(AppError::new(
+            Refusal::TooManyRequests { retry_after_secs: throttle::retry_after_secs(wait) },
+            "too_many_attempts",
+            "too many failed logins; wait before trying again (see Retry-After)",
+        ));
+    }
+    let found = accounts::find_by_email(&state.db.conn, &email).await?;
     let hash = found.as_ref().and_then(|a| a.password_hash.clone());
     let ok = verify_password(req.password, hash).await?;
     let account = match (ok, found) {
         (true, Some(a)) => a,
-        _ => return Err(AppError::unauthorized("invalid_credentials", "the email or password is wrong")),
+        _ => {
+            for (scope, rule) in &scopes {
+                count_failure(state, scope, *rule).await?;
+            }
+            return Err(AppError::unauthorized("invalid_credentials", "the email or password is wrong"));
+        }
     };
+    login_throttle::clear(&state.db.conn, &names[0]).await?;
     let name = req.key_name.as_deref().map(str::trim).unwrap_or("login").to_string();
-    let expires_at = Some(state.now() + chrono::Duration::days(req.expires_in_days.unwrap_or(30)));
+    let life = req.expires_in_days.map_or(LOGIN_KEY_LIFE, chrono::Duration::days);
+    let expires_at = Some(state.now() + life);
     let (id, full) = insert_key(state, &state.db.conn, &account.id, &name, expires_at).await?;
     Ok(CreatedKey { id, name, api_key: full, expires_at })
+}
+
+/// The periodic task that forgets failed-login counts nobody needs any more.
+pub const PURGE_LOGIN_FAILURES: &str = "purge_login_failures";
+
+/// Forgets counts whose window and lock ended a day ago.
+pub async fn purge_login_failures(state: &AppState) -> AppResult<u64> {
+    let before = state.real_now() - chrono::Duration::days(1);
+    Ok(login_throttle::purge(&state.db.conn, before).await?)
+}
+
+/// Counts one failed login in `scope`; retried when another node counted
+/// one at the same moment, so each failure counts once.
+async fn count_failure(state: &AppState, scope: &str, rule: throttle::Rule) -> AppResult<()> {
+    for _ in 0..8 {
+        let now = state.real_now();
+        let previous = login_throttle::find(&state.db.conn, &[scope.to_string()]).await?.pop().map(|(_, f)| f);
+        let next = throttle::Failures::after_failure(previous, rule, now);
+        if login_throttle::replace(&state.db.conn, scope, previous, next).await? {
+            return Ok(());
+        }
+    }
+    Err(AppError::internal(format!("could not count a failed login for {scope}: too much contention")))
 }

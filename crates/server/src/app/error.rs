@@ -28,6 +28,8 @@ pub enum Refusal {
     Unprocessable,
     /// A seller's server could not be asked.
     BadGateway,
+    /// Too many attempts: try again after this many seconds.
+    TooManyRequests { retry_after_secs: i64 },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@ use crate::app::accounts::{
 use crate::app::page::{Page, Paging};
 use crate::auth::AnyAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
-use crate::extract::{ApiJson, ApiQuery, query_num};
+use crate::extract::{ApiJson, ApiQuery, PeerAddr, query_num};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -57,17 +57,24 @@ async fn sign_up(
     Ok((StatusCode::CREATED, Json(accounts::sign_up(&state, req).await?)))
 }
 
-/// Exchange email and password for a new API key (expires in 30 days unless set).
+/// Exchange email and password for a new API key (it expires in 12 hours
+/// unless `expires_in_days` says otherwise, at most 30). Failed logins are
+/// throttled per account and per source address: past the limit, 429 with
+/// `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest, responses(
     (status = 201, body = CreatedKey),
     (status = 401, description = "wrong email or password", body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "too many failed logins for this account or source; see Retry-After",
+        body = Problem, content_type = "application/problem+json",
+        headers(("Retry-After" = i64, description = "seconds until logins are accepted again"))),
 ))]
 async fn log_in(
     State(state): State<AppState>,
+    PeerAddr(source): PeerAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
-    Ok((StatusCode::CREATED, Json(accounts::log_in(&state, req).await?)))
+    Ok((StatusCode::CREATED, Json(accounts::log_in(&state, req, source).await?)))
 }
 
 /// The calling account.

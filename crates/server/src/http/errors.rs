@@ -18,6 +18,7 @@ fn status(refusal: Refusal) -> StatusCode {
         Refusal::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Refusal::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
         Refusal::BadGateway => StatusCode::BAD_GATEWAY,
+        Refusal::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
     }
 }
 
@@ -25,7 +26,11 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Refused { refusal, code, detail, errors } => {
-                ApiError { status: status(refusal), code, detail, errors }
+                let retry_after_secs = match refusal {
+                    Refusal::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+                    _ => None,
+                };
+                ApiError { status: status(refusal), code, detail, errors, retry_after_secs }
             }
             AppError::Store(store) => ApiError::from(store),
             internal @ AppError::Internal(_) => ApiError::internal(internal.report()),

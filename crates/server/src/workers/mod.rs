@@ -54,9 +54,9 @@ pub use registry::{BoxFuture, JobHandler, PeriodicTask, Registry};
 pub use runner::{Worker, claim, finish, run_due};
 pub use scheduler::{next_slot, run_scheduled};
 
-use crate::app::orders;
 use crate::app::subscriptions::{fulfilment, lifecycle, plan_changes, unsubscribe};
 use crate::app::usage::{intake, rating};
+use crate::app::{accounts, orders};
 use crate::http::idempotency;
 use crate::state::AppState;
 use std::sync::Arc;
@@ -125,5 +125,16 @@ pub fn registry() -> Arc<Registry> {
         }
         Ok(())
     }));
+    r.add_task(PeriodicTask::new(
+        accounts::PURGE_LOGIN_FAILURES,
+        Duration::from_secs(3600),
+        |state: AppState| async move {
+            let purged = accounts::purge_login_failures(&state).await?;
+            if purged > 0 {
+                tracing::info!(purged, "forgot old failed-login counts");
+            }
+            Ok(())
+        },
+    ));
     Arc::new(r)
 }

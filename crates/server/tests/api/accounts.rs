@@ -1,4 +1,5 @@
 use crate::helpers::{Res, spawn_app};
+use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
@@ -185,9 +186,19 @@ async fn login_exchanges_a_password_for_an_expiring_key() {
         )
         .await
         .expect(201);
-    assert!(key["expires_at"].is_string());
+    // A login key is short-lived unless asked otherwise (at most 30 days).
+    let expires: chrono::DateTime<chrono::Utc> = serde_json::from_value(key["expires_at"].clone()).unwrap();
+    let life = expires - chrono::Utc::now();
+    assert!(life > chrono::Duration::hours(11) && life <= chrono::Duration::hours(12), "{life}");
     let me = app.get("/api/v1/me", key["api_key"].as_str()).await.expect(200);
     assert_eq!(me["role"], "partner");
+    let long = json!({"email": "p@example.com", "password": "correct horse battery", "expires_in_days": 31});
+    app.post("/api/v1/auth/login", None, long).await.problem(422, "validation_failed");
+    let month = json!({"email": "p@example.com", "password": "correct horse battery", "expires_in_days": 30});
+    app.post("/api/v1/auth/login", None, month).await.expect(201);
+    // The keys it made are the account's own to list and revoke.
+    let own = app.get("/api/v1/api-keys", key["api_key"].as_str()).await.expect(200);
+    assert_eq!(own["items"].as_array().unwrap().len(), 3, "default, laptop and the 30-day login: {own}");
 
     let wrong_password = app
         .post("/api/v1/auth/login", None, json!({"email": "p@example.com", "password": "wrong horse battery"}))
@@ -250,4 +261,63 @@ async fn the_bearer_scheme_is_case_insensitive_and_other_schemes_are_refused() {
         let res = app.client.get(app.url("/api/v1/me")).header("Authorization", value.clone()).send().await.unwrap();
         assert_eq!(res.status(), 401, "{value}");
     }
+}
+
+/// Rejections the router makes before a handler runs are problem documents
+/// too: a path segment that is not UTF-8, a body that is not JSON, a path
+/// that names no route.
+#[tokio::test]
+async fn rejections_before_any_handler_are_problem_documents() {
+    let app = spawn_app().await;
+    let (_, buyer) = app.signup("buyer").await;
+    let body = app.get("/api/v1/catalog/products/%FF%FE", None).await.problem(400, "bad_request");
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    app.get("/api/v1/buyer/orders/%C3%28", Some(&buyer)).await.problem(400, "bad_request");
+    app.send_bytes(Method::POST, "/api/v1/accounts", None, "application/json", b"{not json".to_vec())
+        .await
+        .problem(400, "malformed_json");
+    app.get("/api/v1/%FF/nowhere", None).await.problem(404, "not_found");
+}
+
+/// Five wrong passwords lock the account for 15 minutes, twenty failures
+/// lock the source address; a locked login is a 429 with Retry-After, even
+/// with the right password, and the lock ends on its own.
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account_and_per_source() {
+    use mercato_server::clock::ManualClock;
+    let clock = std::sync::Arc::new(ManualClock::starting_at(chrono::Utc::now()));
+    let app = crate::helpers::spawn_with_clock(clock.clone()).await;
+    let login = |email: &str, password: &str| json!({"email": email, "password": password});
+    for who in ["a", "b"] {
+        let form = json!({"role": "buyer", "name": who, "email": format!("{who}@example.com"),
+                          "password": "correct horse battery"});
+        app.post("/api/v1/accounts", None, form).await.expect(201);
+    }
+    for _ in 0..5 {
+        app.post("/api/v1/auth/login", None, login("a@example.com", "wrong horse battery"))
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    let locked = app.post("/api/v1/auth/login", None, login("A@example.com", "correct horse battery")).await;
+    let retry: i64 = locked.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    locked.problem(429, "too_many_attempts");
+    // Another account from the same source is not locked by A's failures.
+    app.post("/api/v1/auth/login", None, login("b@example.com", "correct horse battery")).await.expect(201);
+
+    // Fifteen more failures (on names that do not exist) make twenty from
+    // this source: now B is refused too, here.
+    for i in 0..15 {
+        app.post("/api/v1/auth/login", None, login(&format!("nobody{i}@example.com"), "wrong horse battery"))
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    app.post("/api/v1/auth/login", None, login("b@example.com", "correct horse battery"))
+        .await
+        .problem(429, "too_many_attempts");
+
+    // Fifteen minutes later both locks are over.
+    clock.advance(chrono::Duration::minutes(15));
+    app.post("/api/v1/auth/login", None, login("a@example.com", "correct horse battery")).await.expect(201);
+    app.post("/api/v1/auth/login", None, login("b@example.com", "correct horse battery")).await.expect(201);
 }

@@ -16,6 +16,7 @@ pub mod job_attempt;
 pub mod ledger_balance;
 pub mod ledger_entry;
 pub mod ledger_line;
+pub mod login_throttle;
 pub mod media;
 pub mod notification;
 pub mod open_api_credential;

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod interface_messages;
 pub mod jobs;
 pub mod ledger;
+pub mod login_throttle;
 pub mod media;
 pub mod notifications;
 pub mod orders;
