@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod backup;
 mod bench;
 mod demo;
 mod isv;
@@ -43,6 +44,9 @@ enum Command {
         #[command(subcommand)]
         command: IsvCommand,
     },
+    /// Copy the SQLite database to a file while the marketplace runs
+    /// (consistent and checked; PostgreSQL: use pg_dump).
+    Backup(backup::BackupArgs),
     /// Ledger tools.
     Ledger {
         #[command(subcommand)]
@@ -158,8 +162,15 @@ fn config(db: &DbArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
-    run(Cli::parse().command).await
+async fn main() -> ExitCode {
+    match run(Cli::parse().command).await {
+        Ok(code) => code,
+        Err(e) => {
+            // One line: what went wrong, with its causes, never a backtrace.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Seller tools; `check` and `verify` report failure through the exit status.
@@ -245,6 +256,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Isv { command } => return isv_command(command).await,
         Command::Bench { command } => return bench::run(command).await,
         Command::Ledger { command: LedgerCommand::Check(db) } => return ledger_check(&db).await,
+        Command::Backup(args) => {
+            runtime::init_logging(LogFormat::Text);
+            backup::run(&config(&args.db, None)?, &args.out).await
+        }
     };
     done.map(|()| ExitCode::SUCCESS)
 }

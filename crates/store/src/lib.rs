@@ -3,6 +3,7 @@
 //! Every function that writes takes a connection or transaction from the
 //! caller, so a business change and its side effects commit together.
 
+pub mod backup;
 pub mod bench;
 mod data_migrations;
 pub mod db;
