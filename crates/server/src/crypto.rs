@@ -6,7 +6,7 @@
 //!   to another field.
 //! * API-key secrets are stored as HMAC-SHA256 under a pepper derived from the
 //!   master key, and compared in constant time.
-//! * Console passwords use argon2id, on a blocking thread.
+//! * Passwords use argon2id (`crate::passwords`).
 
 use anyhow::{Context, bail};
 use base64::Engine;
@@ -144,50 +144,6 @@ pub fn random_hex(bytes: usize) -> String {
     hex::encode(buf)
 }
 
-/// argon2id hash of a password (PHC string). Runs on a blocking thread: it
-/// takes tens of milliseconds on purpose.
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHasher, SaltString};
-        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        argon2::Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
-    })
-    .await?
-}
-
-/// Checks a password against its argon2id hash on a blocking thread. With no
-/// hash (unknown account, or one without a password) it still spends the
-/// time of a check, so the answer's timing does not reveal which emails exist.
-pub async fn verify_password(password: String, hash: Option<String>) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        let dummy;
-        let stored = match &hash {
-            Some(h) => h.as_str(),
-            None => {
-                dummy = DUMMY_HASH.get_or_init(|| {
-                    use argon2::password_hash::{PasswordHasher, SaltString};
-                    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-                    argon2::Argon2::default()
-                        .hash_password(b"not a password", &salt)
-                        .map(|h| h.to_string())
-                        .unwrap_or_default()
-                });
-                dummy.as_str()
-            }
-        };
-        let parsed = PasswordHash::new(stored).map_err(|e| anyhow::anyhow!("stored password hash: {e}"))?;
-        let ok = argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
-        Ok(ok && hash.is_some())
-    })
-    .await?
-}
-
-static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,15 +167,6 @@ mod tests {
         assert!(c.key_matches("secret", &h));
         assert!(!c.key_matches("secreT", &h));
         assert_ne!(Crypto::from_key([2u8; 32]).key_hash("secret"), h, "the pepper depends on the master key");
-    }
-
-    #[tokio::test]
-    async fn passwords_verify_only_against_their_hash() {
-        let h = hash_password("correct horse battery".into()).await.unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery".into(), Some(h.clone())).await.unwrap());
-        assert!(!verify_password("wrong horse battery".into(), Some(h)).await.unwrap());
-        assert!(!verify_password("correct horse battery".into(), None).await.unwrap());
     }
 
     #[test]

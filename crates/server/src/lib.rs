@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod metrics;
+pub mod passwords;
 pub mod runtime;
 pub mod state;
 pub mod workers;

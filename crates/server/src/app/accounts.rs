@@ -2,7 +2,7 @@
 
 use crate::app::error::{AppError, AppResult, Refusal};
 use crate::auth::{Principal, mint_key};
-use crate::crypto::{hash_password, verify_password};
+use crate::passwords::{hash_password, verify_password};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::account::{self, Role};

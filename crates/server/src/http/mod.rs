@@ -129,11 +129,13 @@ async fn tag_route(path: MatchedPath, req: Request, next: Next) -> Response {
 async fn problems_only(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    let is_problem = res
+    // Only bare rejections: a JSON error of its own (the signed API answers
+    // in the gateway's format) is left as it is.
+    let bare = res
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !bare {
         return res;
     }
     // Rejection texts are short; anything longer is cut.
