@@ -131,10 +131,8 @@ async fn problems_only(req: Request, next: Next) -> Response {
     let status = res.status();
     // Only bare rejections: a JSON error of its own (the signed API answers
     // in the gateway's format) is left as it is.
-    let bare = res
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    let bare =
+        res.headers().get(axum::http::header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
     if !(status.is_client_error() || status.is_server_error()) || !bare {
         return res;
     }
