@@ -301,12 +301,11 @@ pub fn price(spec: &SkuSpec, req: &Request) -> Result<Priced, Invalid> {
 fn check_quantity(c: &mut Checker, spec: &SkuSpec, quantity: Option<i64>) -> i64 {
     match (&spec.linear, quantity) {
         (Some(l), None) => {
-            c.add("quantity", format!("required: number of {} ({}-{} in steps of {})", l.unit, l.min, l.max, l.step));
+            c.add("quantity", format!("required: number of {} ({})", l.unit, l.describe()));
             l.min
         }
         (Some(l), Some(q)) => {
-            let ok = (l.min..=l.max).contains(&q) && (q - l.min) % l.step == 0;
-            c.check(ok, "quantity", format!("must be {}-{} {} in steps of {}", l.min, l.max, l.unit, l.step));
+            c.check(l.offers(q), "quantity", format!("must be {}", l.describe()));
             q
         }
         (None, None) | (None, Some(1)) => 1,
@@ -384,7 +383,7 @@ mod tests {
             trial_days: Some(7),
             metering: None,
             package: None,
-            linear: Some(Linear { name: "users".into(), unit: "user".into(), min: 5, max: 100, step: 5 }),
+            linear: Some(Linear { name: "users".into(), unit: "user".into(), min: 5, step: 5, count: 20 }),
         }
     }
 
@@ -465,7 +464,7 @@ mod tests {
     fn totals_are_capped() {
         let big = SkuSpec {
             prices: Prices { month_minor: Some(MAX_PRICE_MINOR / 100), year_minor: None, one_time_minor: None },
-            linear: Some(Linear { name: "u".into(), unit: "u".into(), min: 1, max: 100, step: 1 }),
+            linear: Some(Linear { name: "u".into(), unit: "u".into(), min: 1, step: 1, count: 100 }),
             ..period_sku()
         };
         assert!(price(&big, &req(Some(Period::Month), Some(1), Some(100))).is_ok());

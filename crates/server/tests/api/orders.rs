@@ -27,7 +27,7 @@ fn skus() -> Vec<Value> {
         json!({
             "sku_code": "team", "name": "Team", "charging_mode": "period",
             "prices": {"month_minor": 1000, "year_minor": 10000}, "currency": "CNY", "trial_days": 14,
-            "linear": {"name": "users", "unit": "user", "min": 5, "max": 100, "step": 5}
+            "linear": {"name": "users", "unit": "user", "min": 5, "step": 5, "count": 20}
         }),
         json!({"sku_code": "monthly", "name": "Monthly", "charging_mode": "period",
             "prices": {"month_minor": 500}, "currency": "CNY"}),
