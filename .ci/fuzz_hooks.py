@@ -38,8 +38,9 @@ def before_call(context, case, kwargs):
         case.query.pop("cursor", None)
     if case.media_type in IMAGE_BYTES:
         case.body = IMAGE_BYTES[case.media_type]
-    headers = case.headers if isinstance(case.headers, dict) else None
-    if headers is not None:
+    # Generated headers are a case-insensitive mapping, not a dict.
+    headers = case.headers
+    if headers is not None and hasattr(headers, "items"):
         for name, value in list(headers.items()):
             if name.lower() == IDEMPOTENCY_KEY.lower() and isinstance(value, str) and WELL_FORMED_KEY.fullmatch(value):
                 headers[name] = f"fuzz-{uuid.uuid4()}"
