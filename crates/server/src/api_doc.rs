@@ -167,7 +167,10 @@ fn distribute_one_of(members: &Value, components: &Value) -> Option<Vec<Value>> 
             None => Some(m.clone()),
         }
     };
+    // Only a flattened type (a reference): an inline `oneOf` next to a
+    // closed object is a rule on that object and stays as written.
     let (at, variants) = members.iter().enumerate().find_map(|(i, m)| {
+        m.get("$ref")?;
         let schema = resolve(m)?;
         schema.get("oneOf").and_then(Value::as_array).cloned().map(|v| (i, v))
     })?;
