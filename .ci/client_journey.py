@@ -23,6 +23,9 @@ def main() -> int:
     buyer = client_mod.AuthenticatedClient(
         base_url=base, token=keys["buyer"]["api_key"], raise_on_unexpected_status=True
     )
+    operator = client_mod.AuthenticatedClient(
+        base_url=base, token=keys["operator"]["api_key"], raise_on_unexpected_status=True
+    )
 
     # The catalog, anonymously: a page of products, then one in detail.
     page = api("catalog", "search_products").sync(client=anonymous, limit=100)
@@ -43,14 +46,25 @@ def main() -> int:
     product, sku = one_time[0]
     print(f"catalog: {len(page.items)} products; buying {sku.sku_code!r} of {product.name!r}")
 
-    # The buyer: wallet, an order placed and paid, the subscription it made.
-    wallet = api("wallet", "get_wallet").sync(client=buyer)
-    assert isinstance(wallet, models.Wallet), wallet
+    # The buyer: an order placed; the operator credits the wallet with its
+    # amount (whatever the fuzzing before spent); the order paid, the
+    # subscription it made.
     order = api("orders", "create_order").sync(
         client=buyer, body=models.CreateOrder(sku_id=sku.id), idempotency_key=f"journey-{time.time_ns()}"
     )
     assert isinstance(order, models.OrderView), order
     assert order.status == models.OrderStatus.PENDING_PAYMENT, order.status
+    credit = api("operator_finance", "credit_wallet").sync(
+        client=operator,
+        buyer_id=keys["buyer"]["id"],
+        body=models.CreditRequest(
+            amount_minor=order.amount_minor, currency=models.Currency(order.currency), reason="client journey"
+        ),
+        idempotency_key=f"credit-{order.id}",
+    )
+    assert isinstance(credit, models.CreditResponse), credit
+    wallet = api("wallet", "get_wallet").sync(client=buyer)
+    assert isinstance(wallet, models.Wallet), wallet
     paid = api("orders", "pay_order").sync(client=buyer, id=order.id, idempotency_key=f"pay-{order.id}")
     assert isinstance(paid, models.OrderView), paid
     assert paid.paid_at is not None, paid

@@ -1,6 +1,6 @@
 """Schemathesis hooks for .ci/fuzz (loaded through SCHEMATHESIS_HOOKS).
 
-Two inputs cannot come from a JSON Schema, so the generated requests are
+Three inputs cannot come from a JSON Schema, so the generated requests are
 adjusted just before they are sent:
 - `cursor` is an opaque token that only this API issues (`next_cursor`); a
   made-up one is refused with a 422 naming it, as documented. Generated
@@ -8,7 +8,15 @@ adjusted just before they are sent:
 - image uploads are checked by their bytes' signature; a generated body of
   random bytes is refused with a 415, as documented. Generated uploads send
   the signature of the declared type.
+- an `Idempotency-Key` names one request: a key sent again with another
+  body is refused with 422 `idempotency_key_reused`, as documented. A
+  generator draws keys from a small space and repeats them, so every
+  generated request that sends a well-formed key sends a fresh one (a
+  malformed key, from a negative test, is left as it is).
 """
+
+import re
+import uuid
 
 import schemathesis
 
@@ -19,6 +27,10 @@ IMAGE_BYTES = {
     "image/webp": b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 8,
 }
 
+IDEMPOTENCY_KEY = "Idempotency-Key"
+# The documented form of a key: 1-255 visible ASCII characters.
+WELL_FORMED_KEY = re.compile(r"[!-~]{1,255}")
+
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
@@ -26,3 +38,9 @@ def before_call(context, case, kwargs):
         case.query.pop("cursor", None)
     if case.media_type in IMAGE_BYTES:
         case.body = IMAGE_BYTES[case.media_type]
+    # Generated headers are a case-insensitive mapping, not a dict.
+    headers = case.headers
+    if headers is not None and hasattr(headers, "items"):
+        for name, value in list(headers.items()):
+            if name.lower() == IDEMPOTENCY_KEY.lower() and isinstance(value, str) and WELL_FORMED_KEY.fullmatch(value):
+                headers[name] = f"fuzz-{uuid.uuid4()}"

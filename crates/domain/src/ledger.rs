@@ -135,6 +135,15 @@ pub fn account_kind(code: &str) -> Option<AccountKind> {
     }
 }
 
+/// The account codes [`account_kind`] accepts, as a regex: `kind:owner`
+/// for the kinds with an owner, the bare kind for the others (an empty text
+/// too, which a filter reads as absent).
+pub fn account_filter_pattern() -> String {
+    let owned: Vec<&str> = AccountKind::ALL.iter().filter(|k| k.has_owner()).map(|k| k.as_str()).collect();
+    let bare: Vec<&str> = AccountKind::ALL.iter().filter(|k| !k.has_owner()).map(|k| k.as_str()).collect();
+    format!("^(?:(?:{}):[A-Za-z0-9_-]{{1,100}}|{})?$", owned.join("|"), bare.join("|"))
+}
+
 fn is_owner(owner: &str) -> bool {
     (1..=100).contains(&owner.len()) && owner.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
@@ -353,6 +362,34 @@ pub fn sale_lines(
         lines.push(Line::credit(PLATFORM_COMMISSION, currency, commission));
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod account_pattern_tests {
+    use super::*;
+
+    #[test]
+    fn the_account_pattern_is_account_kind() {
+        let re = regex::Regex::new(&account_filter_pattern()).unwrap();
+        for code in [
+            "buyer_wallet:acc_1",
+            "seller_payable:acc-X_9",
+            "platform_cash:manual",
+            "platform_commission",
+            "refunds_clearing",
+            "buyer_wallet",
+            "buyer_wallet:",
+            "platform_commission:x",
+            "nope",
+            "buyer_wallet:a b",
+            "x:y",
+        ] {
+            assert_eq!(re.is_match(code), account_kind(code).is_some(), "{code}");
+        }
+        let long = format!("buyer_wallet:{}", "a".repeat(101));
+        assert!(!re.is_match(&long) && account_kind(&long).is_none());
+        assert!(re.is_match(""), "empty: no filter");
+    }
 }
 
 #[cfg(test)]

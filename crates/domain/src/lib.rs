@@ -56,6 +56,7 @@ pub mod plan_changes;
 pub mod rating;
 pub mod redaction;
 pub mod refunds;
+pub mod schema;
 pub mod stored;
 pub mod usage;
 pub mod validation;

@@ -43,6 +43,23 @@ pub fn is_currency(code: &str) -> bool {
     CURRENCIES.iter().any(|(c, _)| *c == code)
 }
 
+/// A currency the marketplace trades in, as the OpenAPI document shows it:
+/// the codes of [`CURRENCIES`]. (Fields stay `String`s; this type only
+/// names their schema.)
+pub struct Currency;
+
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let codes: Vec<&str> = CURRENCIES.iter().map(|(c, _)| *c).collect();
+        crate::schema::to_schema(crate::schema::described(
+            crate::schema::one_of_strings(&codes),
+            "A currency the marketplace trades in (ISO 4217).",
+        ))
+    }
+}
+
+impl utoipa::ToSchema for Currency {}
+
 /// How many minor-unit digits `code` has (2 for CNY, 0 for JPY).
 pub fn exponent(code: &str) -> Option<u32> {
     CURRENCIES.iter().find(|(c, _)| *c == code).map(|(_, e)| *e)
@@ -57,6 +74,20 @@ pub fn price_problem(minor: i64) -> Option<String> {
     } else {
         None
     }
+}
+
+/// Written plainly: digits with at most one dot between digits, no
+/// leading zero before another digit, no sign, exponent or spaces ("0.05",
+/// "12", "1.50"; not ".5", "1.", "007", "1e3"). New SKU prices and quotas
+/// must be written so (the document states it as a pattern);
+/// [`parse_positive_decimal`] still reads the older, looser forms stored.
+pub fn is_plain_decimal(value: &str) -> bool {
+    let (int, frac) = match value.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (value, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && (int == "0" || !int.starts_with('0')) && frac.is_none_or(digits)
 }
 
 /// A positive decimal with at most `max_scale` fractional digits and at most
@@ -96,6 +127,16 @@ mod tests {
         assert!(parse_positive_decimal("0.1234567", 6, 1000).is_err());
         assert!(parse_positive_decimal("1001", 6, 1000).is_err());
         assert!(parse_positive_decimal(" 1", 6, 1000).is_err());
+    }
+
+    #[test]
+    fn plain_decimals() {
+        for ok in ["0.05", "12", "1.50", "0", "10.0"] {
+            assert!(is_plain_decimal(ok), "{ok}");
+        }
+        for bad in [".5", "1.", "007", "01.5", "1e3", " 1", "1.2.3", "", "+1", "1,5"] {
+            assert!(!is_plain_decimal(bad), "{bad}");
+        }
     }
 
     #[test]

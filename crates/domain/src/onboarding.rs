@@ -63,8 +63,9 @@ impl ApplicationStatus {
     }
 }
 
-/// The onboarding application's fields, as the seller sends them.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+/// The onboarding application's fields, as the seller sends them; its
+/// schema ([`onboarding_form_schema`]) states [`check_onboarding`]'s rules.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OnboardingForm {
     pub entity_type: EntityType,
@@ -80,36 +81,82 @@ pub struct OnboardingForm {
     pub support_hours: String,
 }
 
+const LEGAL_NAME: (usize, usize) = (2, 200);
+const REGISTRATION_NUMBER: (usize, usize) = (4, 64);
+const CONTACT_NAME_MAX: usize = 100;
+const PHONE: (usize, usize) = (5, 32);
+const ADDRESS: (usize, usize) = (4, 300);
+const SUPPORT_HOURS_MAX: usize = 100;
+
 pub fn check_onboarding(f: &OnboardingForm) -> Result<(), Invalid> {
     let mut c = Checker::new();
-    c.text("legal_name", &f.legal_name, 2, 200);
-    c.text("registration_number", &f.registration_number, 4, 64);
+    c.text("legal_name", &f.legal_name, LEGAL_NAME.0, LEGAL_NAME.1);
+    c.text("registration_number", &f.registration_number, REGISTRATION_NUMBER.0, REGISTRATION_NUMBER.1);
     c.check(
         f.registration_number.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'),
         "registration_number",
         "may contain only letters, digits and '-'",
     );
-    c.text("contact_name", &f.contact_name, 1, 100);
+    c.text("contact_name", &f.contact_name, 1, CONTACT_NAME_MAX);
     c.check(
         is_phone(&f.contact_phone),
         "contact_phone",
-        "must be a phone number: digits, spaces, '+', '-', 5 to 32 characters",
+        "must be a phone number: digits, spaces, '+', '-', '(', ')', 5 to 32 characters with at least 5 digits",
     );
     c.email("contact_email", &f.contact_email);
-    c.text("address", &f.address, 4, 300);
-    c.text("support_hours", &f.support_hours, 1, 100);
+    c.text("address", &f.address, ADDRESS.0, ADDRESS.1);
+    c.text("support_hours", &f.support_hours, 1, SUPPORT_HOURS_MAX);
     c.finish()
 }
 
 fn is_phone(p: &str) -> bool {
     let digits = p.chars().filter(|c| c.is_ascii_digit()).count();
-    (5..=32).contains(&p.len())
+    (PHONE.0..=PHONE.1).contains(&p.len())
         && digits >= 5
         && p.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'))
 }
 
-/// The business certification's fields, as the seller sends them.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+/// A phone number as `is_phone` reads it: digits, spaces, `+`, `-`, `(`,
+/// `)`, at least 5 digits.
+const PHONE_PATTERN: &str = "^[+ ()-]*(?:[0-9][+ ()-]*){5,}$";
+const REGISTRATION_NUMBER_PATTERN: &str = "^[A-Za-z0-9-]+$";
+
+/// The onboarding form's schema: [`check_onboarding`]'s rules.
+pub fn onboarding_form_schema() -> serde_json::Value {
+    use crate::schema::{Fields, described, email, matching, reference, text};
+    Fields::new()
+        .required("entity_type", reference("EntityType"))
+        .required("legal_name", described(text(LEGAL_NAME.0, LEGAL_NAME.1), "Company or person name as registered."))
+        .required(
+            "registration_number",
+            described(
+                matching(REGISTRATION_NUMBER_PATTERN, REGISTRATION_NUMBER.0, REGISTRATION_NUMBER.1),
+                "Unified social credit code, company number or personal id number: letters, digits and '-'.",
+            ),
+        )
+        .required("contact_name", text(1, CONTACT_NAME_MAX))
+        .required(
+            "contact_phone",
+            described(
+                matching(PHONE_PATTERN, PHONE.0, PHONE.1),
+                "Digits, spaces, '+', '-', '(' and ')', with at least 5 digits.",
+            ),
+        )
+        .required("contact_email", email())
+        .required("address", text(ADDRESS.0, ADDRESS.1))
+        .required(
+            "support_hours",
+            described(text(1, SUPPORT_HOURS_MAX), "When buyers can reach support, e.g. \"Mon-Fri 09:00-18:00 UTC+8\"."),
+        )
+        .closed()
+}
+
+crate::schema_from_fragment!(OnboardingForm, onboarding_form_schema(), EntityType);
+
+/// The business certification's fields, as the seller sends them; its
+/// schema ([`certification_form_schema`]) states [`check_certification`]'s
+/// rules.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CertificationForm {
     pub bank_name: String,
@@ -123,17 +170,22 @@ pub struct CertificationForm {
 }
 
 pub const MAX_TAX_RATE_BP: i64 = 10_000;
+const BANK_NAME_MAX: usize = 100;
+const ACCOUNT_HOLDER_MAX: usize = 200;
+/// Letters and digits in an account number (spaces and '-' aside).
+const ACCOUNT_CHARS: (usize, usize) = (6, 34);
 
 pub fn check_certification(f: &CertificationForm) -> Result<(), Invalid> {
     let mut c = Checker::new();
-    c.text("bank_name", &f.bank_name, 1, 100);
+    c.text("bank_name", &f.bank_name, 1, BANK_NAME_MAX);
     let account = compact_account(&f.bank_account);
     c.check(
-        (6..=34).contains(&account.len()) && account.chars().all(|ch| ch.is_ascii_alphanumeric()),
+        (ACCOUNT_CHARS.0..=ACCOUNT_CHARS.1).contains(&account.len())
+            && account.chars().all(|ch| ch.is_ascii_alphanumeric()),
         "bank_account",
         "must be 6 to 34 letters and digits (spaces and '-' are ignored)",
     );
-    c.text("account_holder", &f.account_holder, 1, 200);
+    c.text("account_holder", &f.account_holder, 1, ACCOUNT_HOLDER_MAX);
     c.check(
         (0..=MAX_TAX_RATE_BP).contains(&f.tax_rate_bp),
         "tax_rate_bp",
@@ -142,6 +194,28 @@ pub fn check_certification(f: &CertificationForm) -> Result<(), Invalid> {
     c.check(money::is_currency(&f.currency), "currency", format!("must be one of {}", money::currency_codes()));
     c.finish()
 }
+
+/// The certification form's schema: [`check_certification`]'s rules.
+pub fn certification_form_schema() -> serde_json::Value {
+    use crate::schema::{Fields, described, integer, reference, text};
+    let account = format!("^[ -]*(?:[A-Za-z0-9][ -]*){{{},{}}}$", ACCOUNT_CHARS.0, ACCOUNT_CHARS.1);
+    Fields::new()
+        .required("bank_name", text(1, BANK_NAME_MAX))
+        .required(
+            "bank_account",
+            serde_json::json!({
+                "type": "string",
+                "pattern": account,
+                "description": "Account number or IBAN: 6 to 34 letters and digits, spaces and '-' aside; stored encrypted, shown masked.",
+            }),
+        )
+        .required("account_holder", text(1, ACCOUNT_HOLDER_MAX))
+        .required("tax_rate_bp", described(integer(0, MAX_TAX_RATE_BP), "Tax rate in basis points (600 = 6%)."))
+        .required("currency", described(reference("Currency"), "ISO 4217 settlement currency."))
+        .closed()
+}
+
+crate::schema_from_fragment!(CertificationForm, certification_form_schema(), crate::money::Currency);
 
 /// The account number without the spaces and dashes people type for reading.
 pub fn compact_account(account: &str) -> String {

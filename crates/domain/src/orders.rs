@@ -11,11 +11,16 @@
 //! | `on_demand`     | nothing                                       | 0 (usage is charged later)               |
 //! | `on_demand_pkg` | nothing                                       | package price_minor; runs package months |
 //!
-//! A SKU with a linear attribute needs `quantity` within `[min, max]` on the
-//! step; any other SKU takes no quantity (or 1). `auto_renew` only on paid
-//! period purchases. Twelve months are bought as one year (hence months
-//! 1-11), as on KooGallery. The total is computed with checked arithmetic and
-//! must not exceed [`MAX_PRICE_MINOR`].
+//! A SKU with a linear attribute needs `quantity` among its choices (`min`,
+//! `min + step`, ..., `count` of them); any other SKU takes no quantity (or
+//! 1). `auto_renew` only on paid period purchases. Twelve months are bought
+//! as one year (hence months 1-11), as on KooGallery. The total is computed
+//! with checked arithmetic and must not exceed [`MAX_PRICE_MINOR`].
+//!
+//! The rules that hold whatever the SKU ([`check_request`]: period counts,
+//! a trial without period, a count or auto-renewal only with a period) are
+//! a 422 and stated by the request schemas; what depends on the SKU named
+//! is [`PriceError::NotOffered`], a 409.
 //!
 //! # Terms
 //!
@@ -24,7 +29,7 @@
 //! 28/29). A year is twelve such months. A trial ends `trial_days` x 24 h after
 //! it starts.
 
-use crate::catalog::{ChargingMode, SkuSpec};
+use crate::catalog::{ChargingMode, QUANTITY_MAX, SkuSpec};
 use crate::money::MAX_PRICE_MINOR;
 use crate::validation::{Checker, Invalid};
 use chrono::{DateTime, Duration, Months, Utc};
@@ -207,8 +212,68 @@ pub struct Priced {
     pub currency: String,
 }
 
-/// Prices `req` against the SKU on sale, reporting every invalid field.
-pub fn price(spec: &SkuSpec, req: &Request) -> Result<Priced, Invalid> {
+/// Why a request cannot be priced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PriceError {
+    /// The request is invalid whatever SKU it names ([`check_request`];
+    /// the document states these rules): 422.
+    Invalid(Invalid),
+    /// The SKU named does not offer what the request asks (its charging
+    /// mode, periods, trial, quantities, or a total above the maximum): a
+    /// refusal because of the SKU as it is, 409 `not_offered`. Every field
+    /// concerned is named.
+    NotOffered(Invalid),
+}
+
+impl PriceError {
+    /// The fields concerned.
+    pub fn fields(&self) -> &Invalid {
+        match self {
+            PriceError::Invalid(i) | PriceError::NotOffered(i) => i,
+        }
+    }
+}
+
+/// The rules on a request that hold whatever SKU it names (the order
+/// schema states them): `quantity` 1 to [`QUANTITY_MAX`]; a trial sends no
+/// period, period count or auto-renewal; otherwise a period count or
+/// auto-renewal needs a period, and a period count is 1-11 months or 1-5
+/// years.
+pub fn check_request(req: &Request) -> Result<(), Invalid> {
+    let mut c = Checker::new();
+    if let Some(q) = req.quantity {
+        c.check((1..=QUANTITY_MAX).contains(&q), "quantity", format!("must be 1 to {QUANTITY_MAX}"));
+    }
+    if req.trial {
+        c.check(req.period.is_none(), "period", "a trial runs for the SKU's trial days; send no period");
+        c.check(req.period_count.is_none(), "period_count", "a trial runs for the SKU's trial days");
+        c.check(!req.auto_renew, "auto_renew", "a trial does not renew; buy the SKU when it ends");
+    } else {
+        let count = req.period_count;
+        match req.period {
+            None => {
+                c.check(count.is_none(), "period_count", "only with a period (month or year)");
+                c.check(!req.auto_renew, "auto_renew", "only with a period: only period purchases renew");
+            }
+            Some(Period::Month) => c.check(
+                count.is_none_or(|n| (1..=MONTHS_MAX).contains(&n)),
+                "period_count",
+                format!("must be 1-{MONTHS_MAX} months (buy 12 months as a year)"),
+            ),
+            Some(Period::Year) => c.check(
+                count.is_none_or(|n| (1..=YEARS_MAX).contains(&n)),
+                "period_count",
+                format!("must be 1-{YEARS_MAX} years"),
+            ),
+        }
+    }
+    c.finish()
+}
+
+/// Prices `req` against the SKU on sale: first [`check_request`], then
+/// what the SKU offers, reporting every field concerned.
+pub fn price(spec: &SkuSpec, req: &Request) -> Result<Priced, PriceError> {
+    check_request(req).map_err(PriceError::Invalid)?;
     let mut c = Checker::new();
     let mode = spec.charging_mode;
     let quantity = check_quantity(&mut c, spec, req.quantity);
@@ -217,13 +282,9 @@ pub fn price(spec: &SkuSpec, req: &Request) -> Result<Priced, Invalid> {
         if spec.trial_days.is_none() || !is_period {
             c.add("trial", "this SKU offers no free trial");
         }
-        c.check(req.period.is_none(), "period", "a trial runs for the SKU's trial days; send no period");
-        c.check(req.period_count.is_none(), "period_count", "a trial runs for the SKU's trial days");
-        c.check(!req.auto_renew, "auto_renew", "a trial does not renew; buy the SKU when it ends");
     } else if !is_period {
+        // A period count or auto-renewal comes with a period (check_request).
         c.check(req.period.is_none(), "period", format!("only for period SKUs; this SKU is {mode}"));
-        c.check(req.period_count.is_none(), "period_count", format!("only for period SKUs; this SKU is {mode}"));
-        c.check(!req.auto_renew, "auto_renew", format!("only period SKUs renew; this SKU is {mode}"));
     }
     let mut amount: Option<i64> = Some(0);
     let mut period_count = None;
@@ -237,22 +298,12 @@ pub fn price(spec: &SkuSpec, req: &Request) -> Result<Priced, Invalid> {
                         None
                     }
                     Some(Period::Month) => {
-                        c.check(
-                            (1..=MONTHS_MAX).contains(&count),
-                            "period_count",
-                            format!("must be 1-{MONTHS_MAX} months (buy 12 months as a year)"),
-                        );
                         if spec.prices.month_minor.is_none() {
                             c.add("period", "this SKU is not sold by the month; use year");
                         }
                         spec.prices.month_minor
                     }
                     Some(Period::Year) => {
-                        c.check(
-                            (1..=YEARS_MAX).contains(&count),
-                            "period_count",
-                            format!("must be 1-{YEARS_MAX} years"),
-                        );
                         if spec.prices.year_minor.is_none() {
                             c.add("period", "this SKU is not sold by the year; use month");
                         }
@@ -275,14 +326,14 @@ pub fn price(spec: &SkuSpec, req: &Request) -> Result<Priced, Invalid> {
             },
         }
     }
-    c.finish()?;
+    c.finish().map_err(PriceError::NotOffered)?;
     let amount_minor = match amount {
         Some(a) if (0..=MAX_PRICE_MINOR).contains(&a) => a,
         _ => {
-            return Err(Invalid::one(
+            return Err(PriceError::NotOffered(Invalid::one(
                 "amount_minor",
                 format!("the total exceeds {MAX_PRICE_MINOR} minor units; order fewer periods or units"),
-            ));
+            )));
         }
     };
     Ok(Priced {
@@ -301,12 +352,11 @@ pub fn price(spec: &SkuSpec, req: &Request) -> Result<Priced, Invalid> {
 fn check_quantity(c: &mut Checker, spec: &SkuSpec, quantity: Option<i64>) -> i64 {
     match (&spec.linear, quantity) {
         (Some(l), None) => {
-            c.add("quantity", format!("required: number of {} ({}-{} in steps of {})", l.unit, l.min, l.max, l.step));
+            c.add("quantity", format!("required: number of {} ({})", l.unit, l.describe()));
             l.min
         }
         (Some(l), Some(q)) => {
-            let ok = (l.min..=l.max).contains(&q) && (q - l.min) % l.step == 0;
-            c.check(ok, "quantity", format!("must be {}-{} {} in steps of {}", l.min, l.max, l.unit, l.step));
+            c.check(l.offers(q), "quantity", format!("must be {}", l.describe()));
             q
         }
         (None, None) | (None, Some(1)) => 1,
@@ -315,6 +365,57 @@ fn check_quantity(c: &mut Checker, spec: &SkuSpec, quantity: Option<i64>) -> i64
             1
         }
     }
+}
+
+// ---------------------------------------------------------------- schemas
+
+/// One period's terms: `period` and an optional count up to `max`.
+fn period_terms(period: Period, max: i64) -> serde_json::Value {
+    use crate::schema::{integer, nullable, one_of_strings};
+    serde_json::json!({
+        "type": "object",
+        "required": ["period"],
+        "properties": {"period": one_of_strings(&[period.as_str()]), "period_count": nullable(integer(1, max))},
+    })
+}
+
+/// The period terms of a renewal or conversion ([`check_request`] on a
+/// request that names its period): 1-11 months or 1-5 years, as `anyOf`.
+pub fn period_terms_schema() -> serde_json::Value {
+    serde_json::json!({"anyOf": [period_terms(Period::Month, MONTHS_MAX), period_terms(Period::Year, YEARS_MAX)]})
+}
+
+/// The terms of a purchase ([`check_request`]), as `anyOf`: a trial (no
+/// period, count or auto-renewal); 1-11 months; 1-5 years; or no period at
+/// all (SKUs not sold by period: no count, no auto-renewal).
+pub fn purchase_terms_schema() -> serde_json::Value {
+    use crate::schema::null;
+    use serde_json::json;
+    let not_trial = |mut terms: serde_json::Value| {
+        terms["properties"]["trial"] = json!({"type": "boolean", "enum": [false]});
+        terms
+    };
+    let no_auto_renew = json!({"type": "boolean", "enum": [false]});
+    let none = null();
+    json!({"anyOf": [
+        {
+            "type": "object",
+            "required": ["trial"],
+            "properties": {"trial": {"type": "boolean", "enum": [true]}, "period": none, "period_count": none, "auto_renew": no_auto_renew},
+        },
+        not_trial(period_terms(Period::Month, MONTHS_MAX)),
+        not_trial(period_terms(Period::Year, YEARS_MAX)),
+        {
+            "type": "object",
+            "properties": {"trial": {"type": "boolean", "enum": [false]}, "period": none, "period_count": none, "auto_renew": no_auto_renew},
+        },
+    ]})
+}
+
+/// `quantity`: 1 to [`QUANTITY_MAX`] (what a SKU's linear attribute
+/// allows is checked against the SKU), or null.
+pub fn quantity_schema() -> serde_json::Value {
+    crate::schema::nullable(crate::schema::integer(1, QUANTITY_MAX))
 }
 
 /// When a term bought at `start` ends: calendar months, day clamped.
@@ -384,12 +485,20 @@ mod tests {
             trial_days: Some(7),
             metering: None,
             package: None,
-            linear: Some(Linear { name: "users".into(), unit: "user".into(), min: 5, max: 100, step: 5 }),
+            linear: Some(Linear { name: "users".into(), unit: "user".into(), min: 5, step: 5, count: 20 }),
         }
     }
 
-    fn fields(r: Result<Priced, Invalid>) -> Vec<String> {
-        r.err().map(|e| e.0.into_iter().map(|f| f.field).collect()).unwrap_or_default()
+    fn fields(r: Result<Priced, PriceError>) -> Vec<String> {
+        r.err().map(|e| e.fields().0.iter().map(|f| f.field.clone()).collect()).unwrap_or_default()
+    }
+
+    fn kind(r: Result<Priced, PriceError>) -> &'static str {
+        match r {
+            Ok(_) => "ok",
+            Err(PriceError::Invalid(_)) => "invalid",
+            Err(PriceError::NotOffered(_)) => "not offered",
+        }
     }
 
     fn req(period: Option<Period>, count: Option<i64>, qty: Option<i64>) -> Request {
@@ -424,6 +533,33 @@ mod tests {
     }
 
     #[test]
+    fn rules_of_any_sku_are_invalid_and_the_skus_own_are_not_offered() {
+        let s = period_sku();
+        // Whatever the SKU.
+        assert_eq!(kind(price(&s, &req(Some(Period::Month), Some(12), Some(5)))), "invalid");
+        assert_eq!(kind(price(&s, &req(None, Some(2), Some(5)))), "invalid");
+        assert_eq!(kind(price(&s, &req(Some(Period::Month), None, Some(0)))), "invalid");
+        assert_eq!(kind(price(&s, &req(Some(Period::Month), None, Some(QUANTITY_MAX + 1)))), "invalid");
+        let auto_without_period = Request { auto_renew: true, quantity: Some(5), ..Request::default() };
+        assert_eq!(fields(price(&s, &auto_without_period)), ["auto_renew"]);
+        assert_eq!(
+            kind(price(&s, &Request { trial: true, period: Some(Period::Year), ..Request::default() })),
+            "invalid"
+        );
+        // This SKU's.
+        assert_eq!(kind(price(&s, &req(None, None, Some(5)))), "not offered");
+        assert_eq!(kind(price(&s, &req(Some(Period::Month), None, Some(7)))), "not offered");
+        assert_eq!(kind(price(&s, &req(Some(Period::Month), None, None))), "not offered");
+        for r in [
+            req(Some(Period::Month), Some(11), Some(5)),
+            req(Some(Period::Year), Some(5), Some(100)),
+            Request { trial: true, quantity: Some(5), ..Request::default() },
+        ] {
+            assert!(check_request(&r).is_ok() && price(&s, &r).is_ok(), "{r:?}");
+        }
+    }
+
+    #[test]
     fn trials_are_free_and_only_where_offered() {
         let t = Request { trial: true, quantity: Some(5), ..Request::default() };
         let p = price(&period_sku(), &t).unwrap();
@@ -432,6 +568,7 @@ mod tests {
         assert_eq!(fields(price(&no_trial, &t)), ["trial"]);
         let t2 = Request { period: Some(Period::Month), auto_renew: true, ..t.clone() };
         assert_eq!(fields(price(&period_sku(), &t2)), ["period", "auto_renew"]);
+        assert_eq!(kind(price(&period_sku(), &t2)), "invalid");
     }
 
     #[test]
@@ -445,7 +582,8 @@ mod tests {
         };
         assert_eq!(price(&one, &Request::default()).unwrap().amount_minor, 500);
         assert_eq!(fields(price(&one, &Request { auto_renew: true, ..Request::default() })), ["auto_renew"]);
-        assert_eq!(fields(price(&one, &req(Some(Period::Month), Some(1), None))), ["period", "period_count"]);
+        assert_eq!(fields(price(&one, &req(Some(Period::Month), Some(1), None))), ["period"]);
+        assert_eq!(kind(price(&one, &req(Some(Period::Month), Some(1), None))), "not offered");
         assert_eq!(fields(price(&one, &Request { trial: true, ..Request::default() })), ["trial"]);
         let od = SkuSpec { charging_mode: ChargingMode::OnDemand, prices: Prices::default(), ..one.clone() };
         assert_eq!(price(&od, &Request::default()).unwrap().amount_minor, 0);
@@ -465,7 +603,7 @@ mod tests {
     fn totals_are_capped() {
         let big = SkuSpec {
             prices: Prices { month_minor: Some(MAX_PRICE_MINOR / 100), year_minor: None, one_time_minor: None },
-            linear: Some(Linear { name: "u".into(), unit: "u".into(), min: 1, max: 100, step: 1 }),
+            linear: Some(Linear { name: "u".into(), unit: "u".into(), min: 1, step: 1, count: 100 }),
             ..period_sku()
         };
         assert!(price(&big, &req(Some(Period::Month), Some(1), Some(100))).is_ok());

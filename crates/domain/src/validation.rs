@@ -91,10 +91,14 @@ impl Checker {
     }
 }
 
+/// The longest email address accepted, in characters.
+pub const EMAIL_MAX: usize = 254;
+
 /// A pragmatic email check: one `@`, a non-empty local part, a dotted domain,
-/// no spaces, at most 254 characters. Deliverability is not our concern here.
+/// no spaces, at most [`EMAIL_MAX`] characters. Deliverability is not our
+/// concern here. (`schema::email` states the same rule.)
 pub fn is_email(value: &str) -> bool {
-    if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if value.chars().count() > EMAIL_MAX || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
     let Some((local, domain)) = value.split_once('@') else {

@@ -104,6 +104,10 @@ fn merge_in(value: &mut Value, components: &Value) -> bool {
                     map.entry(k).or_insert(v);
                 }
                 changed = true;
+            } else if let Some(variants) = map.get("allOf").and_then(|all| distribute_one_of(all, components)) {
+                map.remove("allOf");
+                map.insert("oneOf".into(), Value::Array(variants));
+                changed = true;
             }
             for child in map.values_mut() {
                 changed |= merge_in(child, components);
@@ -150,6 +154,34 @@ fn merge_objects(members: &Value, components: &Value) -> Option<Map<String, Valu
     }
     merged.insert("properties".into(), Value::Object(properties));
     Some(merged)
+}
+
+/// A flattened field whose type is a `oneOf` of objects (a SKU, one shape
+/// per charging mode) next to plain objects: `allOf: [oneOf: [A, B], C]`
+/// is `oneOf: [A + C, B + C]`, each merged as [`merge_objects`] does.
+fn distribute_one_of(members: &Value, components: &Value) -> Option<Vec<Value>> {
+    let members = members.as_array()?;
+    let resolve = |m: &Value| -> Option<Value> {
+        match m.get("$ref").and_then(Value::as_str) {
+            Some(r) => components.get(r.strip_prefix(SCHEMA_REF_PREFIX)?).cloned(),
+            None => Some(m.clone()),
+        }
+    };
+    // Only a flattened type (a reference): an inline `oneOf` next to a
+    // closed object is a rule on that object and stays as written.
+    let (at, variants) = members.iter().enumerate().find_map(|(i, m)| {
+        m.get("$ref")?;
+        let schema = resolve(m)?;
+        schema.get("oneOf").and_then(Value::as_array).cloned().map(|v| (i, v))
+    })?;
+    variants
+        .iter()
+        .map(|variant| {
+            let mut all: Vec<Value> = members.clone();
+            all[at] = variant.clone();
+            merge_objects(&Value::Array(all), components).map(Value::Object)
+        })
+        .collect()
 }
 
 /// A problem response of the server's problem schema.
@@ -226,43 +258,5 @@ fn add_common_problems(doc: &mut Value) {
                 }
             }
         }
-    }
-}
-
-/// A currency the marketplace trades in (ISO 4217), as the document shows
-/// `mercato_domain::money::CURRENCIES`; a test keeps the two equal.
-#[derive(utoipa::ToSchema)]
-#[allow(clippy::upper_case_acronyms, dead_code)]
-pub enum Currency {
-    CNY,
-    USD,
-    EUR,
-    GBP,
-    HKD,
-    SGD,
-    JPY,
-    KRW,
-    AUD,
-    CAD,
-    CHF,
-    THB,
-    MYR,
-    IDR,
-    BRL,
-    ZAR,
-    SAR,
-    AED,
-    TRY,
-    MXN,
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_documented_currencies_are_the_marketplaces() {
-        let doc = serde_json::to_value(<super::Currency as utoipa::PartialSchema>::schema()).unwrap();
-        let documented: Vec<&str> = doc["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        let traded: Vec<&str> = mercato_domain::money::CURRENCIES.iter().map(|(c, _)| *c).collect();
-        assert_eq!(documented, traded);
     }
 }

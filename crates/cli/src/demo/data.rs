@@ -129,7 +129,7 @@ pub fn products(seller_url: &str) -> Vec<Product> {
                 with(
                     with(period("rds-std", "标准版", 29_900, 299_000), "trial_days", json!(14)),
                     "linear",
-                    json!({"name": "实例数", "unit": "个", "min": 1, "max": 100, "step": 1}),
+                    json!({"name": "实例数", "unit": "个", "min": 1, "step": 1, "count": 100}),
                 ),
                 period("rds-ent", "企业版", 89_900, 899_000),
             ],
@@ -147,7 +147,7 @@ pub fn products(seller_url: &str) -> Vec<Product> {
             skus: vec![with(
                 period("bot-seat", "坐席版", 9_900, 99_000),
                 "linear",
-                json!({"name": "坐席", "unit": "个", "min": 1, "max": 500, "step": 1}),
+                json!({"name": "坐席", "unit": "个", "min": 1, "step": 1, "count": 500}),
             )],
         },
         Product {
@@ -255,7 +255,7 @@ pub fn products(seller_url: &str) -> Vec<Product> {
             skus: vec![with(
                 one_time("vault-node", "Per node", 120_000),
                 "linear",
-                json!({"name": "nodes", "unit": "node", "min": 3, "max": 300, "step": 1}),
+                json!({"name": "nodes", "unit": "node", "min": 3, "step": 1, "count": 298}),
             )],
         },
         Product {
@@ -295,7 +295,7 @@ pub fn products(seller_url: &str) -> Vec<Product> {
             skus: vec![with(
                 period("erp-user", "Per user", 15_000, 150_000),
                 "linear",
-                json!({"name": "users", "unit": "user", "min": 5, "max": 1000, "step": 5}),
+                json!({"name": "users", "unit": "user", "min": 5, "step": 5, "count": 200}),
             )],
         },
     ]

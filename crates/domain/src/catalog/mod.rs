@@ -14,12 +14,15 @@ pub use debug_run::{DebugCaseSet, DebugRunStatus};
 pub use lifecycle::{Lifecycle, LifecycleError, ProductAction, ProductStatus, RevisionState};
 pub use listed::{ListedSku, ListedSnapshot, SearchColumns, mode_pattern};
 pub use media::{IMAGES_MAX, ImageType};
-pub use product::{Cooperation, Endpoint, ProductContent, ProductType, check_endpoint, check_product, check_tags};
+pub use product::{
+    Cooperation, ENDPOINT_URL_PATTERN, Endpoint, ProductContent, ProductType, check_endpoint, check_product,
+    check_tags, content_schemas, endpoint_schema, normalize_tags,
+};
 pub use review::{REASON_MAX, ReviewSku, ReviewSnapshot, media_url};
 pub use search::{CatalogCursor, SCORE_NAME, SCORE_NAME_PREFIX, SCORE_TEXT, SortKey, filter_fingerprint, search_terms};
 pub use sku::{
-    Billing, ChargingMode, Linear, Metering, Package, Prices, SkuSpec, UNIT_PRICE_MAX, UNIT_PRICE_SCALE, check_sku,
-    check_sku_currency, entry_price_minor,
+    Billing, ChargingMode, LINEAR_MAX, Linear, Metering, Package, Prices, QUANTITY_MAX, SkuSpec, UNIT_PRICE_MAX,
+    UNIT_PRICE_SCALE, check_sku, check_sku_currency, entry_price_minor,
 };
 
 string_enum!(

@@ -74,19 +74,54 @@ pub fn check_tags(c: &mut Checker, tags: &[String]) {
     for (i, t) in tags.iter().enumerate() {
         c.text(&format!("tags[{i}]"), t, 1, TAG_MAX);
     }
-    let mut seen: Vec<String> = Vec::new();
-    for t in tags {
-        let key = t.trim().to_lowercase();
-        if seen.contains(&key) {
-            c.add("tags", format!("duplicate tag \"{}\"", t.trim()));
-            break;
-        }
-        seen.push(key);
-    }
 }
 
-/// Where a SaaS product's seller server answers production calls.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+/// Tags are a set: trimmed, and a tag that repeats an earlier one (compared
+/// without case) is dropped, the first spelling kept. (Refusing duplicates
+/// was a rule JSON Schema cannot state: `uniqueItems` compares exactly.)
+pub fn normalize_tags(tags: Vec<String>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for t in tags {
+        let t = t.trim().to_string();
+        let key = t.to_lowercase();
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// The content fields and their schemas, as [`check_product`] checks them,
+/// with whether a new product must send them (the others default to empty).
+pub fn content_schemas() -> Vec<(&'static str, serde_json::Value, bool)> {
+    use crate::schema::{described, text};
+    let tags = serde_json::json!({
+        "type": "array",
+        "maxItems": TAGS_MAX,
+        "items": text(1, TAG_MAX),
+        "description": "Search tags; a tag repeating an earlier one (compared without case) is dropped.",
+    });
+    vec![
+        ("name", text(1, NAME_MAX), true),
+        ("version", text(1, VERSION_MAX), true),
+        (
+            "category_id",
+            described(text(1, 64), "A category id (see GET /api/v1/catalog/categories); an unknown one is a 404."),
+            true,
+        ),
+        ("summary", text(1, SUMMARY_MAX), true),
+        ("description", text(1, DESCRIPTION_MAX), true),
+        ("usage_guide", text(0, GUIDE_MAX), false),
+        ("support_terms", text(0, SUPPORT_MAX), false),
+        ("tags", tags, false),
+    ]
+}
+
+/// Where a SaaS product's seller server answers production calls; its
+/// schema ([`endpoint_schema`]) states [`check_endpoint`]'s rules.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// HTTPS URL of the seller's production interface.
@@ -119,6 +154,40 @@ pub fn check_endpoint(c: &mut Checker, e: &Endpoint, allow_insecure_loopback: bo
     );
 }
 
+/// The endpoint URLs the document promises to accept: `https://`, a DNS
+/// name (dot-separated labels of letters and digits, inner hyphens, the last
+/// label starting with a letter), an optional port, then any visible ASCII
+/// after `/`, `?` or `#`. Every such URL passes [`check_endpoint`] (and the
+/// save-time address check, which only refuses IP literals); a few more
+/// forms the WHATWG URL parser reads as https do too (IP literals the
+/// marketplace may call; plain http to loopback where the marketplace
+/// allows it, as in tests and the demo).
+pub const ENDPOINT_URL_PATTERN: &str = concat!(
+    "^https://(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\\.)+[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*",
+    "(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0))?",
+    "(?:[/?#][!-~]*)?$",
+);
+
+/// The endpoint's schema.
+pub fn endpoint_schema() -> serde_json::Value {
+    use crate::schema::{Fields, described, matching};
+    Fields::new()
+        .required(
+            "url",
+            described(matching(ENDPOINT_URL_PATTERN, 11, URL_MAX), "HTTPS URL of the seller's production interface."),
+        )
+        .required(
+            "access_key",
+            described(
+                matching("^[!-~]+$", ACCESS_KEY_MIN, ACCESS_KEY_MAX),
+                "Shared secret used to sign calls to the seller (visible ASCII); stored encrypted.",
+            ),
+        )
+        .closed()
+}
+
+crate::schema_from_fragment!(Endpoint, endpoint_schema());
+
 fn is_loopback(host: &url::Host<&str>) -> bool {
     match host {
         url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
@@ -149,9 +218,47 @@ mod tests {
         assert!(check_product(&content()).is_ok());
         let mut p = content();
         p.name = "x".repeat(NAME_MAX + 1);
-        p.tags = vec!["a".into(), "A".into()];
+        p.tags = vec!["a".into(), " ".into()];
         let fields: Vec<_> = check_product(&p).unwrap_err().0.into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["name", "tags"]);
+        assert_eq!(fields, ["name", "tags[1]"]);
+    }
+
+    #[test]
+    fn tags_are_a_set() {
+        let tags = normalize_tags(vec![" SQL ".into(), "数据库".into(), "sql".into(), "Sql".into()]);
+        assert_eq!(tags, ["SQL", "数据库"]);
+    }
+
+    /// URLs the pattern matches (repetitions bounded, to stay under the
+    /// length limit).
+    fn endpoint_urls() -> impl proptest::strategy::Strategy<Value = String> {
+        let bounded =
+            ENDPOINT_URL_PATTERN[1..ENDPOINT_URL_PATTERN.len() - 1].replace('+', "{1,6}").replace('*', "{0,6}");
+        proptest::string::string_regex(&bounded).unwrap()
+    }
+
+    proptest::proptest! {
+        /// Every URL the document's pattern allows is accepted.
+        #[test]
+        fn documented_endpoint_urls_are_accepted(url in endpoint_urls()) {
+            proptest::prop_assume!(url.chars().count() <= URL_MAX);
+            let mut c = Checker::new();
+            check_endpoint(&mut c, &Endpoint { url: url.clone(), access_key: "secret-key-1".into() }, false);
+            proptest::prop_assert!(c.is_ok(), "{}: {:?}", url, c.finish());
+        }
+    }
+
+    #[test]
+    fn the_endpoint_url_pattern_by_example() {
+        let re = regex::Regex::new(ENDPOINT_URL_PATTERN).unwrap();
+        for ok in ["https://isv.example.com/produce", "https://a-b.example.cn:8443/x?y=1#z", "https://Seller.IO"] {
+            assert!(re.is_match(ok), "{ok}");
+        }
+        for bad in
+            ["http://isv.example.com/", "https://10.0.0.1/", "https://localhost/", "https://a.b/ c", "https://a.123/"]
+        {
+            assert!(!re.is_match(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct ProductSearchParams {
     )]
     pub q: Option<String>,
     /// A category id or slug; products in its sub-categories are included.
+    /// One that names no category matches nothing.
     #[serde(default)]
     pub category: Option<String>,
     /// Product type: saas, license, manual_service, api, image, hardware, ai_asset,
@@ -229,11 +230,21 @@ pub async fn search(state: &AppState, p: ProductSearchParams) -> AppResult<Page<
         Vec::new()
     });
     let mut category_ids: Option<Vec<String>> = None;
+    // A category that does not exist is a filter that matches nothing, like
+    // any other: an empty page, not an error.
+    let mut category_key = String::new();
+    let mut matches_nothing = false;
     if let Some(wanted) = non_blank(&p.category) {
         let all = repo::categories(&state.db.conn).await?;
         match all.iter().find(|k| k.id == wanted || k.slug == wanted) {
-            Some(k) => category_ids = Some(with_descendants(&all, &k.id)),
-            None => c.add("category", format!("unknown category \"{wanted}\"")),
+            Some(k) => {
+                category_key = k.id.clone();
+                category_ids = Some(with_descendants(&all, &k.id));
+            }
+            None => {
+                category_key = format!("unknown:{wanted}");
+                matches_nothing = true;
+            }
         }
     }
     let product_type = given(&mut c, "type", &p.product_type).and_then(|t| {
@@ -274,7 +285,6 @@ pub async fn search(state: &AppState, p: ProductSearchParams) -> AppResult<Page<
             Paging { limit: super::page::DEFAULT_LIMIT, cursor: None }
         }
     };
-    let category_key = category_ids.as_ref().map(|ids| ids[0].clone()).unwrap_or_default();
     let (min_text, max_text) = (format!("{min:?}"), format!("{max:?}"));
     let fingerprint = filter_fingerprint(&[
         &terms.join(" "),
@@ -303,6 +313,9 @@ pub async fn search(state: &AppState, p: ProductSearchParams) -> AppResult<Page<
         },
     };
     c.finish()?;
+    if matches_nothing {
+        return Ok(Page { items: Vec::new(), next_cursor: None });
+    }
 
     let hits = repo::search(
         &state.db.conn,

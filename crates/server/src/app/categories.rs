@@ -1,6 +1,6 @@
 //! The category tree: public reading, operator editing.
 
-use crate::app::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult, Refusal};
 use crate::state::AppState;
 use mercato_domain::ids::CategoryId;
 use mercato_domain::validation::Checker;
@@ -166,6 +166,23 @@ fn slug_taken(e: StoreError) -> AppError {
     }
 }
 
+/// 404 `parent_not_found`: `parent_id` names no category (a reference to
+/// nothing, named in `errors`).
+fn parent_not_found() -> AppError {
+    AppError::about_field(Refusal::NotFound, "parent_not_found", "parent_id", "no such category")
+}
+
+/// 409 `too_deep`: under this parent the tree would be deeper than allowed
+/// (the tree's current shape decides, so a conflict).
+fn too_deep() -> AppError {
+    AppError::about_field(
+        Refusal::Conflict,
+        "too_deep",
+        "parent_id",
+        &format!("categories nest at most {DEPTH_MAX} levels deep"),
+    )
+}
+
 /// Depth of `id` (1 for a top-level category), walking up the parents.
 async fn depth_of(db: &impl mercato_store::Executor, id: &str) -> AppResult<(usize, Vec<String>)> {
     let mut chain = Vec::new();
@@ -188,10 +205,10 @@ pub async fn create(state: &AppState, req: CreateCategory) -> AppResult<Category
     let tx = state.db.write().await?;
     if let Some(parent) = &req.parent_id {
         if categories::find(&tx, parent).await?.is_none() {
-            return Err(AppError::field("parent_id", "no such category"));
+            return Err(parent_not_found());
         }
         if depth_of(&tx, parent).await?.0 >= DEPTH_MAX {
-            return Err(AppError::field("parent_id", format!("categories nest at most {DEPTH_MAX} levels deep")));
+            return Err(too_deep());
         }
     }
     let position = match req.position {
@@ -221,14 +238,19 @@ pub async fn update(state: &AppState, id: &str, req: UpdateCategory) -> AppResul
     if let Some(parent) = &req.parent_id {
         if let Some(p) = parent {
             if categories::find(&tx, p).await?.is_none() {
-                return Err(AppError::field("parent_id", "no such category"));
+                return Err(parent_not_found());
             }
             let (depth, chain) = depth_of(&tx, p).await?;
             if chain.iter().any(|a| a == id) {
-                return Err(AppError::field("parent_id", "a category cannot be moved under itself"));
+                return Err(AppError::about_field(
+                    Refusal::Conflict,
+                    "category_cycle",
+                    "parent_id",
+                    "a category cannot be moved under itself or one of its sub-categories",
+                ));
             }
             if depth >= DEPTH_MAX || (categories::count_children(&tx, id).await? > 0 && depth + 2 > DEPTH_MAX) {
-                return Err(AppError::field("parent_id", format!("categories nest at most {DEPTH_MAX} levels deep")));
+                return Err(too_deep());
             }
         }
         row.parent_id = parent.clone();

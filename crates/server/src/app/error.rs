@@ -63,6 +63,19 @@ impl AppError {
         }
     }
 
+    /// 409 `not_offered`: the SKU named does not offer what was asked (its
+    /// charging mode, periods, trial, quantities, product); `errors` names
+    /// each field concerned.
+    pub fn not_offered(invalid: Invalid) -> Self {
+        let detail = invalid.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+        AppError::Refused {
+            refusal: Refusal::Conflict,
+            code: "not_offered",
+            detail: format!("the SKU does not offer this: {detail}"),
+            errors: invalid.0,
+        }
+    }
+
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::invalid(Invalid::one(field, message))
     }
@@ -149,6 +162,17 @@ impl AppError {
 impl From<Invalid> for AppError {
     fn from(i: Invalid) -> Self {
         AppError::invalid(i)
+    }
+}
+
+/// A request invalid whatever the SKU is a 422; one the SKU named does not
+/// offer is a 409 `not_offered` naming the fields.
+impl From<mercato_domain::orders::PriceError> for AppError {
+    fn from(e: mercato_domain::orders::PriceError) -> Self {
+        match e {
+            mercato_domain::orders::PriceError::Invalid(i) => AppError::invalid(i),
+            mercato_domain::orders::PriceError::NotOffered(i) => AppError::not_offered(i),
+        }
     }
 }
 

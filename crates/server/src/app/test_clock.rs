@@ -14,8 +14,10 @@
 //!
 //! A database that has run on the test clock refuses to start without it
 //! (time would jump to the real clock, possibly backwards), see
-//! [`refuse_if_frozen`]. Moving the clock backwards is refused (422
-//! `clock_backwards`); one change moves it at most [`MAX_JUMP_SECS`].
+//! [`refuse_if_frozen`]. Moving the clock backwards is refused (409
+//! `clock_backwards`: the clock's state decides); one change moves it at
+//! most [`MAX_JUMP_SECS`] (`advance_secs` out of range: 422; a `now` further
+//! ahead: 409 `clock_jump_too_large`).
 
 use crate::app::error::{AppError, AppResult, Refusal};
 use crate::clock::TestClock;
@@ -44,17 +46,51 @@ pub struct TestClockView {
 }
 
 /// Move the clock: send exactly one of `advance_secs` or `now`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestClockChange {
     /// Seconds to move forward, 1 to 315 619 200 (10 years).
     #[serde(default)]
-    #[schema(minimum = 1, maximum = 315_619_200)]
     pub advance_secs: Option<i64>,
     /// The new time (RFC 3339); not earlier than the current one, at most 10 years later.
     #[serde(default)]
     pub now: Option<DateTime<Utc>>,
 }
+
+/// Exactly one of the two, as `oneOf`. Where `now` stands against the
+/// current time is the clock's state, so a conflict (409), not a schema rule.
+fn test_clock_change_schema() -> serde_json::Value {
+    use mercato_domain::schema::{Fields, described, integer, null, nullable};
+    use serde_json::json;
+    let advance = || integer(1, MAX_JUMP_SECS);
+    let instant = || json!({"type": "string", "format": "date-time"});
+    let base = Fields::new()
+        .optional(
+            "advance_secs",
+            described(nullable(advance()), "Seconds to move forward, 1 to 315 619 200 (10 years)."),
+        )
+        .optional(
+            "now",
+            described(
+                nullable(instant()),
+                "The new time (RFC 3339): not earlier than the current one (409 `clock_backwards`), at most 10 years later (409 `clock_jump_too_large`).",
+            ),
+        )
+        .closed();
+    let by = Fields::new().required("advance_secs", advance()).optional("now", null());
+    let to = Fields::new().required("now", instant()).optional("advance_secs", null());
+    let open = |f: Fields| {
+        let mut o = f.closed();
+        o.as_object_mut().map(|m| m.remove("additionalProperties"));
+        o
+    };
+    json!({
+        "allOf": [base, {"oneOf": [open(by), open(to)]}],
+        "description": "Move the clock: send exactly one of `advance_secs` or `now`.",
+    })
+}
+
+mercato_domain::schema_from_fragment!(TestClockChange, test_clock_change_schema());
 
 fn format(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -165,16 +201,22 @@ pub async fn change(state: &AppState, req: TestClockChange) -> AppResult<TestClo
         let current = parse(&stored)?;
         let next = match how {
             Move::By(secs) => current + chrono::Duration::seconds(secs),
+            // Where `now` stands against the current time is the clock's
+            // state: a conflict, naming the current time.
             Move::To(to) => {
                 if to < current {
                     return Err(AppError::new(
-                        Refusal::Unprocessable,
+                        Refusal::Conflict,
                         "clock_backwards",
                         format!("the test clock only moves forward; it is {}", format(current)),
                     ));
                 }
                 if to > current + chrono::Duration::seconds(MAX_JUMP_SECS) {
-                    return Err(AppError::field("now", "at most 10 years after the current test-clock time"));
+                    return Err(AppError::new(
+                        Refusal::Conflict,
+                        "clock_jump_too_large",
+                        format!("at most 10 years after the current test-clock time, {}", format(current)),
+                    ));
                 }
                 to
             }

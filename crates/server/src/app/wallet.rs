@@ -41,7 +41,7 @@ pub struct CreditRequest {
     #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
     pub amount_minor: i64,
     /// ISO 4217, one of the marketplace's currencies.
-    #[schema(value_type = crate::api_doc::Currency)]
+    #[schema(value_type = mercato_domain::money::Currency)]
     pub currency: String,
     /// Why the operator credits the wallet (1-500 characters); kept as the payment's reference.
     #[schema(

@@ -41,8 +41,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 201, body = OrderView),
         AuthProblems,
         (status = 404, description = "no such SKU on sale (`errors` names `sku_id`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`not_on_sale` (delisted product or retired SKU), `trial_used`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` naming the field (period, period_count, quantity, trial, auto_renew, amount_minor), or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`not_offered`: the SKU does not offer what was asked (a period it is not sold by, a period for a SKU not sold by period, no period for one that is, a trial it has none of, a quantity that is not one of its choices, a total above 10^12 minor units; `errors` names each field); `not_on_sale` (delisted product or retired SKU), `trial_used`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` naming the field, for what no SKU accepts (as the schema states: period_count out of range or without period, a trial with period terms, auto_renew without period); `idempotency_key_reused`: the key was used with another request", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_order(
     State(state): State<AppState>,
@@ -202,9 +202,9 @@ async fn update_subscription(
         (status = 200, body = lifecycle::RenewalView),
         AuthProblems,
         (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
-        NotFoundProblem,
-        (status = 409, description = "`subscription_ended` (released or failed), `not_renewable` (a trial, one-time or pay-per-use subscription), `not_provisioned`, `subscription_changed`, `idempotency_key_in_use`; with `sku_id`/`quantity`: `change_refused` (changeInstanceCheck answered other than 000000), `change_in_progress` (an upgrade awaits the seller), `not_on_sale`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid period, bad `Idempotency-Key`, `sku_id` of another product or not sold by the period, bad `quantity`", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "`subscription_ended` (released or failed), `not_renewable` (a trial, one-time or pay-per-use subscription), `not_provisioned`, `subscription_changed`, `idempotency_key_in_use`; `not_offered`: the SKU renewed into does not offer it (`sku_id` of another product, not a period SKU or not sold by the period; a quantity not among its choices; a total above 10^12 minor units; `errors` names each field); with `sku_id`/`quantity`: `change_refused` (changeInstanceCheck answered other than 000000), `change_in_progress` (an upgrade awaits the seller), `not_on_sale`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such subscription of the caller's, or `sku_id` names no SKU on sale (`errors` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: period_count out of range for the period, quantity out of 1-10^12, a bad `Idempotency-Key`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "`seller_unavailable`: the seller's changeInstanceCheck could not be asked; nothing changed", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn renew_subscription(

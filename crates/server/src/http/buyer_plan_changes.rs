@@ -36,9 +36,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 200, body = UpgradeView),
         AuthProblems,
         (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
-        NotFoundProblem,
-        (status = 409, description = "`not_an_upgrade` (equal or cheaper per period), `change_in_progress`, `trial_subscription`, `subscription_frozen`, `not_provisioned`, `subscription_ended`, `not_upgradable`, `term_ended`, `not_on_sale`, `subscription_changed`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` naming `sku_id` (another product's SKU, not a period SKU, not sold by the subscription's period) or `quantity`; bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "`not_offered`: the target SKU does not offer the upgrade (`sku_id` of another product, not a period SKU, not sold by the subscription's period; a quantity not among its choices; a difference above 10^12 minor units; `errors` names each field); `not_an_upgrade` (equal or cheaper per period), `change_in_progress`, `trial_subscription`, `subscription_frozen`, `not_provisioned`, `subscription_ended`, `not_upgradable`, `term_ended`, `not_on_sale`, `subscription_changed`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such subscription of the caller's, or `sku_id` names no SKU on sale (`errors` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: quantity out of 1-10^12; a bad `Idempotency-Key`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn upgrade_subscription(
     State(state): State<AppState>,
@@ -70,8 +70,8 @@ async fn upgrade_subscription(
         AuthProblems,
         (status = 402, description = "`insufficient_funds`: nothing changed", body = Problem, content_type = "application/problem+json"),
         NotFoundProblem,
-        (status = 409, description = "`not_a_trial`, `not_provisioned`, `subscription_ended`, `not_on_sale`, `subscription_changed`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` naming the field (period, period_count, quantity, auto_renew); bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`not_offered`: the trial's SKU does not offer the terms (a period it is not sold by, a quantity not among its choices, a total above 10^12 minor units; `errors` names each field); `not_a_trial`, `not_provisioned`, `subscription_ended`, `not_on_sale`, `subscription_changed`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: period_count out of range for the period, quantity out of 1-10^12; a bad `Idempotency-Key`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn convert_trial(
     State(state): State<AppState>,

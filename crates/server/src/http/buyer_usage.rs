@@ -37,8 +37,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 200, body = SubscriptionUsageView),
         AuthProblems,
         NotFoundProblem,
-        (status = 409, description = "`not_pay_per_use`: the subscription has no usage", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "bad `granularity` (`hour` on a daily-billed subscription), `from` or `to`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`not_pay_per_use`: the subscription has no usage; `granularity_unavailable`: `hour` on a daily-billed subscription (its usage is known per day only)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: a `granularity`, `from` or `to` that is not one (each is named)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn subscription_usage(
     State(state): State<AppState>,

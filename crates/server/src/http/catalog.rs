@@ -15,7 +15,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Search the listed products. Pages are stable: follow `next_cursor` to get
-/// every match exactly once.
+/// every match exactly once. Filters that match nothing (a `category` that
+/// names no category, a minimum above the maximum) give an empty page.
 #[utoipa::path(get, path = "/api/v1/catalog/products", tag = "catalog", params(ProductSearchParams), responses(
     (status = 200, body = Page<CatalogItem>),
     (status = 422, description = "a parameter is invalid (each is named)", body = Problem, content_type = "application/problem+json"),

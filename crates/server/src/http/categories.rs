@@ -28,8 +28,9 @@ async fn tree(State(state): State<AppState>) -> ApiResult<Json<CategoryTree>> {
     request_body = CreateCategory, responses(
     (status = 201, body = CategoryView),
     AuthProblems,
-    (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
-    (status = 422, description = "invalid fields or unknown parent", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "`parent_not_found`: `parent_id` names no category (`errors` names it)", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`slug_taken`; `too_deep`: under that parent the tree would nest deeper than allowed", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`validation_failed`: every invalid field listed", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn create(
     State(state): State<AppState>,
@@ -45,9 +46,9 @@ async fn create(
     request_body = UpdateCategory, responses(
     (status = 200, body = CategoryView),
     AuthProblems,
-    NotFoundProblem,
-    (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "`not_found`: no such category; `parent_not_found`: `parent_id` names no category (`errors` names it)", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`slug_taken`; `too_deep`: under that parent the tree would nest deeper than allowed; `category_cycle`: the parent is the category itself or one of its sub-categories", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`validation_failed`: every invalid field listed", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn update(
     State(state): State<AppState>,

@@ -77,9 +77,11 @@ async fn trial_balance(
 struct EntryParams {
     /// Only entries with a line on this account, e.g. `buyer_wallet:acc_...`.
     #[serde(default)]
+    #[param(schema_with = account_schema)]
     account: Option<String>,
     /// Only entries with this reference (payment, order or refund id).
     #[serde(default)]
+    #[param(schema_with = reference_schema)]
     reference: Option<String>,
     /// 1-100, default 20.
     #[serde(default, deserialize_with = "query_num::opt_u64")]
@@ -88,6 +90,22 @@ struct EntryParams {
     /// `next_cursor` from the previous page.
     #[serde(default)]
     cursor: Option<String>,
+}
+
+fn account_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    mercato_domain::schema::to_schema(serde_json::json!({
+        "type": "string",
+        "pattern": mercato_domain::ledger::account_filter_pattern(),
+        "description": "Only entries with a line on this account, e.g. `buyer_wallet:acc_...`.",
+    }))
+}
+
+fn reference_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    mercato_domain::schema::to_schema(serde_json::json!({
+        "type": "string",
+        "maxLength": mercato_domain::ledger::REFERENCE_MAX,
+        "description": "Only entries with this reference (payment, order or refund id).",
+    }))
 }
 
 /// Journal entries with their lines, newest first.

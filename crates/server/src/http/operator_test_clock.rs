@@ -35,7 +35,8 @@ async fn get_clock(State(state): State<AppState>, OperatorAuth(_op): OperatorAut
         (status = 200, body = TestClockView),
         AuthProblems,
         (status = 404, description = "`test_clock_disabled`: the server does not run with --test-clock", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` (neither or both fields, out of range), or `clock_backwards`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`clock_backwards`: `now` is earlier than the current test-clock time; `clock_jump_too_large`: `now` is more than 10 years after it (the detail names it); `test_clock_busy`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: neither or both fields, `advance_secs` out of range", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn move_clock(
     State(state): State<AppState>,

@@ -52,7 +52,8 @@ pub struct ProductQuery {
     (status = 201, body = ProductView),
     AuthProblems,
     (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
-    (status = 422, description = "invalid fields, unknown category or enum value", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "`category_not_found`: `category_id` names no category (`errors` names it)", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`validation_failed`: every invalid field listed", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn create(
     State(state): State<AppState>,
@@ -101,10 +102,10 @@ async fn get(
     request_body = UpdateProduct, responses(
     (status = 200, body = ProductView),
     AuthProblems,
-    NotFoundProblem,
+    (status = 404, description = "`not_found`: no such product of the caller's; `category_not_found`: `category_id` names no category (`errors` names it)", body = Problem, content_type = "application/problem+json"),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "`under_review`", body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`validation_failed`: every invalid field listed", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn update(
     State(state): State<AppState>,
@@ -123,7 +124,7 @@ async fn update(
     AuthProblems,
     NotFoundProblem,
     (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "`sku_code_taken`, `under_review`, `too_many_skus`", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`sku_code_taken`, `currency_mismatch` (the product's other SKUs use another currency; `errors` names `currency`), `under_review`, `too_many_skus`", body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn add_sku(

@@ -73,8 +73,8 @@ async fn errors(
     (status = 200, body = InstanceUsageView),
     AuthProblems,
     NotFoundProblem,
-    (status = 409, description = "`not_pay_per_use`: the instance has no usage", body = Problem, content_type = "application/problem+json"),
-    (status = 422, description = "bad `granularity` (`hour` on a daily-billed instance), `from` or `to`", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`not_pay_per_use`: the instance has no usage; `granularity_unavailable`: `hour` on a daily-billed instance (its usage is known per day only)", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`validation_failed`: a `granularity`, `from` or `to` that is not one (each is named)", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn instance_usage(
     State(state): State<AppState>,

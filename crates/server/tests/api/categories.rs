@@ -53,10 +53,16 @@ async fn operators_edit_categories() {
     let mut fields = Res::fields(&body);
     fields.sort();
     assert_eq!(fields, ["name", "position", "slug"]);
+    // A parent that does not exist is a reference to nothing: 404.
     let body = app
         .post(url, Some(&op), json!({"parent_id": "cat_nope", "slug": "orphan", "name": "O", "name_zh": "O"}))
         .await
-        .problem(422, "validation_failed");
+        .problem(404, "parent_not_found");
+    assert_eq!(Res::fields(&body), ["parent_id"]);
+    let body = app
+        .patch(&format!("{url}/{child_id}"), Some(&op), json!({"parent_id": "cat_nope"}))
+        .await
+        .problem(404, "parent_not_found");
     assert_eq!(Res::fields(&body), ["parent_id"]);
 
     // Rename, move, reorder.
@@ -67,9 +73,23 @@ async fn operators_edit_categories() {
     assert_eq!(renamed["name"], "Game hosting");
     assert_eq!(renamed["slug"], "game-servers");
     app.patch(&format!("{url}/{child_id}"), Some(&op), json!({"slug": "databases"})).await.problem(409, "slug_taken");
-    app.patch(&format!("{url}/{top_id}"), Some(&op), json!({"parent_id": child_id}))
+    // The tree as it is decides: a category under its own sub-category, or
+    // one level too deep, conflicts with it.
+    let body = app
+        .patch(&format!("{url}/{top_id}"), Some(&op), json!({"parent_id": child_id}))
         .await
-        .problem(422, "validation_failed");
+        .problem(409, "category_cycle");
+    assert_eq!(Res::fields(&body), ["parent_id"]);
+    let grandchild = app
+        .post(url, Some(&op), json!({"parent_id": child_id, "slug": "grand", "name": "G", "name_zh": "G"}))
+        .await
+        .expect(201);
+    let body = app
+        .post(url, Some(&op), json!({"parent_id": grandchild["id"], "slug": "great", "name": "G", "name_zh": "G"}))
+        .await
+        .problem(409, "too_deep");
+    assert_eq!(Res::fields(&body), ["parent_id"]);
+    app.delete(&format!("{url}/{}", grandchild["id"].as_str().unwrap()), Some(&op)).await.expect(204);
     let moved = app.patch(&format!("{url}/{child_id}"), Some(&op), json!({"parent_id": null})).await.expect(200);
     assert!(moved["parent_id"].is_null());
     app.patch(&format!("{url}/cat_0193a0a0a0a0a0a0a0a0a0a0a0a0a0a0"), Some(&op), json!({"name": "x"}))

@@ -413,7 +413,12 @@ async fn the_test_clock_endpoints_move_time_forward_only() {
     app.post("/api/v1/operator/test-clock", Some(&op), json!({"now": target.to_rfc3339()})).await.expect(200);
 
     let back = (target - chrono::Duration::seconds(1)).to_rfc3339();
-    app.post("/api/v1/operator/test-clock", Some(&op), json!({"now": back})).await.problem(422, "clock_backwards");
+    // The clock's current time decides: a conflict that names it.
+    let refused =
+        app.post("/api/v1/operator/test-clock", Some(&op), json!({"now": back})).await.problem(409, "clock_backwards");
+    assert!(refused["detail"].as_str().unwrap().contains(&target.format("%Y-%m-%dT%H:%M:%S").to_string()), "{refused}");
+    let far = (target + chrono::Duration::days(3654)).to_rfc3339();
+    app.post("/api/v1/operator/test-clock", Some(&op), json!({"now": far})).await.problem(409, "clock_jump_too_large");
     for bad in [
         json!({}),
         json!({"advance_secs": 60, "now": target.to_rfc3339()}),
@@ -421,7 +426,7 @@ async fn the_test_clock_endpoints_move_time_forward_only() {
         json!({"advance_secs": -5}),
         json!({"advance_secs": 3653 * 86_400 + 1}),
         json!({"now": "yesterday"}),
-        json!({"now": (target + chrono::Duration::days(3654)).to_rfc3339()}),
+        json!({"advance_secs": null, "now": null}),
         json!({"advance_secs": 60, "extra": true}),
     ] {
         app.post("/api/v1/operator/test-clock", Some(&op), bad.clone()).await.problem(422, "validation_failed");

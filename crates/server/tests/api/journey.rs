@@ -71,7 +71,7 @@ async fn a_seller_goes_from_sign_up_to_a_searchable_listing() {
     let pid = product["id"].as_str().unwrap();
     for sku in [
         json!({"sku_code": "pg-basic", "name": "基础版", "charging_mode": "period", "prices": {"month_minor": 19900, "year_minor": 199000}, "currency": "CNY", "trial_days": 7,
-               "linear": {"name": "users", "unit": "user", "min": 1, "max": 1000, "step": 1}}),
+               "linear": {"name": "users", "unit": "user", "min": 1, "step": 1, "count": 1000}}),
         json!({"sku_code": "pg-payg", "name": "按需", "charging_mode": "on_demand", "currency": "CNY", "metering": {"unit": "hour", "unit_price": "0.35", "billing": "hourly"}}),
     ] {
         app.post(&format!("/api/v1/seller/products/{pid}/skus"), Some(key), sku).await.expect(201);

@@ -27,7 +27,7 @@ fn skus() -> Vec<Value> {
         json!({
             "sku_code": "team", "name": "Team", "charging_mode": "period",
             "prices": {"month_minor": 1000, "year_minor": 10000}, "currency": "CNY", "trial_days": 14,
-            "linear": {"name": "users", "unit": "user", "min": 5, "max": 100, "step": 5}
+            "linear": {"name": "users", "unit": "user", "min": 5, "step": 5, "count": 20}
         }),
         json!({"sku_code": "monthly", "name": "Monthly", "charging_mode": "period",
             "prices": {"month_minor": 500}, "currency": "CNY"}),
@@ -351,28 +351,40 @@ async fn concurrent_duplicate_pays_charge_once() {
 #[tokio::test]
 async fn bad_orders_name_the_field_and_write_nothing() {
     let s = shop().await;
-    let fields = |r: Res| Res::fields(&r.problem(422, "validation_failed"));
     let team = s.sku("team").to_string();
+    // What no SKU accepts (the schema says so): 422.
+    let fields = |r: Res| Res::fields(&r.problem(422, "validation_failed"));
     let cases: Vec<(Value, &str)> = vec![
-        (json!({"sku_id": team, "quantity": 5}), "period"),
         (json!({"sku_id": team, "period": "week", "quantity": 5}), "period"),
         (json!({"sku_id": team, "period": "month", "period_count": 12, "quantity": 5}), "period_count"),
         (json!({"sku_id": team, "period": "month", "period_count": 0, "quantity": 5}), "period_count"),
         (json!({"sku_id": team, "period": "year", "period_count": 6, "quantity": 5}), "period_count"),
+        (json!({"sku_id": team, "period_count": 2, "quantity": 5}), "period_count"),
+        (json!({"sku_id": team, "period": "month", "quantity": 0}), "quantity"),
+        (json!({"sku_id": s.sku("setup"), "auto_renew": true}), "auto_renew"),
+        (json!({"sku_id": team, "trial": true, "quantity": 5, "auto_renew": true}), "auto_renew"),
+        (json!({"sku_id": team, "trial": true, "period": "year", "quantity": 5}), "period"),
+        (json!({"sku_id": team, "period": "month", "quantity": 5, "color": "red"}), "color"),
+        (json!({"period": "month"}), "sku_id"),
+    ];
+    for (body, field) in cases {
+        let got = fields(s.order(body.clone()).await);
+        assert!(got.contains(&field.to_string()), "{body}: {got:?}");
+    }
+    // What this SKU does not offer: 409 `not_offered`, naming the fields.
+    let not_offered = |r: Res| Res::fields(&r.problem(409, "not_offered"));
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"sku_id": team, "quantity": 5}), "period"),
         (json!({"sku_id": team, "period": "month", "quantity": 7}), "quantity"),
         (json!({"sku_id": team, "period": "month", "quantity": 105}), "quantity"),
         (json!({"sku_id": team, "period": "month"}), "quantity"),
         (json!({"sku_id": s.sku("monthly"), "period": "year"}), "period"),
         (json!({"sku_id": s.sku("monthly"), "period": "month", "quantity": 2}), "quantity"),
         (json!({"sku_id": s.sku("monthly"), "trial": true}), "trial"),
-        (json!({"sku_id": s.sku("setup"), "auto_renew": true}), "auto_renew"),
         (json!({"sku_id": s.sku("setup"), "period": "month"}), "period"),
-        (json!({"sku_id": team, "trial": true, "quantity": 5, "auto_renew": true}), "auto_renew"),
-        (json!({"sku_id": team, "period": "month", "quantity": 5, "color": "red"}), "color"),
-        (json!({"period": "month"}), "sku_id"),
     ];
     for (body, field) in cases {
-        let got = fields(s.order(body.clone()).await);
+        let got = not_offered(s.order(body.clone()).await);
         assert!(got.contains(&field.to_string()), "{body}: {got:?}");
     }
     // Unknown, never-listed and delisted SKUs.

@@ -265,15 +265,21 @@ async fn cheaper_equal_and_invalid_targets_change_nothing() {
     assert!(cheaper["detail"].as_str().unwrap().contains("renewal"), "{cheaper}");
     e.post("upgrade", "b", json!({"sku_id": e.basic})).await.problem(409, "not_an_upgrade");
     e.post("upgrade", "c", json!({"sku_id": "sku_nope"})).await.problem(404, "not_found");
-    e.post("upgrade", "d", json!({"sku_id": e.pro, "quantity": 3})).await.problem(422, "validation_failed");
+    let p = e.post("upgrade", "d", json!({"sku_id": e.pro, "quantity": 3})).await.problem(409, "not_offered");
+    assert_eq!(Res::fields(&p), ["quantity"]);
+    e.post("upgrade", "d2", json!({"sku_id": e.pro, "quantity": 0})).await.problem(422, "validation_failed");
     e.post("upgrade", "e", json!({"sku_id": e.pro, "colour": "red"})).await.problem(422, "validation_failed");
     e.post("upgrade", "f", json!({})).await.problem(422, "validation_failed");
     // Another product's SKU.
     let other = e.app.listed_product(&e.seller_key, &e.op, product_form("Other DB"), &[sku("x", 99_999)]).await;
     let detail = e.app.get(&format!("/api/v1/catalog/products/{other}"), None).await.expect(200);
     let other_sku = detail["skus"][0]["id"].as_str().unwrap();
-    let p = e.post("upgrade", "g", json!({"sku_id": other_sku})).await.problem(422, "validation_failed");
+    let p = e.post("upgrade", "g", json!({"sku_id": other_sku})).await.problem(409, "not_offered");
     assert_eq!(Res::fields(&p), vec!["sku_id".to_string()]);
+    // Nor is it offered as a renewal; a count no period allows is invalid.
+    let p = e.post("renew", "g2", json!({"period": "month", "sku_id": other_sku})).await.problem(409, "not_offered");
+    assert_eq!(Res::fields(&p), vec!["sku_id".to_string()]);
+    e.post("renew", "g3", json!({"period": "month", "period_count": 12})).await.problem(422, "validation_failed");
     // Another buyer's subscription is not found.
     let (_, stranger) = e.app.signup("buyer").await;
     e.app

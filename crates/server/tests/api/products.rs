@@ -12,7 +12,7 @@ fn sku_all_modes() -> Vec<Value> {
         json!({
             "sku_code": "std-period", "name": "Standard", "charging_mode": "period",
             "prices": {"month_minor": 1000, "year_minor": 10000}, "currency": "CNY", "trial_days": 14,
-            "linear": {"name": "users", "unit": "user", "min": 5, "max": 500, "step": 5}
+            "linear": {"name": "users", "unit": "user", "min": 5, "step": 5, "count": 100}
         }),
         json!({
             "sku_code": "perpetual", "name": "Perpetual", "charging_mode": "one_time",
@@ -342,7 +342,7 @@ async fn bad_product_input_is_rejected_and_writes_nothing() {
             bad(json!({
                 "name": "x".repeat(101),
                 "summary": "s".repeat(301),
-                "tags": ["a", "A"],
+                "tags": ["a", " "],
                 "endpoint": {"url": "http://isv.example.com/produce", "access_key": "short"}
             })),
         )
@@ -350,12 +350,12 @@ async fn bad_product_input_is_rejected_and_writes_nothing() {
         .problem(422, "validation_failed");
     let mut fields = Res::fields(&body);
     fields.sort();
-    assert_eq!(fields, ["endpoint.access_key", "endpoint.url", "name", "summary", "tags"]);
-    // Unknown category.
+    assert_eq!(fields, ["endpoint.access_key", "endpoint.url", "name", "summary", "tags[1]"]);
+    // An unknown category is a reference to nothing: 404, naming the field.
     let body = app
         .post("/api/v1/seller/products", Some(&key), bad(json!({"category_id": "cat_nope"})))
         .await
-        .problem(422, "validation_failed");
+        .problem(404, "category_not_found");
     assert_eq!(Res::fields(&body), ["category_id"]);
     // Unknown field.
     app.post("/api/v1/seller/products", Some(&key), bad(json!({"price": 1}))).await.problem(422, "validation_failed");
@@ -378,9 +378,10 @@ async fn patch_rules() {
         .problem(422, "validation_failed");
     app.patch(&path, Some(&key), json!({})).await.problem(422, "validation_failed");
     app.patch(&path, Some(&key), json!({"name": ""})).await.problem(422, "validation_failed");
+    app.patch(&path, Some(&key), json!({"name": null, "tags": null})).await.problem(422, "validation_failed");
     app.patch(&path, Some(&key), json!({"category_id": "cat_00000000000000000000000000000000"}))
         .await
-        .problem(422, "validation_failed");
+        .problem(404, "category_not_found");
     app.patch(&path, Some(&key), json!({"endpoint": {"url": "ftp://x", "access_key": "long-enough-key"}}))
         .await
         .problem(422, "validation_failed");
@@ -390,12 +391,12 @@ async fn patch_rules() {
         .patch(
             &path,
             Some(&key),
-            json!({"name": "  New name ", "tags": ["x"], "endpoint": {"url": "https://isv.example.com/p", "access_key": "another-key-2"}}),
+            json!({"name": "  New name ", "tags": ["x", " X ", "数据库"], "endpoint": {"url": "https://isv.example.com/p", "access_key": "another-key-2"}}),
         )
         .await
         .expect(200);
     assert_eq!(p["name"], "New name");
-    assert_eq!(p["tags"], json!(["x"]));
+    assert_eq!(p["tags"], json!(["x", "数据库"]), "tags are a set: repeats are dropped");
     assert_eq!(p["summary"], before["summary"]);
     assert_eq!(p["endpoint"]["url"], "https://isv.example.com/p");
     assert_eq!(p["status"], "draft");
@@ -430,7 +431,13 @@ async fn bad_skus_are_rejected_and_write_nothing() {
     // Mode-specific rules, bad trial, bad linear, unknown currency.
     app.post(&path, Some(&key), with(json!({"trial_days": 1}))).await.problem(422, "validation_failed");
     app.post(&path, Some(&key), with(json!({"currency": "XYZ"}))).await.problem(422, "validation_failed");
-    app.post(&path, Some(&key), with(json!({"linear": {"name": "u", "unit": "u", "min": 10, "max": 5, "step": 0}})))
+    let body = app
+        .post(&path, Some(&key), with(json!({"linear": {"name": "u", "unit": "u", "min": 0, "step": 0, "count": 0}})))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(Res::fields(&body), ["linear.min", "linear.step", "linear.count"]);
+    // The older range form is refused by name.
+    app.post(&path, Some(&key), with(json!({"linear": {"name": "u", "unit": "u", "min": 5, "max": 10, "step": 5}})))
         .await
         .problem(422, "validation_failed");
     app.post(
@@ -446,13 +453,13 @@ async fn bad_skus_are_rejected_and_write_nothing() {
     app.post(&path, Some(&key), with(json!({"sku_code": "bad code!"}))).await.problem(422, "validation_failed");
     assert!(app.get(&path, Some(&key)).await.expect(200).as_array().unwrap().is_empty(), "nothing written");
 
-    // Duplicate code, other currency.
+    // Duplicate code, other currency: both conflict with the product's SKUs.
     let sku = app.post(&path, Some(&key), period_sku("m")).await.expect(201);
     app.post(&path, Some(&key), period_sku("m")).await.problem(409, "sku_code_taken");
     let body = app
         .post(&path, Some(&key), with(json!({"sku_code": "usd", "currency": "USD"})))
         .await
-        .problem(422, "validation_failed");
+        .problem(409, "currency_mismatch");
     assert_eq!(Res::fields(&body), ["currency"]);
     assert_eq!(app.get(&path, Some(&key)).await.expect(200).as_array().unwrap().len(), 1);
 

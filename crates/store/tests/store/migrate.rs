@@ -138,3 +138,26 @@ async fn older_interface_messages_lose_their_secrets_in_0020() {
     assert_eq!(rows[7].request_body, r#"{"token":"[redacted]"}"#);
     assert_eq!(rows[8].request_body, r#"{"activity":"x"}"#);
 }
+
+/// 0021 rewrites linear attributes stored as `{min, max, step}` into
+/// `{min, step, count}` wherever a SKU specification is kept.
+#[tokio::test]
+async fn older_linear_ranges_become_counts_in_0021() {
+    use crate::fixtures::Market;
+    use mercato_store::repo::products;
+
+    let t = TestDb::new().await;
+    let m = Market::new(&t.conn, "a").await;
+    let backend = t.conn.get_database_backend();
+    let old = r#"{"sku_code":"u","name":"Users","charging_mode":"period","prices":{"month_minor":100},"currency":"CNY","linear":{"name":"users","unit":"user","min":5,"max":100,"step":5}}"#;
+    let set = format!("UPDATE skus SET spec_json = '{old}' WHERE id = '{}'", m.sku);
+    t.conn.execute_raw(Statement::from_string(backend, set)).await.unwrap();
+
+    let forget = "DELETE FROM schema_migrations WHERE version = '0022_linear_counts'";
+    t.conn.execute_raw(Statement::from_string(backend, forget)).await.unwrap();
+    assert_eq!(migrate::run(&t).await.unwrap(), ["0022_linear_counts"]);
+
+    let sku = products::skus(&t.conn, &m.product).await.unwrap().into_iter().find(|s| s.id == m.sku).unwrap();
+    let linear = sku.spec.linear.expect("the linear attribute is kept");
+    assert_eq!((linear.min, linear.step, linear.count, linear.max()), (5, 5, 20, Some(100)));
+}

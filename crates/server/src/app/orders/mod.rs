@@ -38,14 +38,16 @@ use mercato_store::entity::{order, order_line, subscription, subscription_app_in
 use mercato_store::repo::{interface_messages, orders as repo, products};
 use mercato_store::{Executor, Tx};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// The job kind the job runner executes to call the seller's newInstance.
 pub const FULFIL_NEW_INSTANCE: &str = "fulfil_new_instance";
 
-/// `POST /api/v1/buyer/orders`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// `POST /api/v1/buyer/orders`; its schema states the rules that hold
+/// whatever the SKU (`mercato_domain::orders::check_request`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
     /// The SKU to buy (an active SKU of a listed product).
@@ -67,6 +69,60 @@ pub struct CreateOrder {
     #[serde(default)]
     pub auto_renew: bool,
 }
+
+impl CreateOrder {
+    fn request(&self) -> rules::Request {
+        rules::Request {
+            period: self.period,
+            period_count: self.period_count,
+            quantity: self.quantity,
+            trial: self.trial,
+            auto_renew: self.auto_renew,
+        }
+    }
+}
+
+fn create_order_schema() -> serde_json::Value {
+    use mercato_domain::schema::{Fields, described, integer, nullable, reference};
+    let base = Fields::new()
+        .required("sku_id", described(json!({"type": "string"}), "The SKU to buy (an active SKU of a listed product)."))
+        .optional("period", described(nullable(reference("Period")), "Period SKUs (not trials): month or year."))
+        .optional(
+            "period_count",
+            described(
+                nullable(integer(1, rules::MONTHS_MAX)),
+                "Period SKUs: number of periods, months 1-11 or years 1-5 (default 1).",
+            ),
+        )
+        .optional(
+            "quantity",
+            described(
+                rules::quantity_schema(),
+                "SKUs with a linear attribute: required, one of its choices. Others: absent or 1.",
+            ),
+        )
+        .optional(
+            "trial",
+            described(
+                json!({"type": "boolean", "default": false}),
+                "A free trial (period SKUs with trial days; once per buyer and product).",
+            ),
+        )
+        .optional(
+            "auto_renew",
+            described(
+                json!({"type": "boolean", "default": false}),
+                "Renew automatically before expiry (paid period purchases only).",
+            ),
+        )
+        .closed();
+    json!({
+        "allOf": [base, rules::purchase_terms_schema()],
+        "description": "One SKU to buy. What the SKU itself offers (its periods, trial, quantities) is checked against it: 409 `not_offered`.",
+    })
+}
+
+mercato_domain::schema_from_fragment!(CreateOrder, create_order_schema(), Period);
 
 /// One SKU bought; its id is the seller protocol's orderLineId.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -291,6 +347,8 @@ pub(crate) fn parse_order_cursor(cursor: &str) -> AppResult<repo::Before<'_>> {
 /// Places an order for one SKU, priced on the server, in `tx`.
 pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrder) -> AppResult<OrderView> {
     let now = state.now();
+    // What no SKU accepts is refused before the SKU is looked up.
+    rules::check_request(&req.request())?;
 
     // The SKU must be active, of a listed product, and in its listed snapshot.
     let unknown = || AppError::about_field(Refusal::NotFound, "not_found", "sku_id", "no SKU with this id is on sale");
@@ -305,16 +363,7 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
         return Err(not_on_sale());
     }
     let listed = snap.skus.iter().find(|s| s.id == sku.id).ok_or_else(not_on_sale)?;
-    let priced = rules::price(
-        &listed.spec,
-        &rules::Request {
-            period: req.period,
-            period_count: req.period_count,
-            quantity: req.quantity,
-            trial: req.trial,
-            auto_renew: req.auto_renew,
-        },
-    )?;
+    let priced = rules::price(&listed.spec, &req.request())?;
 
     let order_row = follow_up::insert_order(
         tx,

@@ -20,9 +20,9 @@ pub async fn create(state: &AppState, p: &Principal, req: CreateProduct) -> AppR
     if let Some(e) = &req.endpoint {
         check_endpoint_of(state, &mut c, e);
     }
-    let tx = state.db.write().await?;
-    check_category(&tx, &mut c, content.category_id.trim()).await?;
     c.finish()?;
+    let tx = state.db.write().await?;
+    check_category(&tx, content.category_id.trim()).await?;
     let now = state.now();
     let content = trimmed(content);
     let row = product::Model {
@@ -124,10 +124,10 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, req: UpdateProduc
     if let Some(e) = &req.endpoint {
         check_endpoint_of(state, &mut c, e);
     }
-    if category_changed {
-        check_category(&tx, &mut c, content.category_id.trim()).await?;
-    }
     c.finish()?;
+    if category_changed {
+        check_category(&tx, content.category_id.trim()).await?;
+    }
     row.content = trimmed(content);
     if let Some(e) = &req.endpoint {
         row.endpoint_url = Some(e.url.clone());

@@ -7,7 +7,7 @@
 //! transaction, so two concurrent requests cannot both succeed.
 
 use crate::app::categories;
-use crate::app::error::{AppError, AppResult};
+use crate::app::error::{AppError, AppResult, Refusal};
 use crate::app::onboarding::ensure_can_sell;
 use crate::app::page::{Page, Paging};
 use crate::auth::Principal;
@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{
     Cooperation, Endpoint, Lifecycle, LifecycleError, ProductAction, ProductContent, ProductStatus, ProductType,
     ReviewKind, ReviewSku, ReviewSnapshot, ReviewStatus, RevisionState, SkuSpec, SkuStatus, check_endpoint,
-    check_product, check_sku, check_sku_currency, entry_price_minor, media_url,
+    check_product, check_sku, check_sku_currency, content_schemas, entry_price_minor, media_url, normalize_tags,
 };
 use mercato_domain::ids::ProductId;
 use mercato_domain::validation::Checker;
@@ -178,9 +178,17 @@ pub fn ensure_editable(p: &product::Model) -> AppResult<()> {
     lifecycle_of(p)?.apply(ProductAction::Edit).map(|_| ()).map_err(lifecycle_error)
 }
 
-async fn check_category(db: &impl Executor, c: &mut Checker, category_id: &str) -> AppResult<()> {
-    if c.is_ok() && !categories::exists(db, category_id).await? {
-        c.add("category_id", "no such category; see GET /api/v1/catalog/categories");
+/// The category a product names must exist: 404 `category_not_found`
+/// naming `category_id` (a reference to nothing, like an unknown SKU in an
+/// order), once the fields themselves are valid.
+async fn check_category(db: &impl Executor, category_id: &str) -> AppResult<()> {
+    if !categories::exists(db, category_id).await? {
+        return Err(AppError::about_field(
+            Refusal::NotFound,
+            "category_not_found",
+            "category_id",
+            "no such category; see GET /api/v1/catalog/categories",
+        ));
     }
     Ok(())
 }
@@ -194,7 +202,7 @@ fn trimmed(content: ProductContent) -> ProductContent {
         description: content.description.trim().to_string(),
         usage_guide: content.usage_guide.trim().to_string(),
         support_terms: content.support_terms.trim().to_string(),
-        tags: content.tags.into_iter().map(|t| t.trim().to_string()).collect(),
+        tags: normalize_tags(content.tags),
     }
 }
 

@@ -10,7 +10,11 @@ pub async fn add_sku(state: &AppState, p: &Principal, id: &str, spec: SkuSpec) -
     ensure_editable(&row)?;
     let existing = products::skus(&tx, &row.id).await?;
     let currency = existing.iter().find(|s| s.status != SkuStatus::Retired).map(|s| s.currency.clone());
-    check_sku_currency(&spec, currency.as_deref())?;
+    // The product's other SKUs decide: a conflict with them, like a taken code.
+    check_sku_currency(&spec, currency.as_deref()).map_err(|e| {
+        let message = e.0.first().map_or_else(String::new, |f| f.message.clone());
+        AppError::about_field(Refusal::Conflict, "currency_mismatch", "currency", &message)
+    })?;
     if existing.iter().any(|s| s.sku_code == spec.sku_code) {
         return Err(sku_code_taken());
     }

@@ -4,7 +4,9 @@ use super::*;
 
 // ---------------------------------------------------------------- requests
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// `POST /api/v1/seller/products`; its schema states the domain's content
+/// and endpoint rules (`mercato_domain::catalog::content_schemas`).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
     #[serde(rename = "type")]
@@ -26,16 +28,14 @@ pub struct CreateProduct {
     pub endpoint: Option<Endpoint>,
 }
 
-/// A partial update: only the fields present change. `type` and
-/// `cooperation` are fixed at creation.
-#[derive(Debug, Deserialize, ToSchema, Default)]
+/// A partial update: only the fields present (and not null) change, and at
+/// least one must. `type` and `cooperation` are fixed at creation.
+#[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProduct {
     #[serde(default, rename = "type")]
-    #[schema(value_type = Option<String>)]
     pub product_type: Option<serde_json::Value>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub cooperation: Option<serde_json::Value>,
     #[serde(default)]
     pub name: Option<String>,
@@ -56,6 +56,43 @@ pub struct UpdateProduct {
     #[serde(default)]
     pub endpoint: Option<Endpoint>,
 }
+
+const ENDPOINT_DESCRIPTION: &str = "The seller's production interface (required before a SaaS product is submitted).";
+
+fn create_product_schema() -> serde_json::Value {
+    use mercato_domain::schema::{Fields, described, nullable, reference};
+    let mut fields =
+        Fields::new().required("type", reference("ProductType")).required("cooperation", reference("Cooperation"));
+    for (name, schema, required) in content_schemas() {
+        fields = if required { fields.required(name, schema) } else { fields.optional(name, schema) };
+    }
+    described(
+        fields.optional("endpoint", described(nullable(reference("Endpoint")), ENDPOINT_DESCRIPTION)).closed(),
+        "A new product draft.",
+    )
+}
+
+fn update_product_schema() -> serde_json::Value {
+    use mercato_domain::schema::{Fields, described, null, nullable, reference};
+    use serde_json::json;
+    let fixed = |what: &str| described(null(), &format!("The {what} is fixed when the product is created: only null."));
+    let mut fields = Fields::new().optional("type", fixed("type")).optional("cooperation", fixed("cooperation model"));
+    // At least one field that changes something: present and not null.
+    let mut changes = Vec::new();
+    for (name, schema, _) in content_schemas() {
+        changes.push(json!({"type": "object", "required": [name], "properties": {name: {"type": schema["type"]}}}));
+        fields = fields.optional(name, nullable(schema));
+    }
+    changes.push(json!({"type": "object", "required": ["endpoint"], "properties": {"endpoint": {"type": "object"}}}));
+    fields = fields.optional("endpoint", described(nullable(reference("Endpoint")), ENDPOINT_DESCRIPTION));
+    json!({
+        "allOf": [fields.closed(), {"anyOf": changes}],
+        "description": "A partial update: only the fields present and not null change, and at least one must.",
+    })
+}
+
+mercato_domain::schema_from_fragment!(CreateProduct, create_product_schema(), ProductType, Cooperation, Endpoint);
+mercato_domain::schema_from_fragment!(UpdateProduct, update_product_schema(), Endpoint);
 
 // ---------------------------------------------------------------- views
 

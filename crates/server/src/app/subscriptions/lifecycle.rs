@@ -98,7 +98,7 @@ pub const GRACE_DAYS: i64 = 15;
 pub const AUTO_RENEW_DAYS: i64 = 7;
 
 /// `POST /api/v1/buyer/subscriptions/{id}/renew`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RenewSubscription {
     pub period: Period,
@@ -160,7 +160,47 @@ impl RenewSubscription {
     pub fn asks_change(&self) -> bool {
         self.sku_id.is_some() || self.quantity.is_some()
     }
+
+    /// The rules that hold whatever the subscription and SKU (its schema
+    /// states them): 422.
+    pub fn check(&self) -> AppResult<()> {
+        Ok(rules::check_request(&rules::Request {
+            period: Some(self.period),
+            period_count: self.period_count,
+            quantity: self.quantity,
+            trial: false,
+            auto_renew: false,
+        })?)
+    }
 }
+
+fn renew_subscription_schema() -> serde_json::Value {
+    use mercato_domain::schema::{Fields, described, integer, nullable, reference};
+    let base = Fields::new()
+        .required("period", reference("Period"))
+        .optional(
+            "period_count",
+            described(nullable(integer(1, rules::MONTHS_MAX)), "Months 1-11 or years 1-5 (default 1)."),
+        )
+        .optional(
+            "sku_id",
+            described(
+                nullable(serde_json::json!({"type": "string"})),
+                "Renew into another SKU of the same product (a downgrade, or any change of specification); default: the current SKU. Asks the seller's changeInstanceCheck first.",
+            ),
+        )
+        .optional(
+            "quantity",
+            described(
+                rules::quantity_schema(),
+                "Quantity of the renewed specification (SKUs with a linear attribute); default: the current quantity.",
+            ),
+        )
+        .closed();
+    serde_json::json!({"allOf": [base, rules::period_terms_schema()]})
+}
+
+mercato_domain::schema_from_fragment!(RenewSubscription, renew_subscription_schema(), Period);
 
 /// The specification a renewal moves to, asked of the seller (outside any
 /// transaction); None when the renewal keeps the current one.
@@ -170,6 +210,7 @@ pub async fn renewal_change(
     id: &str,
     req: &RenewSubscription,
 ) -> AppResult<Option<plan_changes::Target>> {
+    req.check()?;
     if !req.asks_change() {
         return Ok(None);
     }

@@ -17,8 +17,9 @@
 //! `not_provisioned`; released or failed: 409 `subscription_ended`; one-time,
 //! pay-per-use and packages: 409 `not_upgradable`). The target is an active
 //! SKU of the same product in its listed snapshot (unknown: 404; another
-//! product's or not sold by the subscription's period unit: 422 `sku_id`;
-//! retired or delisted: 409 `not_on_sale`); `quantity` defaults to the
+//! product's, not a period SKU or not sold by the subscription's period
+//! unit: 409 `not_offered` naming `sku_id`; retired or delisted: 409
+//! `not_on_sale`); `quantity` defaults to the
 //! current quantity when the target has a linear attribute (else 1). It
 //! must cost strictly more per period (unit price for the subscription's
 //! period unit x quantity) than the current specification as bought: equal
@@ -81,6 +82,7 @@ use mercato_domain::catalog::{ChargingMode, Cooperation, ProductStatus, ProductT
 use mercato_domain::ids::{NotificationId, SpecSyncId};
 use mercato_domain::orders::{self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionStatus};
 use mercato_domain::plan_changes::{self as plan, Direction};
+use mercato_domain::validation::Invalid;
 use mercato_store::entity::{notification, order_line, subscription};
 use mercato_store::repo::subscription_terms::{self, Conversion, Seen, Spec};
 use mercato_store::repo::{interface_messages as messages, notifications, orders as repo, products};
@@ -101,7 +103,15 @@ pub struct UpgradeSubscription {
     pub sku_id: String,
     /// SKUs with a linear attribute: the target quantity (default: the current one).
     #[serde(default)]
+    #[schema(schema_with = quantity_schema)]
     pub quantity: Option<i64>,
+}
+
+fn quantity_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    mercato_domain::schema::to_schema(mercato_domain::schema::described(
+        rules::quantity_schema(),
+        "SKUs with a linear attribute: the target quantity (default: the current one), one of its choices.",
+    ))
 }
 
 /// An upgrade, paid; the seller is told in the background.
@@ -122,7 +132,7 @@ pub struct UpgradeView {
 }
 
 /// `POST /api/v1/buyer/subscriptions/{id}/convert`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConvertTrial {
     pub period: Period,
@@ -135,6 +145,40 @@ pub struct ConvertTrial {
     #[serde(default)]
     pub quantity: Option<i64>,
 }
+
+impl ConvertTrial {
+    fn request(&self, quantity: Option<i64>) -> rules::Request {
+        rules::Request {
+            period: Some(self.period),
+            period_count: self.period_count,
+            quantity,
+            trial: false,
+            auto_renew: self.auto_renew,
+        }
+    }
+}
+
+fn convert_trial_schema() -> serde_json::Value {
+    use mercato_domain::schema::{Fields, described, integer, nullable, reference};
+    let base = Fields::new()
+        .required("period", reference("Period"))
+        .optional(
+            "period_count",
+            described(nullable(integer(1, rules::MONTHS_MAX)), "Months 1-11 or years 1-5 (default 1)."),
+        )
+        .optional("auto_renew", serde_json::json!({"type": "boolean", "default": false}))
+        .optional(
+            "quantity",
+            described(
+                rules::quantity_schema(),
+                "SKUs with a linear attribute: the quantity (default: the trial's), one of its choices.",
+            ),
+        )
+        .closed();
+    serde_json::json!({"allOf": [base, rules::period_terms_schema()]})
+}
+
+mercato_domain::schema_from_fragment!(ConvertTrial, convert_trial_schema(), Period);
 
 /// A trial converted to a paid subscription.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -230,12 +274,13 @@ async fn resolve_target(
 ) -> AppResult<Target> {
     let unknown = || AppError::about_field(Refusal::NotFound, "not_found", "sku_id", "no SKU with this id is on sale");
     let not_on_sale = || AppError::about_field(Refusal::Conflict, "not_on_sale", "sku_id", "this SKU is not on sale");
+    let not_offered = |message: String| AppError::not_offered(Invalid::one("sku_id", message));
     let sku = repo::find_sku(db, sku_id).await?.ok_or_else(unknown)?;
     if sku.status == SkuStatus::Pending {
         return Err(unknown());
     }
     if sku.product_id != sub.product_id {
-        return Err(AppError::field("sku_id", "must be a SKU of the subscribed product"));
+        return Err(not_offered("must be a SKU of the subscribed product".into()));
     }
     let product = products::find(db, &sku.product_id).await?.ok_or_else(unknown)?;
     let Some(snap) = product.listed else { return Err(not_on_sale()) };
@@ -245,14 +290,14 @@ async fn resolve_target(
     let listed = snap.skus.iter().find(|s| s.id == sku.id).ok_or_else(not_on_sale)?;
     let spec = listed.spec.clone();
     if spec.charging_mode != ChargingMode::Period {
-        return Err(AppError::field("sku_id", "must be a period SKU, like the subscription"));
+        return Err(not_offered("must be a period SKU, like the subscription".into()));
     }
     let unit = match period {
         Period::Month => spec.prices.month_minor,
         Period::Year => spec.prices.year_minor,
     };
     if unit.is_none() {
-        return Err(AppError::field("sku_id", format!("is not sold by the {period}, the subscription's period")));
+        return Err(not_offered(format!("is not sold by the {period}, the subscription's period")));
     }
     let quantity = quantity.or(spec.linear.as_ref().map(|_| current_quantity));
     let per = rules::price(
@@ -286,6 +331,8 @@ pub async fn upgrade(
     req: UpgradeSubscription,
 ) -> AppResult<UpgradeView> {
     let now = state.now();
+    // A quantity no SKU offers is refused first.
+    rules::check_request(&rules::Request { quantity: req.quantity, ..rules::Request::default() })?;
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("subscription"))?;
@@ -342,7 +389,7 @@ pub async fn upgrade(
     let left = plan::remaining(period, now, expires_at)
         .ok_or_else(|| AppError::conflict("term_ended", "the term has ended; renew with the new SKU instead"))?;
     let charge = plan::upgrade_charge(old.amount_minor, target.per_period_minor, left)
-        .ok_or_else(|| AppError::field("amount_minor", "the price difference is too large"))?;
+        .ok_or_else(|| AppError::not_offered(Invalid::one("amount_minor", "the price difference is too large")))?;
 
     let line = order_line::Model {
         period: Some(period),
@@ -592,6 +639,8 @@ pub async fn convert(
     req: ConvertTrial,
 ) -> AppResult<ConversionView> {
     let now = state.now();
+    // What no trial or SKU accepts is refused first.
+    rules::check_request(&req.request(req.quantity))?;
     let sub = repo::find_subscription_for_buyer(tx, &buyer.account_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("subscription"))?;
@@ -610,16 +659,7 @@ pub async fn convert(
         .await?
         .ok_or_else(|| AppError::inconsistent("no current line"))?;
     let target = resolve_target(tx, &sub, &sub.sku_id, req.quantity, trial_line.quantity, req.period).await?;
-    let priced = rules::price(
-        &target.spec,
-        &rules::Request {
-            period: Some(req.period),
-            period_count: req.period_count,
-            quantity: Some(target.quantity),
-            trial: false,
-            auto_renew: req.auto_renew,
-        },
-    )?;
+    let priced = rules::price(&target.spec, &req.request(Some(target.quantity)))?;
     let expires_at = rules::expires_at(&priced, now, None)
         .ok_or_else(|| AppError::field("period_count", "the new expiry is out of range"))?;
     let line = order_line::Model {

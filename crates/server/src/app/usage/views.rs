@@ -8,13 +8,16 @@
 //!   valid usage has no item.
 //! - `granularity` is `hour` or `day` and defaults to the SKU's billing.
 //!   `day` sums the hourly lines of each UTC day; `hour` on a daily-billed
-//!   subscription is a 422 (its usage is only known per day).
+//!   subscription is a 409 `granularity_unavailable` (its usage is only
+//!   known per day: the subscription decides, not the request's shape).
 //! - `from` / `to` are RFC 3339 times, `to` exclusive; `to` defaults to the
-//!   marketplace clock and `from` to 7 days before `to`; `to - from` must be
-//!   positive and at most [`MAX_RANGE_DAYS`] days. Both are then widened to
-//!   whole periods of the granularity (`from` down, `to` up), so every item
-//!   is a complete period and the answer says which range it covers. At most
-//!   94 x 24 items, so the answer is not paged.
+//!   marketplace clock and `from` to 7 days before `to`. A range that ends
+//!   at or before it starts is empty (no items, `to` = `from`); one longer
+//!   than [`MAX_RANGE_DAYS`] days is answered for its first
+//!   [`MAX_RANGE_DAYS`] days (ask again from the answer's `to`). Both are
+//!   then widened to whole periods of the granularity (`from` down, `to`
+//!   up), so every item is a complete period and the answer says which
+//!   range it covers. At most 94 x 24 items, so the answer is not paged.
 //! - Quantities are decimal text with at most 4 decimals; amounts are integer
 //!   minor units summed from the lines (each line was rounded once when it
 //!   was rated, so a day's amount is the sum of its hours' amounts).
@@ -74,9 +77,13 @@ pub struct UsageRangeParams {
     pub granularity: Option<Granularity>,
     /// RFC 3339 start (inclusive); default: 7 days before `to`.
     #[serde(default)]
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub from: Option<String>,
-    /// RFC 3339 end (exclusive), at most 93 days after `from`; default: now.
+    /// RFC 3339 end (exclusive); default: now. At most 93 days after `from`
+    /// are answered (the answer's `to` says where it stops); a `to` at or
+    /// before `from` is an empty range.
     #[serde(default)]
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub to: Option<String>,
 }
 
@@ -191,23 +198,28 @@ fn round_up(t: DateTime<Utc>, g: Granularity) -> DateTime<Utc> {
 /// field at once) and widens the range to whole periods.
 fn resolve(p: &UsageRangeParams, billing: Billing, now: DateTime<Utc>) -> AppResult<Range> {
     let mut c = Checker::new();
-    let granularity = p.granularity.unwrap_or(Granularity::of(billing));
-    if granularity == Granularity::Hour && billing == Billing::Daily {
-        c.add("granularity", "this subscription is billed daily, so its usage is known per day only; use day");
-    }
     let from = parse_time(&mut c, "from", p.from.as_deref());
     let to = parse_time(&mut c, "to", p.to.as_deref());
     let (Some(from), Some(to)) = (from, to) else {
         return Err(AppError::invalid(c.finish().expect_err("a time failed to parse")));
     };
+    let granularity = p.granularity.unwrap_or(Granularity::of(billing));
+    if granularity == Granularity::Hour && billing == Billing::Daily {
+        return Err(AppError::about_field(
+            Refusal::Conflict,
+            "granularity_unavailable",
+            "granularity",
+            "this subscription is billed daily, so its usage is known per day only; use day",
+        ));
+    }
     let to = to.unwrap_or(now);
     let from = from.unwrap_or(to - Duration::days(DEFAULT_RANGE_DAYS));
     if to <= from {
-        c.add("to", "must be after from");
-    } else if to - from > Duration::days(MAX_RANGE_DAYS) {
-        c.add("to", format!("must be at most {MAX_RANGE_DAYS} days after from"));
+        // Nothing lies between: an empty range, like any filter that matches nothing.
+        let start = trunc(from, granularity);
+        return Ok(Range { granularity, from: start, to: start });
     }
-    c.finish().map_err(AppError::invalid)?;
+    let to = to.min(from + Duration::days(MAX_RANGE_DAYS));
     Ok(Range { granularity, from: trunc(from, granularity), to: round_up(to, granularity) })
 }
 
