@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod bench;
+mod chaos;
 mod demo;
 mod isv;
 mod isv_check;
@@ -53,6 +54,9 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+    /// Kill nodes with SIGKILL under load while the seller misbehaves, then
+    /// prove nothing was lost or done twice (exit status 1 if not).
+    Chaos(chaos::ChaosArgs),
     /// Print the OpenAPI document; with --check FILE, fail if FILE differs.
     Openapi {
         #[arg(long)]
@@ -244,6 +248,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Isv { command } => return isv_command(command).await,
         Command::Bench { command } => return bench::run(command).await,
+        Command::Chaos(args) => return chaos::run(args).await,
         Command::Ledger { command: LedgerCommand::Check(db) } => return ledger_check(&db).await,
     };
     done.map(|()| ExitCode::SUCCESS)
