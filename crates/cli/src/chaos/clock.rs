@@ -8,7 +8,9 @@
 //! the seller is down: a few minutes of real downtime is tens of
 //! marketplace minutes, not hours, and no retry gives up because the driver
 //! compressed time. A jump happens only once no job is open (under the
-//! gate, so none can start), so none is cut short by it.
+//! gate, so none can start), so none is cut short by it; waiting for that,
+//! and settling after the load, the clock moves only to the next retry's
+//! time and never while a job runs.
 
 use super::load::Cluster;
 use anyhow::bail;
@@ -34,6 +36,9 @@ pub struct ClockFigures {
     pub jumps: u32,
     /// Jumps not made because jobs stayed open for a minute.
     pub jumps_skipped: u32,
+    /// Time spent waiting, before jumps, for open jobs to finish (the load
+    /// held meanwhile).
+    pub quiesce_secs: f64,
 }
 
 /// Steps the clock every `every` until `until`, and jumps at each of `jumps`
@@ -52,7 +57,10 @@ pub async fn ticker(
         let _all = c.gate.write().await;
         let moved = if jumps.peek().is_some_and(|at| Instant::now() >= *at) && !faults.is_down() {
             jumps.next();
-            match quiesce(&c, Duration::from_secs(60)).await {
+            let quiet = Instant::now();
+            let quiesced = quiesce(&c, Duration::from_secs(60)).await;
+            figures.quiesce_secs += quiet.elapsed().as_secs_f64();
+            match quiesced {
                 Ok(true) => {
                     figures.jumps += 1;
                     c.advance(JUMP_SECS).await
@@ -75,7 +83,7 @@ pub async fn ticker(
     figures
 }
 
-/// Steps the clock until no job is open; false if some still are after `within`.
+/// Moves the clock until no job is open; false if some still are after `within`.
 async fn quiesce(c: &Cluster, within: Duration) -> anyhow::Result<bool> {
     let deadline = Instant::now() + within;
     loop {
@@ -85,26 +93,31 @@ async fn quiesce(c: &Cluster, within: Duration) -> anyhow::Result<bool> {
         if Instant::now() >= deadline {
             return Ok(false);
         }
-        c.advance(STEP_SECS).await?;
-        tokio::time::sleep(CATCH_UP).await;
+        to_next_job(c).await?;
     }
 }
 
-/// Moves the clock on (2-minute steps) until no job is open; an error
-/// naming the open work after `within`.
-pub async fn drain(c: &Cluster, within: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + within;
-    loop {
-        let open = facts::open_jobs(&c.db).await?;
-        if open.is_empty() {
-            return Ok(());
+/// Lets open work run: while a job runs, waits; otherwise moves the clock
+/// to the earliest pending job's time (a retry), no further.
+async fn to_next_job(c: &Cluster) -> anyhow::Result<()> {
+    let (next, running) = facts::next_job(&c.db).await?;
+    if let (Some(next), false) = (next, running) {
+        let ahead = (next - c.clock().await?).num_seconds();
+        if ahead >= 0 {
+            c.advance(ahead + 1).await?;
         }
-        if Instant::now() >= deadline {
-            bail!("work still open {within:?} after the load: {}", describe(&open));
-        }
-        c.advance(2 * STEP_SECS).await?;
-        tokio::time::sleep(CATCH_UP).await;
     }
+    tokio::time::sleep(CATCH_UP).await;
+    Ok(())
+}
+
+/// Lets the open jobs finish (the clock moved only to their retry times);
+/// an error naming the open work after `within`.
+pub async fn drain(c: &Cluster, within: Duration) -> anyhow::Result<()> {
+    if quiesce(c, within).await? {
+        return Ok(());
+    }
+    bail!("work still open {within:?} after the load: {}", describe(&facts::open_jobs(&c.db).await?))
 }
 
 /// Closes every usage period pushed to (two hours on, in 10-minute steps so

@@ -86,10 +86,11 @@ impl ScenarioReport {
             println!("   dead jobs   {}", counts(&self.dead_jobs));
         }
         println!(
-            "   clock       moved {} ({} steps, {} renewal jumps, {} skipped); settled in {:.1} s",
+            "   clock       moved {} ({} steps, {} renewal jumps after {:.1} s waiting for open jobs, {} skipped); settled in {:.1} s",
             duration(self.clock_moved_secs),
             self.clock.steps,
             self.clock.jumps,
+            self.clock.quiesce_secs,
             self.clock.jumps_skipped,
             self.settle_secs
         );

@@ -103,3 +103,10 @@ pub async fn active_instances(db: &Db, sku_id: &str) -> StoreResult<Vec<(String,
         .await?;
     Ok(subs.into_iter().filter_map(|s| Some((s.instance_id?, s.starts_at))).collect())
 }
+
+/// The earliest `run_at` of the pending jobs, and whether any job is running.
+pub async fn next_job(db: &Db) -> StoreResult<(Option<DateTime<Utc>>, bool)> {
+    let open = job::Entity::find().filter(job::Column::Status.is_in([PENDING, RUNNING])).all(&db.conn).await?;
+    let running = open.iter().any(|j| j.status == RUNNING);
+    Ok((open.iter().filter(|j| j.status == PENDING).map(|j| j.run_at).min(), running))
+}
