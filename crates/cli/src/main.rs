@@ -162,8 +162,15 @@ fn config(db: &DbArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
-    run(Cli::parse().command).await
+async fn main() -> ExitCode {
+    match run(Cli::parse().command).await {
+        Ok(code) => code,
+        // One line, causes included, whatever RUST_BACKTRACE says.
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Seller tools; `check` and `verify` report failure through the exit status.

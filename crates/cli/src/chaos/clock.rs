@@ -9,8 +9,8 @@
 //! marketplace minutes, not hours, and no retry gives up because the driver
 //! compressed time. A jump happens only once no job is open (under the
 //! gate, so none can start), so none is cut short by it; waiting for that,
-//! and settling after the load, the clock moves only to the next retry's
-//! time and never while a job runs.
+//! and settling after the load, the clock moves only to a minute past the
+//! next retry's time.
 
 use super::load::Cluster;
 use anyhow::bail;
@@ -39,6 +39,8 @@ pub struct ClockFigures {
     /// Time spent waiting, before jumps, for open jobs to finish (the load
     /// held meanwhile).
     pub quiesce_secs: f64,
+    /// What was still open when a jump was skipped.
+    pub open_at_skip: Option<String>,
 }
 
 /// Steps the clock every `every` until `until`, and jumps at each of `jumps`
@@ -67,6 +69,7 @@ pub async fn ticker(
                 }
                 Ok(false) => {
                     figures.jumps_skipped += 1;
+                    figures.open_at_skip = open_work(&c).await.ok();
                     Ok(())
                 }
                 Err(e) => Err(e),
@@ -97,14 +100,15 @@ async fn quiesce(c: &Cluster, within: Duration) -> anyhow::Result<bool> {
     }
 }
 
-/// Lets open work run: while a job runs, waits; otherwise moves the clock
-/// to the earliest pending job's time (a retry), no further.
+/// Lets open work run: moves the clock to a minute past the earliest
+/// pending job's time (a retry; the jobs due within that minute run
+/// together, as under the ticker's steps), or not at all while the earliest
+/// is due already or only running jobs are left.
 async fn to_next_job(c: &Cluster) -> anyhow::Result<()> {
-    let (next, running) = facts::next_job(&c.db).await?;
-    if let (Some(next), false) = (next, running) {
+    if let (Some(next), _) = facts::next_job(&c.db).await? {
         let ahead = (next - c.clock().await?).num_seconds();
         if ahead >= 0 {
-            c.advance(ahead + 1).await?;
+            c.advance(ahead + STEP_SECS).await?;
         }
     }
     tokio::time::sleep(CATCH_UP).await;
@@ -117,7 +121,7 @@ pub async fn drain(c: &Cluster, within: Duration) -> anyhow::Result<()> {
     if quiesce(c, within).await? {
         return Ok(());
     }
-    bail!("work still open {within:?} after the load: {}", describe(&facts::open_jobs(&c.db).await?))
+    bail!("work still open {within:?} after the load: {}", open_work(c).await?)
 }
 
 /// Closes every usage period pushed to (two hours on, in 10-minute steps so
@@ -142,6 +146,17 @@ pub async fn close_usage(c: &Cluster, within: Duration) -> anyhow::Result<()> {
         c.advance(STEP_SECS).await?;
         tokio::time::sleep(CATCH_UP).await;
     }
+}
+
+/// The open jobs, and whether one runs: for reports.
+async fn open_work(c: &Cluster) -> anyhow::Result<String> {
+    let (next, running) = facts::next_job(&c.db).await?;
+    let now = c.clock().await?;
+    Ok(format!(
+        "{} (running: {running}; next due in {} s)",
+        describe(&facts::open_jobs(&c.db).await?),
+        next.map_or(0, |n| (n - now).num_seconds())
+    ))
 }
 
 /// `kind: n, ...`.

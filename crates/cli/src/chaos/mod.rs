@@ -162,10 +162,11 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<ExitCode> {
         reports.push(scenarios::delivery(&work.path().join("delivery"), &plan).await?);
         report::progress(&reports, args.json);
     }
-    let mut skipped = None;
+    let (mut skipped, mut scratch_database) = (None, None);
     match admin_url {
         Some(url) if wanted(Scenario::Postgres) => {
             let scratch = Scratch::create(&url, &[]).await?;
+            scratch_database = Some(scratch.mercato.clone());
             let result = scenarios::postgres(&work.path().join("postgres"), &scratch, &plan).await;
             scratch.drop_all().await;
             reports.push(result?);
@@ -175,7 +176,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<ExitCode> {
         None if wanted(Scenario::Postgres) => skipped = Some("postgres: needs --database-url".to_string()),
         None => {}
     }
-    let summary = report::Summary::new(args.size, &plan, reports, skipped);
+    let summary = report::Summary::new(args.size, &plan, reports, skipped, scratch_database);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {

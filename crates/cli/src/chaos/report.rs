@@ -94,6 +94,9 @@ impl ScenarioReport {
             self.clock.jumps_skipped,
             self.settle_secs
         );
+        if let Some(open) = &self.clock.open_at_skip {
+            println!("               a jump was skipped, open then: {open}");
+        }
         for c in &self.checks {
             println!("   {:<4}  {}: {}", if c.ok { "ok" } else { "FAIL" }, c.name, c.detail);
         }
@@ -129,13 +132,21 @@ pub struct Summary {
     pub scenarios: Vec<ScenarioReport>,
     /// Scenarios not run, and why.
     pub skipped: Option<String>,
+    /// PostgreSQL: the scratch database the postgres scenario ran on (dropped at the end).
+    pub scratch_database: Option<String>,
     /// One line per failed check: `<scenario>: <check>: <detail>`.
     pub failures: Vec<String>,
     pub ok: bool,
 }
 
 impl Summary {
-    pub fn new(size: Size, plan: &Plan, scenarios: Vec<ScenarioReport>, skipped: Option<String>) -> Summary {
+    pub fn new(
+        size: Size,
+        plan: &Plan,
+        scenarios: Vec<ScenarioReport>,
+        skipped: Option<String>,
+        scratch_database: Option<String>,
+    ) -> Summary {
         let failures: Vec<String> = scenarios
             .iter()
             .flat_map(|s| {
@@ -150,6 +161,7 @@ impl Summary {
             ok: failures.is_empty(),
             scenarios,
             skipped,
+            scratch_database,
             failures,
         }
     }
