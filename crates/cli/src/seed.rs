@@ -160,6 +160,20 @@ impl Api {
         .map(|_| ())
     }
 
+    /// Signs up `n` buyers named `<who> Buyer <i>` (`buyer<i>@<who>.mercato.test`,
+    /// lower case) and credits each `amount_minor` CNY as the operator `op`;
+    /// returns their API keys.
+    pub async fn funded_buyers(&self, op: &str, who: &str, n: u64, amount_minor: i64) -> anyhow::Result<Vec<String>> {
+        let mut keys = Vec::new();
+        for i in 0..n {
+            let email = format!("buyer{i}@{}.mercato.test", who.to_lowercase());
+            let (id, key, _) = self.signup("buyer", &format!("{who} Buyer {i}"), &email).await?;
+            self.credit(op, &id, amount_minor, &format!("{} credit", who.to_lowercase())).await?;
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+
     /// Places and pays an order; returns the paid order.
     pub async fn buy(&self, buyer_key: &str, order: Value) -> anyhow::Result<Value> {
         let placed = self.post("/api/v1/buyer/orders", buyer_key, order).await?;

@@ -38,13 +38,7 @@ pub async fn seed(base: &str, op: String, seller_url: &str, buyers: usize) -> an
     ];
     let Shop { api, op, seller_key, sku_ids, .. } =
         seed_shop_as(op, base, seller_url, super::seller::KEY, product, &skus).await?;
-    let mut keys = Vec::new();
-    for i in 0..buyers {
-        let (id, key, _) =
-            api.signup("buyer", &format!("Chaos Buyer {i}"), &format!("buyer{i}@chaos.mercato.test")).await?;
-        api.credit(&op, &id, CREDIT_MINOR, "chaos credit").await?;
-        keys.push(key);
-    }
+    let keys = api.funded_buyers(&op, "Chaos", buyers as u64, CREDIT_MINOR).await?;
     let (ak, sk) = api.open_api_credentials(&seller_key).await?;
     Ok(Market { op, ak, sk, month_sku: sku_ids[0].clone(), usage_sku: sku_ids[1].clone(), buyers: keys })
 }
