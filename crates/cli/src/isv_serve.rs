@@ -32,6 +32,14 @@ pub struct IsvServeArgs {
     /// Refuse every newInstance with this result code (e.g. 000106, sold out).
     #[arg(long, value_parser = parse_code)]
     pub refuse: Option<String>,
+    /// Fraction of calls (0.0-1.0) whose answer is held back --slow-ms after
+    /// they were handled (beyond the marketplace's 5 s timeout: a timeout
+    /// whose work was done).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    pub slow_rate: f64,
+    /// How long a late answer is held back, in milliseconds.
+    #[arg(long, default_value_t = 6_000)]
+    pub slow_ms: u64,
     /// Answer HTTP 503 for this many seconds after start.
     #[arg(long = "down-for", default_value_t = 0)]
     pub down_for_secs: u64,
@@ -67,6 +75,8 @@ impl IsvServeArgs {
             async_delay_ms: self.async_delay_ms,
             refuse: self.refuse.clone(),
             down_for_secs: self.down_for_secs,
+            slow_rate: self.slow_rate,
+            slow_ms: self.slow_ms,
             ..FaultPolicy::default()
         };
         config

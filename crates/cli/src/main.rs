@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 mod backup;
 mod bench;
+mod chaos;
 mod demo;
 mod isv;
 mod isv_check;
@@ -57,6 +58,9 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+    /// Kill nodes with SIGKILL under load while the seller misbehaves, then
+    /// prove nothing was lost or done twice (exit status 1 if not).
+    Chaos(chaos::ChaosArgs),
     /// Print the OpenAPI document; with --check FILE, fail if FILE differs.
     Openapi {
         #[arg(long)]
@@ -165,8 +169,8 @@ fn config(db: &DbArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
 async fn main() -> ExitCode {
     match run(Cli::parse().command).await {
         Ok(code) => code,
+        // One line, causes included, whatever RUST_BACKTRACE says.
         Err(e) => {
-            // One line: what went wrong, with its causes, never a backtrace.
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
@@ -255,6 +259,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Isv { command } => return isv_command(command).await,
         Command::Bench { command } => return bench::run(command).await,
+        Command::Chaos(args) => return chaos::run(args).await,
         Command::Ledger { command: LedgerCommand::Check(db) } => return ledger_check(&db).await,
         Command::Backup(args) => {
             runtime::init_logging(LogFormat::Text);

@@ -6,6 +6,24 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// A request the server answered with other than a success.
+#[derive(Debug)]
+pub struct Refused {
+    /// `METHOD /path`.
+    pub what: String,
+    pub status: u16,
+    pub body: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = reqwest::StatusCode::from_u16(self.status).map_or(self.status.to_string(), |s| s.to_string());
+        write!(f, "{} answered {status}: {}", self.what, self.body)
+    }
+}
+
+impl std::error::Error for Refused {}
+
 /// A tiny client for the server being seeded.
 pub struct Api {
     pub base: String,
@@ -24,9 +42,26 @@ impl Api {
         key: Option<&str>,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
+        self.send_once(method, path, key, None, body).await
+    }
+
+    /// [`Api::send`], with an `Idempotency-Key` if given (so that a POST may
+    /// be sent again after a lost answer). An answer other than a success is
+    /// a [`Refused`] error; no answer at all, any other error.
+    pub async fn send_once(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        idempotency_key: Option<&str>,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
         if let Some(k) = key {
             req = req.bearer_auth(k);
+        }
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
         }
         if let Some(b) = body {
             req = req.json(&b);
@@ -35,7 +70,7 @@ impl Api {
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
         if !status.is_success() {
-            bail!("{method} {path} answered {status}: {text}");
+            return Err(Refused { what: format!("{method} {path}"), status: status.as_u16(), body: text }.into());
         }
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
@@ -123,6 +158,20 @@ impl Api {
         )
         .await
         .map(|_| ())
+    }
+
+    /// Signs up `n` buyers named `<who> Buyer <i>` (`buyer<i>@<who>.mercato.test`,
+    /// lower case) and credits each `amount_minor` CNY as the operator `op`;
+    /// returns their API keys.
+    pub async fn funded_buyers(&self, op: &str, who: &str, n: u64, amount_minor: i64) -> anyhow::Result<Vec<String>> {
+        let mut keys = Vec::new();
+        for i in 0..n {
+            let email = format!("buyer{i}@{}.mercato.test", who.to_lowercase());
+            let (id, key, _) = self.signup("buyer", &format!("{who} Buyer {i}"), &email).await?;
+            self.credit(op, &id, amount_minor, &format!("{} credit", who.to_lowercase())).await?;
+            keys.push(key);
+        }
+        Ok(keys)
     }
 
     /// Places and pays an order; returns the paid order.

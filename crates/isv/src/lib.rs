@@ -19,5 +19,5 @@ pub mod store;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use faults::{FaultAction, FaultPolicy, Faults};
 pub use seller::ReferenceSeller;
-pub use serve::{ReferenceSellerConfig, app, bind, serve, serve_on};
+pub use serve::{Controlled, ReferenceSellerConfig, app, bind, serve, serve_on};
 pub use store::{SellerStore, StoreError};

@@ -75,7 +75,7 @@ impl ReferenceSeller {
 
     /// The configured purchase refusal, if any.
     fn refused(&self) -> Option<Refusal> {
-        self.faults.policy().refuse.as_deref().map(|code| Refusal::new(ResultCode::parse(code)))
+        self.faults.policy().refuse.map(|code| Refusal::new(ResultCode::parse(&code)))
     }
 }
 

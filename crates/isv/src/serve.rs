@@ -49,17 +49,45 @@ impl ReferenceSellerConfig {
 
 /// Opens the store and builds the full router (SDK + fault layer).
 pub async fn app(config: &ReferenceSellerConfig) -> anyhow::Result<Router> {
-    let store = SellerStore::open(&config.db_path, config.clock.clone())
-        .await
-        .with_context(|| format!("opening the seller database {}", config.db_path.display()))?;
-    let faults = Arc::new(Faults::new(config.faults.clone(), config.clock.clone()));
-    let seller = Arc::new(ReferenceSeller::new(store, faults.clone()));
-    let clock = config.clock.clone();
-    let mut sdk = SellerConfig::new(config.key.as_bytes()).with_clock(move || clock.now_ms());
-    if let Some(kit_key) = &config.kit_key {
-        sdk = sdk.with_kit_key(kit_key.as_bytes());
+    Ok(Controlled::open(config).await?.router)
+}
+
+/// A reference seller's router with handles on its running parts: the
+/// fault policy, which may be changed while it serves, and its state, which
+/// may be read (how many instances each order line got). For programs that
+/// run the seller in process, such as `mercato chaos`.
+pub struct Controlled {
+    pub router: Router,
+    pub faults: Arc<Faults>,
+    pub store: SellerStore,
+}
+
+impl Controlled {
+    /// Opens the store and builds the router, as [`app`].
+    pub async fn open(config: &ReferenceSellerConfig) -> anyhow::Result<Controlled> {
+        let store = SellerStore::open(&config.db_path, config.clock.clone())
+            .await
+            .with_context(|| format!("opening the seller database {}", config.db_path.display()))?;
+        let faults = Arc::new(Faults::new(config.faults.clone(), config.clock.clone()));
+        let seller = Arc::new(ReferenceSeller::new(store.clone(), faults.clone()));
+        let clock = config.clock.clone();
+        let mut sdk = SellerConfig::new(config.key.as_bytes()).with_clock(move || clock.now_ms());
+        if let Some(kit_key) = &config.kit_key {
+            sdk = sdk.with_kit_key(kit_key.as_bytes());
+        }
+        let router = koo::seller::router_with_kit(seller, sdk)
+            .layer(middleware::from_fn_with_state(faults.clone(), fault_layer));
+        Ok(Controlled { router, faults, store })
     }
-    Ok(koo::seller::router_with_kit(seller, sdk).layer(middleware::from_fn_with_state(faults, fault_layer)))
+
+    /// Serves the router on a listener the caller bound, until `shutdown` completes.
+    pub async fn serve(
+        router: Router,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving the reference seller")
+    }
 }
 
 /// Misbehaves as configured, before the SDK sees the call.
@@ -74,7 +102,14 @@ async fn fault_layer(State(faults): State<Arc<Faults>>, request: Request, next: 
         tokio::time::sleep(latency).await;
     }
     match action {
-        FaultAction::Proceed => next.run(request).await,
+        FaultAction::Proceed => {
+            let response = next.run(request).await;
+            // The work is done; only the answer is late.
+            if let Some(late) = faults.late_answer() {
+                tokio::time::sleep(late).await;
+            }
+            response
+        }
         FaultAction::HttpStatus(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, "injected failure (--fail-rate)").into_response()
@@ -96,8 +131,7 @@ pub async fn serve_on(
     config: ReferenceSellerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = app(&config).await?;
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving the reference seller")
+    Controlled::serve(app(&config).await?, listener, shutdown).await
 }
 
 /// Binds 127.0.0.1:`port` and serves until Ctrl-C. Logs the URL.

@@ -370,3 +370,45 @@ async fn responses_carry_a_valid_body_sign_header() {
     let text = response.bytes().await.unwrap();
     assert_eq!(sign::parse_body_sign_header(&header).unwrap(), sign::body_sign(KEY.as_bytes(), &text));
 }
+
+#[tokio::test]
+async fn slow_answers_come_after_the_work_and_the_policy_changes_while_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ReferenceSellerConfig::new(KEY, dir.path().join("seller.db"));
+    config.faults = FaultPolicy { slow_rate: 1.0, slow_ms: 600, ..Default::default() };
+    let seller = mercato_isv::Controlled::open(&config).await.unwrap();
+    let (listener, addr) = mercato_isv::bind(0).await.unwrap();
+    tokio::spawn(mercato_isv::Controlled::serve(seller.router, listener, std::future::pending()));
+    let url = format!("http://{addr}/produce");
+    let client = Client::new(true, AddressPolicy::allowing_loopback()).unwrap();
+    let now = || chrono::Utc::now().timestamp_millis();
+
+    let started = std::time::Instant::now();
+    let call = {
+        let (client, url) = (client.clone(), url.clone());
+        tokio::spawn(async move { client.call_basic(&url, KEY.as_bytes(), &new_instance("O1", "B1"), now()).await })
+    };
+    // The instance exists while its answer is still held back.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    while seller.store.all_instances().await.unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the instance was not created before the answer");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(!call.is_finished());
+    let answered = call.await.unwrap().unwrap();
+    assert!(matches!(answered.outcome, CallOutcome::Answered { .. }), "{:?}", answered.outcome);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(600));
+
+    // No more slowness; then down for a while, then up again.
+    seller.faults.set_policy(FaultPolicy::default());
+    let started = std::time::Instant::now();
+    client.call_basic(&url, KEY.as_bytes(), &new_instance("O2", "B2"), now()).await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_millis(600));
+    seller.faults.go_down_for(std::time::Duration::from_secs(60));
+    let down = client.call_basic(&url, KEY.as_bytes(), &new_instance("O3", "B3"), now()).await.unwrap();
+    assert!(matches!(down.outcome, CallOutcome::HttpError { status: 503, .. }), "{:?}", down.outcome);
+    seller.faults.go_down_for(std::time::Duration::ZERO);
+    let up = client.call_basic(&url, KEY.as_bytes(), &new_instance("O3", "B3"), now()).await.unwrap();
+    assert!(matches!(up.outcome, CallOutcome::Answered { .. }), "{:?}", up.outcome);
+    assert_eq!(seller.store.all_instances().await.unwrap().len(), 3);
+}

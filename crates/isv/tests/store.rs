@@ -66,6 +66,22 @@ async fn concurrent_retries_create_one_instance() {
 }
 
 #[tokio::test]
+async fn every_instance_is_listed_and_every_new_instance_call_counted() {
+    let (store, _, _dir) = open().await;
+    for business in ["B1", "B2", "B3"] {
+        store.create_instance(&new_instance("O1", "O1-1", business)).await.unwrap();
+    }
+    store.create_instance(&new_instance("O2", "O2-1", "B4")).await.unwrap();
+    store.release("B4", None, None).await.unwrap();
+    let all = store.all_instances().await.unwrap();
+    let listed: Vec<_> = all.iter().map(|i| (i.order_line_id.as_str(), i.instance_id.as_str(), i.status)).collect();
+    assert_eq!(listed, [("O1-1", "B1", InstanceStatus::Active), ("O2-1", "B4", InstanceStatus::Released)]);
+    let mut calls = store.new_instance_calls().await.unwrap();
+    calls.sort();
+    assert_eq!(calls, [(("O1".to_string(), "O1-1".to_string()), 3), (("O2".to_string(), "O2-1".to_string()), 1)]);
+}
+
+#[tokio::test]
 async fn async_provisioning_is_a_ready_time() {
     let (store, clock, _dir) = open().await;
     let now = store.now_ms();

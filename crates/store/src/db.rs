@@ -73,18 +73,34 @@ impl Db {
         if self.backend == Backend::Sqlite {
             options.sqlite_transaction_mode = Some(SqliteTransactionMode::Immediate);
         }
-        self.conn.begin_with_options(options).await
+        self.begin(options).await
     }
 
     /// A read-only transaction over one consistent snapshot while writes go
     /// on: REPEATABLE READ, READ ONLY on PostgreSQL; on SQLite (WAL) a
     /// deferred read transaction keeps the snapshot of its first read.
     pub async fn snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
-        let tx = self.conn.begin().await?;
+        let tx = self.begin(TransactionOptions::default()).await?;
         if self.backend == Backend::Postgres {
             tx.execute_unprepared("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
         }
         Ok(tx)
+    }
+
+    /// Begins a transaction in a task of its own, so that BEGIN runs to its
+    /// end even when the caller gives up meanwhile (a request cancelled by
+    /// its timeout or its client, a lease heartbeat dropped as its job
+    /// ends). sqlx counts a PostgreSQL transaction as open only once BEGIN's
+    /// answer is read: a BEGIN cancelled in flight left the pooled
+    /// connection inside a transaction nothing would roll back, so the
+    /// statements run next on it stayed uncommitted, holding their locks
+    /// (found by `mercato chaos`). Finished here, a transaction nobody
+    /// takes is dropped, which rolls it back.
+    async fn begin(&self, options: TransactionOptions) -> Result<DatabaseTransaction, DbErr> {
+        let conn = self.conn.clone();
+        tokio::spawn(async move { conn.begin_with_options(options).await })
+            .await
+            .map_err(|e| DbErr::Custom(format!("beginning a transaction: {e}")))?
     }
 
     /// A cheap round trip, for readiness checks.

@@ -194,15 +194,18 @@ pub(crate) fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// What both benchmarks seed first: an operator, an approved seller and one
-/// listed SaaS product behind the reference seller at `seller_url`.
+/// What the benchmarks (and `mercato chaos`) seed first: an operator, an
+/// approved seller and one listed SaaS product behind the reference seller
+/// at `seller_url`.
 pub(crate) struct Shop {
     pub api: crate::seed::Api,
     /// The operator's API key.
     pub op: String,
     pub seller_key: String,
-    /// The product's only SKU.
+    /// The product's first SKU.
     pub sku_id: String,
+    /// Every SKU of the product, in the order given.
+    pub sku_ids: Vec<String>,
 }
 
 /// Seeds a [`Shop`] through the API; `product` names and describes the
@@ -215,11 +218,24 @@ pub(crate) async fn seed_shop(
     product: serde_json::Value,
     sku: serde_json::Value,
 ) -> anyhow::Result<Shop> {
-    let api = crate::seed::Api::new(base);
     let op = mercato_server::app::accounts::create_operator(state, "Bench Operator", "operator@bench.mercato.test")
         .await
         .map_err(|e| anyhow::anyhow!("creating the operator: {}", e.report()))?
         .api_key;
+    seed_shop_as(op, base, seller_url, seller_key_at_endpoint, product, &[sku]).await
+}
+
+/// [`seed_shop`] with an operator that exists already (API key `op`) and
+/// any number of SKUs.
+pub(crate) async fn seed_shop_as(
+    op: String,
+    base: &str,
+    seller_url: &str,
+    seller_key_at_endpoint: &str,
+    product: serde_json::Value,
+    skus: &[serde_json::Value],
+) -> anyhow::Result<Shop> {
+    let api = crate::seed::Api::new(base);
     let seller = crate::demo::data::sellers().swap_remove(0);
     let (seller_id, seller_key, _) = api.signup("seller", "Bench Seller", "seller@bench.mercato.test").await?;
     api.approve_seller(&op, &seller_id, &seller_key, seller.onboarding, seller.certification).await?;
@@ -237,10 +253,15 @@ pub(crate) async fn seed_shop(
     if let (Some(form), Some(own)) = (form.as_object_mut(), product.as_object()) {
         form.extend(own.clone());
     }
-    let product_id = api.list_product(&op, &seller_key, form, &[sku]).await?;
+    let product_id = api.list_product(&op, &seller_key, form, skus).await?;
     let detail = api.get(&format!("/api/v1/catalog/products/{product_id}"), None).await?;
-    let sku_id = detail["skus"][0]["id"].as_str().context("the SKU id")?.to_string();
-    Ok(Shop { api, op, seller_key, sku_id })
+    let mut sku_ids = Vec::new();
+    for sku in skus {
+        let listed = detail["skus"].as_array().into_iter().flatten().find(|s| s["sku_code"] == sku["sku_code"]);
+        sku_ids.push(listed.and_then(|s| s["id"].as_str()).context("the SKU id")?.to_string());
+    }
+    let sku_id = sku_ids.first().cloned().context("a product with no SKU")?;
+    Ok(Shop { api, op, seller_key, sku_id, sku_ids })
 }
 
 /// Call latencies in milliseconds, from sorted microsecond samples.

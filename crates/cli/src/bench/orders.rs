@@ -281,13 +281,7 @@ async fn seed_marketplace(
     let sku = json!({"sku_code": "bench-month", "name": "Monthly", "charging_mode": "period",
         "prices": {"month_minor": PRICE_MINOR, "year_minor": PRICE_MINOR * 10}, "currency": "CNY"});
     let Shop { api, op, sku_id, .. } = seed_shop(state, base, seller_url, SELLER_KEY, product, sku).await?;
-    let mut keys = Vec::new();
-    for i in 0..buyers {
-        let (id, key, _) =
-            api.signup("buyer", &format!("Bench Buyer {i}"), &format!("buyer{i}@bench.mercato.test")).await?;
-        api.credit(&op, &id, CREDIT_MINOR, "bench credit").await?;
-        keys.push(key);
-    }
+    let keys = api.funded_buyers(&op, "Bench", buyers, CREDIT_MINOR).await?;
     Ok((sku_id, keys))
 }
 

@@ -202,6 +202,14 @@ impl SellerStore {
         if inserted {
             self.record_order(&new.business_id, "new", &new.order_id, &new.order_line_id).await?;
         }
+        sqlx::query(
+            "INSERT INTO new_instance_calls (order_id, order_line_id, calls) VALUES (?, ?, 1) \
+             ON CONFLICT (order_id, order_line_id) DO UPDATE SET calls = calls + 1",
+        )
+        .bind(&new.order_id)
+        .bind(&new.order_line_id)
+        .execute(&self.pool)
+        .await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {INSTANCE_COLUMNS} FROM instances WHERE order_id = ? AND order_line_id = ?"
         )))
@@ -333,6 +341,27 @@ impl SellerStore {
             self.record_order(instance_id, "release", order_id, order_line_id.unwrap_or("")).await?;
         }
         Ok(())
+    }
+
+    /// Every instance ever created, released ones included, oldest first.
+    pub async fn all_instances(&self) -> StoreResult<Vec<Instance>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {INSTANCE_COLUMNS} FROM instances ORDER BY created_at_ms, rowid"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(instance_from_row).collect::<Result<_, sqlx::Error>>().map_err(StoreError::from)
+    }
+
+    /// How many newInstance calls each order line received, as
+    /// ((orderId, orderLineId), calls).
+    pub async fn new_instance_calls(&self) -> StoreResult<Vec<((String, String), i64)>> {
+        let rows =
+            sqlx::query("SELECT order_id, order_line_id, calls FROM new_instance_calls").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok(((r.try_get("order_id")?, r.try_get("order_line_id")?), r.try_get("calls")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     /// The orders recorded against an instance, oldest first, as (kind, orderId, orderLineId).

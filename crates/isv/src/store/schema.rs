@@ -28,6 +28,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
         released_at_ms INTEGER,
         UNIQUE (order_id, order_line_id)
     )",
+    // How many newInstance calls each order line received (retries
+    // included): the instance is created once, the calls are counted.
+    "CREATE TABLE IF NOT EXISTS new_instance_calls (
+        order_id      TEXT NOT NULL,
+        order_line_id TEXT NOT NULL,
+        calls         INTEGER NOT NULL,
+        PRIMARY KEY (order_id, order_line_id)
+    )",
     // Every order that touched an instance (new, upgrade, renewals, refunds).
     "CREATE TABLE IF NOT EXISTS instance_orders (
         instance_id   TEXT NOT NULL,

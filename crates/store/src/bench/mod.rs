@@ -1,4 +1,4 @@
-//! What `mercato bench` asks of the database: scratch databases, reading and
+//! What `mercato bench` (and `mercato chaos`) asks of the database: scratch databases, reading and
 //! adjusting what the benchmarks seeded over the API, the raw baselines they
 //! compare against and the checks of their results. Only the benchmark
 //! programs use this; the statements are the ones the figures were measured
@@ -10,6 +10,7 @@
 
 pub mod activity;
 pub mod baseline;
+pub mod chaos;
 pub mod fulfilment;
 pub mod rated;
 pub mod rating_seed;

@@ -115,3 +115,45 @@ async fn a_savepoint_undoes_only_its_own_writes() {
     assert_eq!(repo::settings::get(&t.conn, "undone").await.unwrap(), None);
     assert_eq!(repo::settings::get(&t.conn, "saved").await.unwrap().as_deref(), Some("1"));
 }
+
+/// A write transaction whose caller gives up while BEGIN is on its way
+/// (a request cancelled by a timeout or a closed connection, a lease
+/// heartbeat dropped when its job ends) must not leave its connection inside
+/// a transaction: the statements run next on that pooled connection would
+/// then sit uncommitted, holding their row locks, and vanish with the next
+/// rollback there. Found by `mercato chaos` on PostgreSQL ("there is already
+/// a transaction in progress", then nodes waiting on each other's locks).
+#[tokio::test]
+async fn a_write_cancelled_while_it_begins_leaves_no_transaction_open() {
+    let t = TestDb::new().await;
+    if !t.is_postgres() {
+        return;
+    }
+    // One connection, so every round checks the one the cancelled BEGIN used.
+    let pool =
+        mercato_store::sea_orm::sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(t.url()).await.unwrap();
+    let db = Db {
+        conn: mercato_store::sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+        backend: Backend::Postgres,
+    };
+    let mut leaked = 0;
+    for round in 0..2000u32 {
+        // Cancelled at every point of the BEGIN round trip, sooner or later.
+        let writer = db.clone();
+        let begun = tokio::spawn(async move { writer.write().await.map(|_| ()) });
+        let until = std::time::Instant::now() + Duration::from_micros(u64::from(round % 200));
+        while std::time::Instant::now() < until {
+            tokio::task::yield_now().await;
+        }
+        begun.abort();
+        let _ = begun.await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        // A savepoint is refused outside a transaction block.
+        if db.conn.execute_unprepared("SAVEPOINT probe").await.is_ok() {
+            leaked += 1;
+            // Start clean for the next round.
+            db.conn.execute_unprepared("ROLLBACK").await.unwrap();
+        }
+    }
+    assert_eq!(leaked, 0, "rounds whose cancelled BEGIN left the pooled connection inside a transaction");
+}
