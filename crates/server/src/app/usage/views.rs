@@ -651,22 +651,25 @@ mod tests {
             resolve(&p, b, t(10, 0)).unwrap_err().field_errors().iter().map(|e| e.field.clone()).collect()
         };
         assert_eq!(fields(params(Some(Granularity::Hour), None, None), Billing::Daily), ["granularity"]);
+        let e = resolve(&params(Some(Granularity::Hour), None, None), Billing::Daily, t(10, 0)).unwrap_err();
+        assert_eq!(e.code(), "granularity_unavailable");
         assert_eq!(fields(params(None, Some("yesterday"), Some("now")), Billing::Hourly), ["from", "to"]);
-        assert_eq!(
-            fields(params(None, Some("2026-11-22T10:00:00Z"), Some("2026-11-22T10:00:00Z")), Billing::Hourly),
-            ["to"]
-        );
-        assert_eq!(
-            fields(params(None, Some("2026-01-01T00:00:00Z"), Some("2026-04-04T00:00:01Z")), Billing::Hourly),
-            ["to"]
-        );
-        assert!(
-            resolve(
-                &params(None, Some("2026-01-01T00:00:00Z"), Some("2026-04-04T00:00:00Z")),
-                Billing::Hourly,
-                t(0, 0)
-            )
-            .is_ok()
-        );
+    }
+
+    #[test]
+    fn empty_and_long_ranges() {
+        let range =
+            |from: &str, to: &str| resolve(&params(None, Some(from), Some(to)), Billing::Hourly, t(0, 0)).unwrap();
+        // Ending at or before it starts: empty, at the start's period.
+        let r = range("2026-11-22T10:30:00Z", "2026-11-22T10:10:00Z");
+        assert_eq!((r.from, r.to), (t(10, 0), t(10, 0)));
+        let r = range("2026-11-22T10:00:00Z", "2026-11-22T10:00:00Z");
+        assert_eq!((r.from, r.to), (t(10, 0), t(10, 0)));
+        // 93 days whole; longer: its first 93 days.
+        let jan = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let r = range("2026-01-01T00:00:00Z", "2026-04-04T00:00:00Z");
+        assert_eq!((r.from, r.to), (jan, jan + Duration::days(93)));
+        let r = range("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z");
+        assert_eq!((r.from, r.to), (jan, jan + Duration::days(93)));
     }
 }
