@@ -51,13 +51,24 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
     let params = Params::default();
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     let blocks = params.block_count();
-    let phc = with_memory(blocks, move |memory| compute(&password, &salt, params, memory)).await??;
+    let phc = with_memory(blocks, move |memory| -> anyhow::Result<String> {
+        let output = compute(&password, &salt, &params, memory)?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: (&params).try_into().map_err(|e| anyhow::anyhow!("params: {e}"))?,
+            salt: Some(salt.as_salt()),
+            hash: Some(output),
+        };
+        Ok(phc.to_string())
+    })
+    .await??;
     Ok(phc)
 }
 
-/// The PHC string of `password` under `salt` and `params` (argon2id v19),
-/// the same string the `argon2` crate's `PasswordHasher` makes.
-fn compute(password: &str, salt: &SaltString, params: Params, memory: &mut [Block]) -> anyhow::Result<String> {
+/// The argon2id (v19) output for `password` under `salt` and `params`: what
+/// the `argon2` crate's `PasswordHasher` puts in its PHC string.
+fn compute(password: &str, salt: &SaltString, params: &Params, memory: &mut [Block]) -> anyhow::Result<Output> {
     let mut salt_bytes = [0u8; 64];
     let salt_raw = salt.as_salt().decode_b64(&mut salt_bytes).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
     let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
@@ -66,14 +77,7 @@ fn compute(password: &str, salt: &SaltString, params: Params, memory: &mut [Bloc
         hasher.hash_password_into_with_memory(password.as_bytes(), salt_raw, out, &mut *memory).map_err(Into::into)
     })
     .map_err(|e| anyhow::anyhow!("hashing password: {e}"))?;
-    let phc = PasswordHash {
-        algorithm: Algorithm::Argon2id.ident(),
-        version: Some(Version::V0x13.into()),
-        params: (&params).try_into().map_err(|e| anyhow::anyhow!("params: {e}"))?,
-        salt: Some(salt.as_salt()),
-        hash: Some(output),
-    };
-    Ok(phc.to_string())
+    Ok(output)
 }
 
 /// Whether `password` matches `hash`. With no hash (no such account, or
@@ -91,10 +95,9 @@ pub async fn verify_password(password: String, hash: Option<String>) -> anyhow::
     let salt = SaltString::from_b64(salt.as_str()).map_err(|e| anyhow::anyhow!("stored salt: {e}"))?;
     let expected = parsed.hash.context("stored password hash has no hash")?;
     let blocks = params.block_count();
-    let computed = with_memory(blocks, move |memory| compute(&password, &salt, params, memory)).await??;
-    let computed = PasswordHash::new(&computed).map_err(|e| anyhow::anyhow!("{e}"))?.hash;
+    let computed = with_memory(blocks, move |memory| compute(&password, &salt, &params, memory)).await??;
     // Output's equality is constant-time.
-    Ok(known && computed == Some(expected))
+    Ok(known && computed == expected)
 }
 
 async fn dummy_hash() -> anyhow::Result<String> {
