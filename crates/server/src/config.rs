@@ -25,6 +25,10 @@ pub struct Config {
     /// `postgres://...` to use PostgreSQL; empty for the embedded SQLite file
     /// `<data_dir>/mercato.db`.
     pub database_url: String,
+    /// Connections this process keeps open to PostgreSQL at most (the
+    /// embedded SQLite file always uses 8). Several nodes on one server
+    /// must fit inside its `max_connections` together.
+    pub database_max_connections: u32,
     /// Base64 of 32 bytes. Empty: read or create `<data_dir>/master.key`.
     pub master_key: String,
     pub log_format: LogFormat,

@@ -18,7 +18,9 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     }
-    let db = Db::open(&config.database_location()).await.context("opening the database")?;
+    let db = Db::open_sized(&config.database_location(), config.database_max_connections)
+        .await
+        .context("opening the database")?;
     let applied = migrate::run(&db).await.context("migrating the database")?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");

@@ -41,12 +41,20 @@ impl Db {
         Ok(Db { conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool), backend: Backend::Sqlite })
     }
 
-    /// Connects to PostgreSQL (`postgres://...`).
+    /// Connects to PostgreSQL (`postgres://...`) with the default pool.
     pub async fn open_postgres(url: &str) -> Result<Db, DbErr> {
+        Self::open_postgres_sized(url, Self::POSTGRES_POOL).await
+    }
+
+    /// The PostgreSQL pool size when none is configured.
+    pub const POSTGRES_POOL: u32 = 16;
+
+    /// Connects to PostgreSQL keeping at most `max_connections` open.
+    pub async fn open_postgres_sized(url: &str, max_connections: u32) -> Result<Db, DbErr> {
         let options = sea_orm::sqlx::postgres::PgConnectOptions::from_str(url)
             .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(format!("bad database URL: {e}"))))?;
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
@@ -57,8 +65,13 @@ impl Db {
     /// Opens whatever `url` names: `postgres://` / `postgresql://`, or
     /// `sqlite://PATH` / a plain file path.
     pub async fn open(url: &str) -> Result<Db, DbErr> {
+        Self::open_sized(url, Self::POSTGRES_POOL).await
+    }
+
+    /// [`Db::open`] with a PostgreSQL pool of at most `max_connections`.
+    pub async fn open_sized(url: &str, max_connections: u32) -> Result<Db, DbErr> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::open_postgres(url).await
+            Self::open_postgres_sized(url, max_connections).await
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             Self::open_sqlite(Path::new(path)).await

@@ -43,6 +43,11 @@ impl Store {
     }
 }
 
+/// PostgreSQL connections per child process: three nodes, a killed node's
+/// connections the server has not reaped yet, the driver and the ledger
+/// check must fit in a stock `max_connections = 100` next to other tests.
+pub const NODE_POOL: u32 = 6;
+
 /// This binary, with the environment every child shares: the fixed master
 /// key, no configuration from the caller's environment or directory.
 fn mercato(work_dir: &Path) -> anyhow::Result<Command> {
@@ -52,7 +57,10 @@ fn mercato(work_dir: &Path) -> anyhow::Result<Command> {
             cmd.env_remove(name);
         }
     }
-    cmd.current_dir(work_dir).env("MERCATO_MASTER_KEY", MASTER_KEY).env("MERCATO_LOG", "warn");
+    cmd.current_dir(work_dir)
+        .env("MERCATO_MASTER_KEY", MASTER_KEY)
+        .env("MERCATO_LOG", "warn")
+        .env("MERCATO_DATABASE_MAX_CONNECTIONS", NODE_POOL.to_string());
     Ok(cmd)
 }
 

@@ -50,7 +50,7 @@ async fn stage(dir: &Path, database_url: Option<String>, nodes: usize, buyers: u
         n.wait_ready(&http).await?;
     }
     let market = market::seed(&started[0].base, op, &seller.url, buyers).await?;
-    let db = Db::open(&store.location()).await?;
+    let db = Db::open_sized(&store.location(), node::NODE_POOL).await?;
     let bases: Vec<String> = started.iter().map(|n| n.base.clone()).collect();
     let cluster = Arc::new(Cluster::new(&bases, market, db)?);
     Ok(Stage { dir: dir.to_path_buf(), store, seller, nodes: started, cluster, http })

@@ -111,6 +111,37 @@ impl Sub {
         v
     }
 
+    /// Points the product at a reference seller that stays down for a day.
+    async fn seller_goes_down_for_good(&self) {
+        let down = self
+            .app
+            .reference_seller(SHARED_SELLER_KEY, FaultPolicy { down_for_secs: 86_400, ..FaultPolicy::default() })
+            .await;
+        let sub =
+            mercato_store::repo::orders::find_subscription(&self.app.state.db.conn, &self.id).await.unwrap().unwrap();
+        product::Entity::update_many()
+            .col_expr(product::Column::EndpointUrl, Expr::value(down))
+            .filter(product::Column::Id.eq(&sub.product_id))
+            .exec(&self.app.state.db.conn)
+            .await
+            .unwrap();
+    }
+
+    /// Runs due jobs while the test clock moves on 10 minutes at a time,
+    /// past the lifecycle retry policy's hour.
+    async fn retry_for_over_an_hour(&self) {
+        for _ in 0..12 {
+            self.run_jobs().await;
+            let now = self.now().await;
+            self.advance_to(now + chrono::Duration::minutes(10)).await;
+        }
+        self.run_jobs().await;
+    }
+
+    async fn order_status(&self, order_id: &str) -> Value {
+        self.app.get(&format!("{ORDERS}/{order_id}"), Some(&self.buyer_key)).await.expect(200)["status"].clone()
+    }
+
     async fn jobs_of(&self, kind: &str) -> u64 {
         job::Entity::find().filter(job::Column::Kind.eq(kind)).count(&self.app.state.db.conn).await.unwrap()
     }
@@ -253,18 +284,7 @@ async fn auto_renew_charges_seven_days_before_expiry_and_retries_when_unpaid() {
 async fn the_scheduler_freezes_and_a_seller_down_for_good_is_given_up_after_an_hour() {
     let s = provisioned(false, 0).await;
     let expiry = s.expires_at().await;
-    // The seller goes down for good.
-    let down = s
-        .app
-        .reference_seller(SHARED_SELLER_KEY, FaultPolicy { down_for_secs: 86_400, ..FaultPolicy::default() })
-        .await;
-    let sub = mercato_store::repo::orders::find_subscription(&s.app.state.db.conn, &s.id).await.unwrap().unwrap();
-    product::Entity::update_many()
-        .col_expr(product::Column::EndpointUrl, Expr::value(down))
-        .filter(product::Column::Id.eq(&sub.product_id))
-        .exec(&s.app.state.db.conn)
-        .await
-        .unwrap();
+    s.seller_goes_down_for_good().await;
 
     // The periodic task (not a direct call) freezes the expired subscription.
     s.advance_to(expiry + chrono::Duration::minutes(1)).await;
@@ -275,12 +295,7 @@ async fn the_scheduler_freezes_and_a_seller_down_for_good_is_given_up_after_an_h
 
     // Retried under the lifecycle policy for an hour, then given up; the
     // subscription stays frozen.
-    for _ in 0..12 {
-        s.run_jobs().await;
-        let now = s.now().await;
-        s.advance_to(now + chrono::Duration::minutes(10)).await;
-    }
-    s.run_jobs().await;
+    s.retry_for_over_an_hour().await;
     let j = job::Entity::find()
         .filter(job::Column::Kind.eq(FREEZE_INSTANCE))
         .one(&s.app.state.db.conn)
@@ -294,5 +309,33 @@ async fn the_scheduler_freezes_and_a_seller_down_for_good_is_given_up_after_an_h
         s.app.get("/api/v1/seller/interface-messages?status=failed&limit=100", Some(&s.seller_key)).await.expect(200);
     let failed = failed["items"].as_array().unwrap();
     assert!(failed.iter().any(|m| m["activity"] == "updateInstanceStatus"), "{failed:?}");
+    s.app.assert_ledger_balanced().await;
+}
+
+#[tokio::test]
+async fn a_renewal_given_up_still_completes_its_order() {
+    let s = provisioned(false, MONTH).await;
+    let expiry = s.expires_at().await;
+    s.seller_goes_down_for_good().await;
+    let renewal = s.renew("down").await.expect(200);
+    let new_expiry = expiry.checked_add_months(Months::new(1)).unwrap();
+    assert_eq!(s.expires_at().await, new_expiry);
+    let renewal_order = renewal["order_id"].as_str().expect("the renewal names its order").to_string();
+    assert_eq!(s.order_status(&renewal_order).await, "paid");
+
+    // The seller never hears of it; the job is given up after an hour and
+    // the renewal, in force in Mercato, ends its order.
+    s.retry_for_over_an_hour().await;
+    let j = job::Entity::find()
+        .filter(job::Column::Kind.eq(lifecycle::RENEW_INSTANCE))
+        .one(&s.app.state.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(j.status, job_repo::DEAD, "{j:?}");
+    assert_eq!(s.order_status(&renewal_order).await, "completed");
+    assert_eq!(s.sub().await["status"], "active");
+    assert_eq!(s.expires_at().await, new_expiry);
+    assert_eq!(s.wallet().await, 0);
     s.app.assert_ledger_balanced().await;
 }

@@ -55,14 +55,15 @@
 //! line that paid for the step: the renewal line, or the original purchase
 //! line for freeze and release) and retried under
 //! [`RetryPolicy::LIFECYCLE`] (up to 1 hour). Giving up leaves the
-//! subscription as Mercato has it (the money stays with the renewal; the
-//! order stays `paid`) and logs an error for an operator: the seller's
-//! instance may then disagree with Mercato until the seller reconciles.
+//! subscription as Mercato has it (the money stays with the renewal, whose
+//! order is completed: the renewal is in force) and logs an error for an
+//! operator: the seller's instance may then disagree with Mercato until the
+//! seller reconciles.
 //! A freeze job finding the subscription no longer frozen (renewed
 //! meanwhile) does nothing.
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::orders::{LineContext, transition_order, transition_subscription};
+use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
 use crate::app::subscriptions::follow_up::{self, FollowUp};
 use crate::app::subscriptions::plan_changes;
@@ -527,6 +528,7 @@ pub async fn unfreeze_instance(state: AppState, job: JobView) -> JobOutcome {
 }
 
 async fn run(state: &AppState, job: &JobView, step: Step) -> JobOutcome {
+    let renewal = matches!(step, Step::Renew);
     let outcome = match attempt(state, job, step).await {
         Ok(o) => o,
         Err(e) => retry(state, job, format!("lifecycle error: {}", e.report())),
@@ -534,8 +536,33 @@ async fn run(state: &AppState, job: &JobView, step: Step) -> JobOutcome {
     if let JobOutcome::Dead { error } = &outcome {
         tracing::error!(job = %job.id, kind = %job.kind, reference = %job.reference, %error,
             "lifecycle call given up; the seller's instance may disagree with Mercato");
+        if renewal {
+            return complete_given_up_renewal(state, job, outcome).await;
+        }
     }
     outcome
+}
+
+/// The renewal is in force in Mercato (paid, expiry moved) whether or not
+/// the seller heard of it, so its order ends `completed` rather than staying
+/// `paid` for good; an order still `paid` means work in progress.
+async fn complete_given_up_renewal(state: &AppState, job: &JobView, dead: JobOutcome) -> JobOutcome {
+    let completed = async {
+        let p: Payload = job.payload().map_err(|e| AppError::internal(format!("bad job payload: {e}")))?;
+        match line_context(&state.db.conn, &p.order_line_id).await? {
+            Some(ctx) => complete_order(state, &ctx).await,
+            None => Ok(()),
+        }
+    }
+    .await;
+    match completed {
+        Ok(()) => dead,
+        // Not completed yet: try again later rather than leave it paid.
+        Err(e) => JobOutcome::Retry {
+            after: std::time::Duration::from_secs(60),
+            error: format!("completing a given-up renewal: {}", e.report()),
+        },
+    }
 }
 
 fn retry(state: &AppState, job: &JobView, error: String) -> JobOutcome {
