@@ -66,6 +66,10 @@ fn write_keys(path: &Path, keys: &Value) -> anyhow::Result<()> {
 const DEMO_SUBSCRIPTION_SKU: &str = "pipe-team";
 /// The pay-per-use SKU the demo buyer uses, with usage reported by its seller.
 const DEMO_USAGE_SKU: &str = "gw-gb";
+/// The manual service the demo buyer bought; delivered, waiting for acceptance.
+const DEMO_SERVICE_SKU: &str = "mig-std";
+/// The license the demo buyer bought; its code issued, waiting for activation.
+const DEMO_LICENSE_SKU: &str = "vault-node";
 
 async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) -> anyhow::Result<Value> {
     let api = Api::new(base);
@@ -97,7 +101,7 @@ async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) ->
         let detail = api.get(&format!("/api/v1/catalog/products/{id}"), None).await?;
         for sku in detail["skus"].as_array().context("product skus")? {
             let code = sku["sku_code"].as_str().unwrap_or_default();
-            if [DEMO_SUBSCRIPTION_SKU, DEMO_USAGE_SKU].contains(&code) {
+            if [DEMO_SUBSCRIPTION_SKU, DEMO_USAGE_SKU, DEMO_SERVICE_SKU, DEMO_LICENSE_SKU].contains(&code) {
                 demo_skus.insert(code.to_string(), (sku["id"].clone(), product.seller));
             }
         }
@@ -111,11 +115,15 @@ async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) ->
     let sub_id = subscribe(&api, &buyer_key, json!({"sku_id": sku_id, "period": "month", "period_count": 1})).await?;
     let (sku_id, seller) = demo_skus.get(DEMO_USAGE_SKU).context("the demo pay-per-use SKU")?;
     let usage = seed_usage(&api, &op, &buyer_key, &sellers[*seller].2, sku_id).await?;
+    let (sku_id, seller) = demo_skus.get(DEMO_SERVICE_SKU).context("the demo manual service's SKU")?;
+    let service = seed_supervision(&api, &buyer_key, &sellers[*seller].2, sku_id).await?;
+    let (sku_id, seller) = demo_skus.get(DEMO_LICENSE_SKU).context("the demo license's SKU")?;
+    let license = seed_license(&api, &buyer_key, &sellers[*seller].2, sku_id).await?;
 
     Ok(json!({
         "operator": {"name": "Demo Operator", "api_key": op},
         "buyer": {"name": buyer["name"], "id": buyer_id, "api_key": buyer_key, "subscription_id": sub_id,
-            "usage": usage},
+            "usage": usage, "supervision": service, "license": license},
         "sellers": sellers.iter().map(|(name, id, key)| json!({"name": name, "id": id, "api_key": key})).collect::<Vec<_>>(),
         "reference_seller": {"url": seller_url, "port": seller_port(seller_url)},
     }))
@@ -186,6 +194,63 @@ async fn seed_usage(api: &Api, op: &str, buyer_key: &str, seller_key: &str, sku_
     Ok(json!({"subscription_id": sub_id, "instance_id": instance}))
 }
 
+/// A manual service bought by the buyer, its requirements submitted, started
+/// and completed by the seller with a report: it waits for the buyer's
+/// acceptance.
+async fn seed_supervision(api: &Api, buyer_key: &str, seller_key: &str, sku_id: &Value) -> anyhow::Result<Value> {
+    let order = api.buy(buyer_key, json!({"sku_id": sku_id})).await?;
+    let list = api.get("/api/v1/buyer/supervisions?limit=100", Some(buyer_key)).await?;
+    let id = list["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|s| s["order_id"] == order["id"]))
+        .and_then(|s| s["id"].as_str())
+        .context("the demo supervision")?
+        .to_string();
+    let base = |role: &str| format!("/api/v1/{role}/supervisions/{id}");
+    let doc =
+        api.upload(&format!("{}/attachments", base("buyer")), buyer_key, "text/plain", REQUIREMENTS.into()).await?;
+    api.post(
+        &format!("{}/submit-requirements", base("buyer")),
+        buyer_key,
+        json!({"note": "迁移 orders 库（MySQL 5.7 → 8.0），周末窗口", "attachments": [doc["id"]]}),
+    )
+    .await?;
+    api.post(&format!("{}/start-delivery", base("seller")), seller_key, json!({"note": "工程师已排期"})).await?;
+    let report =
+        api.upload(&format!("{}/attachments", base("seller")), seller_key, "text/plain", REPORT.into()).await?;
+    api.post(
+        &format!("{}/complete-delivery", base("seller")),
+        seller_key,
+        json!({"note": "迁移完成，数据校验一致", "attachments": [report["id"]]}),
+    )
+    .await?;
+    Ok(json!({"id": id, "order_id": order["id"]}))
+}
+
+const REQUIREMENTS: &str =
+    "需求说明 / Requirements\n- source: MySQL 5.7, 120 GB\n- target: MySQL 8.0\n- window: Saturday 22:00-06:00\n";
+const REPORT: &str =
+    "交付验收报告 / Delivery acceptance report\n- rows compared: 41,233,905, mismatches: 0\n- cut-over: done\n";
+
+/// A license (3 nodes) bought by the buyer: this node's worker asks the
+/// reference seller's license interface for the code. Returns where to find
+/// it and open-API keys of its seller, to activate it as the seller's
+/// software would.
+async fn seed_license(api: &Api, buyer_key: &str, seller_key: &str, sku_id: &Value) -> anyhow::Result<Value> {
+    let order = api.buy(buyer_key, json!({"sku_id": sku_id, "quantity": 3})).await?;
+    let subs = api.get("/api/v1/buyer/subscriptions?limit=100", Some(buyer_key)).await?;
+    let sub_id = subs["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|s| s["order_id"] == order["id"]))
+        .and_then(|s| s["id"].as_str())
+        .context("the demo license subscription")?
+        .to_string();
+    let sub = api.wait_for_subscription(buyer_key, &sub_id, "active", std::time::Duration::from_secs(60)).await?;
+    let code = sub["license"]["code"].as_str().context("the demo license code")?;
+    let (ak, sk) = api.open_api_credentials(seller_key).await?;
+    Ok(json!({"subscription_id": sub_id, "order_id": order["id"], "code": code, "seller_ak": ak, "seller_sk": sk}))
+}
+
 /// The port in `http://127.0.0.1:PORT/produce`.
 fn seller_port(url: &str) -> Option<u16> {
     url.rsplit_once(':')?.1.split('/').next()?.parse().ok()
@@ -248,6 +313,40 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
         println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/subscriptions/{sub}/usage");
         println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/usage/charges");
         println!("  curl -s -H 'Authorization: Bearer {seller}' {base}/api/v1/seller/usage/instances/{instance}");
+    }
+    let service = &keys["buyer"]["supervision"];
+    if let Some(id) = service["id"].as_str() {
+        let order = service["order_id"].as_str().unwrap_or_default();
+        println!();
+        println!("Service supervision (服务监管): the buyer bought a manual service (数据库迁移实施服务); the seller");
+        println!("started it and completed it with a delivery report. It waits for the buyer's acceptance:");
+        println!(
+            "  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/supervisions/{id}    # timeline, files"
+        );
+        println!(
+            "  curl -s -H 'Authorization: Bearer {buyer}' -H 'Content-Type: application/json' -d '{{\"note\": \"accepted\"}}' {base}/api/v1/buyer/supervisions/{id}/accept"
+        );
+        println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/orders/{order}    # completed");
+        println!("  (or reject it with a reason: .../reject; 7 days without an answer, the seller may appeal)");
+    }
+    let license = &keys["buyer"]["license"];
+    if let Some(sub) = license["subscription_id"].as_str() {
+        let code = license["code"].as_str().unwrap_or_default();
+        let (ak, sk) =
+            (license["seller_ak"].as_str().unwrap_or_default(), license["seller_sk"].as_str().unwrap_or_default());
+        let open_api = format!("{base}/api/mkp-openapi-public/global/v1/license");
+        println!();
+        println!("License: the seller's license interface issued the buyer's SecureVault code ({code});");
+        println!("its activation by the seller's software completes the order:");
+        println!(
+            "  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/subscriptions/{sub}    # license.code"
+        );
+        println!(
+            "  mercato isv open-api --url {open_api}/activate --ak {ak} --sk {sk} --body '{{\"license\": \"{code}\"}}'"
+        );
+        println!(
+            "  mercato isv open-api --url {open_api}/heartbeat --ak {ak} --sk {sk} --body '{{\"license\": \"{code}\", \"heartbeatInfo\": {{\"thirdPartyAccount\": \"demo\"}}}}'"
+        );
     }
     println!();
     println!("Press Ctrl-C to stop.");

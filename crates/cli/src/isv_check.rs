@@ -38,8 +38,11 @@ pub struct CheckArgs {
 /// requires before a product is submitted (spec §8).
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cases {
-    /// Every case: lifecycle, negative, and kit (with --kit-key).
+    /// Every SaaS case: lifecycle, negative, and kit (with --kit-key).
     Full,
+    /// License products: getLicenseAsync (twice), refreshLicenseCode,
+    /// updateLicenseCodeStatus, releaseLicenseCode (twice).
+    License,
     /// Period products: newInstance, refreshInstance, updateInstanceStatus, releaseInstance.
     Period,
     /// One-time products: newInstance, releaseInstance.
@@ -50,6 +53,7 @@ impl From<Cases> for CaseSet {
     fn from(c: Cases) -> Self {
         match c {
             Cases::Full => CaseSet::Full,
+            Cases::License => CaseSet::LicenseProduct,
             Cases::Period => CaseSet::PeriodProduct,
             Cases::OneTime => CaseSet::OneTimeProduct,
         }

@@ -78,6 +78,9 @@ enum IsvCommand {
     Sign(isv::SignArgs),
     /// Check a signature; exits non-zero on mismatch.
     Verify(isv::VerifyArgs),
+    /// Call the marketplace's open API as a seller (AK/SK signed POST): a
+    /// license activation or heartbeat, a usage push. Exits 1 unless MKT.0000.
+    OpenApi(isv::OpenApiArgs),
 }
 
 #[derive(Subcommand)]
@@ -187,6 +190,7 @@ async fn isv_command(command: IsvCommand) -> anyhow::Result<ExitCode> {
         IsvCommand::Check(args) => isv_check::run_check(args).await,
         IsvCommand::Sign(args) => isv::run_sign(&args).map(|()| ExitCode::SUCCESS),
         IsvCommand::Verify(args) => isv::run_verify(&args),
+        IsvCommand::OpenApi(args) => isv::run_open_api(&args).await,
     }
 }
 

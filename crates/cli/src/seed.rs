@@ -87,6 +87,25 @@ impl Api {
         self.send(reqwest::Method::PUT, path, Some(key), Some(body)).await
     }
 
+    /// POSTs raw bytes (an upload) as `key`; returns the answer.
+    pub async fn upload(&self, path: &str, key: &str, content_type: &str, bytes: Vec<u8>) -> anyhow::Result<Value> {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .header("Content-Type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .with_context(|| format!("POST {path}"))?;
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(Refused { what: format!("POST {path}"), status: status.as_u16(), body: text }.into());
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     /// Signs up an account; returns (id, API key, the whole answer).
     pub async fn signup(&self, role: &str, name: &str, email: &str) -> anyhow::Result<(String, String, Value)> {
         let created = self
@@ -137,7 +156,8 @@ impl Api {
         for sku in skus {
             self.post(&format!("/api/v1/seller/products/{id}/skus"), seller_key, sku.clone()).await?;
         }
-        if body["type"] == "saas" {
+        // SaaS products and license servers pass their debug cases first.
+        if body["type"] == "saas" || (body["type"] == "license" && body["endpoint"].is_object()) {
             let run = self.post(&format!("/api/v1/seller/products/{id}/debug-run"), seller_key, json!({})).await?;
             if run["passed"] != true {
                 bail!("the debug run of {} failed: {run}", body["name"]);
@@ -235,10 +255,10 @@ pub fn category_id(tree: &Value, slug: &str) -> Option<String> {
 /// The open API's usage push path.
 pub const USAGE_PUSH: &str = "/api/mkp-openapi-public/global/v1/isv/usage-data";
 
-/// A usage push of `body` to `url`, signed with the seller's AK/SK
-/// (SDK-HMAC-SHA256 over the exact bytes, dated by the wall clock as sellers
-/// sign).
-pub fn signed_usage_push(
+/// An open-API POST of `body` to `url` (a usage push, a license call),
+/// signed with the seller's AK/SK (SDK-HMAC-SHA256 over the exact bytes,
+/// dated by the wall clock as sellers sign).
+pub fn signed_post(
     http: &reqwest::Client,
     url: &reqwest::Url,
     ak: &str,
@@ -268,7 +288,7 @@ impl Api {
     /// returns the answer, which must be a success.
     pub async fn push_usage(&self, ak: &str, sk: &str, body: &Value) -> anyhow::Result<Value> {
         let url = reqwest::Url::parse(&format!("{}{USAGE_PUSH}", self.base))?;
-        let res = signed_usage_push(&self.http, &url, ak, sk, serde_json::to_vec(body)?).send().await?;
+        let res = signed_post(&self.http, &url, ak, sk, serde_json::to_vec(body)?).send().await?;
         let status = res.status();
         let answer: Value = res.json().await.unwrap_or(Value::Null);
         if !status.is_success() || answer["error_code"] != "MKT.0000" {

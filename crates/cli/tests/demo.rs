@@ -92,11 +92,12 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
     let buyer = key_of("buyer");
     let wallet = get(&client, &base, "/api/v1/buyer/wallet", &buyer).await;
     // The demo buyer bought one month of a SaaS product and a pay-per-use
-    // API (nothing to pay up front); the reference seller provisioned both.
+    // API (nothing to pay up front), which the reference seller provisioned,
+    // a manual service and a license.
     let orders = get(&client, &base, "/api/v1/buyer/orders", &buyer).await;
     let amounts: Vec<i64> =
         orders["items"].as_array().unwrap().iter().map(|o| o["amount_minor"].as_i64().unwrap()).collect();
-    assert_eq!(amounts.len(), 2, "{orders}");
+    assert_eq!(amounts.len(), 4, "{orders}");
     assert!(amounts.contains(&0), "{orders}");
     let spent: i64 = amounts.iter().sum();
     assert!(spent > 0, "{orders}");
@@ -105,6 +106,7 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         1_000_000 - spent,
         "the buyer has wallet credit left: {wallet}"
     );
+    walk_supervised_flows(&client, &base, &buyer, &text).await;
     let subs = get(&client, &base, "/api/v1/buyer/subscriptions", &buyer).await;
     let sub = subs["items"].as_array().unwrap().iter().find(|s| s["charging_mode"] == "period").unwrap();
     assert_eq!(sub["status"], "active", "{subs}");
@@ -196,6 +198,49 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
     }
 }
 
+/// Walks the two flows the welcome text prints: the manual service waiting
+/// for acceptance is accepted with the printed curl line's request, the
+/// license is activated and checked with the printed `mercato isv open-api`
+/// commands.
+async fn walk_supervised_flows(client: &reqwest::Client, base: &str, buyer: &str, text: &str) {
+    let line_with = |needle: &str| {
+        text.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle} in:\n{text}")).trim()
+    };
+    let accept_url = line_with("/accept").split_whitespace().last().unwrap().to_string();
+    let supervision_path = accept_url.strip_prefix(base).unwrap().trim_end_matches("/accept").to_string();
+    let before = get(client, base, &supervision_path, buyer).await;
+    assert_eq!(before["supervision"]["status"], "awaiting_acceptance", "{before}");
+    let actions: Vec<&str> =
+        before["timeline"].as_array().unwrap().iter().map(|s| s["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["opened", "submit_requirements", "start_delivery", "complete_delivery"]);
+    assert_eq!(before["attachments"].as_array().unwrap().len(), 2, "requirements and report: {before}");
+    let accepted = client
+        .post(&accept_url)
+        .bearer_auth(buyer)
+        .json(&serde_json::json!({"note": "accepted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 200);
+    let order = before["supervision"]["order_id"].as_str().unwrap();
+    assert_eq!(get(client, base, &format!("/api/v1/buyer/orders/{order}"), buyer).await["status"], "completed");
+
+    let run = |line: &str| {
+        let (head, body) = line.split_once(" --body ").unwrap();
+        let args: Vec<&str> = head.split_whitespace().skip(1).collect();
+        let out = Command::new(BIN).args(&args).arg("--body").arg(body.trim().trim_matches('\'')).output().unwrap();
+        assert!(out.status.success(), "{line}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(run(line_with("license/activate"))["error_code"], "MKT.0000");
+    assert_eq!(run(line_with("license/heartbeat"))["status"], "ALIVE");
+    let subs = get(client, base, "/api/v1/buyer/subscriptions", buyer).await;
+    let license = subs["items"].as_array().unwrap().iter().find(|s| s["delivery_mode"] == "license_code").unwrap();
+    assert!(license["license"]["activated_at"].is_string(), "{license}");
+    let order = license["order_id"].as_str().unwrap();
+    assert_eq!(get(client, base, &format!("/api/v1/buyer/orders/{order}"), buyer).await["status"], "completed");
+}
+
 fn seller_keys(dir: &std::path::Path) -> Vec<String> {
     let keys: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("demo-keys.json")).unwrap()).unwrap();
@@ -223,7 +268,7 @@ async fn known_secrets(client: &reqwest::Client, base: &str, dir: &std::path::Pa
     let keys: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("demo-keys.json")).unwrap()).unwrap();
     let mut api_keys = Vec::new();
-    collect(&keys, &["api_key"], &mut api_keys);
+    collect(&keys, &["api_key", "seller_sk"], &mut api_keys);
     assert!(api_keys.len() >= 4, "operator, buyer and sellers: {keys}");
     let buyer = keys["buyer"]["api_key"].as_str().unwrap();
     let mut passwords = Vec::new();

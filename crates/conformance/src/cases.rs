@@ -18,6 +18,10 @@ pub(super) struct Run<'a> {
     pub(super) instance_id: Option<String>,
     /// Why newInstance gave no instance, for the cases that then cannot run.
     instance_failure: String,
+    /// The license getLicenseAsync issued: (instanceId, code).
+    pub(super) license: Option<(String, String)>,
+    /// Why getLicenseAsync gave no license.
+    pub(super) license_failure: String,
     pub(super) results: Vec<CaseResult>,
 }
 
@@ -25,7 +29,16 @@ impl<'a> Run<'a> {
     pub(super) fn new(config: &'a CheckConfig, transport: &'a dyn Transport) -> Self {
         let nonce = koo::client::new_nonce();
         let tag = nonce.get(..12).unwrap_or(&nonce).to_ascii_uppercase();
-        Run { config, transport, tag, instance_id: None, instance_failure: String::new(), results: Vec::new() }
+        Run {
+            config,
+            transport,
+            tag,
+            instance_id: None,
+            instance_failure: String::new(),
+            license: None,
+            license_failure: String::new(),
+            results: Vec::new(),
+        }
     }
 
     pub(super) async fn case(&mut self, case: CaseId) -> CaseResult {
@@ -48,6 +61,12 @@ impl<'a> Run<'a> {
             | CaseId::MissingNonce
             | CaseId::ReplayedNonce
             | CaseId::MissingField => self.negative_case(case).await,
+            CaseId::LicenseIssue | CaseId::LicenseIssueRepeated => self.license_issue(case).await,
+            CaseId::LicenseRenew
+            | CaseId::LicenseFreeze
+            | CaseId::LicenseUnfreeze
+            | CaseId::LicenseRelease
+            | CaseId::LicenseReleaseAgain => self.license_call(case).await,
         }
     }
 

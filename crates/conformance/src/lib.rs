@@ -23,6 +23,7 @@ mod cases;
 mod expect;
 mod http;
 mod kit;
+mod license;
 mod negative;
 mod report;
 mod wire;
@@ -75,10 +76,24 @@ pub enum CaseId {
     ReplayedNonce,
     /// newInstance without orderLineId: `000002`.
     MissingField,
+    /// getLicenseAsync: `000000` with instanceId and license.
+    LicenseIssue,
+    /// getLicenseAsync again for the same order line: the same license.
+    LicenseIssueRepeated,
+    /// refreshLicenseCode, scene RENEWAL, with a new expireTime.
+    LicenseRenew,
+    /// updateLicenseCodeStatus FREEZE.
+    LicenseFreeze,
+    /// updateLicenseCodeStatus UNFREEZE.
+    LicenseUnfreeze,
+    /// releaseLicenseCode.
+    LicenseRelease,
+    /// releaseLicenseCode again: success again.
+    LicenseReleaseAgain,
 }
 
 impl CaseId {
-    pub const ALL: [CaseId; 19] = [
+    pub const ALL: [CaseId; 26] = [
         CaseId::NewInstance,
         CaseId::NewInstanceRepeated,
         CaseId::QueryInstance,
@@ -98,6 +113,13 @@ impl CaseId {
         CaseId::MissingNonce,
         CaseId::ReplayedNonce,
         CaseId::MissingField,
+        CaseId::LicenseIssue,
+        CaseId::LicenseIssueRepeated,
+        CaseId::LicenseRenew,
+        CaseId::LicenseFreeze,
+        CaseId::LicenseUnfreeze,
+        CaseId::LicenseRelease,
+        CaseId::LicenseReleaseAgain,
     ];
 
     /// The name shown in the report (stable: the marketplace stores it).
@@ -122,7 +144,28 @@ impl CaseId {
             CaseId::MissingNonce => "missing nonce",
             CaseId::ReplayedNonce => "replayed nonce",
             CaseId::MissingField => "missing orderLineId",
+            CaseId::LicenseIssue => "getLicenseAsync",
+            CaseId::LicenseIssueRepeated => "getLicenseAsync repeated",
+            CaseId::LicenseRenew => "refreshLicenseCode RENEWAL",
+            CaseId::LicenseFreeze => "updateLicenseCodeStatus FREEZE",
+            CaseId::LicenseUnfreeze => "updateLicenseCodeStatus UNFREEZE",
+            CaseId::LicenseRelease => "releaseLicenseCode",
+            CaseId::LicenseReleaseAgain => "releaseLicenseCode again",
         }
+    }
+
+    /// The license interface's cases (license products).
+    pub fn is_license(self) -> bool {
+        matches!(
+            self,
+            CaseId::LicenseIssue
+                | CaseId::LicenseIssueRepeated
+                | CaseId::LicenseRenew
+                | CaseId::LicenseFreeze
+                | CaseId::LicenseUnfreeze
+                | CaseId::LicenseRelease
+                | CaseId::LicenseReleaseAgain
+        )
     }
 
     /// Kit cases need the kit key.
@@ -156,10 +199,16 @@ impl CaseId {
 /// Which cases to run.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum CaseSet {
-    /// Everything: lifecycle, negative cases, and the kit cases when a kit
-    /// key is configured. What `mercato isv check` runs.
+    /// Everything a SaaS interface answers: lifecycle, negative cases, and
+    /// the kit cases when a kit key is configured. What `mercato isv check`
+    /// runs by default.
     #[default]
     Full,
+    /// The license interface's cases (what a license product must pass
+    /// before submission): getLicenseAsync (twice: the same code),
+    /// refreshLicenseCode, updateLicenseCodeStatus (freeze and unfreeze),
+    /// releaseLicenseCode (twice).
+    LicenseProduct,
     /// The debug cases a period (yearly/monthly) SaaS product must pass
     /// before submission (spec §8): newInstance, refreshInstance,
     /// updateInstanceStatus (freeze and unfreeze), releaseInstance.
@@ -176,7 +225,8 @@ impl CaseSet {
     /// The cases to run, in order. Kit cases are dropped without a kit key.
     pub fn cases(&self, has_kit_key: bool) -> Vec<CaseId> {
         let wanted: Vec<CaseId> = match self {
-            CaseSet::Full => CaseId::ALL.to_vec(),
+            CaseSet::Full => CaseId::ALL.into_iter().filter(|c| !c.is_license()).collect(),
+            CaseSet::LicenseProduct => CaseId::ALL.into_iter().filter(|c| c.is_license()).collect(),
             CaseSet::PeriodProduct => {
                 vec![CaseId::NewInstance, CaseId::Renew, CaseId::Freeze, CaseId::Unfreeze, CaseId::Release]
             }
@@ -185,6 +235,9 @@ impl CaseSet {
                 let mut ids = ids.clone();
                 if ids.iter().any(|c| c.needs_instance()) {
                     ids.push(CaseId::NewInstance);
+                }
+                if ids.iter().any(|c| c.is_license()) {
+                    ids.push(CaseId::LicenseIssue);
                 }
                 ids
             }
@@ -307,6 +360,11 @@ mod tests {
     #[test]
     fn case_sets() {
         assert_eq!(CaseSet::Full.cases(true).len(), 19);
+        assert_eq!(CaseSet::LicenseProduct.cases(true).len(), 7);
+        assert_eq!(
+            CaseSet::Only(vec![CaseId::LicenseFreeze]).cases(false),
+            [CaseId::LicenseIssue, CaseId::LicenseFreeze]
+        );
         assert_eq!(CaseSet::Full.cases(false).len(), 14);
         assert_eq!(CaseSet::OneTimeProduct.cases(true), [CaseId::NewInstance, CaseId::Release]);
         assert_eq!(

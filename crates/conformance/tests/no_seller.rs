@@ -23,11 +23,18 @@ async fn nothing_listening_fails_every_case_with_a_transport_detail() {
     // A port that was free a moment ago: connections to it are refused.
     let addr = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind");
     let report = run(&config(&format!("http://{addr}/produce")), &http()).await.expect("the run starts");
-    assert_eq!(report.cases.len(), CaseId::ALL.len());
+    assert_eq!(report.cases.len(), CaseId::ALL.iter().filter(|c| !c.is_license()).count());
     assert_eq!(report.failed, report.cases.len());
     for case in &report.cases {
         assert!(case.detail.contains("transport"), "{case:?}");
     }
+    let mut license = config(&format!("http://{addr}/produce"));
+    license.cases = mercato_conformance::CaseSet::LicenseProduct;
+    let report = run(&license, &http()).await.expect("the run starts");
+    assert_eq!(report.cases.len(), 7);
+    assert_eq!(report.failed, 7);
+    assert!(report.cases[0].detail.contains("transport"), "{:?}", report.cases[0]);
+    assert!(report.cases[2].detail.contains("getLicenseAsync failed"), "{:?}", report.cases[2]);
 }
 
 #[tokio::test]

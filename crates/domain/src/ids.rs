@@ -96,6 +96,8 @@ prefixed_ids! {
     UsageChargeId => "uch",
     /// One push of usage records (their order of arrival).
     UsageBatchId => "ubt",
+    /// A service supervision (服务监管) of a delivery.
+    SupervisionId => "spv",
 }
 
 fn has_shape(text: &str, prefix: &str) -> bool {

@@ -91,7 +91,9 @@ pub enum OrderEvent {
     Complete,
     /// Delivery failed for good (refusal, retries exhausted): fulfilling -> failed.
     Fail,
-    /// The money of a failed order went back to the buyer: failed -> refunded.
+    /// The money went back to the buyer: a failed order (failed ->
+    /// refunded), or a supervised delivery withdrawn before it completed
+    /// (fulfilling -> refunded).
     Refund,
 }
 
@@ -117,7 +119,9 @@ pub enum SubscriptionEvent {
     Freeze,
     /// Renewed while frozen: frozen -> active.
     Unfreeze,
-    /// End of the grace period (from frozen) or unsubscribe (from active).
+    /// End of the grace period (from frozen), unsubscribe (from active), or
+    /// a supervised purchase refunded before its delivery completed (from
+    /// provisioning).
     Release,
 }
 
@@ -151,7 +155,7 @@ impl OrderStatus {
             (S::Paid, E::StartFulfilment) => Ok(S::Fulfilling),
             (S::Fulfilling, E::Complete) => Ok(S::Completed),
             (S::Fulfilling, E::Fail) => Ok(S::Failed),
-            (S::Failed, E::Refund) => Ok(S::Refunded),
+            (S::Failed | S::Fulfilling, E::Refund) => Ok(S::Refunded),
             _ => Err(TransitionError { what: "order", from: self.as_str(), event: format!("{event:?}") }),
         }
     }
@@ -172,7 +176,7 @@ impl SubscriptionStatus {
             (S::Provisioning, E::Fail) => Ok(S::Failed),
             (S::Active, E::Freeze) => Ok(S::Frozen),
             (S::Frozen, E::Unfreeze) => Ok(S::Active),
-            (S::Frozen | S::Active, E::Release) => Ok(S::Released),
+            (S::Frozen | S::Active | S::Provisioning, E::Release) => Ok(S::Released),
             _ => Err(TransitionError { what: "subscription", from: self.as_str(), event: format!("{event:?}") }),
         }
     }
@@ -651,6 +655,7 @@ mod tests {
             (S::Fulfilling, E::Complete, S::Completed),
             (S::Fulfilling, E::Fail, S::Failed),
             (S::Failed, E::Refund, S::Refunded),
+            (S::Fulfilling, E::Refund, S::Refunded),
         ];
         for from in S::ALL {
             for event in E::ALL {
@@ -673,6 +678,7 @@ mod tests {
             (S::Frozen, E::Unfreeze, S::Active),
             (S::Frozen, E::Release, S::Released),
             (S::Active, E::Release, S::Released),
+            (S::Provisioning, E::Release, S::Released),
         ];
         for from in S::ALL {
             for event in E::ALL {

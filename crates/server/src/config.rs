@@ -66,6 +66,9 @@ pub struct Config {
     pub usage_hour_close_minutes: u32,
     /// The same for daily billing periods.
     pub usage_day_close_minutes: u32,
+    /// Days a supervised delivery may wait for the buyer's acceptance before
+    /// the seller may appeal to an operator (marketplace time).
+    pub supervision_appeal_days: u32,
 }
 
 /// A boolean setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, so

@@ -46,6 +46,7 @@ const MIGRATIONS: &[(&str, Step)] = &[
     ("0020_redact_interface_messages", Code(|tx| Box::pin(crate::data_migrations::redact_interface_messages(tx)))),
     ("0021_login_throttle", Sql(include_str!("../migrations/0021_login_throttle.sql"))),
     ("0022_linear_counts", Code(|tx| Box::pin(crate::data_migrations::linear_counts(tx)))),
+    ("0023_supervision", Sql(include_str!("../migrations/0023_supervision.sql"))),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

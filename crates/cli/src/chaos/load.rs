@@ -13,7 +13,7 @@
 //! answers; the driver counts only what was answered with a success.
 
 use super::market::Market;
-use crate::seed::{Api, Refused, USAGE_PUSH, signed_usage_push};
+use crate::seed::{Api, Refused, USAGE_PUSH, signed_post};
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use koo::gateway;
@@ -241,7 +241,7 @@ impl Cluster {
         let deadline = Instant::now() + RETRY_FOR;
         loop {
             let url = reqwest::Url::parse(&format!("{}{USAGE_PUSH}", self.api().base))?;
-            let sent = signed_usage_push(&self.http, &url, &self.market.ak, &self.market.sk, body.clone()).send().await;
+            let sent = signed_post(&self.http, &url, &self.market.ak, &self.market.sk, body.clone()).send().await;
             let failed = match sent {
                 Ok(res) if res.status().is_success() => {
                     let answer: Value = res.json().await.unwrap_or(Value::Null);

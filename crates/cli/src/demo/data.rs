@@ -107,8 +107,9 @@ fn with(mut v: Value, key: &str, extra: Value) -> Value {
     v
 }
 
-/// The demo's products; SaaS ones point at the reference seller at
-/// `seller_url` (the demo allows plain HTTP to loopback).
+/// The demo's products; SaaS ones and the license with a license
+/// interface point at the reference seller at `seller_url` (the demo allows
+/// plain HTTP to loopback). The others are delivered under supervision.
 pub fn products(seller_url: &str) -> Vec<Product> {
     let saas = |mut body: Value| {
         body["endpoint"] = json!({"url": seller_url, "access_key": SELLER_KEY});
@@ -245,18 +246,30 @@ pub fn products(seller_url: &str) -> Vec<Product> {
         Product {
             seller: 1,
             category: "data-security",
-            body: product(
+            body: saas(product(
                 "SecureVault License",
                 "license",
                 "Secrets manager for on-premises clusters",
-                "A perpetual license for SecureVault with one year of updates.",
+                "A perpetual license for SecureVault with one year of updates; the code is issued by the seller's license server.",
                 &["security", "license"],
-            ),
+            )),
             skus: vec![with(
                 one_time("vault-node", "Per node", 120_000),
                 "linear",
                 json!({"name": "nodes", "unit": "node", "min": 3, "step": 1, "count": 298}),
             )],
+        },
+        Product {
+            seller: 0,
+            category: "migration",
+            body: product(
+                "数据库迁移实施服务",
+                "manual_service",
+                "专家上门完成数据库迁移，交付验收报告",
+                "由认证工程师评估、迁移并校验您的数据库；交付后提供验收报告，经您确认验收后完成服务。",
+                &["迁移", "实施服务", "数据库"],
+            ),
+            skus: vec![one_time("mig-std", "标准迁移（单库）", 280_000)],
         },
         Product {
             seller: 1,

@@ -11,6 +11,7 @@ string_enum!(
     DebugCaseSet {
         PeriodProduct => "period_product",
         OneTimeProduct => "one_time_product",
+        LicenseProduct => "license_product",
     }
 );
 
@@ -18,7 +19,7 @@ impl DebugCaseSet {
     /// Whether a run of `self` also proves what `required` asks (the period
     /// cases include the one-time ones).
     pub fn covers(self, required: DebugCaseSet) -> bool {
-        self == required || self == DebugCaseSet::PeriodProduct
+        self == required || (self == DebugCaseSet::PeriodProduct && required == DebugCaseSet::OneTimeProduct)
     }
 
     /// The cases a product must pass, from the charging modes of its SKUs
@@ -53,6 +54,8 @@ mod tests {
         use DebugCaseSet::*;
         assert!(PeriodProduct.covers(OneTimeProduct) && PeriodProduct.covers(PeriodProduct));
         assert!(OneTimeProduct.covers(OneTimeProduct) && !OneTimeProduct.covers(PeriodProduct));
+        assert!(LicenseProduct.covers(LicenseProduct) && !PeriodProduct.covers(LicenseProduct));
+        assert!(!LicenseProduct.covers(OneTimeProduct));
         assert_eq!(DebugCaseSet::for_modes([ChargingMode::OneTime, ChargingMode::Period].into_iter()), PeriodProduct);
         assert_eq!(DebugCaseSet::for_modes([ChargingMode::OnDemand].into_iter()), OneTimeProduct);
     }

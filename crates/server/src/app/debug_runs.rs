@@ -2,7 +2,11 @@
 //! submitted, the seller's production interface must pass the debug cases of
 //! seller-interface spec §8 (newInstance, refreshInstance,
 //! updateInstanceStatus, releaseInstance for period products; newInstance
-//! and releaseInstance for one-time products), all with testFlag 1.
+//! and releaseInstance for one-time products), all with testFlag 1. A
+//! license product with an endpoint (its license interface: codes are
+//! issued online) must pass the license cases: getLicenseAsync twice (the
+//! same code), refreshLicenseCode, updateLicenseCodeStatus,
+//! releaseLicenseCode twice.
 //!
 //! A run is recorded in three steps, none of which holds a transaction open
 //! across the seller calls: a short write inserts the run as `running` (a
@@ -43,7 +47,20 @@ fn checker_cases(set: DebugCaseSet) -> CaseSet {
     match set {
         DebugCaseSet::PeriodProduct => CaseSet::PeriodProduct,
         DebugCaseSet::OneTimeProduct => CaseSet::OneTimeProduct,
+        DebugCaseSet::LicenseProduct => CaseSet::LicenseProduct,
     }
+}
+
+/// Products whose interface has debug cases: SaaS (production interface)
+/// and licenses (license interface).
+fn has_debug_cases(t: ProductType) -> bool {
+    matches!(t, ProductType::Saas | ProductType::License)
+}
+
+/// The cases a product must pass: a license interface's, or the SaaS ones
+/// its SKUs need.
+pub fn required_cases(t: ProductType, skus: &[sku::Model]) -> DebugCaseSet {
+    if t == ProductType::License { DebugCaseSet::LicenseProduct } else { case_set_for(skus) }
 }
 
 /// The case set for a product's SKUs that are not retired.
@@ -122,10 +139,10 @@ fn view(r: debug_run::Model, current: Option<&str>) -> AppResult<DebugRunView> {
 /// Runs the product's debug cases against its endpoint and stores the run.
 pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> AppResult<DebugRunView> {
     let row = load(&state.db.conn, &p.account_id, product_id).await?;
-    if row.product_type != ProductType::Saas {
+    if !has_debug_cases(row.product_type) {
         return Err(AppError::conflict(
             "not_applicable",
-            "debug runs test a SaaS product's production interface; this product is not SaaS",
+            "debug runs test a SaaS product's production interface or a license product's license interface",
         ));
     }
     let (Some(url), Some(enc)) = (row.endpoint_url.clone(), row.endpoint_key_enc.clone()) else {
@@ -135,7 +152,7 @@ pub async fn run(state: &AppState, p: &Principal, product_id: &str) -> AppResult
         ));
     };
     let key = state.crypto.decrypt(ENDPOINT_KEY_FIELD, &enc).map_err(|_| AppError::inconsistent("endpoint key"))?;
-    let case_set = case_set_for(&products::skus(&state.db.conn, &row.id).await?);
+    let case_set = required_cases(row.product_type, &products::skus(&state.db.conn, &row.id).await?);
     let now = state.now();
     let record = debug_run::Model {
         id: DebugRunId::new().into(),
@@ -223,7 +240,7 @@ pub async fn list(state: &AppState, p: &Principal, product_id: &str, paging: Pag
 
 /// The product's latest finished run (for the seller's product view).
 pub async fn latest(db: &impl Executor, state: &AppState, p: &product::Model) -> AppResult<Option<DebugRunView>> {
-    if p.product_type != ProductType::Saas {
+    if !has_debug_cases(p.product_type) {
         return Ok(None);
     }
     let Some(r) = debug_runs::latest_finished(db, &p.id, None).await? else { return Ok(None) };
@@ -239,7 +256,7 @@ pub async fn for_review(
     p: &product::Model,
     submitted_at: DateTime<Utc>,
 ) -> AppResult<Option<DebugRunView>> {
-    if p.product_type != ProductType::Saas {
+    if !has_debug_cases(p.product_type) {
         return Ok(None);
     }
     let Some(r) = debug_runs::latest_finished(db, &p.id, Some(submitted_at)).await? else { return Ok(None) };
@@ -256,13 +273,13 @@ pub async fn ensure_submittable(
     p: &product::Model,
     required: DebugCaseSet,
 ) -> AppResult<()> {
-    if p.product_type != ProductType::Saas {
+    if !has_debug_cases(p.product_type) {
         return Ok(());
     }
     let path = format!("POST /api/v1/seller/products/{}/debug-run", p.id);
     let Some(latest) = debug_runs::latest_finished(db, &p.id, None).await? else {
         return Err(required_problem(format!(
-            "a SaaS product's debug cases must pass before review; run them with {path}"
+            "the product's debug cases must pass before review; run them with {path}"
         )));
     };
     if latest.status != DebugRunStatus::Passed {
@@ -280,7 +297,7 @@ pub async fn ensure_submittable(
     let ran = latest.case_set;
     if !ran.covers(required) {
         return Err(required_problem(format!(
-            "the product now has period SKUs, whose debug cases the latest run ({}) did not cover; run them with {path}",
+            "the latest run ({}) did not cover the cases the product needs now ({required}); run them with {path}",
             latest.id
         )));
     }

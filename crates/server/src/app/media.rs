@@ -49,7 +49,7 @@ pub enum Slot {
     Image,
 }
 
-fn unsupported(detail: impl Into<String>) -> AppError {
+pub(crate) fn unsupported(detail: impl Into<String>) -> AppError {
     AppError::new(Refusal::UnsupportedMediaType, "unsupported_media_type", detail)
 }
 
@@ -71,7 +71,7 @@ pub fn check_image(content_type: Option<&str>, bytes: &[u8]) -> AppResult<ImageT
 
 /// Writes `bytes` to `dir/name` through a temporary file and a rename, so a
 /// reader never sees a half-written file.
-async fn write_file(dir: PathBuf, name: &str, bytes: &[u8]) -> AppResult<PathBuf> {
+pub(crate) async fn write_file(dir: PathBuf, name: &str, bytes: &[u8]) -> AppResult<PathBuf> {
     let tmp = dir.join(format!(".{name}.{}.tmp", crate::crypto::random_hex(4)));
     let path = dir.join(name);
     tokio::fs::create_dir_all(&dir).await.map_err(AppError::internal)?;
@@ -111,6 +111,7 @@ pub async fn upload(
         sha256: hex::encode(Sha256::digest(bytes)),
         file_name: file_name.clone(),
         created_at: state.now(),
+        supervision_id: None,
     };
     let path = write_file(state.config.media_dir(), &file_name, bytes).await?;
     let result = async {
@@ -150,12 +151,21 @@ pub async fn remove_image(state: &AppState, p: &Principal, product_id: &str, med
     Ok(())
 }
 
-/// A stored file: its content type and bytes.
+/// A public file (a product's media): its content type and bytes.
+/// Supervision attachments are not public: only their parties read them.
 pub async fn read(state: &AppState, media_id: &str) -> AppResult<(String, Vec<u8>)> {
     if !MediaId::is_valid(media_id) {
         return Err(AppError::not_found("media"));
     }
-    let row = media_repo::find(&state.db.conn, media_id).await?.ok_or_else(|| AppError::not_found("media"))?;
+    let row = media_repo::find(&state.db.conn, media_id)
+        .await?
+        .filter(|m| m.supervision_id.is_none())
+        .ok_or_else(|| AppError::not_found("media"))?;
+    read_row(state, row).await
+}
+
+/// The bytes of a stored file.
+pub async fn read_row(state: &AppState, row: media::Model) -> AppResult<(String, Vec<u8>)> {
     let path = state.config.media_dir().join(&row.file_name);
     match tokio::fs::read(&path).await {
         Ok(bytes) => Ok((row.content_type, bytes)),

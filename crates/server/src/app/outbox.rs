@@ -118,6 +118,14 @@ impl RetryPolicy {
     pub const PURCHASE: RetryPolicy = RetryPolicy::standard(Duration::from_secs(3 * 3600));
     /// Renewal, expiry, release: retried for up to 1 hour.
     pub const LIFECYCLE: RetryPolicy = RetryPolicy::standard(Duration::from_secs(3600));
+    /// License codes (spec §8): every 2 minutes, 60 tries in all (the 60th
+    /// runs 118 minutes after the first).
+    pub const LICENSE: RetryPolicy = RetryPolicy {
+        first: Duration::from_secs(120),
+        max: Duration::from_secs(120),
+        jitter: 0.0,
+        deadline: Duration::from_secs(59 * 120),
+    };
 
     /// The delay after failed attempt `attempt` (1-based), before jitter.
     pub fn base_delay(&self, attempt: i64) -> Duration {

@@ -24,11 +24,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("images may be at most {limit} bytes"))
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("uploads may be at most {limit} bytes"))
 }
 
 /// Reads the upload, refusing more than the configured upload limit.
-async fn read_upload(state: &AppState, headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
+pub(crate) async fn read_upload(state: &AppState, headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
     let limit = state.config.upload_limit_bytes;
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
@@ -46,7 +46,7 @@ async fn read_upload(state: &AppState, headers: &HeaderMap, body: Body) -> ApiRe
     })
 }
 
-fn content_type(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn content_type(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
 }
 
@@ -125,10 +125,16 @@ async fn remove_image(
 ))]
 async fn serve(State(state): State<AppState>, Path(media_id): Path<String>) -> ApiResult<Response> {
     let (ct, bytes) = media::read(&state, &media_id).await?;
+    file_response(&ct, bytes, "public, max-age=31536000, immutable")
+}
+
+/// A stored file as the answer: its type, `cache` as Cache-Control, never
+/// sniffed.
+pub(crate) fn file_response(content_type: &str, bytes: Vec<u8>, cache: &'static str) -> ApiResult<Response> {
     let mut res = bytes.into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&ct).map_err(ApiError::internal)?);
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).map_err(ApiError::internal)?);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(res)
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod buyer_orders;
 pub mod buyer_plan_changes;
+pub mod buyer_supervisions;
 pub mod buyer_unsubscribe;
 pub mod buyer_usage;
 pub mod buyer_wallet;
@@ -17,6 +18,7 @@ pub mod operator_ledger;
 pub mod operator_onboarding;
 pub mod operator_orders;
 pub mod operator_reviews;
+pub mod operator_supervisions;
 pub mod operator_test_clock;
 pub mod ops;
 pub mod seller_credentials;
@@ -25,6 +27,7 @@ pub mod seller_interface_messages;
 pub mod seller_onboarding;
 pub mod seller_orders;
 pub mod seller_products;
+pub mod seller_supervisions;
 pub mod seller_usage;
 pub mod signed_api;
 
@@ -72,6 +75,9 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(buyer_plan_changes::routes())
         .merge(operator_orders::routes())
         .merge(buyer_usage::routes())
+        .merge(buyer_supervisions::routes())
+        .merge(seller_supervisions::routes())
+        .merge(operator_supervisions::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

@@ -8,6 +8,7 @@
 //! operator test clock would otherwise refuse every call).
 
 use crate::app::credentials;
+use crate::app::licenses::{self, ActivateRequest, HeartbeatRequest, HeartbeatResponse};
 use crate::app::signed_api::{self, Envelope, OpenApiError, OpenApiResult, OrderQueryResponse};
 use crate::app::usage::intake::{self, UsagePushRequest, UsagePushResponse};
 use crate::state::AppState;
@@ -25,7 +26,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(order_query)).routes(routes!(usage_push))
+    OpenApiRouter::new()
+        .routes(routes!(order_query))
+        .routes(routes!(usage_push))
+        .routes(routes!(license_activate))
+        .routes(routes!(license_heartbeat))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -76,6 +81,46 @@ async fn order_query(
 async fn usage_push(State(state): State<AppState>, request: Request) -> OpenApiResult<Json<UsagePushResponse>> {
     let (seller_id, body) = signed(&state, request).await?;
     Ok(Json(intake::push(&state, &seller_id, &body).await?))
+}
+
+/// License activation by the seller's software: the first activation of a code the caller issued completes the
+/// purchase's supervision (the order completes); a repeated activation answers MKT.0000 and changes nothing.
+/// Signed like the order query.
+#[utoipa::path(post, path = "/api/mkp-openapi-public/global/v1/license/activate", tag = "open api", security(("sdk_hmac" = [])),
+    params(
+        ("X-Sdk-Date" = String, Header, description = "yyyyMMdd'T'HHmmss'Z', within 15 minutes"),
+        ("Authorization" = String, Header, description = "SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<list>, Signature=<hex>")),
+    request_body(content = ActivateRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "MKT.0000", body = Envelope),
+        (status = 400, description = "MKT.0100 malformed body or value; MKT.0101 unknown field", body = Envelope),
+        (status = 401, description = "MKT.0102 signature check failed; MKT.0154 unknown or revoked AK", body = Envelope),
+        (status = 403, description = "MKT.0150 another seller's license, or a released one", body = Envelope),
+        (status = 404, description = "MKT.9001 no such license", body = Envelope),
+    ))]
+async fn license_activate(State(state): State<AppState>, request: Request) -> OpenApiResult<Json<Envelope>> {
+    let (seller_id, body) = signed(&state, request).await?;
+    licenses::activate(&state, &seller_id, &body).await?;
+    Ok(Json(Envelope { error_code: GatewayCode::Success.as_str().into(), error_msg: "success".into() }))
+}
+
+/// License heartbeat: the code's state from its subscription (ALIVE, EXPIRED, RELEASED) and its expiry; the latest
+/// `heartbeatInfo` is kept. Signed like the order query.
+#[utoipa::path(post, path = "/api/mkp-openapi-public/global/v1/license/heartbeat", tag = "open api", security(("sdk_hmac" = [])),
+    params(
+        ("X-Sdk-Date" = String, Header, description = "yyyyMMdd'T'HHmmss'Z', within 15 minutes"),
+        ("Authorization" = String, Header, description = "SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<list>, Signature=<hex>")),
+    request_body(content = HeartbeatRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "MKT.0000 with the state", body = HeartbeatResponse),
+        (status = 400, description = "MKT.0100 malformed body or value; MKT.0101 unknown field", body = Envelope),
+        (status = 401, description = "MKT.0102 signature check failed; MKT.0154 unknown or revoked AK", body = Envelope),
+        (status = 403, description = "MKT.0150 another seller's license", body = Envelope),
+        (status = 404, description = "MKT.9001 no such license", body = Envelope),
+    ))]
+async fn license_heartbeat(State(state): State<AppState>, request: Request) -> OpenApiResult<Json<HeartbeatResponse>> {
+    let (seller_id, body) = signed(&state, request).await?;
+    Ok(Json(licenses::heartbeat(&state, &seller_id, &body).await?))
 }
 
 /// Reads the body and checks the AK/SK signature over the whole request:

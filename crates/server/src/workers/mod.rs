@@ -56,7 +56,7 @@ pub use scheduler::{next_slot, run_scheduled};
 
 use crate::app::subscriptions::{fulfilment, lifecycle, plan_changes, unsubscribe};
 use crate::app::usage::{intake, rating};
-use crate::app::{accounts, orders};
+use crate::app::{accounts, licenses, orders, supervision};
 use crate::http::idempotency;
 use crate::state::AppState;
 use std::sync::Arc;
@@ -78,6 +78,8 @@ pub fn registry() -> Arc<Registry> {
     r.register(unsubscribe::UNSUBSCRIBE_RELEASE, unsubscribe::release_job);
     r.register(unsubscribe::UNSUBSCRIBE_REFRESH, unsubscribe::refresh_job);
     r.register(plan_changes::UPGRADE_INSTANCE, plan_changes::upgrade_instance);
+    r.register(supervision::notify::ORDER_NOTIFY, supervision::notify::order_notify);
+    r.register(licenses::ISSUE_LICENSE, licenses::issue_license);
 
     r.add_task(PeriodicTask::new(lifecycle::EXPIRY_TASK, Duration::from_secs(300), |state: AppState| async move {
         let done = lifecycle::expiry_scan(&state).await?;

@@ -200,13 +200,20 @@ async fn runs_apply_only_to_saas_products_with_an_endpoint_of_their_seller() {
     let app = spawn_app().await;
     let (_, key, _) = app.approved_seller().await;
     let (_, other) = app.signup("seller").await;
-    // Not SaaS.
+    // Neither SaaS nor a license server.
+    let mut form = product_form("Service");
+    form["type"] = json!("manual_service");
+    form.as_object_mut().unwrap().remove("endpoint");
+    let service =
+        app.post("/api/v1/seller/products", Some(&key), form).await.expect(201)["id"].as_str().unwrap().to_string();
+    app.debug_run(&key, &service).await.problem(409, "not_applicable");
+    // A license without a license server.
     let mut form = product_form("License");
     form["type"] = json!("license");
     form.as_object_mut().unwrap().remove("endpoint");
     let lic =
         app.post("/api/v1/seller/products", Some(&key), form).await.expect(201)["id"].as_str().unwrap().to_string();
-    app.debug_run(&key, &lic).await.problem(409, "not_applicable");
+    app.debug_run(&key, &lic).await.problem(409, "endpoint_required");
     // SaaS without an endpoint.
     let mut form = product_form("Bare");
     form.as_object_mut().unwrap().remove("endpoint");
@@ -272,4 +279,24 @@ async fn a_seller_endpoint_on_the_marketplaces_own_network_is_refused_without_de
         let problem = app.post("/api/v1/seller/products", Some(&key), form).await.problem(422, "validation_failed");
         assert_eq!(problem["errors"][0]["field"], "endpoint.url", "{url}: {problem}");
     }
+}
+
+#[tokio::test]
+async fn a_license_server_passes_the_license_cases_before_its_product_is_submitted() {
+    let app = spawn_app().await;
+    let (_, key, _) = app.approved_seller().await;
+    let mut form = product_form("Licensed software");
+    form["type"] = json!("license");
+    let id =
+        app.post("/api/v1/seller/products", Some(&key), form).await.expect(201)["id"].as_str().unwrap().to_string();
+    app.post(&format!("/api/v1/seller/products/{id}/skus"), Some(&key), one_time_sku("perpetual")).await.expect(201);
+    let submit = format!("/api/v1/seller/products/{id}/submit");
+    app.post(&submit, Some(&key), json!({})).await.problem(409, "debug_run_required");
+    let run = app.passing_debug_run(&key, &id).await;
+    assert_eq!(run["case_set"], "license_product");
+    let names: Vec<&str> = run["cases"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names.first(), Some(&"getLicenseAsync"));
+    assert!(names.contains(&"releaseLicenseCode again"), "{names:?}");
+    assert_eq!(names.len(), 7);
+    app.post(&submit, Some(&key), json!({})).await.expect(200);
 }

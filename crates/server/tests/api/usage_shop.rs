@@ -137,11 +137,16 @@ impl Shop {
     }
 }
 
-/// A seller's signature of a usage push, written from the spec alone: the
-/// body's SHA-256 is the last line of the canonical request.
+/// A seller's signature of a usage push (see [`sign_post`]).
 pub fn sign(host: &str, body: &[u8], date: &str, ak: &str, sk: &str) -> String {
+    sign_post(PUSH, host, body, date, ak, sk)
+}
+
+/// A seller's signature of an open-API POST, written from the spec alone:
+/// the body's SHA-256 is the last line of the canonical request.
+pub fn sign_post(path: &str, host: &str, body: &[u8], date: &str, ak: &str, sk: &str) -> String {
     let canonical = format!(
-        "POST\n{PUSH}/\n\nhost:{host}\nx-sdk-date:{date}\n\nhost;x-sdk-date\n{}",
+        "POST\n{path}/\n\nhost:{host}\nx-sdk-date:{date}\n\nhost;x-sdk-date\n{}",
         hex::encode(Sha256::digest(body))
     );
     let to_sign = format!("SDK-HMAC-SHA256\n{date}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
@@ -157,8 +162,20 @@ pub async fn push_as(app: &TestApp, s: &Seller, body: &Value) -> (u16, Value) {
 
 /// Pushes `body` signed by seller `s` with `client` (its own connections) to the node at `base`.
 pub async fn push_with(client: &reqwest::Client, base: &str, s: &Seller, body: &Value) -> (u16, Value) {
+    post_signed(client, base, PUSH, &s.ak, &s.sk, body).await
+}
+
+/// POSTs `body` to the open-API `path` signed with `ak`/`sk`.
+pub async fn post_signed(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    ak: &str,
+    sk: &str,
+    body: &Value,
+) -> (u16, Value) {
     let bytes = serde_json::to_vec(body).unwrap();
-    let url = reqwest::Url::parse(&format!("{base}{PUSH}")).unwrap();
+    let url = reqwest::Url::parse(&format!("{base}{path}")).unwrap();
     let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
     // The signature date is wall-clock time, whatever the test clock says.
     let date = Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
@@ -166,7 +183,7 @@ pub async fn push_with(client: &reqwest::Client, base: &str, s: &Seller, body: &
         .post(url)
         .header("Content-Type", "application/json")
         .header("X-Sdk-Date", &date)
-        .header("Authorization", sign(&host, &bytes, &date, &s.ak, &s.sk))
+        .header("Authorization", sign_post(path, &host, &bytes, &date, ak, sk))
         .body(bytes)
         .send()
         .await

@@ -12,6 +12,8 @@ pub struct Model {
     pub sha256: String,
     pub file_name: String,
     pub created_at: DateTimeUtc,
+    /// A supervision step's attachment: private to its parties.
+    pub supervision_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,5 @@
 use mercato_domain::catalog::ChargingMode;
+use mercato_domain::delivery::DeliveryMode;
 use mercato_domain::orders::{Period, SubscriptionStatus};
 use sea_orm::entity::prelude::*;
 
@@ -29,6 +30,8 @@ pub struct Model {
     pub spec_line_id: Option<String>,
     /// Why usage froze it: 'arrears' or 'package_used_up' (None otherwise).
     pub frozen_for: Option<String>,
+    /// How the purchase is delivered (decided when it was paid).
+    pub delivery_mode: DeliveryMode,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -28,3 +28,13 @@ pub async fn find_for_product(
         .one(db)
         .await?)
 }
+
+/// Files of one supervision, in upload order.
+pub async fn of_supervision(db: &impl ConnectionTrait, supervision_id: &str) -> StoreResult<Vec<media::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(media::Entity::find()
+        .filter(media::Column::SupervisionId.eq(supervision_id))
+        .order_by_asc(media::Column::Id)
+        .all(db)
+        .await?)
+}

@@ -196,6 +196,7 @@ impl Market {
             updated_at: created(),
             spec_line_id: None,
             frozen_for: None,
+            delivery_mode: mercato_domain::delivery::DeliveryMode::Saas,
         };
         orders::insert_subscription(db, s.clone()).await.expect("subscription");
         s

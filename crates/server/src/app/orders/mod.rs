@@ -30,12 +30,15 @@ use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{ChargingMode, ProductStatus, SkuStatus};
+use mercato_domain::delivery::{DeliveredBy, DeliveryMode};
 use mercato_domain::ids::SubscriptionId;
 use mercato_domain::orders::{
     self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus, is_order_id,
 };
-use mercato_store::entity::{order, order_line, subscription, subscription_app_info, trial_use};
-use mercato_store::repo::{interface_messages, orders as repo, products};
+use mercato_store::entity::{
+    license, line_delivery, order, order_line, subscription, subscription_app_info, trial_use,
+};
+use mercato_store::repo::{interface_messages, licenses as licenses_repo, orders as repo, products, supervisions};
 use mercato_store::{Executor, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -188,6 +191,11 @@ pub struct SubscriptionView {
     /// How to reach the service, once the seller provisioned it (its
     /// queryInstance appInfo). The password is shown only to the buyer.
     pub app_info: Option<AppInfoView>,
+    /// How the purchase is delivered: `saas` (an instance at the seller),
+    /// `license_code`, or a supervised delivery (see its supervision).
+    pub delivery_mode: DeliveryMode,
+    /// License codes: the code once the seller issued it (buyers only).
+    pub license: Option<crate::app::licenses::LicenseView>,
 }
 
 /// The seller's access details for a provisioned service.
@@ -285,6 +293,8 @@ pub(crate) fn subscription_view(s: subscription::Model) -> AppResult<Subscriptio
         trial: s.trial,
         created_at: s.created_at,
         app_info: None,
+        delivery_mode: s.delivery_mode,
+        license: None,
     })
 }
 
@@ -300,10 +310,17 @@ async fn buyer_subscription_views(
             .into_iter()
             .map(|a| (a.subscription_id.clone(), a))
             .collect();
+    let mut licenses: BTreeMap<String, license::Model> = licenses_repo::of_subscriptions(&state.db.conn, &ids)
+        .await?
+        .into_iter()
+        .map(|l| (l.subscription_id.clone(), l))
+        .collect();
     rows.into_iter()
         .map(|s| {
             let info = infos.remove(&s.id);
+            let license = licenses.remove(&s.id);
             let mut view = subscription_view(s)?;
+            view.license = license.map(Into::into);
             if let Some(a) = info {
                 let password = match a.password_enc.as_deref() {
                     None => None,
@@ -458,22 +475,36 @@ pub async fn pay(state: &AppState, tx: &Tx, buyer: &Principal, order_id: &str) -
     // 402 here drops the transaction: the order stays pending.
     follow_up::post_payment(tx, &buyer.account_id, order_id, &lines, format!("order {order_id}"), now).await?;
 
-    // One subscription and one fulfilment job per line.
+    // One subscription per line, delivered as its product's type says:
+    // a fulfilment job (SaaS) or a supervision.
     for l in &lines {
-        let sub = new_subscription(&order_row, l, now)?;
+        let has_endpoint = products::find(tx, &l.product_id)
+            .await?
+            .is_some_and(|p| p.endpoint_url.is_some() && p.endpoint_key_enc.is_some());
+        let mode = DeliveryMode::of(l.product_type, has_endpoint);
+        let sub = new_subscription(&order_row, l, mode, now)?;
+        repo::insert_subscription(tx, sub.clone()).await?;
+        if mode.is_supervised() {
+            crate::app::supervision::open(tx, &order_row, l, &sub, has_endpoint, now).await?;
+            continue;
+        }
         let payload = serde_json::json!({
             "order_id": order_id,
             "order_line_id": l.id,
             "subscription_id": sub.id,
         });
-        repo::insert_subscription(tx, sub).await?;
         crate::app::outbox::enqueue(tx, FULFIL_NEW_INSTANCE, &l.id, &payload, now, now).await?;
     }
     let paid = repo::find_order(tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
     order_view(paid, lines)
 }
 
-fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>) -> AppResult<subscription::Model> {
+fn new_subscription(
+    o: &order::Model,
+    l: &order_line::Model,
+    delivery_mode: DeliveryMode,
+    now: DateTime<Utc>,
+) -> AppResult<subscription::Model> {
     let spec = &l.sku_spec;
     let priced = rules::Priced {
         charging_mode: l.charging_mode,
@@ -508,6 +539,7 @@ fn new_subscription(o: &order::Model, l: &order_line::Model, now: DateTime<Utc>)
         updated_at: now,
         spec_line_id: None,
         frozen_for: None,
+        delivery_mode,
     })
 }
 
@@ -646,6 +678,33 @@ pub async fn transition_order(
         return Err(AppError::conflict("invalid_transition", "the order changed meanwhile"));
     }
     Ok(to)
+}
+
+/// Completes an order that is paid or being fulfilled, and records when and
+/// how each of its lines was delivered: the settleable time settlement reads
+/// (the first record of a line stands).
+pub async fn complete_delivered(
+    db: &impl Executor,
+    order_id: &str,
+    by: DeliveredBy,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let o = repo::find_order(db, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
+    if o.status == OrderStatus::Paid {
+        transition_order(db, order_id, OrderEvent::StartFulfilment, now).await?;
+    }
+    transition_order(db, order_id, OrderEvent::Complete, now).await?;
+    for line in repo::lines_of(db, &[order_id.to_string()]).await? {
+        let delivery = line_delivery::Model {
+            order_line_id: line.id,
+            order_id: order_id.to_string(),
+            seller_id: line.seller_id,
+            delivered_by: by,
+            delivered_at: now,
+        };
+        supervisions::record_delivery(db, delivery).await?;
+    }
+    Ok(())
 }
 
 /// Applies `event` to the subscription, like [`transition_order`].

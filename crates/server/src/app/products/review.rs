@@ -44,6 +44,11 @@ pub async fn submit(state: &AppState, p: &Principal, id: &str) -> AppResult<Prod
         let required = DebugCaseSet::for_modes(snapshot.skus.iter().map(|s| s.spec.charging_mode));
         debug_runs::ensure_submittable(&tx, state, &row, required).await?;
     }
+    // A license server issues codes online only after passing its cases; a
+    // license without one is delivered under supervision.
+    if snapshot.product_type == ProductType::License && row.endpoint_url.is_some() {
+        debug_runs::ensure_submittable(&tx, state, &row, DebugCaseSet::LicenseProduct).await?;
+    }
     let kind = if before.has_listed_version() { ReviewKind::Revision } else { ReviewKind::Listing };
     set_lifecycle(&mut row, after);
     let now = state.now();

@@ -45,7 +45,7 @@
 
 use crate::app::error::{AppError, AppResult};
 use crate::app::ledger::post_reversal;
-use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
+use crate::app::orders::{LineContext, complete_delivered, line_context, transition_order, transition_subscription};
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
 use crate::app::subscriptions::seller_calls::{Endpoint, Sent, describe};
 use crate::state::AppState;
@@ -53,6 +53,7 @@ use chrono::{DateTime, Utc};
 use koo::calls::{AppInfo, NewInstance, QueryInstance, QueryInstanceResponse, ReleaseInstance};
 use koo::client::CallOutcome;
 use koo::{CodeClass, ResultCode};
+use mercato_domain::delivery::DeliveredBy;
 use mercato_domain::orders::{OrderEvent, OrderStatus, SubscriptionEvent, SubscriptionStatus};
 use mercato_domain::redaction::redact;
 use mercato_store::Executor;
@@ -275,11 +276,7 @@ async fn activate(state: &AppState, ctx: &LineContext, instance_id: &str, info: 
     .await?;
     let subs = order_repo::subscriptions_of_orders(&tx, std::slice::from_ref(&ctx.order.id)).await?;
     if subs.iter().all(|s| s.status == SubscriptionStatus::Active) {
-        let o = order_repo::find_order(&tx, &ctx.order.id).await?.ok_or_else(|| AppError::not_found("order"))?;
-        if o.status == OrderStatus::Paid {
-            transition_order(&tx, &o.id, OrderEvent::StartFulfilment, now).await?;
-        }
-        transition_order(&tx, &o.id, OrderEvent::Complete, now).await?;
+        complete_delivered(&tx, &ctx.order.id, DeliveredBy::InstanceProvisioned, now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -356,7 +353,7 @@ async fn release_attempt(state: &AppState, job: &JobView) -> AppResult<JobOutcom
     }
 }
 
-async fn refund_order(tx: &impl Executor, order_id: &str, now: DateTime<Utc>) -> AppResult<()> {
+pub(crate) async fn refund_order(tx: &impl Executor, order_id: &str, now: DateTime<Utc>) -> AppResult<()> {
     let o = order_repo::find_order(tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
     let mut status = o.status;
     if status == OrderStatus::Paid {

@@ -63,7 +63,7 @@
 //! meanwhile) does nothing.
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::orders::{LineContext, line_context, transition_order, transition_subscription};
+use crate::app::orders::{LineContext, complete_delivered, line_context, transition_subscription};
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
 use crate::app::subscriptions::follow_up::{self, FollowUp};
 use crate::app::subscriptions::plan_changes;
@@ -74,9 +74,8 @@ use chrono::{DateTime, Utc};
 use koo::BasicCall;
 use koo::calls::{InstanceStatus, RefreshInstance, RefreshScene, ReleaseInstance, UpdateInstanceStatus};
 use mercato_domain::catalog::ChargingMode;
-use mercato_domain::orders::{
-    self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus,
-};
+use mercato_domain::delivery::{DeliveredBy, DeliveryMode};
+use mercato_domain::orders::{self as rules, LineKind, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus};
 use mercato_store::entity::{order_line, subscription};
 use mercato_store::repo::orders as repo;
 use mercato_store::repo::subscription_terms::{self, Seen, Spec};
@@ -339,7 +338,12 @@ async fn renew_change_in(
         scene: Some(if change.is_some() { RefreshScene::RenewalChange } else { RefreshScene::Renewal }),
         product_id: change.map(|_| sub.product_id.clone()),
     };
-    crate::app::outbox::enqueue(tx, RENEW_INSTANCE, &line.id, &payload, now, now).await?;
+    if sub.delivery_mode.has_seller_instance() {
+        crate::app::outbox::enqueue(tx, RENEW_INSTANCE, &line.id, &payload, now, now).await?;
+    } else {
+        // Nothing at the seller to tell: the renewal is in force now.
+        complete_delivered(tx, &order_row.id, DeliveredBy::ChangeInForce, now).await?;
+    }
     tracing::info!(subscription = %sub.id, order = %order_row.id, %new_expiry, changed = change.is_some(),
         "subscription renewed");
     Ok(RenewalView {
@@ -453,6 +457,10 @@ pub async fn enqueue_status_call(
     reference: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    if !sub.delivery_mode.has_seller_instance() {
+        // Supervised deliveries: nothing at the seller's server to change.
+        return Ok(());
+    }
     let payload = Payload {
         subscription_id: sub.id.clone(),
         order_line_id: sub.order_line_id.clone(),
@@ -593,59 +601,53 @@ async fn attempt(state: &AppState, job: &JobView, step: Step) -> AppResult<JobOu
         return Ok(retry(state, job, "the product has no seller endpoint".into()));
     };
 
+    let license = sub.delivery_mode == DeliveryMode::LicenseCode;
+    let status_call = |status: InstanceStatus| {
+        let body = UpdateInstanceStatus { instance_id: instance_id.clone(), status, test_flag: None };
+        if license {
+            ("updateLicenseCodeStatus", BasicCall::UpdateLicenseCodeStatus(body))
+        } else {
+            ("updateInstanceStatus", BasicCall::UpdateInstanceStatus(body))
+        }
+    };
     let mut calls = Vec::new();
     match step {
         Step::Renew => {
             if p.unfreeze {
-                calls.push((
-                    "updateInstanceStatus",
-                    BasicCall::UpdateInstanceStatus(UpdateInstanceStatus {
-                        instance_id: instance_id.clone(),
-                        status: InstanceStatus::Unfreeze,
-                        test_flag: None,
-                    }),
-                ));
+                calls.push(status_call(InstanceStatus::Unfreeze));
             }
             let expires_at =
                 p.expires_at.or(sub.expires_at).ok_or_else(|| AppError::inconsistent("renewal without expiry"))?;
-            calls.push((
-                "refreshInstance",
-                BasicCall::RefreshInstance(RefreshInstance {
-                    scene: p.scene.unwrap_or(RefreshScene::Renewal),
-                    order_id: ctx.order.id.clone(),
-                    order_line_id: ctx.line.id.clone(),
-                    instance_id: instance_id.clone(),
-                    product_id: p.product_id.clone(),
-                    expire_time: expire_time(expires_at),
-                    test_flag: None,
-                }),
-            ));
+            let body = RefreshInstance {
+                scene: p.scene.unwrap_or(RefreshScene::Renewal),
+                order_id: ctx.order.id.clone(),
+                order_line_id: ctx.line.id.clone(),
+                instance_id: instance_id.clone(),
+                product_id: p.product_id.clone(),
+                expire_time: expire_time(expires_at),
+                test_flag: None,
+            };
+            calls.push(if license {
+                ("refreshLicenseCode", BasicCall::RefreshLicenseCode(body))
+            } else {
+                ("refreshInstance", BasicCall::RefreshInstance(body))
+            });
         }
-        Step::Freeze => calls.push((
-            "updateInstanceStatus",
-            BasicCall::UpdateInstanceStatus(UpdateInstanceStatus {
-                instance_id: instance_id.clone(),
-                status: InstanceStatus::Freeze,
-                test_flag: None,
-            }),
-        )),
-        Step::Unfreeze => calls.push((
-            "updateInstanceStatus",
-            BasicCall::UpdateInstanceStatus(UpdateInstanceStatus {
-                instance_id: instance_id.clone(),
-                status: InstanceStatus::Unfreeze,
-                test_flag: None,
-            }),
-        )),
-        Step::Release => calls.push((
-            "releaseInstance",
-            BasicCall::ReleaseInstance(ReleaseInstance {
+        Step::Freeze => calls.push(status_call(InstanceStatus::Freeze)),
+        Step::Unfreeze => calls.push(status_call(InstanceStatus::Unfreeze)),
+        Step::Release => {
+            let body = ReleaseInstance {
                 instance_id: instance_id.clone(),
                 order_id: None,
                 order_line_id: None,
                 test_flag: None,
-            }),
-        )),
+            };
+            calls.push(if license {
+                ("releaseLicenseCode", BasicCall::ReleaseLicenseCode(body))
+            } else {
+                ("releaseInstance", BasicCall::ReleaseInstance(body))
+            });
+        }
     }
     // Each call is idempotent at the seller (UNFREEZE twice, the same
     // expiry twice, release twice all succeed), so a retry repeats them all.
@@ -665,8 +667,7 @@ async fn complete_order(state: &AppState, ctx: &LineContext) -> AppResult<()> {
     if o.status != OrderStatus::Paid {
         return Ok(());
     }
-    transition_order(&tx, &o.id, OrderEvent::StartFulfilment, now).await?;
-    transition_order(&tx, &o.id, OrderEvent::Complete, now).await?;
+    complete_delivered(&tx, &o.id, DeliveredBy::ChangeInForce, now).await?;
     tx.commit().await?;
     Ok(())
 }

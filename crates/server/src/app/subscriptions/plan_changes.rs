@@ -68,7 +68,7 @@
 
 use crate::app::error::{AppError, AppResult, Refusal};
 use crate::app::ledger::post_reversal;
-use crate::app::orders::{line_context, transition_order};
+use crate::app::orders::{complete_delivered, line_context, transition_order};
 use crate::app::outbox::{JobOutcome, JobView, RetryPolicy};
 use crate::app::subscriptions::follow_up::{self, FollowUp};
 use crate::app::subscriptions::seller_calls::Endpoint;
@@ -79,6 +79,7 @@ use koo::BasicCall;
 use koo::calls::{ChangeInstanceCheck, ProductInfo, RefreshScene, UpgradeInstance};
 use koo::client::CallOutcome;
 use mercato_domain::catalog::{ChargingMode, Cooperation, ProductStatus, ProductType, SkuSpec, SkuStatus};
+use mercato_domain::delivery::{DeliveredBy, DeliveryMode};
 use mercato_domain::ids::{NotificationId, SpecSyncId};
 use mercato_domain::orders::{self as rules, LineKind, OrderEvent, OrderStatus, Period, SubscriptionStatus};
 use mercato_domain::plan_changes::{self as plan, Direction};
@@ -322,6 +323,15 @@ fn period_of(sub: &subscription::Model) -> AppResult<Period> {
 
 // ---------------------------------------------------------------- upgrade
 
+/// Specification changes talk to a SaaS instance; other deliveries are
+/// bought again instead.
+fn supervised_unchangeable() -> AppError {
+    AppError::conflict(
+        "not_upgradable",
+        "only SaaS subscriptions change specification; buy the other SKU for a supervised delivery or license",
+    )
+}
+
 /// Upgrades a subscription (see the module documentation).
 pub async fn upgrade(
     state: &AppState,
@@ -339,6 +349,9 @@ pub async fn upgrade(
     let status = sub.status;
     if sub.charging_mode != ChargingMode::Period {
         return Err(AppError::conflict("not_upgradable", "only period subscriptions can be upgraded"));
+    }
+    if sub.delivery_mode != DeliveryMode::Saas {
+        return Err(supervised_unchangeable());
     }
     if sub.trial {
         return Err(AppError::conflict("trial_subscription", "a trial cannot be upgraded; convert it first"));
@@ -495,8 +508,7 @@ async fn complete_upgrade(state: &AppState, order_id: &str) -> AppResult<()> {
     if o.status != OrderStatus::Paid {
         return Ok(());
     }
-    transition_order(&tx, order_id, OrderEvent::StartFulfilment, now).await?;
-    transition_order(&tx, order_id, OrderEvent::Complete, now).await?;
+    complete_delivered(&tx, order_id, DeliveredBy::ChangeInForce, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -579,6 +591,9 @@ pub async fn renewal_change(
     if target.sku_id == sub.sku_id && target.quantity == current.quantity {
         return Ok(None);
     }
+    if sub.delivery_mode != DeliveryMode::Saas {
+        return Err(supervised_unchangeable());
+    }
     let Some(instance_id) = sub.instance_id.clone() else {
         return Err(AppError::conflict("not_provisioned", "the subscription has no instance yet"));
     };
@@ -647,6 +662,9 @@ pub async fn convert(
     let status = sub.status;
     if !sub.trial {
         return Err(AppError::conflict("not_a_trial", "only a trial can be converted; this subscription is paid"));
+    }
+    if sub.delivery_mode != DeliveryMode::Saas {
+        return Err(supervised_unchangeable());
     }
     match status {
         SubscriptionStatus::Active | SubscriptionStatus::Frozen => {}
