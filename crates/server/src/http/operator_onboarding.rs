@@ -3,7 +3,7 @@
 
 use crate::app::error::AppError;
 use crate::app::onboarding::{
-    self, CertificationReview, CertificationSummary, OnboardingReview, OnboardingSummary, RejectRequest,
+    self, CertificationReview, CertificationSummary, OnboardingReview, OnboardingSummary, RejectApplication,
 };
 use crate::app::page::{Page, Paging};
 use crate::auth::OperatorAuth;
@@ -117,7 +117,7 @@ async fn approve_onboarding(
 /// reason, edits and resubmits.
 #[utoipa::path(post, path = "/api/v1/operator/onboarding/{seller_id}/reject", tag = "operator onboarding", security(("api_key" = [])),
     params(("seller_id" = String, Path, description = "the seller's account id")),
-    request_body = RejectRequest,
+    request_body = RejectApplication,
     responses(
         (status = 200, body = OnboardingReview),
         AuthProblems,
@@ -129,7 +129,7 @@ async fn reject_onboarding(
     State(state): State<AppState>,
     OperatorAuth(op): OperatorAuth,
     Path(seller_id): Path<String>,
-    ApiJson(req): ApiJson<RejectRequest>,
+    ApiJson(req): ApiJson<RejectApplication>,
 ) -> ApiResult<Json<OnboardingReview>> {
     Ok(Json(onboarding::reject_onboarding(&state, &op, &seller_id, req).await?))
 }
@@ -190,7 +190,7 @@ async fn approve_certification(
 /// Reject a submitted business certification, saying why.
 #[utoipa::path(post, path = "/api/v1/operator/certification/{seller_id}/reject", tag = "operator onboarding", security(("api_key" = [])),
     params(("seller_id" = String, Path, description = "the seller's account id")),
-    request_body = RejectRequest,
+    request_body = RejectApplication,
     responses(
         (status = 200, body = CertificationReview),
         AuthProblems,
@@ -202,7 +202,7 @@ async fn reject_certification(
     State(state): State<AppState>,
     OperatorAuth(op): OperatorAuth,
     Path(seller_id): Path<String>,
-    ApiJson(req): ApiJson<RejectRequest>,
+    ApiJson(req): ApiJson<RejectApplication>,
 ) -> ApiResult<Json<CertificationReview>> {
     Ok(Json(onboarding::reject_certification(&state, &op, &seller_id, req).await?))
 }

@@ -3,7 +3,7 @@
 //! delivery has started.
 
 use crate::app::page::Page;
-use crate::app::supervision::actions::{self, Decision};
+use crate::app::supervision::actions::{self, DecideAppeal};
 use crate::app::supervision::attachments;
 use crate::app::supervision::refund::{self, RefundRequest};
 use crate::app::supervision::views::{self, SupervisionDetail, SupervisionParams, SupervisionView};
@@ -95,7 +95,7 @@ async fn download_attachment(
 /// it to the buyer's acceptance.
 #[utoipa::path(post, path = "/api/v1/operator/supervisions/{id}/decide", tag = "supervision", security(("api_key" = [])),
     params(("id" = String, Path, description = "supervision id")),
-    request_body = Decision,
+    request_body = DecideAppeal,
     responses(
         (status = 200, body = SupervisionDetail),
         AuthProblems,
@@ -107,7 +107,7 @@ async fn decide_appeal(
     State(state): State<AppState>,
     OperatorAuth(p): OperatorAuth,
     Path(id): Path<String>,
-    ApiJson(req): ApiJson<Decision>,
+    ApiJson(req): ApiJson<DecideAppeal>,
 ) -> ApiResult<Json<SupervisionDetail>> {
     Ok(Json(actions::decide(&state, &p, &id, req).await?))
 }

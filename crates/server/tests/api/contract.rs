@@ -133,3 +133,56 @@ async fn the_document_describes_what_the_server_answers() {
         }
     }
 }
+
+/// The OpenAPI document names each schema by its Rust type's name, and two
+/// types of one name silently share one entry (an appeal decision was once
+/// documented as the onboarding decision's enum). Every type that derives a
+/// schema, or is declared with `string_enum!`, must have a name of its own.
+#[test]
+fn schema_names_are_unique_across_the_crates() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut files = Vec::new();
+    for krate in ["domain", "server"] {
+        rust_files(&crates.join(krate).join("src"), &mut files);
+    }
+    let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    let mut names = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        for (i, line) in lines.iter().enumerate() {
+            let declared = if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                // The type follows its attributes and doc comments.
+                lines[i + 1..]
+                    .iter()
+                    .find(|l| l.starts_with("pub struct ") || l.starts_with("pub enum "))
+                    .and_then(|l| l.split_whitespace().nth(2).map(|n| n.trim_end_matches(['{', '(', ';']).to_string()))
+            } else if *line == "string_enum!(" {
+                lines[i + 1..]
+                    .iter()
+                    .find(|l| !l.starts_with("///"))
+                    .map(|l| l.trim_end_matches('{').trim().to_string())
+            } else {
+                None
+            };
+            if let Some(name) = declared {
+                names += 1;
+                let place = file.display().to_string();
+                if let Some(other) = seen.insert(name.clone(), place.clone()) {
+                    panic!("schema {name} is declared twice: {other} and {place}");
+                }
+            }
+        }
+    }
+    assert!(names > 100, "found the declarations: {names}");
+}

@@ -121,6 +121,9 @@ async fn a_license_code_is_issued_once_activated_and_followed_by_heartbeats() {
     assert_eq!(l.calls("getLicenseAsync").await.len(), before);
     let d = l.m.detail("buyer", &l.m.buyer_key, &l.supervision).await;
     assert_eq!(d["supervision"]["status"], "awaiting_activation");
+    let seller_view = l.m.detail("seller", &l.m.seller_key, &l.supervision).await;
+    assert_eq!(seller_view["license"]["code"], json!(code));
+    assert!(seller_view["license"]["activated_at"].is_null());
     assert_eq!(d["supervision"]["refund"], "buyer");
     let order_id = l.order["id"].as_str().unwrap();
     assert_eq!(l.m.order_status(order_id).await, "fulfilling");

@@ -4,10 +4,12 @@
 
 use crate::helpers::{SHARED_SELLER_KEY, TestApp, period_sku, product_form, spawn_on_test_clock};
 use chrono::{DateTime, Months, Utc};
+use mercato_domain::delivery::DeliveredBy;
 use mercato_isv::FaultPolicy;
 use mercato_server::app::subscriptions::lifecycle::{self, FREEZE_INSTANCE, RELEASE_INSTANCE};
 use mercato_store::entity::{job, product};
 use mercato_store::repo::jobs as job_repo;
+use mercato_store::repo::supervisions as supervision_repo;
 use mercato_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
@@ -334,6 +336,14 @@ async fn a_renewal_given_up_still_completes_its_order() {
         .unwrap();
     assert_eq!(j.status, job_repo::DEAD, "{j:?}");
     assert_eq!(s.order_status(&renewal_order).await, "completed");
+    // Settleable: the purchase when provisioned, the renewal once in force.
+    let db = &s.app.state.db.conn;
+    let purchase_line = s.sub().await["order_line_id"].as_str().unwrap().to_string();
+    let purchase = supervision_repo::delivery_of(db, &purchase_line).await.unwrap().unwrap();
+    assert_eq!(purchase.delivered_by, DeliveredBy::InstanceProvisioned);
+    let renewal_line = renewal["order_line_id"].as_str().unwrap();
+    let delivery = supervision_repo::delivery_of(db, renewal_line).await.unwrap().unwrap();
+    assert_eq!(delivery.delivered_by, DeliveredBy::ChangeInForce);
     assert_eq!(s.sub().await["status"], "active");
     assert_eq!(s.expires_at().await, new_expiry);
     assert_eq!(s.wallet().await, 0);

@@ -324,6 +324,19 @@ async fn offline_goods_are_never_refunded_for_lack_of_an_endpoint() {
     m.deliver(&id).await;
     m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
     assert_eq!(m.order_status(order_id).await, "completed");
+
+    // Offline goods refund like every supervised delivery: the buyer before
+    // the seller starts, an operator after.
+    let before = m.wallet().await;
+    let order = m.buy(&image, json!({})).await;
+    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
+    m.step("seller", &m.seller_key, &id, "start-delivery", json!({})).await.expect(200);
+    m.step("buyer", &m.buyer_key, &id, "withdraw", json!({"reason": "x"})).await.problem(409, "refund_needs_operator");
+    m.app
+        .post(&format!("/api/v1/operator/supervisions/{id}/refund"), Some(&m.op), json!({"reason": "never shipped"}))
+        .await
+        .expect(200);
+    assert_eq!(m.wallet().await, before);
     m.app.assert_ledger_balanced().await;
 }
 
@@ -494,5 +507,39 @@ async fn refunds_follow_how_far_delivery_went() {
         .post(&format!("/api/v1/buyer/subscriptions/{sub_id}/upgrade"), Some(&m.buyer_key), json!({"sku_id": sku}))
         .await
         .problem(409, "not_upgradable");
+    m.app.assert_ledger_balanced().await;
+}
+
+#[tokio::test]
+async fn a_license_without_a_server_is_a_package_deployment_under_supervision() {
+    let m = market().await;
+    let sku = m.product("license", None, one_time_sku("pkg")).await;
+    let full = m.wallet().await;
+
+    // Withdrawn before the seller starts: everything back, nothing called.
+    let order = m.buy(&sku, json!({})).await;
+    let s = m.supervision_of(order["id"].as_str().unwrap()).await;
+    assert_eq!((s["mode"].as_str(), s["status"].as_str()), (Some("supervised_package"), Some("awaiting_delivery")));
+    assert_eq!(actions(&s), Vec::<&str>::new(), "the buyer waits for the seller");
+    let id = s["id"].as_str().unwrap();
+    m.step("buyer", &m.buyer_key, id, "withdraw", json!({"reason": "wrong edition"})).await.expect(200);
+    assert_eq!(m.wallet().await, full);
+    assert_eq!(m.order_status(order["id"].as_str().unwrap()).await, "refunded");
+
+    // Deployed by the seller and accepted by the buyer.
+    let order = m.buy(&sku, json!({})).await;
+    let order_id = order["id"].as_str().unwrap();
+    let id = m.supervision_of(order_id).await["id"].as_str().unwrap().to_string();
+    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "n/a"}))
+        .await
+        .problem(409, "out_of_order");
+    m.deliver(&id).await;
+    m.step("buyer", &m.buyer_key, &id, "withdraw", json!({"reason": "late"}))
+        .await
+        .problem(409, "refund_needs_operator");
+    m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+    assert_eq!(m.order_status(order_id).await, "completed");
+    assert_eq!(m.wallet().await, full - PRICE);
+    assert_eq!(m.run_jobs().await, 0);
     m.app.assert_ledger_balanced().await;
 }

@@ -166,7 +166,7 @@ async fn decide(
     Ok(())
 }
 
-fn reject_reason(req: &RejectRequest) -> AppResult<String> {
+fn reject_reason(req: &RejectApplication) -> AppResult<String> {
     check_reject_reason(&req.reason)?;
     Ok(req.reason.trim().to_string())
 }
@@ -180,7 +180,7 @@ pub async fn reject_onboarding(
     state: &AppState,
     op: &Principal,
     seller_id: &str,
-    req: RejectRequest,
+    req: RejectApplication,
 ) -> AppResult<OnboardingReview> {
     let reason = reject_reason(&req)?;
     decide(state, op, ApplicationKind::Onboarding, seller_id, Decision::Rejected, Some(&reason)).await?;
@@ -200,7 +200,7 @@ pub async fn reject_certification(
     state: &AppState,
     op: &Principal,
     seller_id: &str,
-    req: RejectRequest,
+    req: RejectApplication,
 ) -> AppResult<CertificationReview> {
     let reason = reject_reason(&req)?;
     decide(state, op, ApplicationKind::Certification, seller_id, Decision::Rejected, Some(&reason)).await?;

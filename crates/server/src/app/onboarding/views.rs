@@ -124,7 +124,7 @@ pub struct CertificationReview {
 /// A rejection: why, so the seller can fix the application.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RejectRequest {
+pub struct RejectApplication {
     /// 1 to 500 characters, shown to the seller.
     #[schema(
         pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",

@@ -41,7 +41,7 @@ pub struct StepInput {
 /// An operator's decision on an appealed supervision.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Decision {
+pub struct DecideAppeal {
     /// `complete`: the delivery is accepted on the buyer's behalf;
     /// `send_back`: back to the buyer's acceptance.
     pub decision: AppealDecision,
@@ -120,7 +120,7 @@ pub async fn act(
 }
 
 /// An operator decides an appealed supervision.
-pub async fn decide(state: &AppState, p: &Principal, id: &str, d: Decision) -> AppResult<SupervisionDetail> {
+pub async fn decide(state: &AppState, p: &Principal, id: &str, d: DecideAppeal) -> AppResult<SupervisionDetail> {
     let action = match d.decision {
         AppealDecision::Complete => SupervisionAction::UpholdAppeal,
         AppealDecision::SendBack => SupervisionAction::DismissAppeal,

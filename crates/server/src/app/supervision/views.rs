@@ -12,6 +12,7 @@ use mercato_domain::delivery::{
 };
 use mercato_domain::ids::SupervisionId;
 use mercato_store::entity::{media, supervision, supervision_step};
+use mercato_store::repo::licenses;
 use mercato_store::repo::media as media_repo;
 use mercato_store::repo::supervisions::{self as repo, Filter, Party};
 use serde::{Deserialize, Serialize};
@@ -85,6 +86,9 @@ pub struct SupervisionDetail {
     pub timeline: Vec<StepView>,
     /// In upload order.
     pub attachments: Vec<AttachmentView>,
+    /// License codes: the code once issued, its activation and last
+    /// heartbeat (both sides see it).
+    pub license: Option<crate::app::licenses::LicenseView>,
 }
 
 /// Filters of supervision lists (all optional) and the page.
@@ -210,7 +214,8 @@ pub async fn detail(state: &AppState, p: &Principal, id: &str) -> AppResult<Supe
     let timeline = repo::steps(&state.db.conn, &s.id).await?.into_iter().map(step_view).collect::<AppResult<_>>()?;
     let attachments =
         media_repo::of_supervision(&state.db.conn, &s.id).await?.into_iter().map(attachment_view).collect();
-    Ok(SupervisionDetail { supervision: view(state, s, actor), timeline, attachments })
+    let license = licenses::find_by_line(&state.db.conn, &s.order_line_id).await?.map(Into::into);
+    Ok(SupervisionDetail { supervision: view(state, s, actor), timeline, attachments, license })
 }
 
 /// The operators' appeal queue: appealed supervisions, newest first.
