@@ -297,6 +297,11 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
     println!(
         "  curl -s -H 'Authorization: Bearer {op}' -H 'Content-Type: application/json' -d '{{\"advance_secs\": 1296000}}' {base}/api/v1/operator/test-clock    # +15 days: released"
     );
+    let northwind = keys["sellers"][1]["api_key"].as_str().unwrap_or_default();
+    println!("Once the clock is past the month's end and a day, the scheduler settles the month: each seller");
+    println!("gets a statement of what was delivered in it (here Northwind, the subscription's seller):");
+    println!("  curl -s -H 'Authorization: Bearer {northwind}' {base}/api/v1/seller/statements");
+    println!("  curl -s -H 'Authorization: Bearer {op}' {base}/api/v1/operator/settlement-runs");
     let usage = &keys["buyer"]["usage"];
     if let Some(sub) = usage["subscription_id"].as_str() {
         let seller = keys["sellers"][1]["api_key"].as_str().unwrap_or_default();

@@ -167,6 +167,25 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         assert!(Instant::now() < deadline, "the usage was not charged within 30 s");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The month the demo started in has ended, and a day more: the scheduler
+    // settled it, and Northwind has a statement with its subscription's sale.
+    assert!(text.contains("/api/v1/seller/statements"), "prints the statement curl line");
+    let northwind = seller_keys(dir.path())[1].clone();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = get(&client, &base, "/api/v1/seller/statements", &northwind).await;
+        if let Some(first) = page["items"].as_array().and_then(|items| items.first()) {
+            assert!(first["net_minor"].as_i64().unwrap() > 0, "{page}");
+            let id = first["id"].as_str().unwrap();
+            let detail = get(&client, &base, &format!("/api/v1/seller/statements/{id}"), &northwind).await;
+            let kinds: Vec<&str> =
+                detail["lines"]["items"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+            assert!(kinds.contains(&"sale"), "{detail}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no statement within 30 s: {page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert!(text.contains("curl"), "prints ready curl lines");
     #[cfg(unix)]
     {

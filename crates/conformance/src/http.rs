@@ -38,10 +38,10 @@ impl Transport for HttpTransport {
             for (name, value) in &request.headers {
                 builder = builder.header(name, value);
             }
-            let mut response = builder.send().await.map_err(|e| describe(&e))?;
+            let mut response = builder.send().await.map_err(|e| outbound::describe(&e))?;
             let status = response.status().as_u16();
             let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+            while let Some(chunk) = response.chunk().await.map_err(|e| outbound::describe(&e))? {
                 let room = koo::client::MAX_RESPONSE_BYTES.saturating_sub(body.len());
                 body.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 if chunk.len() > room {
@@ -51,20 +51,4 @@ impl Transport for HttpTransport {
             Ok(HttpAnswer { status, body: String::from_utf8_lossy(&body).into_owned() })
         })
     }
-}
-
-/// The error with its causes: "error sending request" alone says little.
-/// A refused address is the refusal alone, with no detail of the host.
-fn describe(e: &reqwest::Error) -> String {
-    if outbound::is_refusal(e) {
-        return outbound::REFUSED.to_owned();
-    }
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
 }

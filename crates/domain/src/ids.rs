@@ -98,6 +98,8 @@ prefixed_ids! {
     UsageBatchId => "ubt",
     /// A service supervision (服务监管) of a delivery.
     SupervisionId => "spv",
+    /// A seller's settlement statement for a period and currency.
+    StatementId => "stm",
 }
 
 fn has_shape(text: &str, prefix: &str) -> bool {

@@ -58,6 +58,7 @@ pub mod rating;
 pub mod redaction;
 pub mod refunds;
 pub mod schema;
+pub mod settlement;
 pub mod stored;
 pub mod usage;
 pub mod validation;

@@ -245,22 +245,12 @@ fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+/// [`outbound::describe`], timeouts marked as such.
 fn describe(e: &reqwest::Error) -> String {
-    if outbound::is_refusal(e) {
-        // Nothing about the refused host (nor whether it answers) leaks.
-        outbound::REFUSED.to_owned()
-    } else if e.is_timeout() {
-        format!("timeout: {e}")
+    if e.is_timeout() && !outbound::is_refusal(e) {
+        format!("timeout: {}", outbound::describe(e))
     } else {
-        // Include the source chain: "error sending request" alone says little.
-        let mut msg = e.to_string();
-        let mut src = std::error::Error::source(e);
-        while let Some(s) = src {
-            msg.push_str(": ");
-            msg.push_str(&s.to_string());
-            src = s.source();
-        }
-        msg
+        outbound::describe(e)
     }
 }
 

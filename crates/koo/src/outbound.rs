@@ -46,6 +46,23 @@ pub fn is_refusal(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// What a failed outbound request tells its caller: exactly [`REFUSED`] for
+/// a refused address (nothing about the host, nor whether it answers), else
+/// the error with its causes ("error sending request" alone says little).
+pub fn describe(e: &reqwest::Error) -> String {
+    if is_refusal(e) {
+        return REFUSED.to_owned();
+    }
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
 /// Why an address is not publicly routable, or None when it is.
 pub fn non_public_class(ip: IpAddr) -> Option<&'static str> {
     match ip {

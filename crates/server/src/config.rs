@@ -69,6 +69,10 @@ pub struct Config {
     /// Days a supervised delivery may wait for the buyer's acceptance before
     /// the seller may appeal to an operator (marketplace time).
     pub supervision_appeal_days: u32,
+    /// The settlement time zone: `UTC` or a fixed offset such as `+08:00`.
+    pub settlement_timezone: mercato_domain::settlement::Calendar,
+    /// Hours after a billing period ends before it is settled.
+    pub settlement_cutoff_hours: u32,
 }
 
 /// A boolean setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, so

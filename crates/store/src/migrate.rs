@@ -47,6 +47,7 @@ const MIGRATIONS: &[(&str, Step)] = &[
     ("0021_login_throttle", Sql(include_str!("../migrations/0021_login_throttle.sql"))),
     ("0022_linear_counts", Code(|tx| Box::pin(crate::data_migrations::linear_counts(tx)))),
     ("0023_supervision", Sql(include_str!("../migrations/0023_supervision.sql"))),
+    ("0024_settlement", Sql(include_str!("../migrations/0024_settlement.sql"))),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

@@ -135,12 +135,15 @@ pub struct Endpoint {
 /// HTTP is accepted only for loopback hosts, and only when the marketplace
 /// runs with insecure endpoints allowed (tests and the demo). Which
 /// addresses may be called at all is decided when a call connects.
-pub fn check_endpoint(c: &mut Checker, e: &Endpoint, allow_insecure_loopback: bool) {
+/// Checks a seller endpoint; returns the URL as parsed when it names a host
+/// (for the caller's address checks), whether or not it passed.
+pub fn check_endpoint(c: &mut Checker, e: &Endpoint, allow_insecure_loopback: bool) -> Option<url::Url> {
     c.text("endpoint.url", &e.url, 1, URL_MAX);
-    match url::Url::parse(&e.url) {
-        Ok(u) if u.scheme() == "https" && u.host().is_some() => {}
-        Ok(u) if u.scheme() == "http" && allow_insecure_loopback && u.host().is_some_and(|h| is_loopback(&h)) => {}
-        Ok(u) if u.scheme() == "http" => c.add("endpoint.url", "must use https"),
+    let parsed = url::Url::parse(&e.url).ok().filter(|u| u.host().is_some());
+    match &parsed {
+        Some(u) if u.scheme() == "https" => {}
+        Some(u) if u.scheme() == "http" && allow_insecure_loopback && u.host().is_some_and(|h| is_loopback(&h)) => {}
+        Some(u) if u.scheme() == "http" => c.add("endpoint.url", "must use https"),
         _ => c.add("endpoint.url", "must be an absolute https URL"),
     }
     if !e.url.is_empty() && e.url.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
@@ -152,6 +155,7 @@ pub fn check_endpoint(c: &mut Checker, e: &Endpoint, allow_insecure_loopback: bo
         "endpoint.access_key",
         format!("must be {ACCESS_KEY_MIN} to {ACCESS_KEY_MAX} printable ASCII characters"),
     );
+    parsed
 }
 
 /// The endpoint URLs the document promises to accept: `https://`, a DNS

@@ -20,6 +20,7 @@ pub mod page;
 pub mod payments;
 pub mod products;
 pub mod reviews;
+pub mod settlement;
 pub mod signed_api;
 pub mod subscriptions;
 pub mod supervision;

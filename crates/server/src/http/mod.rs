@@ -18,6 +18,7 @@ pub mod operator_ledger;
 pub mod operator_onboarding;
 pub mod operator_orders;
 pub mod operator_reviews;
+pub mod operator_settlement;
 pub mod operator_supervisions;
 pub mod operator_test_clock;
 pub mod ops;
@@ -27,6 +28,7 @@ pub mod seller_interface_messages;
 pub mod seller_onboarding;
 pub mod seller_orders;
 pub mod seller_products;
+pub mod seller_statements;
 pub mod seller_supervisions;
 pub mod seller_usage;
 pub mod signed_api;
@@ -78,6 +80,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(buyer_supervisions::routes())
         .merge(seller_supervisions::routes())
         .merge(operator_supervisions::routes())
+        .merge(seller_statements::routes())
+        .merge(operator_settlement::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

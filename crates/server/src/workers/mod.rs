@@ -56,7 +56,7 @@ pub use scheduler::{next_slot, run_scheduled};
 
 use crate::app::subscriptions::{fulfilment, lifecycle, plan_changes, unsubscribe};
 use crate::app::usage::{intake, rating};
-use crate::app::{accounts, licenses, orders, supervision};
+use crate::app::{accounts, licenses, orders, settlement, supervision};
 use crate::http::idempotency;
 use crate::state::AppState;
 use std::sync::Arc;
@@ -81,6 +81,16 @@ pub fn registry() -> Arc<Registry> {
     r.register(supervision::notify::ORDER_NOTIFY, supervision::notify::order_notify);
     r.register(licenses::ISSUE_LICENSE, licenses::issue_license);
 
+    r.add_task(PeriodicTask::new(
+        settlement::SETTLEMENT_TASK,
+        Duration::from_secs(3600),
+        |state: AppState| async move {
+            for run in settlement::scheduled(&state).await? {
+                tracing::info!(period = %run.period, statements = run.statements, "settled");
+            }
+            Ok(())
+        },
+    ));
     r.add_task(PeriodicTask::new(lifecycle::EXPIRY_TASK, Duration::from_secs(300), |state: AppState| async move {
         let done = lifecycle::expiry_scan(&state).await?;
         if done.frozen + done.released > 0 {

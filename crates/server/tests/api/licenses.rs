@@ -151,6 +151,13 @@ async fn a_license_code_is_issued_once_activated_and_followed_by_heartbeats() {
     assert_eq!((status, body["error_code"].as_str()), (403, Some("MKT.0150")), "{body}");
     assert_eq!(l.m.order_status(order_id).await, "fulfilling");
 
+    // Not renewable before activation (the buyer may still withdraw it all).
+    let sub_id = l.sub().await["id"].as_str().unwrap().to_string();
+    l.m.app
+        .post(&format!("/api/v1/buyer/subscriptions/{sub_id}/renew"), Some(&l.m.buyer_key), json!({"period": "month"}))
+        .await
+        .problem(409, "not_activated");
+
     // Activation completes the supervision and the order; again changes nothing.
     let (status, body) = l.call(ACTIVATE, json!({"license": code, "real_effect_time": "20261207120000"})).await;
     assert_eq!((status, body["error_code"].as_str()), (200, Some("MKT.0000")), "{body}");
@@ -186,7 +193,6 @@ async fn a_license_code_is_issued_once_activated_and_followed_by_heartbeats() {
     }
     assert!(l.calls("updateLicenseCodeStatus").await.iter().any(|c| c["outcome"] == "success"));
     assert!(l.calls("updateInstanceStatus").await.is_empty());
-    let sub_id = l.sub().await["id"].as_str().unwrap().to_string();
     l.m.app
         .post(&format!("/api/v1/buyer/subscriptions/{sub_id}/renew"), Some(&l.m.buyer_key), json!({"period": "month"}))
         .await

@@ -27,6 +27,7 @@ mod orders;
 mod plan_changes;
 mod products;
 mod reviews;
+mod settlement;
 mod signed_api;
 mod supervision;
 mod unsubscribe;

@@ -22,6 +22,7 @@ pub mod refunds;
 pub mod reviews;
 pub mod sellers;
 pub mod settings;
+pub mod settlement;
 pub mod subscription_terms;
 pub mod supervisions;
 pub mod usage;

@@ -39,9 +39,7 @@ pub const SKUS_MAX: u64 = 50;
 /// refused at every call is refused when saved. Names are checked when
 /// calls resolve them (the answer may change).
 fn check_endpoint_of(state: &AppState, c: &mut Checker, e: &Endpoint) {
-    check_endpoint(c, e, state.config.allow_insecure_endpoints);
-    if let Ok(url) = url::Url::parse(&e.url)
-        && url.host().is_some()
+    if let Some(url) = check_endpoint(c, e, state.config.allow_insecure_endpoints)
         && state.config.outbound_allow.check_url(&url).is_err()
     {
         c.add("endpoint.url", "address not allowed: the marketplace does not call private or internal addresses");

@@ -273,6 +273,14 @@ async fn renew_change_in(
     now: DateTime<Utc>,
 ) -> AppResult<RenewalView> {
     let status = renewable(sub)?;
+    if sub.delivery_mode == DeliveryMode::LicenseCode && !license_activated(tx, sub).await? {
+        // Until activation the buyer may still withdraw the whole purchase;
+        // a renewal paid meanwhile would not be part of that refund.
+        return Err(AppError::conflict(
+            "not_activated",
+            "the license has not been activated yet; renew it once the seller's software activated it",
+        ));
+    }
     let Some(current_expiry) = sub.expires_at else {
         return Err(AppError::inconsistent("period subscription without expiry"));
     };
@@ -357,6 +365,11 @@ async fn renew_change_in(
         sku_id: line.sku_id,
         quantity: line.quantity,
     })
+}
+
+async fn license_activated(tx: &impl Executor, sub: &subscription::Model) -> AppResult<bool> {
+    let found = mercato_store::repo::licenses::of_subscriptions(tx, std::slice::from_ref(&sub.id)).await?;
+    Ok(found.iter().any(|l| l.activated_at.is_some()))
 }
 
 /// Enqueues the `renew_instance` job that tells the seller about a new

@@ -1,0 +1,369 @@
+//! Settlement runs and seller statements (结算, 出账).
+//!
+//! A run settles one billing period (`mercato_domain::settlement`): every
+//! order line whose delivery completed in it (`line_deliveries`), every usage
+//! charge paid in it, and every unsubscribe refund made in it (a clawback:
+//! negative), grouped into one statement per seller and currency with the
+//! totals and the tax contained at the seller's certified rate. Lines not
+//! delivered by the period's end settle in the period they are delivered in.
+//!
+//! One write transaction per run, which first claims the period
+//! (`settlement_runs`, keyed by period): running it twice, or on two nodes at
+//! once, writes one set of statements (the second run waits for the first on
+//! the key and finds it). Each source is settled once ever (a unique index on
+//! the statement lines' sources). The scheduler settles every period whose
+//! end plus `settlement_cutoff_hours` has passed, oldest first; operators
+//! may settle one (`POST /api/v1/operator/settlement-runs`). Sellers are
+//! notified of each statement (`statement_issued`).
+
+use crate::app::error::{AppError, AppResult};
+use crate::app::page::{Page, Paging};
+use crate::auth::Principal;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use mercato_domain::ids::{NotificationId, StatementId};
+use mercato_domain::settlement::{
+    Calendar, LineAmounts, Period, SettlementError, StatementLineKind, StatementStatus, totals,
+};
+use mercato_store::entity::{notification, settlement_run, statement, statement_line};
+use mercato_store::repo::notifications as notification_repo;
+use mercato_store::repo::settlement::{self as repo, Source};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+/// The periodic task that settles the latest closed period.
+pub const SETTLEMENT_TASK: &str = "settlement_run";
+pub const KIND_STATEMENT_ISSUED: &str = "statement_issued";
+
+/// A period's settlement.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SettlementRunView {
+    /// `YYYY-MM` in the settlement time zone.
+    pub period: String,
+    pub period_start: DateTime<Utc>,
+    /// Exclusive.
+    pub period_end: DateTime<Utc>,
+    pub statements: i64,
+    pub lines: i64,
+    /// The operator who started it (absent: the scheduler).
+    pub started_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A seller's statement for one period and currency.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatementView {
+    /// `stm_...`.
+    pub id: String,
+    pub seller_id: String,
+    pub period: String,
+    pub currency: String,
+    pub status: StatementStatus,
+    /// What buyers paid (clawbacks subtracted).
+    pub gross_minor: i64,
+    pub commission_minor: i64,
+    /// The seller's share: gross - commission; what is paid out.
+    pub net_minor: i64,
+    /// The seller's certified tax rate (basis points).
+    pub tax_rate_bp: i64,
+    /// The tax contained in the net.
+    pub tax_minor: i64,
+    pub lines: i64,
+    pub issued_at: DateTime<Utc>,
+}
+
+/// One settled source.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatementLineView {
+    /// 1-based, in settled order.
+    pub seq: i64,
+    pub kind: StatementLineKind,
+    /// The order line (sale), `instance@period start` (usage) or the refund order (clawback).
+    pub source_id: String,
+    pub order_id: Option<String>,
+    /// The customer.
+    pub buyer_id: String,
+    pub product_id: String,
+    pub settled_at: DateTime<Utc>,
+    pub gross_minor: i64,
+    pub commission_minor: i64,
+    pub net_minor: i64,
+}
+
+/// A statement and a page of its lines.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementDetail {
+    pub statement: StatementView,
+    pub lines: Page<StatementLineView>,
+}
+
+/// `POST /api/v1/operator/settlement-runs`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartSettlement {
+    /// `YYYY-MM`: a period whose end plus the cut-off has passed.
+    #[schema(pattern = "^2[0-9]{3}-(0[1-9]|1[0-2])$")]
+    pub period: String,
+}
+
+/// Statement list filters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementParams {
+    /// Only this period (`YYYY-MM`).
+    #[serde(default)]
+    #[param(pattern = "^2[0-9]{3}-(0[1-9]|1[0-2])$")]
+    pub period: Option<String>,
+    /// 1-100, default 20.
+    #[serde(default, deserialize_with = "crate::extract::query_num::opt_u64")]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<u64>,
+    /// `next_cursor` from the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+fn calendar(state: &AppState) -> Calendar {
+    state.config.settlement_timezone
+}
+
+fn cutoff(state: &AppState) -> chrono::Duration {
+    chrono::Duration::hours(state.config.settlement_cutoff_hours.into())
+}
+
+fn run_view(r: settlement_run::Model) -> SettlementRunView {
+    SettlementRunView {
+        period: r.period,
+        period_start: r.period_start,
+        period_end: r.period_end,
+        statements: r.statements,
+        lines: r.lines,
+        started_by: r.started_by,
+        created_at: r.created_at,
+    }
+}
+
+fn statement_view(s: statement::Model) -> StatementView {
+    StatementView {
+        id: s.id,
+        seller_id: s.seller_id,
+        period: s.period,
+        currency: s.currency,
+        status: s.status,
+        gross_minor: s.gross_minor,
+        commission_minor: s.commission_minor,
+        net_minor: s.net_minor,
+        tax_rate_bp: s.tax_rate_bp,
+        tax_minor: s.tax_minor,
+        lines: s.lines,
+        issued_at: s.issued_at,
+    }
+}
+
+fn line_view(l: statement_line::Model) -> StatementLineView {
+    StatementLineView {
+        seq: l.seq,
+        kind: l.kind,
+        source_id: l.source_id,
+        order_id: l.order_id,
+        buyer_id: l.buyer_id,
+        product_id: l.product_id,
+        settled_at: l.settled_at,
+        gross_minor: l.gross_minor,
+        commission_minor: l.commission_minor,
+        net_minor: l.gross_minor - l.commission_minor,
+    }
+}
+
+/// Settles `period` (see the module documentation); the run and whether
+/// this call made it.
+pub async fn settle(
+    state: &AppState,
+    period: &Period,
+    started_by: Option<&str>,
+) -> AppResult<(SettlementRunView, bool)> {
+    let now = state.now();
+    let tx = state.db.write().await?;
+    let run = settlement_run::Model {
+        period: period.label.clone(),
+        period_start: period.start,
+        period_end: period.end,
+        statements: 0,
+        lines: 0,
+        started_by: started_by.map(str::to_string),
+        created_at: now,
+    };
+    if !repo::claim_run(&tx, run.clone()).await? {
+        drop(tx);
+        let existing = repo::find_run(&state.db.conn, &period.label)
+            .await?
+            .ok_or_else(|| AppError::inconsistent("a claimed settlement run is missing"))?;
+        return Ok((run_view(existing), false));
+    }
+    let rates = repo::tax_rates(&tx).await?;
+    let mut groups: BTreeMap<(String, String), Vec<Source>> = BTreeMap::new();
+    for s in repo::sources(&tx, period.start, period.end).await? {
+        groups.entry((s.seller_id.clone(), s.currency.clone())).or_default().push(s);
+    }
+    let (mut statements, mut lines) = (0i64, 0i64);
+    for ((seller_id, currency), sources) in groups {
+        let rate = rates.get(&seller_id).copied().unwrap_or(0);
+        let amounts: Vec<LineAmounts> = sources
+            .iter()
+            .map(|s| LineAmounts { gross_minor: s.gross_minor, commission_minor: s.commission_minor })
+            .collect();
+        let t = totals(&amounts, rate).map_err(|e: SettlementError| AppError::inconsistent(e))?;
+        let id = String::from(StatementId::new());
+        let rows: Vec<statement_line::Model> = sources
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| statement_line::Model {
+                statement_id: id.clone(),
+                seq: i as i64 + 1,
+                kind: s.kind,
+                source_id: s.source_id,
+                order_id: s.order_id,
+                buyer_id: s.buyer_id,
+                product_id: s.product_id,
+                settled_at: s.settled_at,
+                gross_minor: s.gross_minor,
+                commission_minor: s.commission_minor,
+            })
+            .collect();
+        let count = rows.len() as i64;
+        let row = statement::Model {
+            id: id.clone(),
+            seller_id: seller_id.clone(),
+            period: period.label.clone(),
+            currency: currency.clone(),
+            status: StatementStatus::Issued,
+            gross_minor: t.gross_minor,
+            commission_minor: t.commission_minor,
+            net_minor: t.net_minor,
+            tax_rate_bp: rate,
+            tax_minor: t.tax_minor,
+            lines: count,
+            issued_at: now,
+        };
+        repo::insert_statement(&tx, row, rows).await?;
+        let n = notification::Model {
+            id: NotificationId::new().into(),
+            account_id: seller_id,
+            kind: KIND_STATEMENT_ISSUED.into(),
+            title: format!("Your {} statement ({currency}) is issued", period.label),
+            body: format!(
+                "Statement {id}: {count} lines, net payable {} {currency} (minor units), tax contained {}.",
+                t.net_minor, t.tax_minor
+            ),
+            reference: Some(id),
+            created_at: now,
+            read_at: None,
+        };
+        notification_repo::insert(&tx, n).await?;
+        statements += 1;
+        lines += count;
+    }
+    repo::finish_run(&tx, &period.label, statements, lines).await?;
+    tx.commit().await?;
+    tracing::info!(period = %period.label, statements, lines, "settlement run");
+    let done = SettlementRunView { statements, lines, ..run_view(run) };
+    Ok((done, true))
+}
+
+/// An operator settles a closed period (409 `period_open` otherwise).
+pub async fn start(state: &AppState, op: &Principal, req: StartSettlement) -> AppResult<(SettlementRunView, bool)> {
+    let cal = calendar(state);
+    let period = cal
+        .period(&req.period)
+        .ok_or_else(|| AppError::field("period", "must be YYYY-MM (years 2000-2999, months 01-12)"))?;
+    let latest = cal.settleable(state.now(), cutoff(state));
+    if period.start > latest.start {
+        return Err(AppError::conflict(
+            "period_open",
+            format!(
+                "{} can be settled once it has ended and the cut-off has passed; the latest closed period is {}",
+                period.label, latest.label
+            ),
+        ));
+    }
+    settle(state, &period, Some(&op.account_id)).await
+}
+
+/// The scheduler's run: every closed period not settled yet, oldest first
+/// (a clock that jumps months, or a node down over a month end, skips
+/// none), from the one after the latest run, or from the first settleable
+/// event; the runs this call made.
+pub async fn scheduled(state: &AppState) -> AppResult<Vec<SettlementRunView>> {
+    let cal = calendar(state);
+    let latest = cal.settleable(state.now(), cutoff(state));
+    let mut next = match repo::latest_run(&state.db.conn).await? {
+        Some(run) => match cal.period(&run.period) {
+            Some(p) => cal.next(&p),
+            None => return Err(AppError::inconsistent(format!("settlement run period {}", run.period))),
+        },
+        None => match repo::earliest_source(&state.db.conn).await? {
+            Some(t) => cal.period_of(t),
+            None => return Ok(Vec::new()),
+        },
+    };
+    let mut made = Vec::new();
+    while next.start <= latest.start {
+        let (run, created) = settle(state, &next, None).await?;
+        if created {
+            made.push(run);
+        }
+        next = cal.next(&next);
+    }
+    Ok(made)
+}
+
+pub async fn runs(state: &AppState, paging: Paging) -> AppResult<Page<SettlementRunView>> {
+    let rows = repo::list_runs(&state.db.conn, paging.cursor.as_deref(), paging.limit + 1).await?;
+    Ok(paging.finish(rows, |r| r.period.clone(), run_view))
+}
+
+fn checked_period(period: Option<String>) -> AppResult<Option<String>> {
+    match period.filter(|p| !p.is_empty()) {
+        Some(p) if Calendar::default().period(&p).is_none() => Err(AppError::field("period", "must be YYYY-MM")),
+        other => Ok(other),
+    }
+}
+
+/// Statements: a seller's own (`seller_id`), or every seller's.
+pub async fn statements(
+    state: &AppState,
+    seller_id: Option<&str>,
+    params: StatementParams,
+) -> AppResult<Page<StatementView>> {
+    let paging = Paging::new(params.limit, params.cursor)?;
+    let period = checked_period(params.period)?;
+    if paging.cursor.as_deref().is_some_and(|c| !StatementId::is_valid(c)) {
+        return Err(AppError::field("cursor", "is not a cursor this API returned"));
+    }
+    let rows =
+        repo::list_statements(&state.db.conn, seller_id, period.as_deref(), paging.cursor.as_deref(), paging.limit + 1)
+            .await?;
+    Ok(paging.finish(rows, |s| s.id.clone(), statement_view))
+}
+
+/// One statement with a page of its lines (cursor: the last line's `seq`).
+pub async fn statement(
+    state: &AppState,
+    seller_id: Option<&str>,
+    id: &str,
+    paging: Paging,
+) -> AppResult<StatementDetail> {
+    if !StatementId::is_valid(id) {
+        return Err(AppError::not_found("statement"));
+    }
+    let s =
+        repo::find_statement(&state.db.conn, seller_id, id).await?.ok_or_else(|| AppError::not_found("statement"))?;
+    let after = match paging.cursor.as_deref() {
+        None => 0,
+        Some(c) => c.parse::<i64>().map_err(|_| AppError::field("cursor", "is not a cursor this API returned"))?,
+    };
+    let rows = repo::statement_lines(&state.db.conn, &s.id, after, paging.limit + 1).await?;
+    let lines = paging.finish(rows, |l| l.seq.to_string(), line_view);
+    Ok(StatementDetail { statement: statement_view(s), lines })
+}

@@ -1,0 +1,95 @@
+//! The operators' settlement: runs per billing period and every seller's
+//! statements.
+
+use crate::app::page::Page;
+use crate::app::settlement::{
+    self, SettlementRunView, StartSettlement, StatementDetail, StatementParams, StatementView,
+};
+use crate::auth::OperatorAuth;
+use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::http::accounts::PageParams;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_runs, start_run))
+        .routes(routes!(list_statements))
+        .routes(routes!(get_statement))
+}
+
+/// Settlement runs, newest period first.
+#[utoipa::path(get, path = "/api/v1/operator/settlement-runs", tag = "settlement", security(("api_key" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, body = Page<SettlementRunView>),
+        AuthProblems,
+        (status = 422, description = "bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_runs(
+    State(state): State<AppState>,
+    OperatorAuth(_op): OperatorAuth,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<SettlementRunView>>> {
+    Ok(Json(settlement::runs(&state, q.paging()?).await?))
+}
+
+/// Settle a closed period (the scheduler settles the latest one by itself):
+/// 201 with the run made now, 200 with the run made earlier (a period is
+/// settled once, however often or on how many nodes it is asked).
+#[utoipa::path(post, path = "/api/v1/operator/settlement-runs", tag = "settlement", security(("api_key" = [])),
+    request_body = StartSettlement,
+    responses(
+        (status = 201, body = SettlementRunView),
+        (status = 200, description = "settled before", body = SettlementRunView),
+        AuthProblems,
+        (status = 409, description = "`period_open`: the period has not ended, or its cut-off has not passed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`period` is not YYYY-MM", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn start_run(
+    State(state): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    ApiJson(req): ApiJson<StartSettlement>,
+) -> ApiResult<(StatusCode, Json<SettlementRunView>)> {
+    let (run, created) = settlement::start(&state, &op, req).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(run)))
+}
+
+/// Every seller's statements, newest first, optionally of one period.
+#[utoipa::path(get, path = "/api/v1/operator/statements", operation_id = "list_operator_statements", tag = "settlement", security(("api_key" = [])),
+    params(StatementParams),
+    responses(
+        (status = 200, body = Page<StatementView>),
+        AuthProblems,
+        (status = 422, description = "bad `period`, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_statements(
+    State(state): State<AppState>,
+    OperatorAuth(_op): OperatorAuth,
+    ApiQuery(q): ApiQuery<StatementParams>,
+) -> ApiResult<Json<Page<StatementView>>> {
+    Ok(Json(settlement::statements(&state, None, q).await?))
+}
+
+/// Any statement with a page of its lines.
+#[utoipa::path(get, path = "/api/v1/operator/statements/{id}", operation_id = "get_operator_statement", tag = "settlement", security(("api_key" = [])),
+    params(("id" = String, Path, description = "statement id"), PageParams),
+    responses(
+        (status = 200, body = StatementDetail),
+        AuthProblems,
+        NotFoundProblem,
+        (status = 422, description = "bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_statement(
+    State(state): State<AppState>,
+    OperatorAuth(_op): OperatorAuth,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<Json<StatementDetail>> {
+    Ok(Json(settlement::statement(&state, None, &id, q.paging()?).await?))
+}

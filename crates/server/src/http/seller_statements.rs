@@ -1,0 +1,53 @@
+//! The seller's statements (结算单): one per billing period and currency,
+//! with every settled line.
+
+use crate::app::page::Page;
+use crate::app::settlement::{self, StatementDetail, StatementParams, StatementView};
+use crate::auth::SellerAuth;
+use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
+use crate::extract::ApiQuery;
+use crate::http::accounts::PageParams;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_statements)).routes(routes!(get_statement))
+}
+
+/// Your statements, newest first, optionally of one period.
+#[utoipa::path(get, path = "/api/v1/seller/statements", operation_id = "list_seller_statements", tag = "settlement", security(("api_key" = [])),
+    params(StatementParams),
+    responses(
+        (status = 200, body = Page<StatementView>),
+        AuthProblems,
+        (status = 422, description = "bad `period`, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_statements(
+    State(state): State<AppState>,
+    SellerAuth(p): SellerAuth,
+    ApiQuery(q): ApiQuery<StatementParams>,
+) -> ApiResult<Json<Page<StatementView>>> {
+    Ok(Json(settlement::statements(&state, Some(&p.account_id), q).await?))
+}
+
+/// One of your statements with a page of its lines: delivered order lines,
+/// paid usage and clawbacks of refunds, in settled order.
+#[utoipa::path(get, path = "/api/v1/seller/statements/{id}", operation_id = "get_seller_statement", tag = "settlement", security(("api_key" = [])),
+    params(("id" = String, Path, description = "statement id"), PageParams),
+    responses(
+        (status = 200, body = StatementDetail),
+        AuthProblems,
+        NotFoundProblem,
+        (status = 422, description = "bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_statement(
+    State(state): State<AppState>,
+    SellerAuth(p): SellerAuth,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<Json<StatementDetail>> {
+    Ok(Json(settlement::statement(&state, Some(&p.account_id), &id, q.paging()?).await?))
+}
