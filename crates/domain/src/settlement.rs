@@ -145,12 +145,65 @@ impl Calendar {
 }
 
 crate::string_enum!(
-    /// Where a statement stands. Issued by the settlement run; the seller's
-    /// confirmation, the operator's approval and the payout follow.
+    /// Where a statement stands ([`StatementStatus::next`]).
     StatementStatus {
         Issued => "issued",
+        Confirmed => "confirmed",
+        Disputed => "disputed",
+        Approved => "approved",
+        Paid => "paid",
     }
 );
+
+crate::string_enum!(
+    /// A step of a statement's lifecycle: the run issues it; the seller
+    /// confirms or disputes (with a reason), or nobody answers in time and it
+    /// is auto-confirmed; an operator reissues a disputed one with an answer;
+    /// an operator other than the issuer approves the payment (会签); the
+    /// payout is recorded with the provider's reference, or fails and the
+    /// statement is approved again.
+    StatementAction {
+        Issue => "issue",
+        Confirm => "confirm",
+        AutoConfirm => "auto_confirm",
+        Dispute => "dispute",
+        Reissue => "reissue",
+        Approve => "approve",
+        Pay => "pay",
+        PayoutFailed => "payout_failed",
+    }
+);
+
+/// A statement step that does not apply where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {action} a statement that is {status}")]
+pub struct StatementOutOfOrder {
+    pub status: StatementStatus,
+    pub action: StatementAction,
+}
+
+impl StatementStatus {
+    /// The lifecycle:
+    ///
+    /// ```text
+    /// issued --confirm (seller) / auto_confirm--> confirmed --approve (another operator)--> approved
+    /// issued --dispute (seller: reason)--> disputed --reissue (operator: answer)--> issued
+    /// approved --pay (operator: reference; the Payout entry)--> paid --payout_failed (reversed)--> approved
+    /// ```
+    pub fn next(self, action: StatementAction) -> Result<StatementStatus, StatementOutOfOrder> {
+        use StatementAction as A;
+        use StatementStatus as S;
+        match (self, action) {
+            (S::Issued, A::Confirm | A::AutoConfirm) => Ok(S::Confirmed),
+            (S::Issued, A::Dispute) => Ok(S::Disputed),
+            (S::Disputed, A::Reissue) => Ok(S::Issued),
+            (S::Confirmed, A::Approve) => Ok(S::Approved),
+            (S::Approved, A::Pay) => Ok(S::Paid),
+            (S::Paid, A::PayoutFailed) => Ok(S::Approved),
+            _ => Err(StatementOutOfOrder { status: self, action }),
+        }
+    }
+}
 
 crate::string_enum!(
     /// What a statement line is: a delivered order line, a usage charge, or
@@ -286,6 +339,31 @@ mod tests {
         let huge = [LineAmounts { gross_minor: i64::MAX, commission_minor: 0 }; 2];
         assert_eq!(totals(&huge, 0), Err(SettlementError::Overflow));
         assert_eq!(totals(&[], 600).unwrap(), Totals::default());
+    }
+
+    #[test]
+    fn statement_steps_are_exactly_the_documented_ones() {
+        use StatementAction as A;
+        use StatementStatus as S;
+        let allowed = [
+            (S::Issued, A::Confirm, S::Confirmed),
+            (S::Issued, A::AutoConfirm, S::Confirmed),
+            (S::Issued, A::Dispute, S::Disputed),
+            (S::Disputed, A::Reissue, S::Issued),
+            (S::Confirmed, A::Approve, S::Approved),
+            (S::Approved, A::Pay, S::Paid),
+            (S::Paid, A::PayoutFailed, S::Approved),
+        ];
+        for &from in S::ALL {
+            for &action in A::ALL {
+                let expected = allowed.iter().find(|(f, a, _)| *f == from && *a == action).map(|(_, _, to)| *to);
+                assert_eq!(from.next(action).ok(), expected, "{from} {action}");
+            }
+        }
+        assert_eq!(
+            S::Approved.next(A::Approve).unwrap_err().to_string(),
+            "cannot approve a statement that is approved"
+        );
     }
 
     proptest! {

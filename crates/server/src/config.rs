@@ -73,6 +73,9 @@ pub struct Config {
     pub settlement_timezone: mercato_domain::settlement::Calendar,
     /// Hours after a billing period ends before it is settled.
     pub settlement_cutoff_hours: u32,
+    /// Days a seller has to confirm or dispute a statement before it is
+    /// confirmed for them.
+    pub statement_confirm_days: u32,
 }
 
 /// A boolean setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, so

@@ -33,11 +33,22 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(format!("opening {}: {e}", path.display()))))?;
+        // Two nodes starting at once on a new file: switching it to WAL takes
+        // a lock that SQLite's busy timeout does not wait for, so the second
+        // opener is told "database is locked" at once. It tries again.
+        let mut tries = 0;
+        let pool = loop {
+            match SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await {
+                Ok(pool) => break pool,
+                Err(e) if tries < 50 && e.to_string().contains("database is locked") => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => {
+                    return Err(DbErr::Conn(sea_orm::RuntimeErr::Internal(format!("opening {}: {e}", path.display()))));
+                }
+            }
+        };
         Ok(Db { conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool), backend: Backend::Sqlite })
     }
 

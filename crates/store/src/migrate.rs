@@ -48,6 +48,7 @@ const MIGRATIONS: &[(&str, Step)] = &[
     ("0022_linear_counts", Code(|tx| Box::pin(crate::data_migrations::linear_counts(tx)))),
     ("0023_supervision", Sql(include_str!("../migrations/0023_supervision.sql"))),
     ("0024_settlement", Sql(include_str!("../migrations/0024_settlement.sql"))),
+    ("0025_statement_lifecycle", Sql(include_str!("../migrations/0025_statement_lifecycle.sql"))),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

@@ -2,6 +2,7 @@
 //! statements.
 
 use crate::app::page::Page;
+use crate::app::settlement::lifecycle::{self, RecordPayout, StatementNote};
 use crate::app::settlement::{
     self, SettlementRunView, StartSettlement, StatementDetail, StatementParams, StatementView,
 };
@@ -21,6 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_runs, start_run))
         .routes(routes!(list_statements))
         .routes(routes!(get_statement))
+        .routes(routes!(reissue_statement))
+        .routes(routes!(approve_statement))
+        .routes(routes!(pay_statement))
+        .routes(routes!(payout_failed))
 }
 
 /// Settlement runs, newest period first.
@@ -92,4 +97,84 @@ async fn get_statement(
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> ApiResult<Json<StatementDetail>> {
     Ok(Json(settlement::statement(&state, None, &id, q.paging()?).await?))
+}
+
+/// Answer a disputed statement: it goes back to the seller.
+#[utoipa::path(post, path = "/api/v1/operator/statements/{id}/reissue", tag = "settlement", security(("api_key" = [])),
+    params(("id" = String, Path, description = "statement id")),
+    request_body = StatementNote,
+    responses(
+        (status = 200, body = StatementDetail),
+        AuthProblems,
+        NotFoundProblem,
+        (status = 409, description = "`out_of_order`: not disputed; `statement_changed`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "no answer, or too long", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn reissue_statement(
+    State(state): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<StatementNote>,
+) -> ApiResult<Json<StatementDetail>> {
+    Ok(Json(lifecycle::reissue(&state, &op, &id, req).await?))
+}
+
+/// Approve the payment of a confirmed statement (会签); not by the operator
+/// who issued it.
+#[utoipa::path(post, path = "/api/v1/operator/statements/{id}/approve", tag = "settlement", security(("api_key" = [])),
+    params(("id" = String, Path, description = "statement id")),
+    responses(
+        (status = 200, body = StatementDetail),
+        AuthProblems,
+        NotFoundProblem,
+        (status = 409, description = "`out_of_order`: not confirmed; `statement_changed`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn approve_statement(
+    State(state): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<StatementDetail>> {
+    Ok(Json(lifecycle::approve(&state, &op, &id).await?))
+}
+
+/// Record the payout of an approved statement (`manual`: the bank transfer's
+/// reference); posts the payout entry (seller payable to platform cash).
+#[utoipa::path(post, path = "/api/v1/operator/statements/{id}/pay", tag = "settlement", security(("api_key" = [])),
+    params(("id" = String, Path, description = "statement id")),
+    request_body = RecordPayout,
+    responses(
+        (status = 200, body = StatementDetail),
+        AuthProblems,
+        NotFoundProblem,
+        (status = 409, description = "`out_of_order`: not approved; `nothing_to_pay` (net not positive); `statement_changed`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad provider or reference", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn pay_statement(
+    State(state): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RecordPayout>,
+) -> ApiResult<Json<StatementDetail>> {
+    Ok(Json(lifecycle::pay(&state, &op, &id, req).await?))
+}
+
+/// The bank returned a payout: its entry is reversed and the statement is
+/// approved again.
+#[utoipa::path(post, path = "/api/v1/operator/statements/{id}/payout-failed", tag = "settlement", security(("api_key" = [])),
+    params(("id" = String, Path, description = "statement id")),
+    request_body = StatementNote,
+    responses(
+        (status = 200, body = StatementDetail),
+        AuthProblems,
+        NotFoundProblem,
+        (status = 409, description = "`out_of_order`: not paid; `statement_changed`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "no reason, or too long", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn payout_failed(
+    State(state): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<StatementNote>,
+) -> ApiResult<Json<StatementDetail>> {
+    Ok(Json(lifecycle::payout_failed(&state, &op, &id, req).await?))
 }

@@ -2,10 +2,11 @@
 //! with every settled line.
 
 use crate::app::page::Page;
+use crate::app::settlement::lifecycle::{self, StatementNote};
 use crate::app::settlement::{self, StatementDetail, StatementParams, StatementView};
 use crate::auth::SellerAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
-use crate::extract::ApiQuery;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::http::accounts::PageParams;
 use crate::state::AppState;
 use axum::Json;
@@ -14,7 +15,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_statements)).routes(routes!(get_statement))
+    OpenApiRouter::new()
+        .routes(routes!(list_statements))
+        .routes(routes!(get_statement))
+        .routes(routes!(confirm_statement))
+        .routes(routes!(dispute_statement))
 }
 
 /// Your statements, newest first, optionally of one period.
@@ -50,4 +55,41 @@ async fn get_statement(
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> ApiResult<Json<StatementDetail>> {
     Ok(Json(settlement::statement(&state, Some(&p.account_id), &id, q.paging()?).await?))
+}
+
+/// Confirm your statement: it goes to the operators' payment approval.
+#[utoipa::path(post, path = "/api/v1/seller/statements/{id}/confirm", tag = "settlement", security(("api_key" = [])),
+    params(("id" = String, Path, description = "statement id")),
+    responses(
+        (status = 200, body = StatementDetail),
+        AuthProblems,
+        NotFoundProblem,
+        (status = 409, description = "`out_of_order` naming the status; `statement_changed`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn confirm_statement(
+    State(state): State<AppState>,
+    SellerAuth(p): SellerAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<StatementDetail>> {
+    Ok(Json(lifecycle::confirm(&state, &p, &id).await?))
+}
+
+/// Dispute your statement with a reason; an operator answers and reissues it.
+#[utoipa::path(post, path = "/api/v1/seller/statements/{id}/dispute", tag = "settlement", security(("api_key" = [])),
+    params(("id" = String, Path, description = "statement id")),
+    request_body = StatementNote,
+    responses(
+        (status = 200, body = StatementDetail),
+        AuthProblems,
+        NotFoundProblem,
+        (status = 409, description = "`out_of_order` naming the status; `statement_changed`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "no reason, or too long", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn dispute_statement(
+    State(state): State<AppState>,
+    SellerAuth(p): SellerAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<StatementNote>,
+) -> ApiResult<Json<StatementDetail>> {
+    Ok(Json(lifecycle::dispute(&state, &p, &id, req).await?))
 }

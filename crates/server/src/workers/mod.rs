@@ -91,6 +91,17 @@ pub fn registry() -> Arc<Registry> {
             Ok(())
         },
     ));
+    r.add_task(PeriodicTask::new(
+        settlement::lifecycle::AUTO_CONFIRM_TASK,
+        Duration::from_secs(3600),
+        |state: AppState| async move {
+            let done = settlement::lifecycle::auto_confirm(&state).await?;
+            if done > 0 {
+                tracing::info!(statements = done, "statements confirmed for their sellers");
+            }
+            Ok(())
+        },
+    ));
     r.add_task(PeriodicTask::new(lifecycle::EXPIRY_TASK, Duration::from_secs(300), |state: AppState| async move {
         let done = lifecycle::expiry_scan(&state).await?;
         if done.frozen + done.released > 0 {

@@ -162,3 +162,111 @@ async fn two_runs_at_once_write_one_set_of_statements() {
     assert_eq!(all["items"].as_array().unwrap().len(), 1);
     assert_eq!(all["items"][0]["lines"], 1);
 }
+
+#[tokio::test]
+async fn a_statement_is_confirmed_or_disputed_approved_by_another_operator_and_paid() {
+    let m = market().await;
+    let service = m.product("manual_service", None, one_time_sku("setup")).await;
+    let order = m.buy(&service, json!({})).await;
+    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
+    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
+    m.deliver(&id).await;
+    m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+    let month = now(&m).await;
+    advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
+    m.app.post(RUNS, Some(&m.op), json!({"period": label(month)})).await.expect(201);
+    let s = statement_of(&m, &label(month)).await;
+    let id = s["statement"]["id"].as_str().unwrap().to_string();
+    assert_eq!(s["statement"]["issued_by"], s["events"][0]["actor_id"]);
+    let seller = |action: &str| format!("/api/v1/seller/statements/{id}/{action}");
+    let operator = |action: &str| format!("/api/v1/operator/statements/{id}/{action}");
+    let pay = json!({"provider": "manual", "reference": "CMB-20270103-0001"});
+
+    // Out of order, or another seller's: refused, nothing changes.
+    m.app.post(&operator("approve"), Some(&m.op), json!({})).await.problem(409, "out_of_order");
+    m.app.post(&operator("pay"), Some(&m.op), pay.clone()).await.problem(409, "out_of_order");
+    let (_, other_seller, _) = m.app.approved_seller().await;
+    m.app.post(&seller("confirm"), Some(&other_seller), json!({})).await.problem(404, "not_found");
+
+    // Disputed with a reason, answered, confirmed.
+    m.app.post(&seller("dispute"), Some(&m.seller_key), json!({"note": ""})).await.problem(422, "validation_failed");
+    let d = m
+        .app
+        .post(&seller("dispute"), Some(&m.seller_key), json!({"note": "the report fee is missing"}))
+        .await
+        .expect(200);
+    assert_eq!(d["statement"]["status"], "disputed");
+    m.app.post(&seller("confirm"), Some(&m.seller_key), json!({})).await.problem(409, "out_of_order");
+    let d = m
+        .app
+        .post(&operator("reissue"), Some(&m.op), json!({"note": "the fee is billed next month"}))
+        .await
+        .expect(200);
+    assert_eq!(d["statement"]["status"], "issued");
+    m.app.post(&seller("confirm"), Some(&m.seller_key), json!({})).await.expect(200);
+
+    // The issuer may not approve; another operator does.
+    let p = m.app.post(&operator("approve"), Some(&m.op), json!({})).await.problem(403, "approver_is_issuer");
+    assert!(p["detail"].as_str().unwrap().contains("another operator"), "{p}");
+    let second = m.app.operator().await;
+    m.app.post(&operator("approve"), Some(&second), json!({})).await.expect(200);
+
+    // Paid: one payout entry; returned: reversed and approved again; paid again.
+    m.app
+        .post(&operator("pay"), Some(&second), json!({"provider": "wire", "reference": "x"}))
+        .await
+        .problem(422, "validation_failed");
+    let d = m.app.post(&operator("pay"), Some(&second), pay.clone()).await.expect(200);
+    assert_eq!(
+        (d["statement"]["status"].as_str(), d["statement"]["payout_reference"].as_str()),
+        (Some("paid"), Some("CMB-20270103-0001"))
+    );
+    m.app.assert_ledger_balanced().await;
+    m.app.post(&operator("pay"), Some(&second), pay.clone()).await.problem(409, "out_of_order");
+    let d = m.app.post(&operator("payout-failed"), Some(&second), json!({"note": "account closed"})).await.expect(200);
+    assert_eq!(d["statement"]["status"], "approved");
+    assert!(d["statement"]["payout_reference"].is_null());
+    let d = m
+        .app
+        .post(&operator("pay"), Some(&second), json!({"provider": "manual", "reference": "CMB-2"}))
+        .await
+        .expect(200);
+    let actions: Vec<&str> = d["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["issue", "dispute", "reissue", "confirm", "approve", "pay", "payout_failed", "pay"]);
+    let news = m.notifications(&m.seller_key).await;
+    for kind in
+        ["statement_issued", "statement_reissue", "statement_approve", "statement_pay", "statement_payout_failed"]
+    {
+        assert!(news.contains(&kind.to_string()), "{kind}: {news:?}");
+    }
+    // Two payouts, one reversed: the seller's payable went down by the net once.
+    let entries = m.app.get("/api/v1/operator/ledger/entries?limit=100", Some(&m.op)).await.expect(200);
+    let payouts = entries["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "payout").count();
+    assert_eq!(payouts, 2, "{entries}");
+    m.app.assert_ledger_balanced().await;
+}
+
+#[tokio::test]
+async fn an_unanswered_statement_is_confirmed_after_the_configured_days() {
+    let m = market().await;
+    let service = m.product("manual_service", None, one_time_sku("setup")).await;
+    let order = m.buy(&service, json!({})).await;
+    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
+    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
+    m.deliver(&id).await;
+    m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+    let month = now(&m).await;
+    advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
+    let made = settlement::scheduled(&m.app.state).await.unwrap();
+    assert_eq!(made.len(), 1);
+    assert_eq!(settlement::lifecycle::auto_confirm(&m.app.state).await.unwrap(), 0);
+    m.advance_secs(7 * 86_400 + 60).await;
+    assert_eq!(settlement::lifecycle::auto_confirm(&m.app.state).await.unwrap(), 1);
+    assert_eq!(settlement::lifecycle::auto_confirm(&m.app.state).await.unwrap(), 0);
+    let s = statement_of(&m, &label(month)).await;
+    assert_eq!(s["statement"]["status"], "confirmed");
+    assert_eq!(s["events"][1]["actor"], "marketplace");
+    // Issued by the scheduler: any operator approves it.
+    let id = s["statement"]["id"].as_str().unwrap();
+    m.app.post(&format!("/api/v1/operator/statements/{id}/approve"), Some(&m.op), json!({})).await.expect(200);
+}

@@ -37,6 +37,7 @@ pub mod setting;
 pub mod settlement_run;
 pub mod sku;
 pub mod statement;
+pub mod statement_event;
 pub mod statement_line;
 pub mod subscription;
 pub mod subscription_app_info;

@@ -18,6 +18,14 @@ pub struct Model {
     pub tax_minor: i64,
     pub lines: i64,
     pub issued_at: DateTimeUtc,
+    /// The operator whose run issued it (None: the scheduler).
+    pub issued_by: Option<String>,
+    /// Lifecycle steps so far; every step is conditional on it.
+    pub steps: i64,
+    /// When the current status began (None on rows from before it was kept: issued_at).
+    pub status_since: Option<DateTimeUtc>,
+    pub payout_reference: Option<String>,
+    pub payout_entry_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,7 +6,7 @@
 
 use crate::entity::{
     ledger_line, line_delivery, order, order_line, refund, seller_certification, settlement_run, statement,
-    statement_line, usage_charge, usage_line,
+    statement_event, statement_line, usage_charge, usage_line,
 };
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
@@ -287,6 +287,62 @@ pub async fn statement_lines(
         .filter(statement_line::Column::Seq.gt(after_seq))
         .order_by_asc(statement_line::Column::Seq)
         .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Records a statement's step: moves it to `event.status` when it is still
+/// at version `event.seq - 1` (payout fields as given) and appends the
+/// event. False when another step came first (nothing written).
+pub async fn step(
+    db: &impl ConnectionTrait,
+    event: statement_event::Model,
+    payout: Option<(Option<String>, Option<String>)>,
+) -> StoreResult<bool> {
+    use sea_orm::sea_query::Expr;
+    let mut update = statement::Entity::update_many()
+        .col_expr(statement::Column::Status, Expr::value(event.status))
+        .col_expr(statement::Column::Steps, Expr::value(event.seq))
+        .col_expr(statement::Column::StatusSince, Expr::value(event.at));
+    if let Some((reference, entry)) = payout {
+        update = update
+            .col_expr(statement::Column::PayoutReference, Expr::value(reference))
+            .col_expr(statement::Column::PayoutEntryId, Expr::value(entry));
+    }
+    let res = update
+        .filter(statement::Column::Id.eq(&event.statement_id))
+        .filter(statement::Column::Steps.eq(event.seq - 1))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Ok(false);
+    }
+    insert_event(db, event).await?;
+    Ok(true)
+}
+
+pub async fn insert_event(db: &impl ConnectionTrait, event: statement_event::Model) -> StoreResult<()> {
+    let model: statement_event::ActiveModel = event.into();
+    statement_event::Entity::insert(model.reset_all()).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// A statement's steps, oldest first.
+pub async fn events(db: &impl ConnectionTrait, statement_id: &str) -> StoreResult<Vec<statement_event::Model>> {
+    Ok(statement_event::Entity::find()
+        .filter(statement_event::Column::StatementId.eq(statement_id))
+        .order_by_asc(statement_event::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// Issued statements whose status began before `before` (to auto-confirm).
+pub async fn unanswered(db: &impl ConnectionTrait, before: DateTime<Utc>) -> StoreResult<Vec<statement::Model>> {
+    Ok(statement::Entity::find()
+        .filter(statement::Column::Status.eq(mercato_domain::settlement::StatementStatus::Issued))
+        .filter(statement::Column::StatusSince.lt(before))
+        .order_by_asc(statement::Column::Id)
+        .limit(1000)
         .all(db)
         .await?)
 }

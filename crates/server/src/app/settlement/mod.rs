@@ -21,16 +21,19 @@ use crate::app::page::{Page, Paging};
 use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
+use mercato_domain::delivery::Actor;
 use mercato_domain::ids::{NotificationId, StatementId};
 use mercato_domain::settlement::{
-    Calendar, LineAmounts, Period, SettlementError, StatementLineKind, StatementStatus, totals,
+    Calendar, LineAmounts, Period, SettlementError, StatementAction, StatementLineKind, StatementStatus, totals,
 };
-use mercato_store::entity::{notification, settlement_run, statement, statement_line};
+use mercato_store::entity::{notification, settlement_run, statement, statement_event, statement_line};
 use mercato_store::repo::notifications as notification_repo;
 use mercato_store::repo::settlement::{self as repo, Source};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
+
+pub mod lifecycle;
 
 /// The periodic task that settles the latest closed period.
 pub const SETTLEMENT_TASK: &str = "settlement_run";
@@ -71,6 +74,25 @@ pub struct StatementView {
     pub tax_minor: i64,
     pub lines: i64,
     pub issued_at: DateTime<Utc>,
+    /// The operator whose run issued it (absent: the scheduler).
+    pub issued_by: Option<String>,
+    /// When the current status began.
+    pub status_since: DateTime<Utc>,
+    /// The payout provider's reference, once paid.
+    pub payout_reference: Option<String>,
+}
+
+/// One step of a statement's lifecycle.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatementEventView {
+    pub seq: i64,
+    pub action: StatementAction,
+    pub actor: Actor,
+    pub actor_id: Option<String>,
+    /// The status it led to.
+    pub status: StatementStatus,
+    pub note: String,
+    pub at: DateTime<Utc>,
 }
 
 /// One settled source.
@@ -95,6 +117,8 @@ pub struct StatementLineView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatementDetail {
     pub statement: StatementView,
+    /// Its lifecycle, oldest first.
+    pub events: Vec<StatementEventView>,
     pub lines: Page<StatementLineView>,
 }
 
@@ -157,7 +181,22 @@ fn statement_view(s: statement::Model) -> StatementView {
         tax_rate_bp: s.tax_rate_bp,
         tax_minor: s.tax_minor,
         lines: s.lines,
+        status_since: s.status_since.unwrap_or(s.issued_at),
         issued_at: s.issued_at,
+        issued_by: s.issued_by,
+        payout_reference: s.payout_reference,
+    }
+}
+
+fn event_view(e: statement_event::Model) -> StatementEventView {
+    StatementEventView {
+        seq: e.seq,
+        action: e.action,
+        actor: e.actor,
+        actor_id: e.actor_id,
+        status: e.status,
+        note: e.note,
+        at: e.at,
     }
 }
 
@@ -245,8 +284,24 @@ pub async fn settle(
             tax_minor: t.tax_minor,
             lines: count,
             issued_at: now,
+            issued_by: started_by.map(str::to_string),
+            steps: 1,
+            status_since: Some(now),
+            payout_reference: None,
+            payout_entry_id: None,
         };
         repo::insert_statement(&tx, row, rows).await?;
+        let issued = statement_event::Model {
+            statement_id: id.clone(),
+            seq: 1,
+            action: StatementAction::Issue,
+            actor: if started_by.is_some() { Actor::Operator } else { Actor::Marketplace },
+            actor_id: started_by.map(str::to_string),
+            status: StatementStatus::Issued,
+            note: format!("settlement run {}", period.label),
+            at: now,
+        };
+        repo::insert_event(&tx, issued).await?;
         let n = notification::Model {
             id: NotificationId::new().into(),
             account_id: seller_id,
@@ -365,5 +420,6 @@ pub async fn statement(
     };
     let rows = repo::statement_lines(&state.db.conn, &s.id, after, paging.limit + 1).await?;
     let lines = paging.finish(rows, |l| l.seq.to_string(), line_view);
-    Ok(StatementDetail { statement: statement_view(s), lines })
+    let events = repo::events(&state.db.conn, &s.id).await?.into_iter().map(event_view).collect();
+    Ok(StatementDetail { statement: statement_view(s), events, lines })
 }
