@@ -270,3 +270,24 @@ async fn an_unanswered_statement_is_confirmed_after_the_configured_days() {
     let id = s["statement"]["id"].as_str().unwrap();
     m.app.post(&format!("/api/v1/operator/statements/{id}/approve"), Some(&m.op), json!({})).await.expect(200);
 }
+
+#[tokio::test]
+async fn the_scheduler_settles_a_period_an_operator_skipped() {
+    let m = market().await;
+    let service = m.product("manual_service", None, one_time_sku("setup")).await;
+    let order = m.buy(&service, json!({})).await;
+    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
+    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
+    m.deliver(&id).await;
+    m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+    let month = now(&m).await;
+    let later = next_month(month);
+    advance_to(&m, next_month(later) + chrono::Duration::days(2)).await;
+    // The operator settles the later (empty) month first.
+    let run = m.app.post(RUNS, Some(&m.op), json!({"period": label(later)})).await.expect(201);
+    assert_eq!(run["statements"], 0);
+    let made = settlement::scheduled(&m.app.state).await.unwrap();
+    let periods: Vec<(&str, i64)> = made.iter().map(|r| (r.period.as_str(), r.statements)).collect();
+    assert_eq!(periods, [(label(month).as_str(), 1)]);
+    assert!(settlement::scheduled(&m.app.state).await.unwrap().is_empty());
+}

@@ -203,11 +203,6 @@ pub async fn insert_statement(
     Ok(())
 }
 
-/// The latest period settled, if any.
-pub async fn latest_run(db: &impl ConnectionTrait) -> StoreResult<Option<settlement_run::Model>> {
-    Ok(settlement_run::Entity::find().order_by_desc(settlement_run::Column::Period).one(db).await?)
-}
-
 /// When the first settleable thing happened (a delivery, a paid usage
 /// charge, a refund), if anything did.
 pub async fn earliest_source(db: &impl ConnectionTrait) -> StoreResult<Option<DateTime<Utc>>> {

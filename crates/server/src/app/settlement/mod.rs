@@ -345,28 +345,22 @@ pub async fn start(state: &AppState, op: &Principal, req: StartSettlement) -> Ap
     settle(state, &period, Some(&op.account_id)).await
 }
 
-/// The scheduler's run: every closed period not settled yet, oldest first
-/// (a clock that jumps months, or a node down over a month end, skips
-/// none), from the one after the latest run, or from the first settleable
-/// event; the runs this call made.
+/// The scheduler's run: every closed period not settled yet, oldest first,
+/// from the first settleable event on (a clock that jumps months, a node
+/// down over a month end, or an operator settling a later period first
+/// leaves none behind); the runs this call made.
 pub async fn scheduled(state: &AppState) -> AppResult<Vec<SettlementRunView>> {
     let cal = calendar(state);
     let latest = cal.settleable(state.now(), cutoff(state));
-    let mut next = match repo::latest_run(&state.db.conn).await? {
-        Some(run) => match cal.period(&run.period) {
-            Some(p) => cal.next(&p),
-            None => return Err(AppError::inconsistent(format!("settlement run period {}", run.period))),
-        },
-        None => match repo::earliest_source(&state.db.conn).await? {
-            Some(t) => cal.period_of(t),
-            None => return Ok(Vec::new()),
-        },
-    };
+    let Some(first) = repo::earliest_source(&state.db.conn).await? else { return Ok(Vec::new()) };
+    let mut next = cal.period_of(first);
     let mut made = Vec::new();
     while next.start <= latest.start {
-        let (run, created) = settle(state, &next, None).await?;
-        if created {
-            made.push(run);
+        if repo::find_run(&state.db.conn, &next.label).await?.is_none() {
+            let (run, created) = settle(state, &next, None).await?;
+            if created {
+                made.push(run);
+            }
         }
         next = cal.next(&next);
     }
