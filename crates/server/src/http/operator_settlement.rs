@@ -4,7 +4,8 @@
 use crate::app::page::Page;
 use crate::app::settlement::lifecycle::{self, RecordPayout, StatementNote};
 use crate::app::settlement::{
-    self, SettlementRunView, StartSettlement, StatementDetail, StatementParams, StatementView,
+    self, SettlementRunView, StartSettlement, StatementDetail, StatementParams, StatementView, TransactionParams,
+    TransactionView,
 };
 use crate::auth::OperatorAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
@@ -26,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_statement))
         .routes(routes!(pay_statement))
         .routes(routes!(payout_failed))
+        .routes(routes!(list_transactions))
 }
 
 /// Settlement runs, newest period first.
@@ -177,4 +179,20 @@ async fn payout_failed(
     ApiJson(req): ApiJson<StatementNote>,
 ) -> ApiResult<Json<StatementDetail>> {
     Ok(Json(lifecycle::payout_failed(&state, &op, &id, req).await?))
+}
+
+/// Every seller's settled lines, filtered like the sellers' transaction details.
+#[utoipa::path(get, path = "/api/v1/operator/transactions", operation_id = "list_operator_transactions", tag = "settlement", security(("api_key" = [])),
+    params(TransactionParams),
+    responses(
+        (status = 200, body = Page<TransactionView>),
+        AuthProblems,
+        (status = 422, description = "bad `period`, `kind`, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_transactions(
+    State(state): State<AppState>,
+    OperatorAuth(_op): OperatorAuth,
+    ApiQuery(q): ApiQuery<TransactionParams>,
+) -> ApiResult<Json<Page<TransactionView>>> {
+    Ok(Json(settlement::transactions(&state, None, q).await?))
 }

@@ -3,7 +3,9 @@
 
 use crate::app::page::Page;
 use crate::app::settlement::lifecycle::{self, StatementNote};
-use crate::app::settlement::{self, StatementDetail, StatementParams, StatementView};
+use crate::app::settlement::{
+    self, StatementDetail, StatementParams, StatementView, TransactionParams, TransactionView,
+};
 use crate::auth::SellerAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::{ApiJson, ApiQuery};
@@ -20,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_statement))
         .routes(routes!(confirm_statement))
         .routes(routes!(dispute_statement))
+        .routes(routes!(list_transactions))
 }
 
 /// Your statements, newest first, optionally of one period.
@@ -92,4 +95,23 @@ async fn dispute_statement(
     ApiJson(req): ApiJson<StatementNote>,
 ) -> ApiResult<Json<StatementDetail>> {
     Ok(Json(lifecycle::dispute(&state, &p, &id, req).await?))
+}
+
+/// Your transaction details (交易明细): every settled line (sales, usage,
+/// clawbacks) with its statement and period, filtered by period, order,
+/// customer, product or kind; in statement and settled order. A statement's
+/// lines sum to its totals.
+#[utoipa::path(get, path = "/api/v1/seller/transactions", operation_id = "list_seller_transactions", tag = "settlement", security(("api_key" = [])),
+    params(TransactionParams),
+    responses(
+        (status = 200, body = Page<TransactionView>),
+        AuthProblems,
+        (status = 422, description = "bad `period`, `kind`, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_transactions(
+    State(state): State<AppState>,
+    SellerAuth(p): SellerAuth,
+    ApiQuery(q): ApiQuery<TransactionParams>,
+) -> ApiResult<Json<Page<TransactionView>>> {
+    Ok(Json(settlement::transactions(&state, Some(&p.account_id), q).await?))
 }

@@ -108,6 +108,31 @@ async fn a_month_settles_once_with_clawbacks_and_a_late_delivery_in_the_next_per
     let news = m.notifications(&m.seller_key).await;
     assert!(news.contains(&"statement_issued".to_string()), "{news:?}");
 
+    // Transaction details: the same lines, summing to the statement, filtered and paged.
+    let tx = |q: String| {
+        let key = m.seller_key.clone();
+        let app = &m.app;
+        async move { app.get(&format!("/api/v1/seller/transactions?{q}"), Some(&key)).await.expect(200) }
+    };
+    let all = tx(format!("period={first}")).await;
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    let sum = |f: &str| items.iter().map(|l| l[f].as_i64().unwrap()).sum::<i64>();
+    assert_eq!((sum("gross_minor"), sum("net_minor")), (9_900, 7_920));
+    assert!(items.iter().all(|l| l["statement_id"] == st["id"] && l["period"] == json!(first)));
+    assert_eq!(tx("kind=clawback".into()).await["items"].as_array().unwrap().len(), 1);
+    let refunded_order = refunded["id"].as_str().unwrap();
+    assert_eq!(tx(format!("order_id={refunded_order}")).await["items"].as_array().unwrap().len(), 1);
+    assert_eq!(tx("customer=acc_nobody".into()).await["items"], json!([]));
+    let page = tx("limit=2".into()).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let rest = tx(format!("limit=2&cursor={cursor}")).await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert!(rest["next_cursor"].is_null());
+    m.app.get("/api/v1/seller/transactions?kind=refund", Some(&m.seller_key)).await.problem(422, "validation_failed");
+    m.app.get("/api/v1/seller/transactions?cursor=x", Some(&m.seller_key)).await.problem(422, "validation_failed");
+
     // The late delivery is the next period's, settled by the scheduler once
     // that period's cut-off has passed.
     let second = label(end);
@@ -130,6 +155,10 @@ async fn a_month_settles_once_with_clawbacks_and_a_late_delivery_in_the_next_per
     let (_, other, _) = m.app.approved_seller().await;
     let theirs = m.app.get("/api/v1/seller/statements", Some(&other)).await.expect(200);
     assert_eq!(theirs["items"], json!([]));
+    let theirs = m.app.get("/api/v1/seller/transactions", Some(&other)).await.expect(200);
+    assert_eq!(theirs["items"], json!([]));
+    let everyone = m.app.get("/api/v1/operator/transactions?limit=100", Some(&m.op)).await.expect(200);
+    assert_eq!(everyone["items"].as_array().unwrap().len(), 4);
     let id = st["id"].as_str().unwrap();
     m.app.get(&format!("/api/v1/seller/statements/{id}"), Some(&other)).await.problem(404, "not_found");
     m.app.get(&format!("/api/v1/operator/statements/{id}"), Some(&m.op)).await.expect(200);

@@ -341,3 +341,60 @@ pub async fn unanswered(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Sto
         .all(db)
         .await?)
 }
+
+/// Filters of settled lines (transaction details).
+#[derive(Debug, Clone, Default)]
+pub struct LineFilter {
+    pub period: Option<String>,
+    pub order_id: Option<String>,
+    pub buyer_id: Option<String>,
+    pub product_id: Option<String>,
+    pub kind: Option<StatementLineKind>,
+}
+
+/// Settled lines with their statements, in (statement, seq) order after
+/// `after`; a seller's own when `seller_id` is given.
+pub async fn settled_lines(
+    db: &impl ConnectionTrait,
+    seller_id: Option<&str>,
+    filter: &LineFilter,
+    after: Option<(&str, i64)>,
+    limit: u64,
+) -> StoreResult<Vec<(statement::Model, statement_line::Model)>> {
+    use sea_orm::Condition;
+    let mut sq = statement::Entity::find();
+    if let Some(s) = seller_id {
+        sq = sq.filter(statement::Column::SellerId.eq(s));
+    }
+    if let Some(p) = &filter.period {
+        sq = sq.filter(statement::Column::Period.eq(p.as_str()));
+    }
+    let statements: HashMap<String, statement::Model> =
+        sq.all(db).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
+    let mut q = statement_line::Entity::find()
+        .filter(statement_line::Column::StatementId.is_in(statements.keys().cloned().collect::<Vec<_>>()));
+    if let Some(o) = &filter.order_id {
+        q = q.filter(statement_line::Column::OrderId.eq(o.as_str()));
+    }
+    if let Some(b) = &filter.buyer_id {
+        q = q.filter(statement_line::Column::BuyerId.eq(b.as_str()));
+    }
+    if let Some(p) = &filter.product_id {
+        q = q.filter(statement_line::Column::ProductId.eq(p.as_str()));
+    }
+    if let Some(k) = filter.kind {
+        q = q.filter(statement_line::Column::Kind.eq(k));
+    }
+    if let Some((id, seq)) = after {
+        q = q.filter(Condition::any().add(statement_line::Column::StatementId.gt(id)).add(
+            Condition::all().add(statement_line::Column::StatementId.eq(id)).add(statement_line::Column::Seq.gt(seq)),
+        ));
+    }
+    let lines = q
+        .order_by_asc(statement_line::Column::StatementId)
+        .order_by_asc(statement_line::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(lines.into_iter().filter_map(|l| statements.get(&l.statement_id).cloned().map(|s| (s, l))).collect())
+}

@@ -417,3 +417,96 @@ pub async fn statement(
     let events = repo::events(&state.db.conn, &s.id).await?.into_iter().map(event_view).collect();
     Ok(StatementDetail { statement: statement_view(s), events, lines })
 }
+
+/// One settled line with its statement: a row of the transaction details
+/// (交易明细).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TransactionView {
+    pub statement_id: String,
+    pub seller_id: String,
+    pub period: String,
+    pub currency: String,
+    #[serde(flatten)]
+    pub line: StatementLineView,
+}
+
+/// Transaction-detail filters (all optional) and the page.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransactionParams {
+    /// Only this period (`YYYY-MM`).
+    #[serde(default)]
+    #[param(pattern = "^2[0-9]{3}-(0[1-9]|1[0-2])$")]
+    pub period: Option<String>,
+    /// Only this order's lines.
+    #[serde(default)]
+    #[param(pattern = "^[!-~]+$", max_length = 64)]
+    pub order_id: Option<String>,
+    /// Only this customer's (buyer account id).
+    #[serde(default)]
+    #[param(pattern = "^[!-~]+$", max_length = 64)]
+    pub customer: Option<String>,
+    /// Only this product's.
+    #[serde(default)]
+    #[param(pattern = "^[!-~]+$", max_length = 64)]
+    pub product_id: Option<String>,
+    /// Only `sale`, `usage` or `clawback` lines.
+    #[serde(default)]
+    #[param(value_type = Option<StatementLineKind>)]
+    pub kind: Option<String>,
+    /// 1-100, default 20.
+    #[serde(default, deserialize_with = "crate::extract::query_num::opt_u64")]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<u64>,
+    /// `next_cursor` from the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// Settled lines, statement by statement in settled order: a seller's own
+/// (`seller_id`), or every seller's. Their sums are the statements' totals.
+pub async fn transactions(
+    state: &AppState,
+    seller_id: Option<&str>,
+    params: TransactionParams,
+) -> AppResult<Page<TransactionView>> {
+    let paging = Paging::new(params.limit, params.cursor)?;
+    let period = checked_period(params.period)?;
+    let kind = match params.kind.filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(
+            StatementLineKind::parse(&k)
+                .ok_or_else(|| AppError::field("kind", format!("must be one of {}", StatementLineKind::allowed())))?,
+        ),
+    };
+    let bad_cursor = || AppError::field("cursor", "is not a cursor this API returned");
+    let after = match paging.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            let (id, seq) = c.split_once(':').ok_or_else(bad_cursor)?;
+            if !StatementId::is_valid(id) {
+                return Err(bad_cursor());
+            }
+            Some((id, seq.parse::<i64>().map_err(|_| bad_cursor())?))
+        }
+    };
+    let filter = repo::LineFilter {
+        period,
+        order_id: params.order_id,
+        buyer_id: params.customer,
+        product_id: params.product_id,
+        kind,
+    };
+    let rows = repo::settled_lines(&state.db.conn, seller_id, &filter, after, paging.limit + 1).await?;
+    Ok(paging.finish(
+        rows,
+        |(s, l)| format!("{}:{}", s.id, l.seq),
+        |(s, l)| TransactionView {
+            statement_id: s.id,
+            seller_id: s.seller_id,
+            period: s.period,
+            currency: s.currency,
+            line: line_view(l),
+        },
+    ))
+}
