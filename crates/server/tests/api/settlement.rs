@@ -43,6 +43,16 @@ async fn statement_of(m: &Market, period: &str) -> Value {
     m.app.get(&format!("/api/v1/seller/statements/{id}"), Some(&m.seller_key)).await.expect(200)
 }
 
+/// Buys the manual service `sku` and takes it through requirements,
+/// delivery and acceptance now.
+async fn delivered_service(m: &Market, sku: &str) {
+    let order = m.buy(sku, json!({})).await;
+    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
+    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
+    m.deliver(&id).await;
+    m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+}
+
 #[tokio::test]
 async fn a_month_settles_once_with_clawbacks_and_a_late_delivery_in_the_next_period() {
     let m = market().await;
@@ -171,11 +181,7 @@ async fn a_month_settles_once_with_clawbacks_and_a_late_delivery_in_the_next_per
 async fn two_runs_at_once_write_one_set_of_statements() {
     let m = market().await;
     let service = m.product("manual_service", None, one_time_sku("setup")).await;
-    let order = m.buy(&service, json!({})).await;
-    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
-    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
-    m.deliver(&id).await;
-    m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+    delivered_service(&m, &service).await;
     let month = now(&m).await;
     advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
     let period = Calendar::default().period_of(month);
@@ -196,11 +202,7 @@ async fn two_runs_at_once_write_one_set_of_statements() {
 async fn a_statement_is_confirmed_or_disputed_approved_by_another_operator_and_paid() {
     let m = market().await;
     let service = m.product("manual_service", None, one_time_sku("setup")).await;
-    let order = m.buy(&service, json!({})).await;
-    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
-    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
-    m.deliver(&id).await;
-    m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+    delivered_service(&m, &service).await;
     let month = now(&m).await;
     advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
     m.app.post(RUNS, Some(&m.op), json!({"period": label(month)})).await.expect(201);
@@ -279,11 +281,7 @@ async fn a_statement_is_confirmed_or_disputed_approved_by_another_operator_and_p
 async fn an_unanswered_statement_is_confirmed_after_the_configured_days() {
     let m = market().await;
     let service = m.product("manual_service", None, one_time_sku("setup")).await;
-    let order = m.buy(&service, json!({})).await;
-    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
-    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
-    m.deliver(&id).await;
-    m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+    delivered_service(&m, &service).await;
     let month = now(&m).await;
     advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
     let made = settlement::scheduled(&m.app.state).await.unwrap();
@@ -304,11 +302,7 @@ async fn an_unanswered_statement_is_confirmed_after_the_configured_days() {
 async fn the_scheduler_settles_a_period_an_operator_skipped() {
     let m = market().await;
     let service = m.product("manual_service", None, one_time_sku("setup")).await;
-    let order = m.buy(&service, json!({})).await;
-    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
-    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
-    m.deliver(&id).await;
-    m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+    delivered_service(&m, &service).await;
     let month = now(&m).await;
     let later = next_month(month);
     advance_to(&m, next_month(later) + chrono::Duration::days(2)).await;

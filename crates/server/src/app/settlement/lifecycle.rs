@@ -60,6 +60,11 @@ pub struct RecordPayout {
     pub reference: String,
 }
 
+/// 409 `out_of_order` naming the status, when `action` does not apply to `s`.
+fn applies(s: &statement_row::Model, action: StatementAction) -> AppResult<StatementStatus> {
+    s.status.next(action).map_err(|e| AppError::conflict("out_of_order", e.to_string()))
+}
+
 fn checked_note(note: &str) -> AppResult<String> {
     let note = note.trim();
     if note.is_empty() || note.chars().count() > NOTE_MAX {
@@ -86,7 +91,7 @@ async fn apply(
     payout: Option<(Option<String>, Option<String>)>,
     now: DateTime<Utc>,
 ) -> AppResult<StatementStatus> {
-    let to = s.status.next(action).map_err(|e| AppError::conflict("out_of_order", e.to_string()))?;
+    let to = applies(s, action)?;
     let event = statement_event::Model {
         statement_id: s.id.clone(),
         seq: s.steps + 1,
@@ -140,7 +145,7 @@ pub async fn confirm(state: &AppState, seller: &Principal, id: &str) -> AppResul
 pub async fn dispute(state: &AppState, seller: &Principal, id: &str, req: StatementNote) -> AppResult<StatementDetail> {
     let tx = state.db.write().await?;
     let s = find(&tx, Some(&seller.account_id), id).await?;
-    s.status.next(StatementAction::Dispute).map_err(|e| AppError::conflict("out_of_order", e.to_string()))?;
+    applies(&s, StatementAction::Dispute)?;
     let note = checked_note(&req.note)?;
     apply(&tx, &s, StatementAction::Dispute, (Actor::Seller, Some(&seller.account_id)), note, None, state.now())
         .await?;
@@ -152,7 +157,7 @@ pub async fn dispute(state: &AppState, seller: &Principal, id: &str, req: Statem
 pub async fn reissue(state: &AppState, op: &Principal, id: &str, req: StatementNote) -> AppResult<StatementDetail> {
     let tx = state.db.write().await?;
     let s = find(&tx, None, id).await?;
-    s.status.next(StatementAction::Reissue).map_err(|e| AppError::conflict("out_of_order", e.to_string()))?;
+    applies(&s, StatementAction::Reissue)?;
     let note = checked_note(&req.note)?;
     apply(&tx, &s, StatementAction::Reissue, (Actor::Operator, Some(&op.account_id)), note, None, state.now()).await?;
     tx.commit().await?;
@@ -163,7 +168,7 @@ pub async fn reissue(state: &AppState, op: &Principal, id: &str, req: StatementN
 pub async fn approve(state: &AppState, op: &Principal, id: &str) -> AppResult<StatementDetail> {
     let tx = state.db.write().await?;
     let s = find(&tx, None, id).await?;
-    s.status.next(StatementAction::Approve).map_err(|e| AppError::conflict("out_of_order", e.to_string()))?;
+    applies(&s, StatementAction::Approve)?;
     if s.issued_by.as_deref() == Some(op.account_id.as_str()) {
         return Err(AppError::new(
             Refusal::Forbidden,
@@ -202,7 +207,7 @@ pub async fn pay(state: &AppState, op: &Principal, id: &str, req: RecordPayout) 
     let now = state.now();
     let tx = state.db.write().await?;
     let s = find(&tx, None, id).await?;
-    s.status.next(StatementAction::Pay).map_err(|e| AppError::conflict("out_of_order", e.to_string()))?;
+    applies(&s, StatementAction::Pay)?;
     if s.net_minor <= 0 {
         return Err(AppError::conflict(
             "nothing_to_pay",
@@ -228,7 +233,7 @@ pub async fn payout_failed(
     let now = state.now();
     let tx = state.db.write().await?;
     let s = find(&tx, None, id).await?;
-    s.status.next(StatementAction::PayoutFailed).map_err(|e| AppError::conflict("out_of_order", e.to_string()))?;
+    applies(&s, StatementAction::PayoutFailed)?;
     let note = checked_note(&req.note)?;
     post_entry(&tx, &payout_entry(&s, PayoutProvider::Manual, true)?, now).await?;
     let cleared = Some((None, None));
