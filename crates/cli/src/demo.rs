@@ -302,6 +302,20 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
     println!("gets a statement of what was delivered in it (here Northwind, the subscription's seller):");
     println!("  curl -s -H 'Authorization: Bearer {northwind}' {base}/api/v1/seller/statements");
     println!("  curl -s -H 'Authorization: Bearer {op}' {base}/api/v1/operator/settlement-runs");
+    println!("The seller confirms it, an operator approves the payment, pays it by bank transfer (the bank file");
+    println!("lists what is due) and records the bank's reference; the trial balance reconciles it with the ledger:");
+    println!(
+        "  curl -s -X POST -H 'Authorization: Bearer {northwind}' {base}/api/v1/seller/statements/STATEMENT_ID/confirm"
+    );
+    println!(
+        "  curl -s -X POST -H 'Authorization: Bearer {op}' {base}/api/v1/operator/statements/STATEMENT_ID/approve"
+    );
+    println!("  curl -s -H 'Authorization: Bearer {op}' {base}/api/v1/operator/payouts/bank-file.csv");
+    println!(
+        "  curl -s -H 'Authorization: Bearer {op}' -H 'Content-Type: application/json' -d '{{\"provider\": \"manual\", \"reference\": \"BANK-0001\"}}' {base}/api/v1/operator/statements/STATEMENT_ID/payout"
+    );
+    println!("  curl -s -H 'Authorization: Bearer {northwind}' {base}/api/v1/seller/transactions/export.csv");
+    println!("  curl -s -H 'Authorization: Bearer {op}' {base}/api/v1/operator/ledger/trial-balance");
     let usage = &keys["buyer"]["usage"];
     if let Some(sub) = usage["subscription_id"].as_str() {
         let seller = keys["sellers"][1]["api_key"].as_str().unwrap_or_default();

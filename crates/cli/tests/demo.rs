@@ -181,6 +181,24 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
             let kinds: Vec<&str> =
                 detail["lines"]["items"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
             assert!(kinds.contains(&"sale"), "{detail}");
+            // Through the printed lines: confirmed, approved, in the bank
+            // file, paid; the trial balance reconciles it.
+            post(&client, &base, &format!("/api/v1/seller/statements/{id}/confirm"), &northwind, None).await;
+            post(&client, &base, &format!("/api/v1/operator/statements/{id}/approve"), &op, None).await;
+            let res = client
+                .get(format!("{base}/api/v1/operator/payouts/bank-file.csv"))
+                .bearer_auth(&op)
+                .send()
+                .await
+                .unwrap();
+            let file = res.text().await.unwrap();
+            assert!(file.lines().any(|l| l.starts_with(&format!("\"{id}\""))), "{file}");
+            let paid = serde_json::json!({"provider": "manual", "reference": "BANK-0001"});
+            let done = post(&client, &base, &format!("/api/v1/operator/statements/{id}/payout"), &op, Some(paid)).await;
+            assert_eq!(done["statement"]["status"], "paid", "{done}");
+            let tb = get(&client, &base, "/api/v1/operator/ledger/trial-balance", &op).await;
+            assert_eq!(tb["settlement_problems"], serde_json::json!([]), "{tb}");
+            assert_eq!(tb["settlement"][0]["paid"], 1, "{tb}");
             break;
         }
         assert!(Instant::now() < deadline, "no statement within 30 s: {page}");
@@ -311,6 +329,22 @@ async fn known_secrets(client: &reqwest::Client, base: &str, dir: &std::path::Pa
     secrets.extend([sk, master, "demo-access-key-0001".to_string()]);
     assert!(secrets.iter().all(|s| s.len() >= 8), "secrets long enough to be found by chance never");
     secrets
+}
+
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    key: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let mut req = client.post(format!("{base}{path}")).bearer_auth(key);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 200, "POST {path}");
+    res.json().await.unwrap()
 }
 
 async fn get(client: &reqwest::Client, base: &str, path: &str, key: &str) -> serde_json::Value {

@@ -206,6 +206,15 @@ impl StatementStatus {
 }
 
 crate::string_enum!(
+    /// How a payout is made (the payout providers this build has):
+    /// `manual`, a bank transfer the operator made and records with the
+    /// bank's reference.
+    PayoutMethod {
+        Manual => "manual",
+    }
+);
+
+crate::string_enum!(
     /// What a statement line is: a delivered order line, a usage charge, or
     /// a clawback of money settled earlier.
     StatementLineKind {

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 pub mod orders;
 pub mod rating;
+pub mod settlement;
 pub mod usage;
 
 #[derive(Subcommand)]
@@ -30,6 +31,11 @@ pub enum BenchCommand {
     /// rating and charging them all; report records/s, lines, charges, peak
     /// RSS, and verify quantities, charges and the ledger.
     Rating(rating::RatingArgs),
+    /// Seed a month of delivered sales and paid usage charges across many
+    /// sellers with set-based SQL, then time one settlement run of it; report
+    /// seconds, lines/s, peak RSS, and verify every statement and the
+    /// reconciliation with the ledger.
+    Settlement(settlement::SettlementArgs),
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -37,6 +43,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Orders(args) => orders::run(args).await,
         BenchCommand::Usage(args) => usage::run(args).await,
         BenchCommand::Rating(args) => rating::run(args).await,
+        BenchCommand::Settlement(args) => settlement::run(args).await,
     }
 }
 

@@ -629,7 +629,7 @@ fn judge(v: &mut Verification, args: &RatingArgs, r: &Rating) {
 }
 
 /// Resets VmHWM to the current RSS (Linux 4.0+); false when not allowed.
-fn reset_peak_rss() -> bool {
+pub(crate) fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
@@ -638,7 +638,7 @@ fn peak_rss_mib() -> f64 {
 }
 
 /// A `/proc/self/status` field given in kB, in MiB; 0 where /proc is absent.
-fn proc_status_mib(field: &str) -> f64 {
+pub(crate) fn proc_status_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse::<f64>().ok())

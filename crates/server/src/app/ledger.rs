@@ -7,6 +7,7 @@
 
 use crate::app::error::{AppError, AppResult, Refusal};
 use crate::app::page::{Page, Paging};
+use crate::app::settlement::reconcile::{PeriodReconciliation, reconcile};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{Cooperation, ProductType};
@@ -46,6 +47,19 @@ pub async fn post_reversal(
     memo: String,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
+    post_mirror(tx, entry_id, EntryKind::Refund, reference, memo, now).await
+}
+
+/// Posts an entry of `kind` that undoes the stored entry `entry_id` line
+/// for line, under `reference`.
+pub async fn post_mirror(
+    tx: &impl Executor,
+    entry_id: &str,
+    kind: EntryKind,
+    reference: &str,
+    memo: String,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
     let lines = repo::lines_of(tx, &[entry_id.to_string()]).await?;
     let reversed = lines
         .iter()
@@ -56,7 +70,7 @@ pub async fn post_reversal(
             credit_minor: l.debit_minor,
         })
         .collect();
-    let entry = Entry::new(EntryKind::Refund, reference, memo, reversed).map_err(AppError::internal)?;
+    let entry = Entry::new(kind, reference, memo, reversed).map_err(AppError::internal)?;
     post_entry(tx, &entry, now).await
 }
 
@@ -98,6 +112,12 @@ pub struct TrialBalance {
     pub accounts: Vec<TrialAccount>,
     pub total_minor: i64,
     pub totals_by_currency: Vec<CurrencyTotal>,
+    /// Settlement against the ledger per period and currency: the
+    /// statements' net equals what the sellers' payables moved in the
+    /// entries settled into the period; paid statements and payouts in force.
+    pub settlement: Vec<PeriodReconciliation>,
+    /// What does not reconcile (empty when settlement agrees with the ledger).
+    pub settlement_problems: Vec<String>,
 }
 
 pub async fn trial_balance(state: &AppState) -> AppResult<TrialBalance> {
@@ -128,7 +148,14 @@ pub async fn trial_balance(state: &AppState) -> AppResult<TrialBalance> {
             balance_minor: narrow(d - c)?,
         });
     }
-    Ok(TrialBalance { accounts, total_minor: narrow(total)?, totals_by_currency })
+    let settled = reconcile(&state.db.conn).await?;
+    Ok(TrialBalance {
+        accounts,
+        total_minor: narrow(total)?,
+        totals_by_currency,
+        settlement: settled.periods,
+        settlement_problems: settled.problems,
+    })
 }
 
 /// A journal entry with its lines.
@@ -210,6 +237,8 @@ pub struct CheckReport {
     pub accounts: usize,
     /// (currency, Σdebit, Σcredit) over all lines.
     pub totals: Vec<(String, i128, i128)>,
+    /// Settlement against the ledger, per period and currency.
+    pub settlement: Vec<PeriodReconciliation>,
     pub problems: Vec<String>,
 }
 
@@ -225,8 +254,19 @@ impl fmt::Display for CheckReport {
         for (currency, d, c) in &self.totals {
             writeln!(f, "  {currency}: debits {d}, credits {c}, difference {}", d - c)?;
         }
+        for p in &self.settlement {
+            writeln!(
+                f,
+                "  settlement {} {}: {} statement(s) net {}, sellers' payables moved {}, {} paid with {} payout(s) in force",
+                p.period, p.currency, p.statements, p.net_minor, p.ledger_net_minor, p.paid, p.payouts_in_force
+            )?;
+        }
         if self.problems.is_empty() {
-            write!(f, "OK: every entry balances, every balance equals its lines, the total is zero")
+            write!(
+                f,
+                "OK: every entry balances, every balance equals its lines, the total is zero; every statement \
+                 equals its lines and the payable movements settled into it, every paid one has one payout"
+            )
         } else {
             writeln!(f, "{} problem(s):", self.problems.len())?;
             for p in &self.problems {
@@ -295,6 +335,9 @@ pub async fn check(db: &impl Executor) -> StoreResult<CheckReport> {
         }
     }
     report.totals = totals.into_iter().map(|(c, (d, cr))| (c, d, cr)).collect();
+    let settled = reconcile(db).await?;
+    report.problems.extend(settled.problems);
+    report.settlement = settled.periods;
     Ok(report)
 }
 

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod categories;
 pub mod credentials;
+pub mod csv;
 pub mod debug_runs;
 pub mod error;
 pub mod ledger;

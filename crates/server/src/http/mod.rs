@@ -51,6 +51,18 @@ use utoipa_axum::router::OpenApiRouter;
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every API route, with its OpenAPI description.
+/// A CSV attachment (`body`: the whole text, or a stream of chunks).
+pub(crate) fn csv_attachment(body: axum::body::Body, filename: &str) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::routes())

@@ -2,6 +2,7 @@
 //! statements.
 
 use crate::app::page::Page;
+use crate::app::settlement::exports;
 use crate::app::settlement::lifecycle::{self, RecordPayout, StatementNote};
 use crate::app::settlement::{
     self, SettlementRunView, StartSettlement, StatementDetail, StatementParams, StatementView, TransactionParams,
@@ -11,10 +12,16 @@ use crate::auth::OperatorAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::http::accounts::PageParams;
+use crate::http::csv_attachment;
 use crate::state::AppState;
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,6 +35,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pay_statement))
         .routes(routes!(payout_failed))
         .routes(routes!(list_transactions))
+        .routes(routes!(export_transactions))
+        .routes(routes!(bank_file))
 }
 
 /// Settlement runs, newest period first.
@@ -141,7 +150,7 @@ async fn approve_statement(
 
 /// Record the payout of an approved statement (`manual`: the bank transfer's
 /// reference); posts the payout entry (seller payable to platform cash).
-#[utoipa::path(post, path = "/api/v1/operator/statements/{id}/pay", tag = "settlement", security(("api_key" = [])),
+#[utoipa::path(post, path = "/api/v1/operator/statements/{id}/payout", tag = "settlement", security(("api_key" = [])),
     params(("id" = String, Path, description = "statement id")),
     request_body = RecordPayout,
     responses(
@@ -150,6 +159,7 @@ async fn approve_statement(
         NotFoundProblem,
         (status = 409, description = "`out_of_order`: not approved; `nothing_to_pay` (net not positive); `statement_changed`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "bad provider or reference", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "`payout_failed`: the provider did not make the payout (nothing recorded)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn pay_statement(
     State(state): State<AppState>,
@@ -195,4 +205,57 @@ async fn list_transactions(
     ApiQuery(q): ApiQuery<TransactionParams>,
 ) -> ApiResult<Json<Page<TransactionView>>> {
     Ok(Json(settlement::transactions(&state, None, q).await?))
+}
+
+/// Every seller's transaction details as CSV, streamed (see the sellers' export).
+#[utoipa::path(get, path = "/api/v1/operator/transactions/export.csv", operation_id = "export_operator_transactions", tag = "settlement", security(("api_key" = [])),
+    params(TransactionParams),
+    responses(
+        (status = 200, description = "the lines as CSV", body = String, content_type = "text/csv"),
+        AuthProblems,
+        (status = 422, description = "bad `period`, `kind`, `product_type` or `limit`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn export_transactions(
+    State(state): State<AppState>,
+    OperatorAuth(_op): OperatorAuth,
+    ApiQuery(q): ApiQuery<TransactionParams>,
+) -> ApiResult<Response> {
+    let body = exports::transactions_csv(&state, None, q)?;
+    Ok(csv_attachment(Body::from_stream(body), "transactions.csv"))
+}
+
+/// The bank file for a batch transfer: one row per approved statement with a
+/// positive net (optionally of one period), to the seller's certified bank
+/// account, the statement id as payment reference. Statements whose seller
+/// has no certified bank account are left out; the header
+/// `Mercato-Without-Bank-Account` counts them. Record each transfer the bank
+/// made with `POST .../statements/{id}/payout`.
+#[utoipa::path(get, path = "/api/v1/operator/payouts/bank-file.csv", tag = "settlement", security(("api_key" = [])),
+    params(BankFileParams),
+    responses(
+        (status = 200, description = "the transfers as CSV", body = String, content_type = "text/csv"),
+        AuthProblems,
+        (status = 422, description = "bad `period`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn bank_file(
+    State(state): State<AppState>,
+    OperatorAuth(_op): OperatorAuth,
+    ApiQuery(q): ApiQuery<BankFileParams>,
+) -> ApiResult<Response> {
+    let file = exports::bank_file(&state, q.period).await?;
+    let mut res = csv_attachment(Body::from(file.csv), "payouts.csv");
+    res.headers_mut().insert(WITHOUT_BANK_ACCOUNT, HeaderValue::from(file.without_bank_account));
+    Ok(res)
+}
+
+const WITHOUT_BANK_ACCOUNT: HeaderName = HeaderName::from_static("mercato-without-bank-account");
+
+/// `GET /api/v1/operator/payouts/bank-file.csv` filter.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BankFileParams {
+    /// Only this period's statements (`YYYY-MM`).
+    #[serde(default)]
+    #[param(pattern = "^2[0-9]{3}-(0[1-9]|1[0-2])$")]
+    pub period: Option<String>,
 }

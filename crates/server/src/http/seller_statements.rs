@@ -2,6 +2,7 @@
 //! with every settled line.
 
 use crate::app::page::Page;
+use crate::app::settlement::exports;
 use crate::app::settlement::lifecycle::{self, StatementNote};
 use crate::app::settlement::{
     self, StatementDetail, StatementParams, StatementView, TransactionParams, TransactionView,
@@ -10,9 +11,12 @@ use crate::auth::SellerAuth;
 use crate::error::{ApiResult, AuthProblems, NotFoundProblem, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::http::accounts::PageParams;
+use crate::http::csv_attachment;
 use crate::state::AppState;
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -23,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_statement))
         .routes(routes!(dispute_statement))
         .routes(routes!(list_transactions))
+        .routes(routes!(export_transactions))
 }
 
 /// Your statements, newest first, optionally of one period.
@@ -114,4 +119,23 @@ async fn list_transactions(
     ApiQuery(q): ApiQuery<TransactionParams>,
 ) -> ApiResult<Json<Page<TransactionView>>> {
     Ok(Json(settlement::transactions(&state, Some(&p.account_id), q).await?))
+}
+
+/// Your transaction details as CSV (RFC 4180, header row; text quoted and
+/// defused against spreadsheet formulas, amounts bare integers in minor
+/// units): every line matching the filters, streamed as it is read.
+#[utoipa::path(get, path = "/api/v1/seller/transactions/export.csv", operation_id = "export_seller_transactions", tag = "settlement", security(("api_key" = [])),
+    params(TransactionParams),
+    responses(
+        (status = 200, description = "the lines as CSV", body = String, content_type = "text/csv"),
+        AuthProblems,
+        (status = 422, description = "bad `period`, `kind`, `product_type` or `limit`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn export_transactions(
+    State(state): State<AppState>,
+    SellerAuth(p): SellerAuth,
+    ApiQuery(q): ApiQuery<TransactionParams>,
+) -> ApiResult<Response> {
+    let body = exports::transactions_csv(&state, Some(p.account_id), q)?;
+    Ok(csv_attachment(Body::from_stream(body), "transactions.csv"))
 }

@@ -97,7 +97,10 @@ async fn an_empty_ledger_is_balanced() {
     let app = spawn_app().await;
     let op = app.operator().await;
     let tb = app.get("/api/v1/operator/ledger/trial-balance", Some(&op)).await.expect(200);
-    assert_eq!(tb, json!({"accounts": [], "total_minor": 0, "totals_by_currency": []}));
+    assert_eq!(
+        tb,
+        json!({"accounts": [], "total_minor": 0, "totals_by_currency": [], "settlement": [], "settlement_problems": []})
+    );
     app.assert_ledger_balanced().await;
 }
 

@@ -19,8 +19,10 @@ async fn now(m: &Market) -> DateTime<Utc> {
     ts(&m.app.get("/api/v1/operator/test-clock", Some(&m.op)).await.expect(200)["now"])
 }
 
+/// Moves the test clock to `at` or at most a second past it (it moves in
+/// whole seconds).
 async fn advance_to(m: &Market, at: DateTime<Utc>) {
-    let secs = (at - now(m).await).num_seconds();
+    let secs = ((at - now(m).await).num_milliseconds() + 999).div_euclid(1000);
     assert!(secs >= 0, "the clock only moves forward");
     m.advance_secs(secs).await;
 }
@@ -215,7 +217,7 @@ async fn a_statement_is_confirmed_or_disputed_approved_by_another_operator_and_p
 
     // Out of order, or another seller's: refused, nothing changes.
     m.app.post(&operator("approve"), Some(&m.op), json!({})).await.problem(409, "out_of_order");
-    m.app.post(&operator("pay"), Some(&m.op), pay.clone()).await.problem(409, "out_of_order");
+    m.app.post(&operator("payout"), Some(&m.op), pay.clone()).await.problem(409, "out_of_order");
     let (_, other_seller, _) = m.app.approved_seller().await;
     m.app.post(&seller("confirm"), Some(&other_seller), json!({})).await.problem(404, "not_found");
 
@@ -244,22 +246,22 @@ async fn a_statement_is_confirmed_or_disputed_approved_by_another_operator_and_p
 
     // Paid: one payout entry; returned: reversed and approved again; paid again.
     m.app
-        .post(&operator("pay"), Some(&second), json!({"provider": "wire", "reference": "x"}))
+        .post(&operator("payout"), Some(&second), json!({"provider": "wire", "reference": "x"}))
         .await
         .problem(422, "validation_failed");
-    let d = m.app.post(&operator("pay"), Some(&second), pay.clone()).await.expect(200);
+    let d = m.app.post(&operator("payout"), Some(&second), pay.clone()).await.expect(200);
     assert_eq!(
         (d["statement"]["status"].as_str(), d["statement"]["payout_reference"].as_str()),
         (Some("paid"), Some("CMB-20270103-0001"))
     );
     m.app.assert_ledger_balanced().await;
-    m.app.post(&operator("pay"), Some(&second), pay.clone()).await.problem(409, "out_of_order");
+    m.app.post(&operator("payout"), Some(&second), pay.clone()).await.problem(409, "out_of_order");
     let d = m.app.post(&operator("payout-failed"), Some(&second), json!({"note": "account closed"})).await.expect(200);
     assert_eq!(d["statement"]["status"], "approved");
     assert!(d["statement"]["payout_reference"].is_null());
     let d = m
         .app
-        .post(&operator("pay"), Some(&second), json!({"provider": "manual", "reference": "CMB-2"}))
+        .post(&operator("payout"), Some(&second), json!({"provider": "manual", "reference": "CMB-2"}))
         .await
         .expect(200);
     let actions: Vec<&str> = d["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
@@ -313,4 +315,249 @@ async fn the_scheduler_settles_a_period_an_operator_skipped() {
     let periods: Vec<(&str, i64)> = made.iter().map(|r| (r.period.as_str(), r.statements)).collect();
     assert_eq!(periods, [(label(month).as_str(), 1)]);
     assert!(settlement::scheduled(&m.app.state).await.unwrap().is_empty());
+}
+
+/// The buyer's subscription bought with `order`.
+async fn subscription_of(m: &Market, order: &Value) -> Value {
+    let subs = m.app.get("/api/v1/buyer/subscriptions?limit=100", Some(&m.buyer_key)).await.expect(200);
+    subs["items"].as_array().unwrap().iter().find(|s| s["order_id"] == order["id"]).cloned().expect("a subscription")
+}
+
+/// Runs the due jobs until none is left (a few rounds at most).
+async fn settle_jobs(m: &Market) {
+    for _ in 0..20 {
+        if m.run_jobs().await == 0 {
+            return;
+        }
+    }
+    panic!("jobs still due after 20 rounds");
+}
+
+/// A CSV download: (content type, body).
+async fn csv(m: &Market, path: &str, key: &str) -> (String, String) {
+    let res = m.app.client.get(m.app.url(path)).bearer_auth(key).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{path}");
+    let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+    (ct, res.text().await.unwrap())
+}
+
+/// The CSV's records without the header, split on commas (the fields these
+/// tests read hold none).
+fn records(text: &str) -> Vec<Vec<String>> {
+    text.split("\r\n")
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(|f| f.trim_matches('"').to_string()).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_month_of_purchases_renewals_usage_and_refunds_settles_exactly_and_reconciles() {
+    let m = market().await;
+    let shared = crate::helpers::shared_seller().to_string();
+    let saas = m.product("saas", Some(shared.clone()), period_sku("std")).await;
+    let payg_sku = json!({"sku_code": "payg", "name": "Pay as you go", "charging_mode": "on_demand",
+        "currency": "CNY", "metering": {"unit": "GB", "unit_price": "0.05", "billing": "hourly"}});
+    let payg = m.product("saas", Some(shared), payg_sku).await;
+    let service = m.product("manual_service", None, one_time_sku("setup")).await;
+    let me = m.app.get("/api/v1/me", Some(&m.seller_key)).await.expect(200);
+    let cred = m.app.post("/api/v1/seller/open-api-credentials", Some(&m.seller_key), json!({})).await.expect(201);
+    let seller = crate::usage_shop::Seller {
+        id: me["id"].as_str().unwrap().to_string(),
+        key: m.seller_key.clone(),
+        ak: cred["access_key_id"].as_str().unwrap().to_string(),
+        sk: cred["secret_access_key"].as_str().unwrap().to_string(),
+    };
+    // One hour into a fresh month.
+    let start = next_month(now(&m).await) + chrono::Duration::hours(1);
+    advance_to(&m, start).await;
+    let month = label(start);
+
+    // A monthly subscription (9,900), provisioned, then renewed for a month
+    // (9,900 more, delivered when the seller's server takes the renewal).
+    let bought = m.buy(&saas, json!({"period": "month", "period_count": 1})).await;
+    settle_jobs(&m).await;
+    let sub = subscription_of(&m, &bought).await;
+    let renew = format!("/api/v1/buyer/subscriptions/{}/renew", sub["id"].as_str().unwrap());
+    m.app
+        .post_idem(&renew, &m.buyer_key, "renew-1", Some(json!({"period": "month", "period_count": 1})))
+        .await
+        .expect(200);
+    settle_jobs(&m).await;
+    // Another, unsubscribed at once: refunded in full and clawed back.
+    let refunded = m.buy(&saas, json!({"period": "month", "period_count": 1})).await;
+    settle_jobs(&m).await;
+    let gone = subscription_of(&m, &refunded).await;
+    m.app
+        .post(
+            &format!("/api/v1/buyer/subscriptions/{}/unsubscribe", gone["id"].as_str().unwrap()),
+            Some(&m.buyer_key),
+            json!({"scope": "subscription"}),
+        )
+        .await
+        .expect(200);
+    // Pay-per-use: 12.75 GB at 0.05 CNY in one hour = 63.75 fen, charged 64
+    // once the hour has closed (its commission 20 %: 12.8, rounded down for
+    // the platform as every commission: 12).
+    let metered = m.buy(&payg, json!({})).await;
+    settle_jobs(&m).await;
+    let instance = subscription_of(&m, &metered).await["instance_id"].as_str().unwrap().to_string();
+    let h = start + chrono::Duration::hours(1);
+    advance_to(&m, h + chrono::Duration::minutes(30)).await;
+    let records_pushed = json!({"usage_records": [
+        crate::usage_shop::rec(&instance, "u1", h + chrono::Duration::minutes(1), h + chrono::Duration::minutes(10), "10.5"),
+        crate::usage_shop::rec(&instance, "u2", h + chrono::Duration::minutes(10), h + chrono::Duration::minutes(20), "2.25"),
+    ]});
+    let (status, body) = crate::usage_shop::push_as(&m.app, &seller, &records_pushed).await;
+    assert_eq!(status, 200, "{body}");
+    let checked = mercato_server::app::usage::intake::validate_all(&m.app.state).await.unwrap();
+    assert_eq!((checked.valid, checked.error), (2, 0), "{body}");
+    advance_to(&m, h + chrono::Duration::minutes(75)).await;
+    // Rating catches up period by period (the clock jumped a month).
+    let rated = mercato_server::app::usage::rating::rate_due(&m.app.state).await.unwrap();
+    let (lines, paid) = (rated.lines, rated.paid);
+    assert_eq!((lines, paid), (1, 1));
+    // A manual service (50,000) bought this month, accepted an hour after
+    // the month ends: the next period's.
+    let order = m.buy(&service, json!({})).await;
+    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
+    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
+    m.deliver(&id).await;
+    let end = next_month(start);
+    advance_to(&m, end + chrono::Duration::hours(1)).await;
+    m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+
+    advance_to(&m, end + chrono::Duration::hours(25)).await;
+    let run = m.app.post(RUNS, Some(&m.op), json!({"period": month})).await.expect(201);
+    assert_eq!((run["statements"].as_i64(), run["lines"].as_i64()), (Some(1), Some(5)), "{run}");
+    // Sales 3 x 9,900 (purchase, renewal, the unsubscribed one), usage 64,
+    // clawback -9,900: gross 19,864; commission 3 x 1,980 + 12 - 1,980 =
+    // 3,972; net 15,892, of which 6 % contained: 15,892 - round(15,892 /
+    // 1.06 = 14,992.45) = 900.
+    let s = statement_of(&m, &month).await;
+    let st = &s["statement"];
+    let totals = ["gross_minor", "commission_minor", "net_minor", "tax_minor"].map(|f| st[f].as_i64().unwrap());
+    assert_eq!(totals, [19_864, 3_972, 15_892, 900], "{s}");
+    let mut kinds: Vec<&str> =
+        s["lines"]["items"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["clawback", "sale", "sale", "sale", "usage"]);
+    let usage = s["lines"]["items"].as_array().unwrap().iter().find(|l| l["kind"] == "usage").unwrap().clone();
+    assert_eq!((usage["gross_minor"].as_i64(), usage["commission_minor"].as_i64()), (Some(64), Some(12)));
+
+    // The transaction details as CSV: the same five lines, adding up to the net.
+    let path = format!("/api/v1/seller/transactions/export.csv?period={month}");
+    let (ct, text) = csv(&m, &path, &m.seller_key).await;
+    assert!(ct.starts_with("text/csv"), "{ct}");
+    assert!(text.starts_with("\"statement_id\",\"seller_id\",\"period\""), "{text}");
+    let rows = records(&text);
+    assert_eq!(rows.len(), 5, "{text}");
+    assert_eq!(rows.iter().map(|r| r[14].parse::<i64>().unwrap()).sum::<i64>(), 15_892, "{text}");
+    assert!(rows.iter().any(|r| r[5] == "clawback" && r[12] == "-9900"), "amounts stay numbers: {text}");
+    // Read two lines at a time, the stream is the same file.
+    let params = settlement::TransactionParams { period: Some(month.clone()), ..Default::default() };
+    let paged = settlement::exports::transactions_csv_paged(&m.app.state, Some(seller.id.clone()), params, 2).unwrap();
+    let chunks: Vec<_> = futures_util::StreamExt::collect::<Vec<_>>(paged).await;
+    assert_eq!(chunks.len(), 4, "the header and three pages");
+    let joined: Vec<u8> = chunks.into_iter().flat_map(|c| c.unwrap().to_vec()).collect();
+    assert_eq!(String::from_utf8(joined).unwrap(), text);
+    let (_, none) = csv(&m, &format!("{path}&product_type=manual_service"), &m.seller_key).await;
+    assert_eq!(records(&none).len(), 0);
+    let bad = m.app.get("/api/v1/seller/transactions/export.csv?product_type=boat", Some(&m.seller_key)).await;
+    bad.problem(422, "validation_failed");
+
+    // Confirmed, approved by a second operator, in the bank file, paid.
+    let sid = st["id"].as_str().unwrap().to_string();
+    m.app.post(&format!("/api/v1/seller/statements/{sid}/confirm"), Some(&m.seller_key), json!({})).await.expect(200);
+    let (_, empty) = csv(&m, "/api/v1/operator/payouts/bank-file.csv", &m.op).await;
+    assert_eq!(records(&empty).len(), 0, "nothing approved yet: {empty}");
+    let second = m.app.operator().await;
+    m.app.post(&format!("/api/v1/operator/statements/{sid}/approve"), Some(&second), json!({})).await.expect(200);
+    let (_, bank) = csv(&m, &format!("/api/v1/operator/payouts/bank-file.csv?period={month}"), &m.op).await;
+    let transfers = records(&bank);
+    assert_eq!(transfers.len(), 1, "{bank}");
+    assert_eq!(transfers[0][0], sid);
+    assert_eq!((transfers[0][3].as_str(), transfers[0][4].as_str()), ("云数据科技有限公司", "Industrial Bank"));
+    assert!(transfers[0][5].replace(' ', "").ends_with("62220210 01001234".replace(' ', "").as_str()), "{bank}");
+    assert_eq!((transfers[0][7].as_str(), transfers[0][8].as_str()), ("15892", "158.92"));
+    m.app
+        .post(
+            &format!("/api/v1/operator/statements/{sid}/payout"),
+            Some(&second),
+            json!({"provider": "manual", "reference": "CMB-BATCH-7"}),
+        )
+        .await
+        .expect(200);
+    let (_, after) = csv(&m, "/api/v1/operator/payouts/bank-file.csv", &m.op).await;
+    assert_eq!(records(&after).len(), 0, "paid statements leave the bank file");
+
+    // The ledger and its reconciliation with settlement: the statement's net
+    // is what the seller's payable moved in its lines' entries, one payout.
+    let tb = m.app.get("/api/v1/operator/ledger/trial-balance", Some(&m.op)).await.expect(200);
+    assert_eq!(tb["settlement_problems"], json!([]), "{tb}");
+    assert_eq!(
+        tb["settlement"],
+        json!([{"period": month, "currency": "CNY", "statements": 1, "net_minor": 15_892,
+            "ledger_net_minor": 15_892, "paid": 1, "payouts_in_force": 1}])
+    );
+    m.app.assert_ledger_balanced().await;
+
+    // The late supervision settles in the next period.
+    let next = label(end);
+    advance_to(&m, next_month(end) + chrono::Duration::hours(25)).await;
+    let made = settlement::scheduled(&m.app.state).await.unwrap();
+    assert_eq!(made.iter().map(|r| (r.period.as_str(), r.lines)).collect::<Vec<_>>(), [(next.as_str(), 1)]);
+    let late = statement_of(&m, &next).await;
+    assert_eq!(late["statement"]["net_minor"], 40_000);
+    let (_, service_rows) =
+        csv(&m, "/api/v1/seller/transactions/export.csv?product_type=manual_service", &m.seller_key).await;
+    let service_rows = records(&service_rows);
+    assert_eq!(service_rows.len(), 1);
+    assert_eq!(
+        (service_rows[0][2].as_str(), service_rows[0][7].as_str()),
+        (next.as_str(), order["id"].as_str().unwrap())
+    );
+    m.app.assert_ledger_balanced().await;
+}
+
+#[tokio::test]
+async fn the_ledger_check_finds_a_statement_that_disagrees_with_the_ledger() {
+    use mercato_store::sea_orm::ConnectionTrait;
+    let m = market().await;
+    let service = m.product("manual_service", None, one_time_sku("setup")).await;
+    delivered_service(&m, &service).await;
+    let month = now(&m).await;
+    advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
+    m.app.post(RUNS, Some(&m.op), json!({"period": label(month)})).await.expect(201);
+    m.app.assert_ledger_balanced().await;
+    let id = statement_of(&m, &label(month)).await["statement"]["id"].as_str().unwrap().to_string();
+
+    // A statement whose net no longer matches its lines or the ledger.
+    m.app
+        .state
+        .db
+        .conn
+        .execute_unprepared(&format!("UPDATE statements SET net_minor = net_minor + 1 WHERE id = '{id}'"))
+        .await
+        .unwrap();
+    let report = mercato_server::app::ledger::check_state(&m.app.state).await.unwrap();
+    assert!(!report.is_ok());
+    assert!(report.problems.iter().any(|p| p.contains(&id) && p.contains("payable moved 40000")), "{report}");
+    let tb = m.app.get("/api/v1/operator/ledger/trial-balance", Some(&m.op)).await.expect(200);
+    assert_eq!(tb["settlement_problems"].as_array().unwrap().len(), 2, "{tb}");
+    assert_eq!(tb["settlement"][0]["net_minor"], 40_001);
+
+    // A paid statement without its payout entry.
+    m.app
+        .state
+        .db
+        .conn
+        .execute_unprepared(&format!(
+            "UPDATE statements SET net_minor = net_minor - 1, status = 'paid' WHERE id = '{id}'"
+        ))
+        .await
+        .unwrap();
+    let report = mercato_server::app::ledger::check_state(&m.app.state).await.unwrap();
+    assert_eq!(report.problems.len(), 1, "{report}");
+    assert!(report.problems[0].contains("0 payout"), "{report}");
 }

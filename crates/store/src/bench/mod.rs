@@ -16,4 +16,5 @@ pub mod rated;
 pub mod rating_seed;
 pub mod scratch;
 pub mod seeded;
+pub mod settlement_seed;
 pub mod usage_records;

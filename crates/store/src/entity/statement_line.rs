@@ -1,3 +1,4 @@
+use mercato_domain::catalog::ProductType;
 use mercato_domain::settlement::StatementLineKind;
 use sea_orm::entity::prelude::*;
 
@@ -20,6 +21,10 @@ pub struct Model {
     pub settled_at: DateTimeUtc,
     pub gross_minor: i64,
     pub commission_minor: i64,
+    /// The ledger entry its money moved in (the order's payment, the usage
+    /// charge's, the refund's): what reconciliation sums.
+    pub entry_id: Option<String>,
+    pub product_type: ProductType,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,8 +10,15 @@ use sea_orm::{
 };
 
 pub async fn insert(db: &impl ConnectionTrait, n: notification::Model) -> StoreResult<()> {
-    let model: notification::ActiveModel = n.into();
-    notification::Entity::insert(model.reset_all()).exec_without_returning(db).await?;
+    insert_many(db, vec![n]).await
+}
+
+/// Many at once (a settlement run notifies every seller it settled).
+pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<notification::Model>) -> StoreResult<()> {
+    for chunk in rows.chunks(500) {
+        let models = chunk.iter().cloned().map(|n| notification::ActiveModel::from(n).reset_all());
+        notification::Entity::insert_many(models).exec_without_returning(db).await?;
+    }
     Ok(())
 }
 

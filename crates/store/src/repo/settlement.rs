@@ -5,154 +5,132 @@
 //! it (or waits for it on the key) and writes nothing.
 
 use crate::entity::{
-    ledger_line, line_delivery, order, order_line, refund, seller_certification, settlement_run, statement,
-    statement_event, statement_line, usage_charge, usage_line,
+    line_delivery, refund, seller_certification, settlement_run, statement, statement_event, statement_line,
+    usage_charge,
 };
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
-use mercato_domain::ledger::PLATFORM_COMMISSION;
+use mercato_domain::catalog::ProductType;
+use mercato_domain::ledger::{EntryKind, PLATFORM_COMMISSION};
 use mercato_domain::onboarding::ApplicationStatus;
 use mercato_domain::settlement::StatementLineKind;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Statement,
+};
 use std::collections::HashMap;
 
-/// One settleable source, before it is grouped into statements.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source {
-    pub kind: StatementLineKind,
-    pub source_id: String,
-    pub seller_id: String,
-    pub currency: String,
-    pub order_id: Option<String>,
-    pub buyer_id: String,
-    pub product_id: String,
-    pub settled_at: DateTime<Utc>,
-    pub gross_minor: i64,
-    pub commission_minor: i64,
+/// `$n` placeholders as the backend numbers them (SQLite: `?n`).
+fn numbered(sql: &str, backend: DbBackend) -> String {
+    match backend {
+        DbBackend::Postgres => sql.to_string(),
+        _ => sql.replace('$', "?"),
+    }
 }
 
-/// Everything that became settleable in `[start, end)`: order lines whose
-/// delivery completed, usage charges paid, unsubscribe refunds (negative).
-pub async fn sources(db: &impl ConnectionTrait, start: DateTime<Utc>, end: DateTime<Utc>) -> StoreResult<Vec<Source>> {
-    let mut out = Vec::new();
-
-    // Delivered order lines: the paid amount, the commission its payment
-    // entry credited (free lines have no entry and settle nothing).
-    let delivered = line_delivery::Entity::find()
-        .filter(line_delivery::Column::DeliveredAt.gte(start))
-        .filter(line_delivery::Column::DeliveredAt.lt(end))
-        .all(db)
-        .await?;
-    let line_ids: Vec<String> = delivered.iter().map(|d| d.order_line_id.clone()).collect();
-    let order_ids: Vec<String> = delivered.iter().map(|d| d.order_id.clone()).collect();
-    let lines: HashMap<String, order_line::Model> = order_line::Entity::find()
-        .filter(order_line::Column::Id.is_in(line_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id.clone(), l))
-        .collect();
-    let orders: HashMap<String, order::Model> = order::Entity::find()
-        .filter(order::Column::Id.is_in(order_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id.clone(), o))
-        .collect();
-    let entries: Vec<String> = orders.values().filter_map(|o| o.payment_entry_id.clone()).collect();
-    let mut commission: HashMap<String, i64> = HashMap::new();
-    for l in ledger_line::Entity::find()
-        .filter(ledger_line::Column::EntryId.is_in(entries))
-        .filter(ledger_line::Column::Account.eq(PLATFORM_COMMISSION))
-        .all(db)
-        .await?
-    {
-        *commission.entry(l.entry_id).or_default() += l.credit_minor - l.debit_minor;
-    }
-    for d in delivered {
-        let (Some(line), Some(o)) = (lines.get(&d.order_line_id), orders.get(&d.order_id)) else { continue };
-        let Some(entry) = &o.payment_entry_id else { continue };
-        if line.amount_minor == 0 {
-            continue;
+/// Everything that became settleable in `[$1, $2)`, one row per source:
+/// order lines whose delivery completed (the paid amount, the commission
+/// its payment entry credited; free lines and unpaid orders settle
+/// nothing), usage lines of charges paid, unsubscribe refunds (negative).
+/// `rank` orders the kinds at one instant: sales, usage, clawbacks.
+fn sources_sql(backend: DbBackend) -> String {
+    let (sale, usage, clawback) =
+        (StatementLineKind::Sale.as_str(), StatementLineKind::Usage.as_str(), StatementLineKind::Clawback.as_str());
+    let refund = EntryKind::Refund.as_str();
+    // A usage line's source: `instance@period start` in RFC 3339, as SQLite
+    // stores the time already; PostgreSQL spells it out.
+    let usage_source = match backend {
+        DbBackend::Postgres => {
+            "u.instance_id || '@' || to_char(u.period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00'"
         }
-        out.push(Source {
-            kind: StatementLineKind::Sale,
-            source_id: line.id.clone(),
-            seller_id: line.seller_id.clone(),
-            currency: line.currency.clone(),
-            order_id: Some(o.id.clone()),
-            buyer_id: o.buyer_id.clone(),
-            product_id: line.product_id.clone(),
-            settled_at: d.delivered_at,
-            gross_minor: line.amount_minor,
-            commission_minor: commission.get(entry).copied().unwrap_or_default(),
-        });
-    }
+        _ => "u.instance_id || '@' || u.period_start",
+    };
+    format!(
+        "SELECT 0 AS rank, '{sale}' AS kind, l.id AS source_id, l.seller_id, l.currency, o.id AS order_id, \
+             o.buyer_id, l.product_id, l.product_type, d.delivered_at AS settled_at, l.amount_minor AS gross_minor, \
+             COALESCE((SELECT SUM(c.credit_minor - c.debit_minor) FROM ledger_lines c \
+                 WHERE c.entry_id = o.payment_entry_id AND c.account = '{PLATFORM_COMMISSION}'), 0) AS commission_minor, \
+             o.payment_entry_id AS entry_id \
+         FROM line_deliveries d JOIN order_lines l ON l.id = d.order_line_id JOIN orders o ON o.id = d.order_id \
+         WHERE d.delivered_at >= $1 AND d.delivered_at < $2 AND o.payment_entry_id IS NOT NULL \
+             AND l.amount_minor <> 0 \
+         UNION ALL \
+         SELECT 1, '{usage}', {usage_source}, u.seller_id, u.currency, NULL, u.buyer_id, u.product_id, \
+             p.product_type, c.paid_at, u.amount_minor, u.commission_minor, c.entry_id \
+         FROM usage_charges c JOIN usage_lines u ON u.charge_id = c.id JOIN products p ON p.id = u.product_id \
+         WHERE c.status = '{CHARGE_PAID}' AND c.paid_at >= $1 AND c.paid_at < $2 AND u.amount_minor <> 0 \
+         UNION ALL \
+         SELECT 2, '{clawback}', r.order_id, l.seller_id, r.currency, r.order_id, r.buyer_id, l.product_id, \
+             l.product_type, r.created_at, -r.amount_minor, -r.commission_minor, \
+             (SELECT MIN(e.id) FROM ledger_entries e WHERE e.reference = r.order_id AND e.kind = '{refund}') \
+         FROM refunds r JOIN order_lines l ON l.id = r.order_line_id \
+         WHERE r.created_at >= $1 AND r.created_at < $2 AND r.amount_minor > 0"
+    )
+}
 
-    // Usage rated into charges the buyer paid in the period.
-    let charges: HashMap<String, usage_charge::Model> = usage_charge::Entity::find()
-        .filter(usage_charge::Column::Status.eq("paid"))
-        .filter(usage_charge::Column::PaidAt.gte(start))
-        .filter(usage_charge::Column::PaidAt.lt(end))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id.clone(), c))
-        .collect();
-    let ids: Vec<String> = charges.keys().cloned().collect();
-    for u in usage_line::Entity::find().filter(usage_line::Column::ChargeId.is_in(ids)).all(db).await? {
-        let Some(charge) = u.charge_id.as_ref().and_then(|c| charges.get(c)) else { continue };
-        if u.amount_minor == 0 {
-            continue;
-        }
-        out.push(Source {
-            kind: StatementLineKind::Usage,
-            source_id: format!("{}@{}", u.instance_id, u.period_start.to_rfc3339()),
-            seller_id: u.seller_id,
-            currency: u.currency,
-            order_id: None,
-            buyer_id: u.buyer_id,
-            product_id: u.product_id,
-            settled_at: charge.paid_at.unwrap_or(charge.created_at),
-            gross_minor: u.amount_minor,
-            commission_minor: u.commission_minor,
-        });
-    }
+const CHARGE_PAID: &str = "paid";
 
-    // Refunds of delivered purchases (unsubscribe): clawed back.
-    let refunds = refund::Entity::find()
-        .filter(refund::Column::CreatedAt.gte(start))
-        .filter(refund::Column::CreatedAt.lt(end))
-        .all(db)
-        .await?;
-    let refunded_lines: Vec<String> = refunds.iter().map(|r| r.order_line_id.clone()).collect();
-    let refunded: HashMap<String, order_line::Model> = order_line::Entity::find()
-        .filter(order_line::Column::Id.is_in(refunded_lines))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id.clone(), l))
-        .collect();
-    for r in refunds.into_iter().filter(|r| r.amount_minor > 0) {
-        let Some(line) = refunded.get(&r.order_line_id) else { continue };
-        out.push(Source {
-            kind: StatementLineKind::Clawback,
-            source_id: r.order_id.clone(),
-            seller_id: line.seller_id.clone(),
-            currency: r.currency,
-            order_id: Some(r.order_id),
-            buyer_id: r.buyer_id,
-            product_id: line.product_id.clone(),
-            settled_at: r.created_at,
-            gross_minor: -r.amount_minor,
-            commission_minor: -r.commission_minor,
-        });
+/// What one seller is owed in one currency for a period, summed over its
+/// sources.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct SourceGroup {
+    pub seller_id: String,
+    pub currency: String,
+    pub gross_minor: i64,
+    pub commission_minor: i64,
+    pub lines: i64,
+}
+
+/// The period's sources summed per seller and currency (one aggregate,
+/// nothing per source leaves the database), in seller and currency order.
+pub async fn source_groups(
+    db: &impl ConnectionTrait,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> StoreResult<Vec<SourceGroup>> {
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "SELECT s.seller_id, s.currency, CAST(SUM(s.gross_minor) AS BIGINT) AS gross_minor, \
+             CAST(SUM(s.commission_minor) AS BIGINT) AS commission_minor, CAST(COUNT(*) AS BIGINT) AS lines \
+         FROM ({}) s GROUP BY s.seller_id, s.currency ORDER BY s.seller_id, s.currency",
+        sources_sql(backend)
+    );
+    let stmt = Statement::from_sql_and_values(backend, numbered(&sql, backend), [start.into(), end.into()]);
+    Ok(SourceGroup::find_by_statement(stmt).all(db).await?)
+}
+
+/// Writes the period's sources as the lines of its statements (written
+/// first, one per seller and currency): numbered per statement in settled
+/// order (at one instant sales, usage, clawbacks; then by source id, byte
+/// order), in one statement. Returns the lines written.
+pub async fn insert_lines(
+    db: &impl ConnectionTrait,
+    period: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        // The statements were just written in this transaction; without
+        // fresh statistics the planner takes the table for empty and loops
+        // over the sources once per statement.
+        db.execute_unprepared("ANALYZE statements").await?;
     }
-    // Settled order; at one instant sales, then usage, then clawbacks.
-    let rank = |k: StatementLineKind| StatementLineKind::ALL.iter().position(|x| *x == k);
-    out.sort_by(|a, b| (a.settled_at, rank(a.kind), &a.source_id).cmp(&(b.settled_at, rank(b.kind), &b.source_id)));
-    Ok(out)
+    let byte_order = if backend == DbBackend::Postgres { " COLLATE \"C\"" } else { "" };
+    let sql = format!(
+        "INSERT INTO statement_lines (statement_id, seq, kind, source_id, order_id, buyer_id, product_id, \
+             product_type, settled_at, gross_minor, commission_minor, entry_id) \
+         SELECT st.id, ROW_NUMBER() OVER (PARTITION BY st.id ORDER BY s.settled_at, s.rank, s.source_id{byte_order}), \
+             s.kind, s.source_id, s.order_id, s.buyer_id, s.product_id, s.product_type, s.settled_at, \
+             s.gross_minor, s.commission_minor, s.entry_id \
+         FROM ({}) s JOIN statements st ON st.seller_id = s.seller_id AND st.currency = s.currency \
+             AND st.period = $3",
+        sources_sql(backend)
+    );
+    let stmt =
+        Statement::from_sql_and_values(backend, numbered(&sql, backend), [start.into(), end.into(), period.into()]);
+    Ok(db.execute_raw(stmt).await?.rows_affected())
 }
 
 /// Sellers' tax rates from their approved business certification.
@@ -189,16 +167,11 @@ pub async fn finish_run(db: &impl ConnectionTrait, period: &str, statements: i64
     Ok(())
 }
 
-pub async fn insert_statement(
-    db: &impl ConnectionTrait,
-    s: statement::Model,
-    lines: Vec<statement_line::Model>,
-) -> StoreResult<()> {
-    let model: statement::ActiveModel = s.into();
-    statement::Entity::insert(model.reset_all()).exec_without_returning(db).await?;
-    for chunk in lines.chunks(500) {
-        let models = chunk.iter().cloned().map(|l| statement_line::ActiveModel::from(l).reset_all());
-        statement_line::Entity::insert_many(models).exec_without_returning(db).await?;
+/// Writes a run's statements (their lines follow with [`insert_lines`]).
+pub async fn insert_statements(db: &impl ConnectionTrait, rows: Vec<statement::Model>) -> StoreResult<()> {
+    for chunk in rows.chunks(500) {
+        let models = chunk.iter().cloned().map(|s| statement::ActiveModel::from(s).reset_all());
+        statement::Entity::insert_many(models).exec_without_returning(db).await?;
     }
     Ok(())
 }
@@ -317,8 +290,14 @@ pub async fn step(
 }
 
 pub async fn insert_event(db: &impl ConnectionTrait, event: statement_event::Model) -> StoreResult<()> {
-    let model: statement_event::ActiveModel = event.into();
-    statement_event::Entity::insert(model.reset_all()).exec_without_returning(db).await?;
+    insert_events(db, vec![event]).await
+}
+
+pub async fn insert_events(db: &impl ConnectionTrait, events: Vec<statement_event::Model>) -> StoreResult<()> {
+    for chunk in events.chunks(500) {
+        let models = chunk.iter().cloned().map(|e| statement_event::ActiveModel::from(e).reset_all());
+        statement_event::Entity::insert_many(models).exec_without_returning(db).await?;
+    }
     Ok(())
 }
 
@@ -342,6 +321,87 @@ pub async fn unanswered(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Sto
         .await?)
 }
 
+/// Approved statements with a positive net (to pay), oldest first, with
+/// their sellers' approved certification (None: no certified bank account).
+pub async fn payable_statements(
+    db: &impl ConnectionTrait,
+    period: Option<&str>,
+) -> StoreResult<Vec<(statement::Model, Option<seller_certification::Model>)>> {
+    let mut q = statement::Entity::find()
+        .filter(statement::Column::Status.eq(mercato_domain::settlement::StatementStatus::Approved))
+        .filter(statement::Column::NetMinor.gt(0));
+    if let Some(p) = period {
+        q = q.filter(statement::Column::Period.eq(p));
+    }
+    let due = q.order_by_asc(statement::Column::Period).order_by_asc(statement::Column::Id).all(db).await?;
+    let sellers: Vec<String> = due.iter().map(|s| s.seller_id.clone()).collect();
+    let mut banks: HashMap<String, seller_certification::Model> = HashMap::new();
+    for chunk in sellers.chunks(5_000) {
+        let found = seller_certification::Entity::find()
+            .filter(seller_certification::Column::SellerId.is_in(chunk.to_vec()))
+            .filter(seller_certification::Column::Status.eq(ApplicationStatus::Approved))
+            .all(db)
+            .await?;
+        banks.extend(found.into_iter().map(|c| (c.seller_id.clone(), c)));
+    }
+    Ok(due
+        .into_iter()
+        .map(|s| {
+            let bank = banks.get(&s.seller_id).cloned();
+            (s, bank)
+        })
+        .collect())
+}
+
+/// One statement against the ledger (see [`reconciliation`]).
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct StatementLedger {
+    pub statement_id: String,
+    pub period: String,
+    pub seller_id: String,
+    pub currency: String,
+    pub status: mercato_domain::settlement::StatementStatus,
+    pub net_minor: i64,
+    /// Σ (gross - commission) of its lines.
+    pub lines_net_minor: i64,
+    /// Lines that name no ledger entry.
+    pub unlinked_lines: i64,
+    /// What the seller's payable moved in its lines' entries (credit - debit).
+    pub ledger_net_minor: i64,
+    /// Entries posted for it: payouts, and their returns (adjustments).
+    pub payout_entries: i64,
+    pub returned_entries: i64,
+    /// What its recorded payout entry took from the seller's payable.
+    pub payout_minor: i64,
+}
+
+/// Every statement with its lines' sum, what the seller's payable moved in
+/// the ledger entries of its lines, and its payout entries; by period.
+pub async fn reconciliation(db: &impl ConnectionTrait) -> StoreResult<Vec<StatementLedger>> {
+    let (payout, adjustment) = (EntryKind::Payout.as_str(), EntryKind::Adjustment.as_str());
+    let payable = "'seller_payable:' || s.seller_id";
+    let sql = format!(
+        "SELECT s.id AS statement_id, s.period, s.seller_id, s.currency, s.status, s.net_minor, \
+             CAST(COALESCE((SELECT SUM(l.gross_minor - l.commission_minor) FROM statement_lines l \
+                 WHERE l.statement_id = s.id), 0) AS BIGINT) AS lines_net_minor, \
+             CAST((SELECT COUNT(*) FROM statement_lines l WHERE l.statement_id = s.id AND l.entry_id IS NULL) \
+                 AS BIGINT) AS unlinked_lines, \
+             CAST(COALESCE((SELECT SUM(ll.credit_minor - ll.debit_minor) FROM ledger_lines ll \
+                 WHERE ll.account = {payable} AND ll.currency = s.currency AND ll.entry_id IN \
+                     (SELECT l.entry_id FROM statement_lines l WHERE l.statement_id = s.id)), 0) AS BIGINT) \
+                 AS ledger_net_minor, \
+             CAST((SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = s.id AND e.kind = '{payout}') AS BIGINT) \
+                 AS payout_entries, \
+             CAST((SELECT COUNT(*) FROM ledger_entries e WHERE e.reference = s.id AND e.kind = '{adjustment}') \
+                 AS BIGINT) AS returned_entries, \
+             CAST(COALESCE((SELECT SUM(pl.debit_minor - pl.credit_minor) FROM ledger_lines pl \
+                 WHERE pl.entry_id = s.payout_entry_id AND pl.account = {payable}), 0) AS BIGINT) AS payout_minor \
+         FROM statements s ORDER BY s.period, s.currency, s.id"
+    );
+    let backend = db.get_database_backend();
+    Ok(StatementLedger::find_by_statement(Statement::from_string(backend, sql)).all(db).await?)
+}
+
 /// Filters of settled lines (transaction details).
 #[derive(Debug, Clone, Default)]
 pub struct LineFilter {
@@ -349,6 +409,7 @@ pub struct LineFilter {
     pub order_id: Option<String>,
     pub buyer_id: Option<String>,
     pub product_id: Option<String>,
+    pub product_type: Option<ProductType>,
     pub kind: Option<StatementLineKind>,
 }
 
@@ -362,17 +423,15 @@ pub async fn settled_lines(
     limit: u64,
 ) -> StoreResult<Vec<(statement::Model, statement_line::Model)>> {
     use sea_orm::Condition;
-    let mut sq = statement::Entity::find();
+    let mut statements = statement::Entity::find().select_only().column(statement::Column::Id);
     if let Some(s) = seller_id {
-        sq = sq.filter(statement::Column::SellerId.eq(s));
+        statements = statements.filter(statement::Column::SellerId.eq(s));
     }
     if let Some(p) = &filter.period {
-        sq = sq.filter(statement::Column::Period.eq(p.as_str()));
+        statements = statements.filter(statement::Column::Period.eq(p.as_str()));
     }
-    let statements: HashMap<String, statement::Model> =
-        sq.all(db).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
-    let mut q = statement_line::Entity::find()
-        .filter(statement_line::Column::StatementId.is_in(statements.keys().cloned().collect::<Vec<_>>()));
+    let mut q =
+        statement_line::Entity::find().filter(statement_line::Column::StatementId.in_subquery(statements.into_query()));
     if let Some(o) = &filter.order_id {
         q = q.filter(statement_line::Column::OrderId.eq(o.as_str()));
     }
@@ -381,6 +440,9 @@ pub async fn settled_lines(
     }
     if let Some(p) = &filter.product_id {
         q = q.filter(statement_line::Column::ProductId.eq(p.as_str()));
+    }
+    if let Some(t) = filter.product_type {
+        q = q.filter(statement_line::Column::ProductType.eq(t));
     }
     if let Some(k) = filter.kind {
         q = q.filter(statement_line::Column::Kind.eq(k));
@@ -396,5 +458,15 @@ pub async fn settled_lines(
         .limit(limit)
         .all(db)
         .await?;
+    // Only the page's statements.
+    let mut ids: Vec<String> = lines.iter().map(|l| l.statement_id.clone()).collect();
+    ids.dedup();
+    let statements: HashMap<String, statement::Model> = statement::Entity::find()
+        .filter(statement::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
     Ok(lines.into_iter().filter_map(|l| statements.get(&l.statement_id).cloned().map(|s| (s, l))).collect())
 }

@@ -47,7 +47,7 @@ pub async fn ensure_can_sell(db: &impl Executor, seller_id: &str) -> AppResult<(
 }
 
 /// The field name the bank account's ciphertext is bound to.
-const BANK_ACCOUNT_FIELD: &str = "seller_certification.bank_account";
+pub(crate) const BANK_ACCOUNT_FIELD: &str = "seller_certification.bank_account";
 
 fn label(kind: ApplicationKind) -> &'static str {
     match kind {

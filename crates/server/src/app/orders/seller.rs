@@ -3,6 +3,7 @@
 
 use super::filters::{self, nonempty};
 use super::{OrderLineView, order_cursor, order_views, parse_order_cursor};
+use crate::app::csv;
 use crate::app::error::{AppError, AppResult};
 use crate::app::page::{Page, Paging};
 use crate::auth::Principal;
@@ -219,7 +220,7 @@ pub async fn export(state: &AppState, seller: &Principal, p: SellerOrderParams) 
     let rows = repo::list(&state.db.conn, &f.repo(&seller.account_id), None, EXPORT_MAX_ROWS as u64 + 1).await?;
     let orders = views(state, &seller.account_id, rows).await?;
     let mut csv = String::new();
-    push_row(&mut csv, CSV_HEADER.iter().map(|h| h.to_string()));
+    csv.push_str(&csv::header(CSV_HEADER));
     let mut count = 0usize;
     let mut truncated = false;
     'orders: for o in &orders {
@@ -229,7 +230,7 @@ pub async fn export(state: &AppState, seller: &Principal, p: SellerOrderParams) 
                 break 'orders;
             }
             count += 1;
-            push_row(
+            csv::push_row(
                 &mut csv,
                 [
                     o.id.clone(),
@@ -251,44 +252,10 @@ pub async fn export(state: &AppState, seller: &Principal, p: SellerOrderParams) 
                     l.amount_minor.to_string(),
                     l.currency.clone(),
                 ]
-                .into_iter(),
+                .iter()
+                .map(|f| csv::text(f)),
             );
         }
     }
     Ok(Export { csv, truncated })
-}
-
-/// One CSV record: every field quoted (RFC 4180), CRLF-terminated.
-fn push_row(out: &mut String, fields: impl Iterator<Item = String>) {
-    for (i, f) in fields.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&csv_field(&f));
-    }
-    out.push_str("\r\n");
-}
-
-/// A quoted CSV field. Text a spreadsheet would run as a formula (starting
-/// with `=`, `+`, `-`, `@`, tab or carriage return) gets a leading `'`.
-pub fn csv_field(value: &str) -> String {
-    let guarded =
-        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() };
-    format!("\"{}\"", guarded.replace('"', "\"\""))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_guarded() {
-        assert_eq!(csv_field("plain"), "\"plain\"");
-        assert_eq!(csv_field("a \"b\", c\nd"), "\"a \"\"b\"\", c\nd\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        for bad in ["+1", "-1", "@SUM(A1)", "\tx"] {
-            assert!(csv_field(bad).starts_with("\"'"), "{bad}");
-        }
-        assert_eq!(csv_field(""), "\"\"");
-    }
 }

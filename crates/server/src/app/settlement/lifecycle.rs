@@ -10,9 +10,10 @@
 //! read (409 `statement_changed` when another step came first), kept with
 //! its actor, time and note, and the seller is notified.
 
+use super::payouts::{self, PayoutRequest};
 use super::{StatementDetail, statement};
 use crate::app::error::{AppError, AppResult, Refusal};
-use crate::app::ledger::post_entry;
+use crate::app::ledger::{post_entry, post_mirror};
 use crate::app::page::Paging;
 use crate::auth::Principal;
 use crate::state::AppState;
@@ -20,7 +21,7 @@ use chrono::{DateTime, Utc};
 use mercato_domain::delivery::Actor;
 use mercato_domain::ids::{NotificationId, StatementId};
 use mercato_domain::ledger::{Entry, EntryKind, Line, platform_cash, seller_payable};
-use mercato_domain::settlement::{StatementAction, StatementStatus};
+use mercato_domain::settlement::{PayoutMethod, StatementAction, StatementStatus};
 use mercato_store::Executor;
 use mercato_store::entity::{notification, statement as statement_row, statement_event};
 use mercato_store::repo::notifications as notification_repo;
@@ -42,19 +43,11 @@ pub struct StatementNote {
     pub note: String,
 }
 
-mercato_domain::string_enum!(
-    /// How a payout was made: `manual` (a bank transfer the operator made and
-    /// records with its reference).
-    PayoutProvider {
-        Manual => "manual",
-    }
-);
-
-/// `POST /api/v1/operator/statements/{id}/pay`.
+/// `POST /api/v1/operator/statements/{id}/payout`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordPayout {
-    pub provider: PayoutProvider,
+    pub provider: PayoutMethod,
     /// The provider's reference for the transfer (1-100 characters).
     #[schema(min_length = 1, max_length = 100)]
     pub reference: String,
@@ -183,19 +176,23 @@ pub async fn approve(state: &AppState, op: &Principal, id: &str) -> AppResult<St
 }
 
 /// The payout entry of `s`: the seller's payable to the provider's cash.
-fn payout_entry(s: &statement_row::Model, provider: PayoutProvider, reverse: bool) -> AppResult<Entry> {
-    let (payable, cash) = (seller_payable(&s.seller_id), platform_cash(provider.as_str()));
-    let (debit, credit) = if reverse { (cash, payable) } else { (payable, cash) };
+fn payout_entry(s: &statement_row::Model, method: PayoutMethod) -> AppResult<Entry> {
     let lines = vec![
-        Line { account: debit, currency: s.currency.clone(), debit_minor: s.net_minor, credit_minor: 0 },
-        Line { account: credit, currency: s.currency.clone(), debit_minor: 0, credit_minor: s.net_minor },
+        Line {
+            account: seller_payable(&s.seller_id),
+            currency: s.currency.clone(),
+            debit_minor: s.net_minor,
+            credit_minor: 0,
+        },
+        Line {
+            account: platform_cash(method.as_str()),
+            currency: s.currency.clone(),
+            debit_minor: 0,
+            credit_minor: s.net_minor,
+        },
     ];
-    let (kind, memo) = if reverse {
-        (EntryKind::Adjustment, format!("payout of statement {} returned", s.id))
-    } else {
-        (EntryKind::Payout, format!("payout of statement {} ({})", s.id, s.period))
-    };
-    Entry::new(kind, &s.id, memo, lines).map_err(AppError::internal)
+    let memo = format!("payout of statement {} ({})", s.id, s.period);
+    Entry::new(EntryKind::Payout, &s.id, memo, lines).map_err(AppError::internal)
 }
 
 /// Records the payout of an approved statement and posts its entry.
@@ -214,7 +211,18 @@ pub async fn pay(state: &AppState, op: &Principal, id: &str, req: RecordPayout) 
             format!("the statement's net is {} {}: nothing is paid out", s.net_minor, s.currency),
         ));
     }
-    let entry = post_entry(&tx, &payout_entry(&s, req.provider, false)?, now).await?;
+    let request = PayoutRequest {
+        statement_id: &s.id,
+        seller_id: &s.seller_id,
+        amount_minor: s.net_minor,
+        currency: &s.currency,
+        reference: &reference,
+    };
+    let sent = payouts::provider(req.provider).send(request).await.map_err(|e| {
+        AppError::new(Refusal::BadGateway, "payout_failed", format!("the {} payout was not made: {e:#}", req.provider))
+    })?;
+    let reference = sent.reference;
+    let entry = post_entry(&tx, &payout_entry(&s, req.provider)?, now).await?;
     let note = format!("{} {}", req.provider, reference);
     let payout = Some((Some(reference), Some(entry)));
     apply(&tx, &s, StatementAction::Pay, (Actor::Operator, Some(&op.account_id)), note, payout, now).await?;
@@ -235,7 +243,11 @@ pub async fn payout_failed(
     let s = find(&tx, None, id).await?;
     applies(&s, StatementAction::PayoutFailed)?;
     let note = checked_note(&req.note)?;
-    post_entry(&tx, &payout_entry(&s, PayoutProvider::Manual, true)?, now).await?;
+    // The payout entry undone line for line, whichever provider made it.
+    let paid =
+        s.payout_entry_id.as_deref().ok_or_else(|| AppError::inconsistent("a paid statement has no payout entry"))?;
+    let memo = format!("payout of statement {} returned", s.id);
+    post_mirror(&tx, paid, EntryKind::Adjustment, &s.id, memo, now).await?;
     let cleared = Some((None, None));
     apply(&tx, &s, StatementAction::PayoutFailed, (Actor::Operator, Some(&op.account_id)), note, cleared, now).await?;
     tx.commit().await?;

@@ -21,6 +21,7 @@ use crate::app::page::{Page, Paging};
 use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
+use mercato_domain::catalog::ProductType;
 use mercato_domain::delivery::Actor;
 use mercato_domain::ids::{NotificationId, StatementId};
 use mercato_domain::settlement::{
@@ -28,12 +29,14 @@ use mercato_domain::settlement::{
 };
 use mercato_store::entity::{notification, settlement_run, statement, statement_event, statement_line};
 use mercato_store::repo::notifications as notification_repo;
-use mercato_store::repo::settlement::{self as repo, Source};
+use mercato_store::repo::settlement as repo;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
+pub mod exports;
 pub mod lifecycle;
+pub mod payouts;
+pub mod reconcile;
 
 /// The periodic task that settles the latest closed period.
 pub const SETTLEMENT_TASK: &str = "settlement_run";
@@ -107,6 +110,7 @@ pub struct StatementLineView {
     /// The customer.
     pub buyer_id: String,
     pub product_id: String,
+    pub product_type: ProductType,
     pub settled_at: DateTime<Utc>,
     pub gross_minor: i64,
     pub commission_minor: i64,
@@ -208,6 +212,7 @@ fn line_view(l: statement_line::Model) -> StatementLineView {
         order_id: l.order_id,
         buyer_id: l.buyer_id,
         product_id: l.product_id,
+        product_type: l.product_type,
         settled_at: l.settled_at,
         gross_minor: l.gross_minor,
         commission_minor: l.commission_minor,
@@ -241,57 +246,14 @@ pub async fn settle(
         return Ok((run_view(existing), false));
     }
     let rates = repo::tax_rates(&tx).await?;
-    let mut groups: BTreeMap<(String, String), Vec<Source>> = BTreeMap::new();
-    for s in repo::sources(&tx, period.start, period.end).await? {
-        groups.entry((s.seller_id.clone(), s.currency.clone())).or_default().push(s);
-    }
-    let (mut statements, mut lines) = (0i64, 0i64);
-    for ((seller_id, currency), sources) in groups {
-        let rate = rates.get(&seller_id).copied().unwrap_or(0);
-        let amounts: Vec<LineAmounts> = sources
-            .iter()
-            .map(|s| LineAmounts { gross_minor: s.gross_minor, commission_minor: s.commission_minor })
-            .collect();
-        let t = totals(&amounts, rate).map_err(|e: SettlementError| AppError::inconsistent(e))?;
+    let groups = repo::source_groups(&tx, period.start, period.end).await?;
+    let (mut rows, mut issued, mut notices) = (Vec::new(), Vec::new(), Vec::new());
+    for g in groups {
+        let rate = rates.get(&g.seller_id).copied().unwrap_or(0);
+        let sums = LineAmounts { gross_minor: g.gross_minor, commission_minor: g.commission_minor };
+        let t = totals(&[sums], rate).map_err(|e: SettlementError| AppError::inconsistent(e))?;
         let id = String::from(StatementId::new());
-        let rows: Vec<statement_line::Model> = sources
-            .into_iter()
-            .enumerate()
-            .map(|(i, s)| statement_line::Model {
-                statement_id: id.clone(),
-                seq: i as i64 + 1,
-                kind: s.kind,
-                source_id: s.source_id,
-                order_id: s.order_id,
-                buyer_id: s.buyer_id,
-                product_id: s.product_id,
-                settled_at: s.settled_at,
-                gross_minor: s.gross_minor,
-                commission_minor: s.commission_minor,
-            })
-            .collect();
-        let count = rows.len() as i64;
-        let row = statement::Model {
-            id: id.clone(),
-            seller_id: seller_id.clone(),
-            period: period.label.clone(),
-            currency: currency.clone(),
-            status: StatementStatus::Issued,
-            gross_minor: t.gross_minor,
-            commission_minor: t.commission_minor,
-            net_minor: t.net_minor,
-            tax_rate_bp: rate,
-            tax_minor: t.tax_minor,
-            lines: count,
-            issued_at: now,
-            issued_by: started_by.map(str::to_string),
-            steps: 1,
-            status_since: Some(now),
-            payout_reference: None,
-            payout_entry_id: None,
-        };
-        repo::insert_statement(&tx, row, rows).await?;
-        let issued = statement_event::Model {
+        issued.push(statement_event::Model {
             statement_id: id.clone(),
             seq: 1,
             action: StatementAction::Issue,
@@ -300,25 +262,60 @@ pub async fn settle(
             status: StatementStatus::Issued,
             note: format!("settlement run {}", period.label),
             at: now,
-        };
-        repo::insert_event(&tx, issued).await?;
-        let n = notification::Model {
+        });
+        notices.push(notification::Model {
             id: NotificationId::new().into(),
-            account_id: seller_id,
+            account_id: g.seller_id.clone(),
             kind: KIND_STATEMENT_ISSUED.into(),
-            title: format!("Your {} statement ({currency}) is issued", period.label),
+            title: format!("Your {} statement ({}) is issued", period.label, g.currency),
             body: format!(
-                "Statement {id}: {count} lines, net payable {} {currency} (minor units), tax contained {}.",
-                t.net_minor, t.tax_minor
+                "Statement {id}: {} lines, net payable {} {} (minor units), tax contained {}.",
+                g.lines, t.net_minor, g.currency, t.tax_minor
             ),
-            reference: Some(id),
+            reference: Some(id.clone()),
             created_at: now,
             read_at: None,
-        };
-        notification_repo::insert(&tx, n).await?;
-        statements += 1;
-        lines += count;
+        });
+        rows.push(statement::Model {
+            id,
+            seller_id: g.seller_id,
+            period: period.label.clone(),
+            currency: g.currency,
+            status: StatementStatus::Issued,
+            gross_minor: t.gross_minor,
+            commission_minor: t.commission_minor,
+            net_minor: t.net_minor,
+            tax_rate_bp: rate,
+            tax_minor: t.tax_minor,
+            lines: g.lines,
+            issued_at: now,
+            issued_by: started_by.map(str::to_string),
+            steps: 1,
+            status_since: Some(now),
+            payout_reference: None,
+            payout_entry_id: None,
+        });
     }
+    let statements = rows.len() as i64;
+    let lines: i64 = rows.iter().map(|r| r.lines).sum();
+    repo::insert_statements(&tx, rows).await?;
+    // The lines are read again from the sources; on PostgreSQL another
+    // transaction's commit could come in between (a delivery timed inside
+    // the closed period committing late). The counts must agree, or the run
+    // is undone and left to the next attempt.
+    let written = repo::insert_lines(&tx, &period.label, period.start, period.end).await?;
+    if written != lines as u64 {
+        return Err(AppError::conflict(
+            "sources_changed",
+            format!(
+                "what is settleable in {} changed during the run ({lines} lines summed, {written} written); \
+                 nothing was written, run it again",
+                period.label
+            ),
+        ));
+    }
+    repo::insert_events(&tx, issued).await?;
+    notification_repo::insert_many(&tx, notices).await?;
     repo::finish_run(&tx, &period.label, statements, lines).await?;
     tx.commit().await?;
     tracing::info!(period = %period.label, statements, lines, "settlement run");
@@ -372,7 +369,7 @@ pub async fn runs(state: &AppState, paging: Paging) -> AppResult<Page<Settlement
     Ok(paging.finish(rows, |r| r.period.clone(), run_view))
 }
 
-fn checked_period(period: Option<String>) -> AppResult<Option<String>> {
+pub(super) fn checked_period(period: Option<String>) -> AppResult<Option<String>> {
     match period.filter(|p| !p.is_empty()) {
         Some(p) if Calendar::default().period(&p).is_none() => Err(AppError::field("period", "must be YYYY-MM")),
         other => Ok(other),
@@ -450,6 +447,10 @@ pub struct TransactionParams {
     #[serde(default)]
     #[param(pattern = "^[!-~]+$", max_length = 64)]
     pub product_id: Option<String>,
+    /// Only this product type's.
+    #[serde(default)]
+    #[param(value_type = Option<ProductType>)]
+    pub product_type: Option<String>,
     /// Only `sale`, `usage` or `clawback` lines.
     #[serde(default)]
     #[param(value_type = Option<StatementLineKind>)]
@@ -468,17 +469,10 @@ pub struct TransactionParams {
 pub async fn transactions(
     state: &AppState,
     seller_id: Option<&str>,
-    params: TransactionParams,
+    mut params: TransactionParams,
 ) -> AppResult<Page<TransactionView>> {
-    let paging = Paging::new(params.limit, params.cursor)?;
-    let period = checked_period(params.period)?;
-    let kind = match params.kind.filter(|k| !k.is_empty()) {
-        None => None,
-        Some(k) => Some(
-            StatementLineKind::parse(&k)
-                .ok_or_else(|| AppError::field("kind", format!("must be one of {}", StatementLineKind::allowed())))?,
-        ),
-    };
+    let paging = Paging::new(params.limit.take(), params.cursor.take())?;
+    let filter = line_filter(params)?;
     let bad_cursor = || AppError::field("cursor", "is not a cursor this API returned");
     let after = match paging.cursor.as_deref() {
         None => None,
@@ -490,23 +484,43 @@ pub async fn transactions(
             Some((id, seq.parse::<i64>().map_err(|_| bad_cursor())?))
         }
     };
-    let filter = repo::LineFilter {
+    let rows = repo::settled_lines(&state.db.conn, seller_id, &filter, after, paging.limit + 1).await?;
+    Ok(paging.finish(rows, |(s, l)| format!("{}:{}", s.id, l.seq), transaction_view))
+}
+
+pub(super) fn transaction_view((s, l): (statement::Model, statement_line::Model)) -> TransactionView {
+    TransactionView {
+        statement_id: s.id,
+        seller_id: s.seller_id,
+        period: s.period,
+        currency: s.currency,
+        line: line_view(l),
+    }
+}
+
+/// The filters of the transaction details, checked (422 naming the field).
+pub(super) fn line_filter(params: TransactionParams) -> AppResult<repo::LineFilter> {
+    let period = checked_period(params.period)?;
+    let kind = match params.kind.filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(
+            StatementLineKind::parse(&k)
+                .ok_or_else(|| AppError::field("kind", format!("must be one of {}", StatementLineKind::allowed())))?,
+        ),
+    };
+    let product_type = match params.product_type.filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => Some(
+            ProductType::parse(&t)
+                .ok_or_else(|| AppError::field("product_type", format!("must be one of {}", ProductType::allowed())))?,
+        ),
+    };
+    Ok(repo::LineFilter {
         period,
         order_id: params.order_id,
         buyer_id: params.customer,
         product_id: params.product_id,
+        product_type,
         kind,
-    };
-    let rows = repo::settled_lines(&state.db.conn, seller_id, &filter, after, paging.limit + 1).await?;
-    Ok(paging.finish(
-        rows,
-        |(s, l)| format!("{}:{}", s.id, l.seq),
-        |(s, l)| TransactionView {
-            statement_id: s.id,
-            seller_id: s.seller_id,
-            period: s.period,
-            currency: s.currency,
-            line: line_view(l),
-        },
-    ))
+    })
 }
