@@ -6,11 +6,12 @@ use crate::app::page::Page;
 use crate::auth::SellerAuth;
 use crate::error::{ApiResult, AuthProblems, Problem};
 use crate::extract::ApiQuery;
+use crate::http::csv_attachment;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -55,12 +56,9 @@ async fn export_orders(
     ApiQuery(q): ApiQuery<SellerOrderParams>,
 ) -> ApiResult<Response> {
     let export = seller::export(&state, &p, q).await?;
-    let mut res = export.csv.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"orders.csv\""));
+    let mut res = csv_attachment(export.csv.into(), "orders.csv");
     if export.truncated {
-        h.insert(TRUNCATED_HEADER, HeaderValue::from_static("true"));
+        res.headers_mut().insert(TRUNCATED_HEADER, HeaderValue::from_static("true"));
     }
     Ok(res)
 }

@@ -45,14 +45,39 @@ async fn statement_of(m: &Market, period: &str) -> Value {
     m.app.get(&format!("/api/v1/seller/statements/{id}"), Some(&m.seller_key)).await.expect(200)
 }
 
-/// Buys the manual service `sku` and takes it through requirements,
-/// delivery and acceptance now.
-async fn delivered_service(m: &Market, sku: &str) {
+/// Buys the manual service `sku` and takes it through requirements and
+/// delivery; returns the order and the supervision awaiting acceptance.
+async fn awaiting_acceptance(m: &Market, sku: &str) -> (Value, String) {
     let order = m.buy(sku, json!({})).await;
     let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
     m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
     m.deliver(&id).await;
+    (order, id)
+}
+
+/// Buys the manual service `sku` and takes it through requirements,
+/// delivery and acceptance now.
+async fn delivered_service(m: &Market, sku: &str) {
+    let (_, id) = awaiting_acceptance(m, sku).await;
     m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
+}
+
+/// Buys a month of the period SKU `sku`, provisioned, and unsubscribes at
+/// once (refunded in full); returns the order.
+async fn unsubscribed_at_once(m: &Market, sku: &str) -> Value {
+    let order = m.buy(sku, json!({"period": "month", "period_count": 1})).await;
+    settle_jobs(m).await;
+    let sub = subscription_of(m, &order).await;
+    assert_eq!(sub["status"], "active");
+    m.app
+        .post(
+            &format!("/api/v1/buyer/subscriptions/{}/unsubscribe", sub["id"].as_str().unwrap()),
+            Some(&m.buyer_key),
+            json!({"scope": "subscription"}),
+        )
+        .await
+        .expect(200);
+    order
 }
 
 #[tokio::test]
@@ -66,25 +91,10 @@ async fn a_month_settles_once_with_clawbacks_and_a_late_delivery_in_the_next_per
     // A monthly SaaS purchase (9,900 at 20 % commission), delivered.
     m.buy(&saas, json!({"period": "month", "period_count": 1})).await;
     // Another, unsubscribed at once: refunded in full (clawed back).
-    let refunded = m.buy(&saas, json!({"period": "month", "period_count": 1})).await;
-    m.run_jobs().await;
-    let subs = m.app.get("/api/v1/buyer/subscriptions", Some(&m.buyer_key)).await.expect(200);
-    let sub = subs["items"].as_array().unwrap().iter().find(|s| s["order_id"] == refunded["id"]).unwrap().clone();
-    assert_eq!(sub["status"], "active");
-    m.app
-        .post(
-            &format!("/api/v1/buyer/subscriptions/{}/unsubscribe", sub["id"].as_str().unwrap()),
-            Some(&m.buyer_key),
-            json!({"scope": "subscription"}),
-        )
-        .await
-        .expect(200);
+    let refunded = unsubscribed_at_once(&m, &saas).await;
     // A manual service (50,000 at 20 %) bought this month, delivered and
     // accepted an hour after the month ends.
-    let order = m.buy(&service, json!({})).await;
-    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
-    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
-    m.deliver(&id).await;
+    let (order, id) = awaiting_acceptance(&m, &service).await;
     let end = next_month(month);
     advance_to(&m, end + chrono::Duration::hours(1)).await;
     m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
@@ -385,17 +395,7 @@ async fn a_month_of_purchases_renewals_usage_and_refunds_settles_exactly_and_rec
         .expect(200);
     settle_jobs(&m).await;
     // Another, unsubscribed at once: refunded in full and clawed back.
-    let refunded = m.buy(&saas, json!({"period": "month", "period_count": 1})).await;
-    settle_jobs(&m).await;
-    let gone = subscription_of(&m, &refunded).await;
-    m.app
-        .post(
-            &format!("/api/v1/buyer/subscriptions/{}/unsubscribe", gone["id"].as_str().unwrap()),
-            Some(&m.buyer_key),
-            json!({"scope": "subscription"}),
-        )
-        .await
-        .expect(200);
+    unsubscribed_at_once(&m, &saas).await;
     // Pay-per-use: 12.75 GB at 0.05 CNY in one hour = 63.75 fen, charged 64
     // once the hour has closed (its commission 20 %: 12.8, rounded down for
     // the platform as every commission: 12).
@@ -419,10 +419,7 @@ async fn a_month_of_purchases_renewals_usage_and_refunds_settles_exactly_and_rec
     assert_eq!((lines, paid), (1, 1));
     // A manual service (50,000) bought this month, accepted an hour after
     // the month ends: the next period's.
-    let order = m.buy(&service, json!({})).await;
-    let id = m.supervision_of(order["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
-    m.step("buyer", &m.buyer_key, &id, "submit-requirements", json!({"note": "go"})).await.expect(200);
-    m.deliver(&id).await;
+    let (order, id) = awaiting_acceptance(&m, &service).await;
     let end = next_month(start);
     advance_to(&m, end + chrono::Duration::hours(1)).await;
     m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
