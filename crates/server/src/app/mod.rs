@@ -8,6 +8,7 @@ pub mod categories;
 pub mod credentials;
 pub mod debug_runs;
 pub mod error;
+pub mod invoices;
 pub mod ledger;
 pub mod licenses;
 pub mod media;
