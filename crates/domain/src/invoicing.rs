@@ -191,13 +191,13 @@ pub struct TaxId {
 pub const TAX_ID_RULE: &str = "must be a unified social credit code (统一社会信用代码: 18 characters of digits and capitals without I, O, Z, S, V, the last a check character) or a VAT number (a two-letter country prefix and 2-12 letters or digits, e.g. DE123456789)";
 
 impl TaxId {
-    /// Reads `text` (spaces ignored, letters in any case); the message says
-    /// what is wrong.
+    /// Reads `text` (spaces ignored, other white space refused, letters in
+    /// any case); the message says what is wrong.
     pub fn parse(text: &str) -> Result<TaxId, String> {
         if text.chars().count() > TAX_ID_MAX {
             return Err(format!("must be at most {TAX_ID_MAX} characters"));
         }
-        let t: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let t: String = text.chars().filter(|c| *c != ' ').collect::<String>().to_ascii_uppercase();
         if t.is_empty() {
             return Err("must not be empty".into());
         }
@@ -264,6 +264,25 @@ impl Addressee {
             address: address.trim().to_string(),
         })
     }
+}
+
+/// The JSON Schema of a title: as `Checker::text(1, TITLE_MAX)` checks it,
+/// and on one line.
+pub fn title_schema() -> serde_json::Value {
+    use crate::schema::{BLANK, CONTROL};
+    let pattern = format!("^[^{CONTROL}\\n\\r]*[^{BLANK}][^{CONTROL}\\n\\r]*$");
+    crate::schema::matching(&pattern, 1, TITLE_MAX)
+}
+
+/// The shape of a tax id as a regex (spaces anywhere, letters in either
+/// case): 18 characters of the credit-code alphabet, or two letters and
+/// 2-12 letters or digits. The credit code's check character is not a
+/// shape: it is checked beyond the schema ([`TaxId::parse`]).
+pub const TAX_ID_PATTERN: &str = "^ *(?:[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy](?: *[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]){17}|[A-Za-z] *[A-Za-z](?: *[A-Za-z0-9]){2,12}) *$";
+
+/// The JSON Schema of a tax id ([`TAX_ID_PATTERN`], at most 64 characters).
+pub fn tax_id_schema() -> serde_json::Value {
+    crate::schema::matching(TAX_ID_PATTERN, 4, TAX_ID_MAX)
 }
 
 /// A reason for returning or rejecting: trimmed, 1-500 characters.
@@ -452,6 +471,26 @@ mod tests {
         assert_eq!(ok.bp(), 600);
         assert!(serde_json::from_str::<TaxRateBp>("10001").is_err());
         assert!(serde_json::from_str::<TaxRateBp>("-1").is_err());
+    }
+
+    #[test]
+    fn the_published_shapes_are_what_is_checked() {
+        let tax = regex::Regex::new(TAX_ID_PATTERN).unwrap();
+        for ok in ["91350100M000100Y43", "9135 0100 m000 100y 43", "DE123456789", "de 12", " ATU12345678 "] {
+            assert!(tax.is_match(ok) && TaxId::parse(ok).is_ok(), "{ok}");
+        }
+        // The shape holds, the check character does not: refused beyond the schema.
+        assert!(tax.is_match("91350100M000100Y44") && TaxId::parse("91350100M000100Y44").is_err());
+        for bad in ["0", "12345", "DE1", "DE-123", "91350100MI00100Y43", "DE1234567890123", "税号", "D\u{3000}E12"] {
+            assert!(!tax.is_match(bad) && TaxId::parse(bad).is_err(), "{bad}");
+        }
+        let title = regex::Regex::new(title_schema()["pattern"].as_str().unwrap()).unwrap();
+        for (text, ok) in
+            [("Acme GmbH", true), ("云数据科技有限公司", true), ("  ", false), ("two\nlines", false), ("tab\tok", true)]
+        {
+            assert_eq!(title.is_match(text), ok, "{text:?}");
+            assert_eq!(Addressee::parse(text, "DE123456789", "x").is_ok(), ok, "{text:?}");
+        }
     }
 
     fn body() -> impl Strategy<Value = String> {

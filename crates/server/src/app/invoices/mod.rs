@@ -36,13 +36,16 @@ use chrono::{DateTime, Utc};
 use mercato_domain::delivery::Actor;
 use mercato_domain::ids::{InvoiceId, NotificationId};
 use mercato_domain::invoicing::{
-    Addressee, InvoiceAction, InvoiceDocument, InvoiceIssuer, InvoiceStatus, PLATFORM_ISSUER_ID, amounts,
+    self, Addressee, InvoiceAction, InvoiceDocument, InvoiceIssuer, InvoiceStatus, PLATFORM_ISSUER_ID, amounts,
 };
+use mercato_domain::schema::{self, to_schema};
 use mercato_store::entity::{invoice, invoice_event, invoice_line, notification};
 use mercato_store::repo::invoices::{self as repo, Scope};
 use mercato_store::repo::{notifications as notification_repo, orders as order_repo};
 use mercato_store::{Executor, StoreError};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 use utoipa::{IntoParams, ToSchema};
 
 pub mod lifecycle;
@@ -85,16 +88,33 @@ pub struct RequestInvoice {
     /// A paid order of yours.
     pub order_id: String,
     /// The name to invoice (1-200 characters, one line).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = title_schema)]
     pub title: String,
-    /// A unified social credit code (统一社会信用代码, 18 characters with its
-    /// check character) or a VAT number (two-letter country prefix and 2-12
-    /// letters or digits); spaces are ignored, letters read as capitals.
-    #[schema(min_length = 1, max_length = 64)]
+    /// A unified social credit code (统一社会信用代码, 18 characters whose last
+    /// is the GB 32100-2015 check character of the first 17: a wrong one is
+    /// refused) or a VAT number (two-letter country prefix and 2-12 letters
+    /// or digits); spaces are ignored, letters read as capitals.
+    #[schema(schema_with = tax_id_schema)]
     pub tax_id: String,
     /// 1-500 characters.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(schema_with = address_schema)]
     pub address: String,
+}
+
+fn title_schema() -> RefOr<Schema> {
+    to_schema(invoicing::title_schema())
+}
+
+fn tax_id_schema() -> RefOr<Schema> {
+    to_schema(invoicing::tax_id_schema())
+}
+
+fn address_schema() -> RefOr<Schema> {
+    to_schema(schema::text(1, invoicing::ADDRESS_MAX))
+}
+
+fn reason_schema() -> RefOr<Schema> {
+    to_schema(schema::text(1, invoicing::REASON_MAX))
 }
 
 /// A reason for returning or rejecting an invoice.
@@ -102,7 +122,7 @@ pub struct RequestInvoice {
 #[serde(deny_unknown_fields)]
 pub struct InvoiceReason {
     /// 1-500 characters, shown to both sides.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(schema_with = reason_schema)]
     pub reason: String,
 }
 
