@@ -100,6 +100,8 @@ prefixed_ids! {
     SupervisionId => "spv",
     /// A seller's settlement statement for a period and currency.
     StatementId => "stm",
+    /// A buyer's invoice of an order (and its credit note, once returned).
+    InvoiceId => "inv",
 }
 
 fn has_shape(text: &str, prefix: &str) -> bool {

@@ -48,6 +48,7 @@ pub mod account;
 pub mod catalog;
 pub mod delivery;
 pub mod ids;
+pub mod invoicing;
 pub mod ledger;
 pub mod login_throttle;
 pub mod money;

@@ -134,6 +134,31 @@ macro_rules! stored_as_json {
     };
 }
 
+/// Prefixed ids (`crate::ids`) kept as their text: a stored text without
+/// the id's shape is a corrupt row, not a parse at every call site.
+#[cfg(feature = "store")]
+macro_rules! stored_ids {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            $crate::stored_column!(
+                $name,
+                $crate::stored::__sea_orm::sea_query::ColumnType::String(
+                    $crate::stored::__sea_orm::sea_query::StringLen::None
+                ),
+                |v| String::from(v),
+                |text| $name::parse(&text).ok_or_else(|| format!("{text:?}, which is not a {}", stringify!($name)))
+            );
+        )+
+    };
+}
+
+#[cfg(feature = "store")]
+mod stored_ids {
+    use crate::ids::InvoiceId;
+
+    stored_ids!(InvoiceId);
+}
+
 /// Without the `store` feature the domain's types carry no column mapping.
 #[cfg(not(feature = "store"))]
 #[doc(hidden)]

@@ -76,6 +76,13 @@ pub struct Config {
     /// Days a seller has to confirm or dispute a statement before it is
     /// confirmed for them.
     pub statement_confirm_days: u32,
+    /// The tax rate, in basis points, of the invoices the platform issues
+    /// (joint-operation products); a seller's invoices use its certified rate.
+    pub invoice_tax_rate_bp: mercato_domain::invoicing::TaxRateBp,
+    /// The issuer's name printed on the platform's invoices.
+    pub invoice_platform_name: String,
+    /// The platform's tax id printed on its invoices (empty: none printed).
+    pub invoice_platform_tax_id: String,
 }
 
 /// A boolean setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, so

@@ -49,6 +49,7 @@ const MIGRATIONS: &[(&str, Step)] = &[
     ("0023_supervision", Sql(include_str!("../migrations/0023_supervision.sql"))),
     ("0024_settlement", Sql(include_str!("../migrations/0024_settlement.sql"))),
     ("0025_statement_lifecycle", Sql(include_str!("../migrations/0025_statement_lifecycle.sql"))),
+    ("0026_invoices", Sql(include_str!("../migrations/0026_invoices.sql"))),
     ("0027_settlement_sources", Sql(include_str!("../migrations/0027_settlement_sources.sql"))),
 ];
 

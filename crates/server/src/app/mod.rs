@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod csv;
 pub mod debug_runs;
 pub mod error;
+pub mod invoices;
 pub mod ledger;
 pub mod licenses;
 pub mod media;

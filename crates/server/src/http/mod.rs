@@ -2,6 +2,7 @@
 //! handlers are thin (parse, authorize by extractor, call `app::`, render).
 
 pub mod accounts;
+pub mod buyer_invoices;
 pub mod buyer_orders;
 pub mod buyer_plan_changes;
 pub mod buyer_supervisions;
@@ -12,6 +13,7 @@ pub mod catalog;
 pub mod categories;
 mod errors;
 pub mod idempotency;
+pub mod issuer_invoices;
 pub mod media;
 pub mod notifications;
 pub mod operator_ledger;
@@ -94,6 +96,9 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(operator_supervisions::routes())
         .merge(seller_statements::routes())
         .merge(operator_settlement::routes())
+        .merge(buyer_invoices::routes())
+        .merge(issuer_invoices::seller::routes())
+        .merge(issuer_invoices::operator::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

@@ -13,6 +13,7 @@ mod credentials;
 mod debug_runs;
 mod failures;
 mod fulfilment;
+mod invoices;
 mod jobs;
 mod journey;
 mod layers;

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod debug_runs;
 pub mod idempotency;
 pub mod interface_messages;
+pub mod invoices;
 pub mod jobs;
 pub mod ledger;
 pub mod licenses;
