@@ -347,6 +347,17 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
         );
         println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/orders/{order}    # completed");
         println!("  (or reject it with a reason: .../reject; 7 days without an answer, the seller may appeal)");
+        println!();
+        println!("Invoices (开票): the buyer asks for an invoice of that paid order; the platform issues it (the");
+        println!("products are joint operation; a general-cooperation product's seller issues its own):");
+        println!(
+            "  curl -s -H 'Authorization: Bearer {buyer}' -H 'Content-Type: application/json' -d '{{\"order_id\": \"{order}\", \"title\": \"Demo Buyer Co., Ltd.\", \"tax_id\": \"91350100M000100Y43\", \"address\": \"88 Century Avenue, Shanghai\"}}' {base}/api/v1/buyer/invoices"
+        );
+        println!("  curl -s -H 'Authorization: Bearer {op}' '{base}/api/v1/operator/invoices?status=requested'");
+        println!("  curl -s -X POST -H 'Authorization: Bearer {op}' {base}/api/v1/operator/invoices/INVOICE_ID/issue");
+        println!(
+            "  curl -s -H 'Authorization: Bearer {buyer}' -o invoice.pdf {base}/api/v1/buyer/invoices/INVOICE_ID/pdf"
+        );
     }
     let license = &keys["buyer"]["license"];
     if let Some(sub) = license["subscription_id"].as_str() {

@@ -107,6 +107,7 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         "the buyer has wallet credit left: {wallet}"
     );
     walk_supervised_flows(&client, &base, &buyer, &text).await;
+    walk_invoice(&client, &base, &buyer, &key_of("operator"), &text).await;
     let subs = get(&client, &base, "/api/v1/buyer/subscriptions", &buyer).await;
     let sub = subs["items"].as_array().unwrap().iter().find(|s| s["charging_mode"] == "period").unwrap();
     assert_eq!(sub["status"], "active", "{subs}");
@@ -233,6 +234,27 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         let found = dump.windows(secret.len()).any(|w| w == secret.as_bytes());
         assert!(!found, "a secret of {} characters is in the database file in clear", secret.len());
     }
+}
+
+/// Walks the printed invoice lines: the buyer's request for the accepted
+/// service order, the platform's issue, the PDF.
+async fn walk_invoice(client: &reqwest::Client, base: &str, buyer: &str, op: &str, text: &str) {
+    let line =
+        text.lines().find(|l| l.contains("/api/v1/buyer/invoices") && l.contains("-d '")).expect("an invoice line");
+    let body = line.split("-d '").nth(1).unwrap().split('\'').next().unwrap();
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    let asked =
+        client.post(format!("{base}/api/v1/buyer/invoices")).bearer_auth(buyer).json(&body).send().await.unwrap();
+    assert_eq!(asked.status(), 201);
+    let asked: serde_json::Value = asked.json().await.unwrap();
+    let id = asked["invoice"]["id"].as_str().unwrap().to_string();
+    let queue = get(client, base, "/api/v1/operator/invoices?status=requested", op).await;
+    assert!(queue["items"].as_array().unwrap().iter().any(|i| i["id"] == id.as_str()), "{queue}");
+    let issued = post(client, base, &format!("/api/v1/operator/invoices/{id}/issue"), op, None).await;
+    assert_eq!(issued["invoice"]["status"], "issued", "{issued}");
+    let pdf = client.get(format!("{base}/api/v1/buyer/invoices/{id}/pdf")).bearer_auth(buyer).send().await.unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"), "a PDF");
 }
 
 /// Walks the two flows the welcome text prints: the manual service waiting
