@@ -12,6 +12,9 @@ use utoipa::{Modify, OpenApi};
         license(name = "Apache-2.0"),
     ),
     modifiers(&Security),
+    // Schemas only a query parameter names (utoipa registers those reached
+    // from bodies and responses only).
+    components(schemas(mercato_domain::invoicing::InvoiceDocument)),
     tags(
         (name = "accounts", description = "Sign-up, identity and API keys"),
         (name = "operations", description = "Health, readiness, metrics"),

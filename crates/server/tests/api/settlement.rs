@@ -62,6 +62,18 @@ async fn delivered_service(m: &Market, sku: &str) {
     m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
 }
 
+/// A market whose buyer was delivered a manual service (50,000) this month,
+/// on a clock two days past the month's end (its cut-off passed); the
+/// month's instant.
+async fn a_closed_month() -> (Market, DateTime<Utc>) {
+    let m = market().await;
+    let service = m.product("manual_service", None, one_time_sku("setup")).await;
+    delivered_service(&m, &service).await;
+    let month = now(&m).await;
+    advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
+    (m, month)
+}
+
 /// Buys a month of the period SKU `sku`, provisioned, and unsubscribes at
 /// once (refunded in full); returns the order.
 async fn unsubscribed_at_once(m: &Market, sku: &str) -> Value {
@@ -191,11 +203,7 @@ async fn a_month_settles_once_with_clawbacks_and_a_late_delivery_in_the_next_per
 
 #[tokio::test]
 async fn two_runs_at_once_write_one_set_of_statements() {
-    let m = market().await;
-    let service = m.product("manual_service", None, one_time_sku("setup")).await;
-    delivered_service(&m, &service).await;
-    let month = now(&m).await;
-    advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
+    let (m, month) = a_closed_month().await;
     let period = Calendar::default().period_of(month);
 
     // Two nodes' workers on one database, settling at the same moment.
@@ -212,11 +220,7 @@ async fn two_runs_at_once_write_one_set_of_statements() {
 
 #[tokio::test]
 async fn a_statement_is_confirmed_or_disputed_approved_by_another_operator_and_paid() {
-    let m = market().await;
-    let service = m.product("manual_service", None, one_time_sku("setup")).await;
-    delivered_service(&m, &service).await;
-    let month = now(&m).await;
-    advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
+    let (m, month) = a_closed_month().await;
     m.app.post(RUNS, Some(&m.op), json!({"period": label(month)})).await.expect(201);
     let s = statement_of(&m, &label(month)).await;
     let id = s["statement"]["id"].as_str().unwrap().to_string();
@@ -291,11 +295,7 @@ async fn a_statement_is_confirmed_or_disputed_approved_by_another_operator_and_p
 
 #[tokio::test]
 async fn an_unanswered_statement_is_confirmed_after_the_configured_days() {
-    let m = market().await;
-    let service = m.product("manual_service", None, one_time_sku("setup")).await;
-    delivered_service(&m, &service).await;
-    let month = now(&m).await;
-    advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
+    let (m, month) = a_closed_month().await;
     let made = settlement::scheduled(&m.app.state).await.unwrap();
     assert_eq!(made.len(), 1);
     assert_eq!(settlement::lifecycle::auto_confirm(&m.app.state).await.unwrap(), 0);
@@ -520,11 +520,7 @@ async fn a_month_of_purchases_renewals_usage_and_refunds_settles_exactly_and_rec
 #[tokio::test]
 async fn the_ledger_check_finds_a_statement_that_disagrees_with_the_ledger() {
     use mercato_store::sea_orm::ConnectionTrait;
-    let m = market().await;
-    let service = m.product("manual_service", None, one_time_sku("setup")).await;
-    delivered_service(&m, &service).await;
-    let month = now(&m).await;
-    advance_to(&m, next_month(month) + chrono::Duration::days(2)).await;
+    let (m, month) = a_closed_month().await;
     m.app.post(RUNS, Some(&m.op), json!({"period": label(month)})).await.expect(201);
     m.app.assert_ledger_balanced().await;
     let id = statement_of(&m, &label(month)).await["statement"]["id"].as_str().unwrap().to_string();
