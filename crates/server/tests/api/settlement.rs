@@ -417,11 +417,12 @@ async fn a_month_of_purchases_renewals_usage_and_refunds_settles_exactly_and_rec
     let rated = mercato_server::app::usage::rating::rate_due(&m.app.state).await.unwrap();
     let (lines, paid) = (rated.lines, rated.paid);
     assert_eq!((lines, paid), (1, 1));
-    // A manual service (50,000) bought this month, accepted an hour after
-    // the month ends: the next period's.
+    // A manual service (50,000) bought and delivered this month, accepted
+    // only after the month's cut-off (24 h after its end): its supervision
+    // was not finished when the month was billed, so it settles next period.
     let (order, id) = awaiting_acceptance(&m, &service).await;
     let end = next_month(start);
-    advance_to(&m, end + chrono::Duration::hours(1)).await;
+    advance_to(&m, end + chrono::Duration::hours(24) + chrono::Duration::minutes(30)).await;
     m.step("buyer", &m.buyer_key, &id, "accept", json!({})).await.expect(200);
 
     advance_to(&m, end + chrono::Duration::hours(25)).await;
