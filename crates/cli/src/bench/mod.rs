@@ -193,6 +193,24 @@ impl Node {
 }
 
 /// The `p` quantile (nearest rank) of sorted values; 0 when empty.
+/// A `/proc/self/status` field given in kB, in MiB; 0 where /proc is absent.
+pub(crate) fn proc_status_mib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// VmHWM (peak resident set) of this process in MiB; 0 where /proc is absent.
+pub(crate) fn peak_rss_mib() -> f64 {
+    proc_status_mib("VmHWM:")
+}
+
+/// Resets VmHWM to the current RSS (Linux 4.0+); false when not allowed.
+pub(crate) fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 pub(crate) fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
     if sorted.is_empty() {
         return T::default();

@@ -54,7 +54,9 @@
 //!
 //! Exit status 1 when any verification fails.
 
-use super::{Node, Scratch, Shop, init_logging, postgres_url, seed_shop};
+use super::{
+    Node, Scratch, Shop, init_logging, peak_rss_mib, postgres_url, proc_status_mib, reset_peak_rss, seed_shop,
+};
 use crate::seed;
 use anyhow::Context;
 use chrono::{DateTime, Duration as Span, DurationRound, Utc};
@@ -626,23 +628,6 @@ fn judge(v: &mut Verification, args: &RatingArgs, r: &Rating) {
         format!("{} poor buyers owe more than their credit but nothing is in arrears", v.poor_buyers_over_credit),
     );
     fail(v.ledger_ok, format!("ledger check failed: {}", v.ledger_problems.join("; ")));
-}
-
-/// Resets VmHWM to the current RSS (Linux 4.0+); false when not allowed.
-pub(crate) fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-fn peak_rss_mib() -> f64 {
-    super::usage::peak_rss_mib()
-}
-
-/// A `/proc/self/status` field given in kB, in MiB; 0 where /proc is absent.
-pub(crate) fn proc_status_mib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 fn print_table(r: &Report) {

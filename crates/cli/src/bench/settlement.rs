@@ -26,7 +26,7 @@
 //!
 //! Exit status 1 when any verification fails.
 
-use super::{Node, Scratch, init_logging, postgres_url, seed_shop};
+use super::{Node, Scratch, init_logging, peak_rss_mib, postgres_url, proc_status_mib, reset_peak_rss, seed_shop};
 use crate::seed;
 use anyhow::Context;
 use clap::Args;
@@ -63,6 +63,8 @@ pub struct SettlementArgs {
 #[derive(Debug, Serialize, Default)]
 pub struct Report {
     pub backend: &'static str,
+    /// PostgreSQL: the scratch database used (dropped at the end).
+    pub scratch_database: Option<String>,
     pub lines: u64,
     pub sellers: u64,
     pub period: String,
@@ -95,10 +97,12 @@ pub async fn run(args: SettlementArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let result = measure(&args, scratch.as_ref()).await;
+    let name = scratch.as_ref().map(|s| s.mercato.clone());
     if let Some(scratch) = scratch {
         scratch.drop_all().await;
     }
-    let report = result?;
+    let mut report = result?;
+    report.scratch_database = name;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -139,14 +143,14 @@ async fn measure(args: &SettlementArgs, scratch: Option<&Scratch>) -> anyhow::Re
             eprintln!("seeded {seeded_rows} rows in {seed_secs:.1} s; settling {}", period.label);
         }
 
-        let rss_before = super::rating::proc_status_mib("VmRSS:");
-        let reset = super::rating::reset_peak_rss();
+        let rss_before = proc_status_mib("VmRSS:");
+        let reset = reset_peak_rss();
         let started = Instant::now();
         let (run, made) = settlement::settle(&state, &period, None)
             .await
             .map_err(|e| anyhow::anyhow!("the settlement run failed: {}", e.report()))?;
         let settle_secs = started.elapsed().as_secs_f64();
-        let settle_peak = if reset { super::usage::peak_rss_mib() } else { 0.0 };
+        let settle_peak = if reset { peak_rss_mib() } else { 0.0 };
 
         let mut report = Report {
             backend: if state.db.backend == Backend::Postgres { "postgresql" } else { "sqlite" },
@@ -175,7 +179,7 @@ async fn measure(args: &SettlementArgs, scratch: Option<&Scratch>) -> anyhow::Re
         if again {
             report.failures.push("a second run of the month wrote statements again".into());
         }
-        report.peak_rss_mib = super::usage::peak_rss_mib();
+        report.peak_rss_mib = peak_rss_mib();
         report.ok = report.failures.is_empty();
         anyhow::Ok(report)
     }

@@ -203,7 +203,7 @@ async fn measure(args: &UsageArgs, scratch: Option<&Scratch>) -> anyhow::Result<
         } else {
             0.0
         };
-        report.peak_rss_mib = peak_rss_mib();
+        report.peak_rss_mib = super::peak_rss_mib();
         anyhow::Ok(report)
     }
     .await;
@@ -604,17 +604,6 @@ fn baseline_rows(b: u64, n: u64, now: DateTime<Utc>) -> impl Iterator<Item = Bas
             usage_e4: i as i64 * 1_000 + 1,
         }
     })
-}
-
-/// VmHWM (peak resident set) of this process in MiB; 0 where /proc is absent.
-pub(crate) fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-            line.split_whitespace().nth(1)?.parse::<f64>().ok()
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 fn print_table(r: &Report) {
