@@ -102,6 +102,20 @@ prefixed_ids! {
     StatementId => "stm",
     /// A buyer's invoice of an order (and its credit note, once returned).
     InvoiceId => "inv",
+    /// A partner's binding to a customer (客户服务商 relationship).
+    BindingId => "pbd",
+    /// An exclusive discount (专属优惠) a partner asked for a customer.
+    ExclusiveDiscountId => "xdc",
+    /// A customer demand a partner passed to a seller.
+    DemandId => "dmd",
+    /// A seller's private offer to one buyer.
+    OfferId => "ofr",
+    /// A seller's batch of threshold coupons.
+    CouponBatchId => "cpb",
+    /// One coupon a buyer claimed.
+    CouponId => "cpn",
+    /// A partner's statement of shares for a period and currency.
+    PartnerStatementId => "pst",
 }
 
 fn has_shape(text: &str, prefix: &str) -> bool {

@@ -12,6 +12,7 @@
 //! | `platform_commission`        | the platform's commission revenue              | credit      |
 //! | `platform_cash:<provider>`   | money that came in or went out through a payment provider (`platform_cash:manual` for operator credits) | debit |
 //! | `refunds_clearing`           | refunds decided but not yet returned through a provider (refunds to the wallet do not use it) | credit |
+//! | `partner_payable:<partner_id>` | what the platform owes a partner (its shares of sales, `channel::pricing`) | credit |
 //!
 //! Every stored balance is `debit - credit` (api.md's `balance_minor`), so the
 //! signed sum over all accounts of one currency is always zero. A credit-normal
@@ -66,6 +67,7 @@ string_enum!(
         PlatformCommission => "platform_commission",
         PlatformCash => "platform_cash",
         RefundsClearing => "refunds_clearing",
+        PartnerPayable => "partner_payable",
     }
 );
 
@@ -85,13 +87,20 @@ impl AccountKind {
             AccountKind::BuyerWallet
             | AccountKind::SellerPayable
             | AccountKind::PlatformCommission
-            | AccountKind::RefundsClearing => NormalSide::Credit,
+            | AccountKind::RefundsClearing
+            | AccountKind::PartnerPayable => NormalSide::Credit,
         }
     }
 
     /// Whether the code carries an owner (`kind:owner`).
     const fn has_owner(self) -> bool {
-        matches!(self, AccountKind::BuyerWallet | AccountKind::SellerPayable | AccountKind::PlatformCash)
+        matches!(
+            self,
+            AccountKind::BuyerWallet
+                | AccountKind::SellerPayable
+                | AccountKind::PlatformCash
+                | AccountKind::PartnerPayable
+        )
     }
 }
 
@@ -110,6 +119,11 @@ pub fn buyer_wallet(buyer_id: &str) -> String {
 /// What the platform owes seller `seller_id`.
 pub fn seller_payable(seller_id: &str) -> String {
     format!("seller_payable:{seller_id}")
+}
+
+/// What the platform owes partner `partner_id`.
+pub fn partner_payable(partner_id: &str) -> String {
+    format!("partner_payable:{partner_id}")
 }
 
 /// Money held through payment provider `provider` (e.g. `manual`).

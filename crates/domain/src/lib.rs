@@ -46,6 +46,7 @@ macro_rules! string_enum {
 
 pub mod account;
 pub mod catalog;
+pub mod channel;
 pub mod delivery;
 pub mod ids;
 pub mod invoicing;

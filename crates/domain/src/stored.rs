@@ -154,9 +154,20 @@ macro_rules! stored_ids {
 
 #[cfg(feature = "store")]
 mod stored_ids {
-    use crate::ids::InvoiceId;
+    use crate::ids::{
+        BindingId, CouponBatchId, CouponId, DemandId, ExclusiveDiscountId, InvoiceId, OfferId, PartnerStatementId,
+    };
 
-    stored_ids!(InvoiceId);
+    stored_ids!(
+        InvoiceId,
+        BindingId,
+        ExclusiveDiscountId,
+        DemandId,
+        OfferId,
+        CouponBatchId,
+        CouponId,
+        PartnerStatementId
+    );
 }
 
 /// Without the `store` feature the domain's types carry no column mapping.

@@ -51,6 +51,7 @@ const MIGRATIONS: &[(&str, Step)] = &[
     ("0025_statement_lifecycle", Sql(include_str!("../migrations/0025_statement_lifecycle.sql"))),
     ("0026_invoices", Sql(include_str!("../migrations/0026_invoices.sql"))),
     ("0027_settlement_sources", Sql(include_str!("../migrations/0027_settlement_sources.sql"))),
+    ("0028_channel", Sql(include_str!("../migrations/0028_channel.sql"))),
 ];
 
 /// Arbitrary constant naming Mercato's migration lock.

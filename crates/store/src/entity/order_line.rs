@@ -1,4 +1,5 @@
 use mercato_domain::catalog::{ChargingMode, Cooperation, ProductType, SkuSpec};
+use mercato_domain::channel::pricing::Discounts;
 use mercato_domain::orders::{LineKind, Period};
 use sea_orm::entity::prelude::*;
 
@@ -34,6 +35,17 @@ pub struct Model {
     pub renews_subscription_id: Option<String>,
     /// `domain::orders::LineKind`.
     pub kind: LineKind,
+    /// The list price of what the line bought (`domain::channel::pricing`);
+    /// `amount_minor` is what is due after the discounts.
+    pub list_minor: i64,
+    /// What the seller and the platform split: due + what a partner funded.
+    pub gross_minor: i64,
+    /// Every discount step, in the order applied.
+    #[sea_orm(column_name = "discounts_json")]
+    pub discounts: Discounts,
+    /// The partner the sale is attributed to, and its share of the gross.
+    pub partner_id: Option<String>,
+    pub partner_share_bp: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,8 @@ pub struct Model {
     pub currency: String,
     pub reason: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Taken back from the partner's share of the sale.
+    pub partner_minor: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod catalog;
 pub mod categories;
 pub mod credentials;
+pub mod deals;
 pub mod debug_runs;
 pub mod idempotency;
 pub mod interface_messages;

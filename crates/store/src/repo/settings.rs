@@ -30,3 +30,25 @@ pub async fn swap(db: &impl ConnectionTrait, name: &str, expected: &str, value: 
         .await?;
     Ok(res.rows_affected == 1)
 }
+
+/// The partner share for new exclusive discounts and offers made from
+/// demands (`domain::channel::partners::SHARE_SETTING`), or the default.
+pub async fn partner_share_bp(db: &impl ConnectionTrait) -> StoreResult<i64> {
+    use mercato_domain::channel::partners::{DEFAULT_SHARE_BP, SHARE_SETTING};
+    Ok(get(db, SHARE_SETTING).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_SHARE_BP))
+}
+
+/// Sets the partner share (0-10000 basis points, checked by the caller).
+pub async fn set_partner_share_bp(db: &impl ConnectionTrait, bp: i64) -> StoreResult<()> {
+    use mercato_domain::channel::partners::SHARE_SETTING;
+    let row = setting::ActiveModel { name: Set(SHARE_SETTING.to_string()), value: Set(bp.to_string()) };
+    setting::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(setting::Column::Name)
+                .update_column(setting::Column::Value)
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}

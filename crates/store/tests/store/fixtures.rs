@@ -173,6 +173,11 @@ impl Market {
             created_at: created(),
             renews_subscription_id: None,
             kind: LineKind::Purchase,
+            list_minor: 0,
+            gross_minor: 0,
+            discounts: Default::default(),
+            partner_id: None,
+            partner_share_bp: None,
         };
         orders::insert_line(db, line).await.expect("order line");
         let s = subscription::Model {

@@ -428,6 +428,11 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
         created_at: now,
         renews_subscription_id: None,
         kind: LineKind::Purchase,
+        list_minor: priced.amount_minor,
+        gross_minor: priced.amount_minor,
+        discounts: Default::default(),
+        partner_id: None,
+        partner_share_bp: None,
     };
     repo::insert_line(tx, line.clone()).await?;
     order_view(order_row, vec![line])

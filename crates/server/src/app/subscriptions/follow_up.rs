@@ -10,6 +10,7 @@
 use crate::app::error::{AppError, AppResult};
 use crate::app::ledger::{commission_rate, post_entry};
 use chrono::{DateTime, Utc};
+use mercato_domain::channel::pricing::Discounts;
 use mercato_domain::ledger::{Entry, EntryKind, Line, sale_lines};
 use mercato_domain::orders::{self as rules, LineKind, OrderStatus};
 use mercato_store::Executor;
@@ -124,6 +125,8 @@ pub async fn place_paid(
 ) -> AppResult<Placed> {
     let o = order_row(&sub.buyer_id, OrderStatus::Paid, f.line.amount_minor, &f.line.currency, now);
     let mut o = insert_order(tx, order::Model { paid_at: Some(now), ..o }).await?;
+    // Follow-ups are at list price: a deal or coupon priced the order it
+    // was used on, and the partner's share was earned on that sale.
     let line = order_line::Model {
         id: rules::order_line_id(&o.id, 1),
         order_id: o.id.clone(),
@@ -131,6 +134,11 @@ pub async fn place_paid(
         kind: f.kind,
         renews_subscription_id: Some(sub.id.clone()),
         created_at: now,
+        list_minor: f.line.amount_minor,
+        gross_minor: f.line.amount_minor,
+        discounts: Discounts::default(),
+        partner_id: None,
+        partner_share_bp: None,
         ..f.line
     };
     repo::insert_line(tx, line.clone()).await?;

@@ -62,6 +62,7 @@ use chrono::{DateTime, Utc};
 use koo::BasicCall;
 use koo::calls::{RefreshInstance, RefreshScene, ReleaseInstance};
 use mercato_domain::catalog::ChargingMode;
+use mercato_domain::channel::pricing::Discounts;
 use mercato_domain::ledger::{Entry, EntryKind, Line, PLATFORM_COMMISSION, buyer_wallet, seller_payable};
 use mercato_domain::orders::{self as rules, LineKind, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus};
 use mercato_domain::refunds::{self, Charged, FULL_REFUNDS_PER_YEAR, Parts, RefundRule, RenewalTerm, UnsubscribeScope};
@@ -296,6 +297,9 @@ async fn post_refund(
         currency: m.currency.clone(),
         auto_renew: false,
         created_at: now,
+        list_minor: amount,
+        gross_minor: amount,
+        discounts: Discounts::default(),
         ..orig
     };
     repo::insert_line(tx, line.clone()).await?;
@@ -326,6 +330,7 @@ async fn post_refund(
             currency: m.currency.clone(),
             reason,
             created_at: now,
+            partner_minor: 0,
         },
     )
     .await?;
