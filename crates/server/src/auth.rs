@@ -115,6 +115,7 @@ macro_rules! role_guard {
 role_guard!(BuyerAuth, Role::Buyer, "buyer");
 role_guard!(SellerAuth, Role::Seller, "seller");
 role_guard!(OperatorAuth, Role::Operator, "operator");
+role_guard!(PartnerAuth, Role::Partner, "partner");
 
 #[cfg(test)]
 mod tests {
