@@ -184,14 +184,25 @@ impl Api {
     /// lower case) and credits each `amount_minor` CNY as the operator `op`;
     /// returns their API keys.
     pub async fn funded_buyers(&self, op: &str, who: &str, n: u64, amount_minor: i64) -> anyhow::Result<Vec<String>> {
-        let mut keys = Vec::new();
+        Ok(self.funded_buyer_accounts(op, who, n, amount_minor).await?.into_iter().map(|(_, key)| key).collect())
+    }
+
+    /// [`Api::funded_buyers`] with each buyer's account id: (id, key).
+    pub async fn funded_buyer_accounts(
+        &self,
+        op: &str,
+        who: &str,
+        n: u64,
+        amount_minor: i64,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let mut buyers = Vec::new();
         for i in 0..n {
             let email = format!("buyer{i}@{}.mercato.test", who.to_lowercase());
             let (id, key, _) = self.signup("buyer", &format!("{who} Buyer {i}"), &email).await?;
             self.credit(op, &id, amount_minor, &format!("{} credit", who.to_lowercase())).await?;
-            keys.push(key);
+            buyers.push((id, key));
         }
-        Ok(keys)
+        Ok(buyers)
     }
 
     /// Places and pays an order; returns the paid order.

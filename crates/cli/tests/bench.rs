@@ -10,7 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_mercato");
 
 /// Runs the bench briefly, on `database_url` if given, and returns its JSON
 /// report (asserting it exited 0).
-fn bench(database_url: Option<&str>) -> serde_json::Value {
+fn bench(database_url: Option<&str>, extra: &[&str]) -> serde_json::Value {
     let mut cmd = Command::new(BIN);
     cmd.args([
         "bench",
@@ -24,6 +24,7 @@ fn bench(database_url: Option<&str>) -> serde_json::Value {
         "--json",
         "--no-pgbench",
     ]);
+    cmd.args(extra);
     if let Some(url) = database_url {
         cmd.args(["--database-url", url]);
     }
@@ -55,9 +56,26 @@ fn assert_sound(r: &serde_json::Value, backend: &str) {
 
 #[test]
 fn bench_orders_places_pays_and_fulfils_on_sqlite() {
-    let r = bench(None);
+    let r = bench(None, &[]);
     assert_sound(&r, "sqlite");
     assert!(r["pgbench_note"].as_str().unwrap().contains("SQLite"), "{r}");
+    assert!(r["deals"].is_null(), "no deals phase unless asked: {r}");
+}
+
+/// `--deals`: a second phase where every order takes an offer and a coupon.
+#[test]
+fn bench_orders_with_deals_prices_every_order_through_an_offer_and_a_coupon() {
+    let r = bench(None, &["--deals"]);
+    assert_sound(&r, "sqlite");
+    let d = &r["deals"];
+    let orders = d["orders"].as_u64().unwrap();
+    assert!(orders > 0 && d["orders_per_sec"].as_f64().unwrap() > 0.0, "{r}");
+    assert_eq!(d["errors"], 0, "no deal order failed: {r}");
+    // Every order of the phase (warm-up included) recorded both steps.
+    assert!(d["discounted_orders"].as_u64().unwrap() >= orders, "{r}");
+    let ratio = d["ratio_to_plain"].as_f64().unwrap();
+    let expected = d["orders_per_sec"].as_f64().unwrap() / r["orders_per_sec"].as_f64().unwrap();
+    assert!((ratio - expected).abs() < 1e-9, "{r}");
 }
 
 /// The CI's second pass sets MERCATO_TEST_DATABASE_URL: the bench then runs
@@ -65,7 +83,7 @@ fn bench_orders_places_pays_and_fulfils_on_sqlite() {
 #[tokio::test]
 async fn bench_orders_places_pays_and_fulfils_on_postgresql() {
     let Some(url) = std::env::var("MERCATO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else { return };
-    let r = bench(Some(&url));
+    let r = bench(Some(&url), &[]);
     assert_sound(&r, "postgresql");
     assert!(r["pgbench_note"].as_str().unwrap().contains("--no-pgbench"), "{r}");
     // The scratch databases are gone.

@@ -27,7 +27,8 @@
 //! `b(k+1)` to `b(k)`. Unused part = `k x price` + `price x (b(k) - now) /
 //! (b(k) - b(k+1))` (seconds), the second term rounded **down** to the minor
 //! unit. `price` is the price of one period of the specification now held
-//! (unit price x quantity). Nothing is unused once the subscription expired.
+//! (unit price x quantity), as paid: scaled down by the discounts of the line
+//! that bought it ([`discounted`]). Nothing is unused once the subscription expired.
 //!
 //! Worked example: a yearly subscription at 99 000 bought 2026-11-22 00:00
 //! expires 2027-11-22 00:00 (365 days). Unsubscribed 40 days later: `k = 0`
@@ -44,11 +45,13 @@
 //!
 //! # The split ([`split_refund`])
 //!
-//! A refund takes back seller payable and commission in the proportion the
-//! payments split them: after the refund, the commission refunded in total is
-//! `ceil(total refunded x commission paid / total paid)`, kept within what
-//! is left of each part. Rounding up on the commission side mirrors sales
-//! (where commission rounds down): the platform, not the seller, absorbs the
+//! A refund takes back seller payable, commission and the partner's share
+//! (if the sale had a partner) in the proportion the payments split them:
+//! after the refund, the commission refunded in total is `ceil(total
+//! refunded x commission paid / total paid)`, and then the partner's share
+//! likewise, each kept within what is left of it; the seller's part is the
+//! rest. Rounding up on the commission side mirrors sales (where commission
+//! rounds down): the platform and the partner, not the seller, absorb the
 //! rounding. A full refund returns exactly what each part received.
 
 use crate::orders::Period;
@@ -198,34 +201,58 @@ pub fn unstarted_renewals(terms: &[RenewalTerm], now: DateTime<Utc>) -> Option<(
     Some((picked, total, new_expiry))
 }
 
-/// Money on its two sides: the seller's part and the platform's commission.
+/// A period's price as the buyer paid it: `price` scaled by what the line
+/// cost against its list price (`channel::pricing`), rounded down, so a
+/// discounted purchase refunds its unused part at the discounted price.
+/// The price itself when the line had no discount.
+pub fn discounted(price_minor: i64, paid_minor: i64, list_minor: i64) -> Option<i64> {
+    if list_minor <= 0 || paid_minor >= list_minor {
+        return Some(price_minor);
+    }
+    i64::try_from(i128::from(price_minor) * i128::from(paid_minor.max(0)) / i128::from(list_minor)).ok()
+}
+
+/// Money on its sides: the seller's part, the platform's commission and
+/// the partner's share (`channel::pricing`; 0 for sales without a partner).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Parts {
     pub seller_minor: i64,
     pub commission_minor: i64,
+    pub partner_minor: i64,
 }
 
 impl Parts {
     pub fn total(self) -> Option<i64> {
-        self.seller_minor.checked_add(self.commission_minor)
+        self.seller_minor.checked_add(self.commission_minor)?.checked_add(self.partner_minor)
+    }
+
+    fn any_negative(self) -> bool {
+        self.seller_minor < 0 || self.commission_minor < 0 || self.partner_minor < 0
     }
 }
 
+/// `ceil(after x part / total) - refunded`: what a part still owes so that
+/// its refunds in total keep its share of the payments.
+fn owed(after: i128, part: i64, total: i64, refunded: i64) -> i128 {
+    let (num, den) = (after * i128::from(part), i128::from(total));
+    (num + den - 1) / den - i128::from(refunded)
+}
+
 /// How a refund of `amount_minor` splits, given what the payments split
-/// (`paid`) and what earlier refunds took back (`refunded`). Err when the
-/// amount exceeds what is left or the figures are inconsistent.
+/// (`paid`) and what earlier refunds took back (`refunded`). The commission
+/// and then the partner's share take their proportion rounded up (within
+/// what is left of them and leaving the others enough), the seller the
+/// rest. Err when the amount exceeds what is left or the figures are
+/// inconsistent.
 pub fn split_refund(paid: Parts, refunded: Parts, amount_minor: i64) -> Result<Parts, RefundError> {
     let bad = RefundError::OutOfRange;
     let paid_total = paid.total().ok_or(bad.clone())?;
     let left = Parts {
         seller_minor: paid.seller_minor - refunded.seller_minor,
         commission_minor: paid.commission_minor - refunded.commission_minor,
+        partner_minor: paid.partner_minor - refunded.partner_minor,
     };
-    if paid.seller_minor < 0 || paid.commission_minor < 0 || refunded.seller_minor < 0 || refunded.commission_minor < 0
-    {
-        return Err(bad);
-    }
-    if left.seller_minor < 0 || left.commission_minor < 0 || amount_minor < 0 {
+    if paid.any_negative() || refunded.any_negative() || left.any_negative() || amount_minor < 0 {
         return Err(bad);
     }
     if amount_minor > left.total().ok_or(bad.clone())? {
@@ -234,16 +261,22 @@ pub fn split_refund(paid: Parts, refunded: Parts, amount_minor: i64) -> Result<P
     if amount_minor == 0 {
         return Ok(Parts::default());
     }
-    let refunded_after = i128::from(refunded.total().ok_or(bad.clone())?) + i128::from(amount_minor);
-    // ceil(refunded_after x commission / paid_total); paid_total > 0 here.
-    let num = refunded_after * i128::from(paid.commission_minor);
-    let den = i128::from(paid_total);
-    let target = (num + den - 1) / den;
-    let wanted = target - i128::from(refunded.commission_minor);
-    let lo = i128::from((amount_minor - left.seller_minor).max(0));
-    let hi = i128::from(amount_minor.min(left.commission_minor));
-    let commission = i64::try_from(wanted.clamp(lo, hi)).map_err(|_| bad)?;
-    Ok(Parts { seller_minor: amount_minor - commission, commission_minor: commission })
+    // paid_total > 0 here (something is left to refund).
+    let after = i128::from(refunded.total().ok_or(bad.clone())?) + i128::from(amount_minor);
+    let amount = i128::from(amount_minor);
+    let want = owed(after, paid.commission_minor, paid_total, refunded.commission_minor);
+    let lo = (amount - i128::from(left.seller_minor) - i128::from(left.partner_minor)).max(0);
+    let commission = want.clamp(lo, amount.min(i128::from(left.commission_minor)));
+    let rest = amount - commission;
+    let want = owed(after, paid.partner_minor, paid_total, refunded.partner_minor);
+    let lo = (rest - i128::from(left.seller_minor)).max(0);
+    let partner = want.clamp(lo, rest.min(i128::from(left.partner_minor)));
+    let to_i64 = |v: i128| i64::try_from(v).map_err(|_| RefundError::OutOfRange);
+    Ok(Parts {
+        seller_minor: to_i64(rest - partner)?,
+        commission_minor: to_i64(commission)?,
+        partner_minor: to_i64(partner)?,
+    })
 }
 
 #[cfg(test)]
@@ -318,20 +351,26 @@ mod tests {
 
     #[test]
     fn split_examples() {
-        let paid = Parts { seller_minor: 79_200, commission_minor: 19_800 };
+        let paid = Parts { seller_minor: 79_200, commission_minor: 19_800, partner_minor: 0 };
         assert_eq!(split_refund(paid, Parts::default(), 99_000), Ok(paid));
         // 20%: commission 8 830.? -> ceil.
         let p = split_refund(paid, Parts::default(), 44_151).unwrap();
-        assert_eq!(p, Parts { seller_minor: 35_320, commission_minor: 8_831 });
+        assert_eq!(p, Parts { seller_minor: 35_320, commission_minor: 8_831, partner_minor: 0 });
         let rest = split_refund(paid, p, 99_000 - 44_151).unwrap();
         assert_eq!(p.seller_minor + rest.seller_minor, 79_200);
         assert_eq!(p.commission_minor + rest.commission_minor, 19_800);
         assert_eq!(split_refund(paid, p, 99_000), Err(RefundError::OutOfRange));
         assert_eq!(split_refund(paid, Parts::default(), -1), Err(RefundError::OutOfRange));
+        // With a partner's share: 23 500 paid as 18 800 / 3 525 / 1 175.
+        let paid = Parts { seller_minor: 18_800, commission_minor: 3_525, partner_minor: 1_175 };
+        assert_eq!(split_refund(paid, Parts::default(), 23_500), Ok(paid));
+        let half = split_refund(paid, Parts::default(), 11_750).unwrap();
+        assert_eq!(half, Parts { seller_minor: 9_400, commission_minor: 1_763, partner_minor: 587 });
     }
 
     fn parts() -> impl Strategy<Value = Parts> {
-        (0i64..1_000_000_000, 0i64..1_000_000_000).prop_map(|(s, c)| Parts { seller_minor: s, commission_minor: c })
+        (0i64..1_000_000_000, 0i64..1_000_000_000, prop_oneof![Just(0i64), 0i64..100_000_000])
+            .prop_map(|(s, c, p)| Parts { seller_minor: s, commission_minor: c, partner_minor: p })
     }
 
     proptest! {
@@ -346,19 +385,23 @@ mod tests {
                 let amount = ((left as f64) * cut) as i64;
                 let p = split_refund(paid, refunded, amount).unwrap();
                 prop_assert_eq!(p.total(), Some(amount));
-                prop_assert!(p.seller_minor >= 0 && p.commission_minor >= 0);
+                prop_assert!(!p.any_negative());
                 refunded.seller_minor += p.seller_minor;
                 refunded.commission_minor += p.commission_minor;
+                refunded.partner_minor += p.partner_minor;
                 prop_assert!(refunded.seller_minor <= paid.seller_minor);
                 prop_assert!(refunded.commission_minor <= paid.commission_minor);
+                prop_assert!(refunded.partner_minor <= paid.partner_minor);
             }
             let left = total - refunded.total().unwrap();
             let p = split_refund(paid, refunded, left).unwrap();
             prop_assert_eq!(refunded.seller_minor + p.seller_minor, paid.seller_minor);
             prop_assert_eq!(refunded.commission_minor + p.commission_minor, paid.commission_minor);
+            prop_assert_eq!(refunded.partner_minor + p.partner_minor, paid.partner_minor);
             let all = Parts {
                 seller_minor: refunded.seller_minor + p.seller_minor,
                 commission_minor: refunded.commission_minor + p.commission_minor,
+                partner_minor: refunded.partner_minor + p.partner_minor,
             };
             let over = split_refund(paid, all, 1);
             prop_assert!(total == 0 || over.is_err());

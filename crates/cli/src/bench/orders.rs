@@ -27,6 +27,12 @@
 //!    server, `-i -s 10` then `-c C -j 2 -T N`, after Mercato's load so the
 //!    two do not compete.
 //!
+//! With `--deals`, a second phase as long follows the first: each buyer is
+//! stocked (in the database, not measured) with private offers and claimed
+//! coupons for the SKU, one of each per order it may place, and every order
+//! names its next pair, so each goes through the whole pricing pipeline and
+//! takes both; the two phases are reported side by side.
+//!
 //! Exit status 1 when the ledger is unsound or a paid order was not
 //! fulfilled; request errors are reported, not fatal.
 
@@ -70,6 +76,10 @@ pub struct OrdersArgs {
     /// Skip pgbench on PostgreSQL.
     #[arg(long)]
     pub no_pgbench: bool,
+    /// After the plain orders, a second phase as long where every order is
+    /// priced through a private offer and a coupon; both are reported.
+    #[arg(long)]
+    pub deals: bool,
 }
 
 /// The reference seller's access key.
@@ -111,6 +121,39 @@ pub struct Report {
     pub ratio: Option<f64>,
     /// Why pgbench did not run, if it did not.
     pub pgbench_note: Option<String>,
+    /// With `--deals`: the phase where every order used an offer and a coupon.
+    pub deals: Option<DealsPhase>,
+}
+
+/// The second phase of `--deals`, measured like the first.
+#[derive(Debug, Serialize)]
+pub struct DealsPhase {
+    pub orders: u64,
+    pub orders_per_sec: f64,
+    pub latency_ms: Latency,
+    pub errors: u64,
+    pub errors_by_status: BTreeMap<u16, u64>,
+    /// Offers and coupons stocked per buyer (one of each per order).
+    pub stocked_per_buyer: usize,
+    /// Orders whose line recorded both discount steps.
+    pub discounted_orders: u64,
+    /// orders_per_sec / the plain phase's orders_per_sec.
+    pub ratio_to_plain: f64,
+}
+
+/// One measured phase of load.
+struct Phase {
+    samples_us: Vec<u64>,
+    errors_by_status: BTreeMap<u16, u64>,
+    /// Most place-and-pay attempts of one buyer (warm-up included).
+    max_attempts: u64,
+    window_secs: f64,
+}
+
+impl Phase {
+    fn orders_per_sec(&self) -> f64 {
+        self.samples_us.len() as f64 / self.window_secs
+    }
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -190,29 +233,36 @@ async fn load_and_drain(
         .pool_max_idle_per_host(args.concurrency as usize)
         .timeout(Duration::from_secs(60))
         .build()?;
-    let start = Instant::now();
-    let measure_from = start + Duration::from_secs(args.warmup_secs);
-    let end = measure_from + Duration::from_secs(args.seconds);
-    let tasks: Vec<_> = buyers
-        .into_iter()
-        .enumerate()
-        .map(|(i, key)| {
-            let buyer = Buyer { client: client.clone(), base: base.to_string(), key, sku_id: sku_id.clone(), index: i };
-            tokio::spawn(buyer.run(measure_from, end))
+    let keys: Vec<String> = buyers.iter().map(|(_, key)| key.clone()).collect();
+    let plain = phase(args, &client, base, &sku_id, &keys, None).await?;
+    let mut samples = plain.samples_us.clone();
+    let deals = if args.deals {
+        // One offer and one coupon per order a buyer may place: half as
+        // many again as the busiest buyer placed in the plain phase.
+        let per_buyer = (plain.max_attempts as usize).saturating_mul(3) / 2 + 50;
+        let ids: Vec<String> = buyers.iter().map(|(id, _)| id.clone()).collect();
+        let stocks = stock_deals(state, &sku_id, &ids, per_buyer).await?;
+        let p = phase(args, &client, base, &sku_id, &keys, Some(stocks)).await?;
+        let discounted = mercato_store::bench::deals::discounted_orders(&state.db).await?;
+        let mut sorted = p.samples_us.clone();
+        sorted.sort_unstable();
+        let rate = p.orders_per_sec();
+        Some(DealsPhase {
+            orders: sorted.len() as u64,
+            orders_per_sec: rate,
+            latency_ms: Latency::of_sorted_micros(&sorted),
+            errors: p.errors_by_status.values().sum(),
+            errors_by_status: p.errors_by_status,
+            stocked_per_buyer: per_buyer,
+            discounted_orders: discounted,
+            ratio_to_plain: if plain.orders_per_sec() > 0.0 { rate / plain.orders_per_sec() } else { 0.0 },
         })
-        .collect();
-    let mut samples = Vec::new();
-    let mut errors_by_status = BTreeMap::new();
-    for task in tasks {
-        let done = task.await?;
-        samples.extend(done.samples_us);
-        for (status, n) in done.errors {
-            *errors_by_status.entry(status).or_insert(0) += n;
-        }
-    }
+    } else {
+        None
+    };
     let load_end = Instant::now();
-    // In-flight pairs may end a little after `end`: the window is what it took.
-    let window = load_end.saturating_duration_since(measure_from).as_secs_f64().max(args.seconds as f64);
+    let errors_by_status = plain.errors_by_status.clone();
+    let window = plain.window_secs;
 
     let drain_deadline = load_end + Duration::from_secs(args.drain_timeout_secs);
     loop {
@@ -262,17 +312,79 @@ async fn load_and_drain(
         pgbench_tps: None,
         ratio: None,
         pgbench_note: None,
+        deals,
     })
 }
 
+/// One phase: every buyer places and pays in a loop for the warm-up and
+/// the measured seconds; with `stocks`, each order names the buyer's next
+/// offer and coupon.
+async fn phase(
+    args: &OrdersArgs,
+    client: &reqwest::Client,
+    base: &str,
+    sku_id: &str,
+    keys: &[String],
+    stocks: Option<Vec<mercato_store::bench::deals::Stock>>,
+) -> anyhow::Result<Phase> {
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(args.warmup_secs);
+    let end = measure_from + Duration::from_secs(args.seconds);
+    let mut stocks = stocks.map(|s| s.into_iter());
+    let tasks: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let stock = stocks.as_mut().and_then(|s| s.next());
+            let buyer = Buyer {
+                client: client.clone(),
+                base: base.to_string(),
+                key: key.clone(),
+                sku_id: sku_id.to_string(),
+                index: i,
+                stock,
+            };
+            tokio::spawn(buyer.run(measure_from, end))
+        })
+        .collect();
+    let mut phase =
+        Phase { samples_us: Vec::new(), errors_by_status: BTreeMap::new(), max_attempts: 0, window_secs: 0.0 };
+    for task in tasks {
+        let done = task.await?;
+        phase.samples_us.extend(done.samples_us);
+        phase.max_attempts = phase.max_attempts.max(done.attempts);
+        for (status, n) in done.errors {
+            *phase.errors_by_status.entry(status).or_insert(0) += n;
+        }
+    }
+    // In-flight pairs may end a little after `end`: the window is what it took.
+    phase.window_secs = Instant::now().saturating_duration_since(measure_from).as_secs_f64().max(args.seconds as f64);
+    Ok(phase)
+}
+
+/// Stocks offers and coupons on the bench SKU for every buyer.
+async fn stock_deals(
+    state: &mercato_server::AppState,
+    sku_id: &str,
+    buyer_ids: &[String],
+    per_buyer: usize,
+) -> anyhow::Result<Vec<mercato_store::bench::deals::Stock>> {
+    let db = &state.db;
+    let sku = mercato_store::repo::orders::find_sku(&db.conn, sku_id).await?.context("the bench SKU")?;
+    let product = mercato_store::repo::products::find(&db.conn, &sku.product_id).await?.context("the bench product")?;
+    let now = state.now();
+    Ok(mercato_store::bench::deals::stock(db, &product.seller_id, &product.id, sku_id, buyer_ids, per_buyer, now)
+        .await?)
+}
+
 /// Operator, seller, product and `buyers` funded buyers, through the API;
-/// returns the SKU id and the buyers' API keys.
+/// returns the SKU id and the buyers' (account id, API key).
 async fn seed_marketplace(
     state: &mercato_server::AppState,
     base: &str,
     seller_url: &str,
     buyers: u64,
-) -> anyhow::Result<(String, Vec<String>)> {
+) -> anyhow::Result<(String, Vec<(String, String)>)> {
     let product = json!({
         "name": "Bench Cloud DB",
         "summary": "A product to benchmark orders with",
@@ -281,8 +393,8 @@ async fn seed_marketplace(
     let sku = json!({"sku_code": "bench-month", "name": "Monthly", "charging_mode": "period",
         "prices": {"month_minor": PRICE_MINOR, "year_minor": PRICE_MINOR * 10}, "currency": "CNY"});
     let Shop { api, op, sku_id, .. } = seed_shop(state, base, seller_url, SELLER_KEY, product, sku).await?;
-    let keys = api.funded_buyers(&op, "Bench", buyers, CREDIT_MINOR).await?;
-    Ok((sku_id, keys))
+    let buyers = api.funded_buyer_accounts(&op, "Bench", buyers, CREDIT_MINOR).await?;
+    Ok((sku_id, buyers))
 }
 
 /// One buyer's load loop.
@@ -292,12 +404,15 @@ struct Buyer {
     key: String,
     sku_id: String,
     index: usize,
+    /// With deals: (offer id, coupon id) for each order, in turn.
+    stock: Option<mercato_store::bench::deals::Stock>,
 }
 
 #[derive(Default)]
 struct BuyerResult {
     samples_us: Vec<u64>,
     errors: BTreeMap<u16, u64>,
+    attempts: u64,
 }
 
 impl Buyer {
@@ -309,7 +424,15 @@ impl Buyer {
             if started >= end {
                 break;
             }
-            match self.place_and_pay(n).await {
+            let mut order = json!({"sku_id": self.sku_id, "period": "month", "period_count": 1});
+            if let Some(stock) = &self.stock {
+                // Out of stock: this buyer is done (the stock has room to spare).
+                let Some((offer, coupon)) = stock.get(n as usize) else { break };
+                order["offer_id"] = json!(offer);
+                order["coupon_id"] = json!(coupon);
+            }
+            result.attempts += 1;
+            match self.place_and_pay(n, &order).await {
                 Ok(()) => {
                     if started >= measure_from {
                         result.samples_us.push(started.elapsed().as_micros() as u64);
@@ -327,13 +450,13 @@ impl Buyer {
     }
 
     /// Err carries the failing HTTP status (0: no answer or an unexpected body).
-    async fn place_and_pay(&self, n: u64) -> Result<(), u16> {
+    async fn place_and_pay(&self, n: u64, order: &serde_json::Value) -> Result<(), u16> {
         let placed = self
             .client
             .post(format!("{}/api/v1/buyer/orders", self.base))
             .bearer_auth(&self.key)
-            .header("Idempotency-Key", format!("bench-{}-{n}-place", self.index))
-            .json(&json!({"sku_id": self.sku_id, "period": "month", "period_count": 1}))
+            .header("Idempotency-Key", format!("bench-{}-{n}-place-{}", self.index, self.stock.is_some()))
+            .json(order)
             .send()
             .await
             .map_err(|_| 0u16)?;
@@ -346,7 +469,7 @@ impl Buyer {
             .client
             .post(format!("{}/api/v1/buyer/orders/{id}/pay", self.base))
             .bearer_auth(&self.key)
-            .header("Idempotency-Key", format!("bench-{}-{n}-pay", self.index))
+            .header("Idempotency-Key", format!("bench-{}-{n}-pay-{}", self.index, self.stock.is_some()))
             .json(&json!({}))
             .send()
             .await
@@ -429,6 +552,17 @@ fn print_table(r: &Report) {
         r.errors,
         if by_status.is_empty() { String::new() } else { format!("({})", by_status.join(", ")) }
     );
+    if let Some(d) = &r.deals {
+        println!();
+        println!("  with offer + coupon  (every order: 10% offer, then a coupon)");
+        println!("  orders (place + pay) {}", d.orders);
+        println!("  orders/s             {:.1}", d.orders_per_sec);
+        println!("  latency p50          {:.2} ms", d.latency_ms.p50);
+        println!("  latency p99          {:.2} ms", d.latency_ms.p99);
+        println!("  errors               {}", d.errors);
+        println!("  discounted orders    {}", d.discounted_orders);
+        println!("  orders/s vs plain    {:.3}", d.ratio_to_plain);
+    }
     println!();
     println!("  paid orders (all)    {}", r.paid_orders);
     println!("  fulfilled            {}", r.fulfilled);

@@ -19,11 +19,13 @@ pub mod notifications;
 pub mod operator_ledger;
 pub mod operator_onboarding;
 pub mod operator_orders;
+pub mod operator_partner_statements;
 pub mod operator_reviews;
 pub mod operator_settlement;
 pub mod operator_supervisions;
 pub mod operator_test_clock;
 pub mod ops;
+pub mod partner_money;
 pub mod seller_credentials;
 pub mod seller_debug_runs;
 pub mod seller_interface_messages;
@@ -99,6 +101,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(buyer_invoices::routes())
         .merge(issuer_invoices::seller::routes())
         .merge(issuer_invoices::operator::routes())
+        .merge(partner_money::routes())
+        .merge(operator_partner_statements::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

@@ -11,6 +11,7 @@
 pub mod activity;
 pub mod baseline;
 pub mod chaos;
+pub mod deals;
 pub mod fulfilment;
 pub mod rated;
 pub mod rating_seed;

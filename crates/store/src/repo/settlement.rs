@@ -11,7 +11,7 @@ use crate::entity::{
 use crate::error::StoreResult;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::ProductType;
-use mercato_domain::ledger::{EntryKind, PLATFORM_COMMISSION};
+use mercato_domain::ledger::{AccountKind, EntryKind};
 use mercato_domain::onboarding::ApplicationStatus;
 use mercato_domain::settlement::StatementLineKind;
 use sea_orm::sea_query::OnConflict;
@@ -22,7 +22,7 @@ use sea_orm::{
 use std::collections::HashMap;
 
 /// `$n` placeholders as the backend numbers them (SQLite: `?n`).
-fn numbered(sql: &str, backend: DbBackend) -> String {
+pub(crate) fn numbered(sql: &str, backend: DbBackend) -> String {
     match backend {
         DbBackend::Postgres => sql.to_string(),
         _ => sql.replace('$', "?"),
@@ -30,14 +30,19 @@ fn numbered(sql: &str, backend: DbBackend) -> String {
 }
 
 /// Everything that became settleable in `[$1, $2)`, one row per source:
-/// order lines whose delivery completed (the paid amount, the commission
-/// its payment entry credited; free lines and unpaid orders settle
-/// nothing), usage lines of charges paid, unsubscribe refunds (negative).
+/// order lines whose delivery completed (the line's gross: what the seller
+/// and the platform split, `domain::channel::pricing`; the commission is
+/// the gross less what the payment entry credited the seller, so a
+/// partner's share, carved out of the commission, does not touch the
+/// seller; free lines and unpaid orders settle nothing), usage lines of
+/// charges paid, unsubscribe refunds (negative: what they took back from
+/// the seller and the platform, not the partner's part).
 /// `rank` orders the kinds at one instant: sales, usage, clawbacks.
 fn sources_sql(backend: DbBackend) -> String {
     let (sale, usage, clawback) =
         (StatementLineKind::Sale.as_str(), StatementLineKind::Usage.as_str(), StatementLineKind::Clawback.as_str());
     let refund = EntryKind::Refund.as_str();
+    let seller_payable = AccountKind::SellerPayable.as_str();
     // A usage line's source: `instance@period start` in RFC 3339, as SQLite
     // stores the time already; PostgreSQL spells it out.
     let usage_source = match backend {
@@ -48,9 +53,10 @@ fn sources_sql(backend: DbBackend) -> String {
     };
     format!(
         "SELECT 0 AS rank, '{sale}' AS kind, l.id AS source_id, l.seller_id, l.currency, o.id AS order_id, \
-             o.buyer_id, l.product_id, l.product_type, d.delivered_at AS settled_at, l.amount_minor AS gross_minor, \
-             COALESCE((SELECT SUM(c.credit_minor - c.debit_minor) FROM ledger_lines c \
-                 WHERE c.entry_id = o.payment_entry_id AND c.account = '{PLATFORM_COMMISSION}'), 0) AS commission_minor, \
+             o.buyer_id, l.product_id, l.product_type, d.delivered_at AS settled_at, l.gross_minor AS gross_minor, \
+             l.gross_minor - COALESCE((SELECT SUM(c.credit_minor - c.debit_minor) FROM ledger_lines c \
+                 WHERE c.entry_id = o.payment_entry_id AND c.account = '{seller_payable}:' || l.seller_id), 0) \
+                 AS commission_minor, \
              o.payment_entry_id AS entry_id \
          FROM line_deliveries d JOIN order_lines l ON l.id = d.order_line_id JOIN orders o ON o.id = d.order_id \
          WHERE d.delivered_at >= $1 AND d.delivered_at < $2 AND o.payment_entry_id IS NOT NULL \
@@ -62,7 +68,7 @@ fn sources_sql(backend: DbBackend) -> String {
          WHERE c.status = '{CHARGE_PAID}' AND c.paid_at >= $1 AND c.paid_at < $2 AND u.amount_minor <> 0 \
          UNION ALL \
          SELECT 2, '{clawback}', r.order_id, l.seller_id, r.currency, r.order_id, r.buyer_id, l.product_id, \
-             l.product_type, r.created_at, -r.amount_minor, -r.commission_minor, \
+             l.product_type, r.created_at, -(r.seller_minor + r.commission_minor), -r.commission_minor, \
              (SELECT MIN(e.id) FROM ledger_entries e WHERE e.reference = r.order_id AND e.kind = '{refund}') \
          FROM refunds r JOIN order_lines l ON l.id = r.order_line_id \
          WHERE r.created_at >= $1 AND r.created_at < $2 AND r.amount_minor > 0"

@@ -19,6 +19,7 @@
 //! The fulfilment work drives orders and subscriptions on through
 //! [`transition_order`], [`transition_subscription`] and [`line_context`].
 
+pub mod deals;
 pub(crate) mod filters;
 
 pub mod seller;
@@ -30,6 +31,7 @@ use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use mercato_domain::catalog::{ChargingMode, ProductStatus, SkuStatus};
+use mercato_domain::channel::pricing::Discount;
 use mercato_domain::delivery::{DeliveredBy, DeliveryMode};
 use mercato_domain::ids::SubscriptionId;
 use mercato_domain::orders::{
@@ -38,7 +40,9 @@ use mercato_domain::orders::{
 use mercato_store::entity::{
     license, line_delivery, order, order_line, subscription, subscription_app_info, trial_use,
 };
-use mercato_store::repo::{interface_messages, licenses as licenses_repo, orders as repo, products, supervisions};
+use mercato_store::repo::{
+    deals as deals_repo, interface_messages, licenses as licenses_repo, orders as repo, products, supervisions,
+};
 use mercato_store::{Executor, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -71,9 +75,26 @@ pub struct CreateOrder {
     /// Renew automatically before expiry (paid period purchases only).
     #[serde(default)]
     pub auto_renew: bool,
+    /// A private offer made to you for this SKU (`ofr_...`).
+    #[serde(default)]
+    pub offer_id: Option<String>,
+    /// An exclusive discount your partner obtained for this product (`xdc_...`).
+    #[serde(default)]
+    pub exclusive_discount_id: Option<String>,
+    /// One of your coupons for this product or SKU (`cpn_...`).
+    #[serde(default)]
+    pub coupon_id: Option<String>,
 }
 
 impl CreateOrder {
+    fn choice(&self) -> deals::Choice<'_> {
+        deals::Choice {
+            offer_id: self.offer_id.as_deref(),
+            exclusive_discount_id: self.exclusive_discount_id.as_deref(),
+            coupon_id: self.coupon_id.as_deref(),
+        }
+    }
+
     fn request(&self) -> rules::Request {
         rules::Request {
             period: self.period,
@@ -118,6 +139,21 @@ fn create_order_schema() -> serde_json::Value {
                 "Renew automatically before expiry (paid period purchases only).",
             ),
         )
+        .optional(
+            "offer_id",
+            described(nullable(json!({"type": "string"})), "A private offer made to you for this SKU (`ofr_...`)."),
+        )
+        .optional(
+            "exclusive_discount_id",
+            described(
+                nullable(json!({"type": "string"})),
+                "An exclusive discount your partner obtained for this product (`xdc_...`); not with `offer_id`.",
+            ),
+        )
+        .optional(
+            "coupon_id",
+            described(nullable(json!({"type": "string"})), "One of your coupons for this product or SKU (`cpn_...`)."),
+        )
         .closed();
     json!({
         "allOf": [base, rules::purchase_terms_schema()],
@@ -147,8 +183,14 @@ pub struct OrderLineView {
     /// Trial length in days, for trial lines.
     pub trial_days: Option<i64>,
     pub auto_renew: bool,
+    /// What is due for the line: the list price less its discounts.
     pub amount_minor: i64,
     pub currency: String,
+    /// The list price of what the line bought.
+    pub list_minor: i64,
+    /// Each discount step, in the order applied: private offer or exclusive
+    /// discount, then coupon (who granted it, who bears it, how much).
+    pub discounts: Vec<Discount>,
     /// Lines other than purchases: the subscription this line acts on (`sub_...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renews_subscription_id: Option<String>,
@@ -234,6 +276,8 @@ fn line_view(l: order_line::Model) -> AppResult<OrderLineView> {
         auto_renew: l.auto_renew,
         amount_minor: l.amount_minor,
         currency: l.currency,
+        list_minor: l.list_minor,
+        discounts: l.discounts.0,
         renews_subscription_id: l.renews_subscription_id,
     })
 }
@@ -381,18 +425,23 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
     }
     let listed = snap.skus.iter().find(|s| s.id == sku.id).ok_or_else(not_on_sale)?;
     let priced = rules::price(&listed.spec, &req.request())?;
+    let bought = deals::Bought {
+        buyer_id: &buyer.account_id,
+        product_id: &product.id,
+        seller_id: &product.seller_id,
+        sku_id: &sku.id,
+        product_type: snap.product_type,
+        cooperation: snap.cooperation,
+    };
+    let granted = deals::price(tx, &bought, &priced, &req.choice(), now).await?;
+    let b = &granted.breakdown;
 
     let order_row = follow_up::insert_order(
         tx,
-        follow_up::order_row(
-            &buyer.account_id,
-            OrderStatus::PendingPayment,
-            priced.amount_minor,
-            &priced.currency,
-            now,
-        ),
+        follow_up::order_row(&buyer.account_id, OrderStatus::PendingPayment, b.due_minor, &priced.currency, now),
     )
     .await?;
+    deals::take(tx, &granted, &order_row.id, now).await?;
     if priced.trial {
         let trial = trial_use::Model {
             buyer_id: buyer.account_id.clone(),
@@ -422,17 +471,17 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
         trial: priced.trial,
         trial_days: priced.trial_days,
         auto_renew: priced.auto_renew,
-        amount_minor: priced.amount_minor,
+        amount_minor: b.due_minor,
         currency: priced.currency.clone(),
         sku_spec: listed.spec.clone(),
         created_at: now,
         renews_subscription_id: None,
         kind: LineKind::Purchase,
-        list_minor: priced.amount_minor,
-        gross_minor: priced.amount_minor,
-        discounts: Default::default(),
-        partner_id: None,
-        partner_share_bp: None,
+        list_minor: b.list_minor,
+        gross_minor: b.gross_minor,
+        discounts: b.discounts.clone(),
+        partner_id: b.partner.as_ref().map(|p| p.partner_id.clone()),
+        partner_share_bp: b.partner.as_ref().map(|p| p.share_bp),
     };
     repo::insert_line(tx, line.clone()).await?;
     order_view(order_row, vec![line])
@@ -551,7 +600,7 @@ fn new_subscription(
 // ---------------------------------------------------------------- cancel and views
 
 /// Cancels an unpaid order (409 once paid or already cancelled); gives back
-/// a trial the order took.
+/// a trial, an offer and a coupon the order took.
 pub async fn cancel(state: &AppState, buyer: &Principal, order_id: &str) -> AppResult<OrderView> {
     if !is_order_id(order_id) {
         return Err(AppError::not_found("order"));
@@ -572,6 +621,7 @@ pub async fn cancel(state: &AppState, buyer: &Principal, order_id: &str) -> AppR
         return Err(refuse(current.status));
     }
     repo::release_trial(&tx, order_id).await?;
+    deals_repo::give_back_offer_and_coupons(&tx, order_id, now).await?;
     let o = repo::find_order(&tx, order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
     let view = order_views(&tx, vec![o], None).await?.pop().ok_or_else(|| AppError::internal("order view"))?;
     tx.commit().await?;

@@ -35,6 +35,7 @@ use utoipa::{IntoParams, ToSchema};
 
 pub mod exports;
 pub mod lifecycle;
+pub mod partners;
 pub mod payouts;
 pub mod reconcile;
 
@@ -316,9 +317,10 @@ pub async fn settle(
     }
     repo::insert_events(&tx, issued).await?;
     notification_repo::insert_many(&tx, notices).await?;
+    let (partner_statements, partner_lines) = partners::settle(&tx, period, now).await?;
     repo::finish_run(&tx, &period.label, statements, lines).await?;
     tx.commit().await?;
-    tracing::info!(period = %period.label, statements, lines, "settlement run");
+    tracing::info!(period = %period.label, statements, lines, partner_statements, partner_lines, "settlement run");
     let done = SettlementRunView { statements, lines, ..run_view(run) };
     Ok((done, true))
 }

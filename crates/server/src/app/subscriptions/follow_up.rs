@@ -10,8 +10,8 @@
 use crate::app::error::{AppError, AppResult};
 use crate::app::ledger::{commission_rate, post_entry};
 use chrono::{DateTime, Utc};
-use mercato_domain::channel::pricing::Discounts;
-use mercato_domain::ledger::{Entry, EntryKind, Line, sale_lines};
+use mercato_domain::channel::pricing::{self, Discounts};
+use mercato_domain::ledger::{Entry, EntryKind, Line};
 use mercato_domain::orders::{self as rules, LineKind, OrderStatus};
 use mercato_store::Executor;
 use mercato_store::entity::{order, order_line, subscription};
@@ -64,14 +64,25 @@ pub async fn insert_order(tx: &impl Executor, mut o: order::Model) -> AppResult<
     Err(AppError::internal("could not draw a free order id"))
 }
 
-/// The sale lines of `lines` (wallet -> seller payable + commission at the
-/// operator's rate for each line's product type and cooperation); empty
-/// when everything is free.
+/// The sale lines of `lines` (wallet -> seller payable, commission at the
+/// operator's rate for each line's product type and cooperation, and the
+/// partner's share, as `domain::channel::pricing` splits a sale); empty
+/// when everything is free. 409 `discount_unfunded` when a partner's
+/// discount no longer fits its share at today's rate.
 pub async fn sale_entry_lines(tx: &impl Executor, buyer_id: &str, lines: &[order_line::Model]) -> AppResult<Vec<Line>> {
     let mut out = Vec::new();
     for l in lines.iter().filter(|l| l.amount_minor > 0) {
         let rate = commission_rate(tx, l.product_type, l.cooperation).await?;
-        out.extend(sale_lines(buyer_id, &l.seller_id, &l.currency, l.amount_minor, rate).map_err(AppError::internal)?);
+        let split = pricing::split_sale(l.gross_minor, l.discounts.partner_borne(), rate, l.partner_share_bp)
+            .map_err(|e| AppError::conflict(e.code(), e.to_string()))?;
+        out.extend(pricing::sale_lines(
+            buyer_id,
+            &l.seller_id,
+            l.partner_id.as_deref(),
+            &l.currency,
+            l.amount_minor,
+            split,
+        ));
     }
     Ok(out)
 }

@@ -63,7 +63,9 @@ use koo::BasicCall;
 use koo::calls::{RefreshInstance, RefreshScene, ReleaseInstance};
 use mercato_domain::catalog::ChargingMode;
 use mercato_domain::channel::pricing::Discounts;
-use mercato_domain::ledger::{Entry, EntryKind, Line, PLATFORM_COMMISSION, buyer_wallet, seller_payable};
+use mercato_domain::ledger::{
+    Entry, EntryKind, Line, PLATFORM_COMMISSION, buyer_wallet, partner_payable, seller_payable,
+};
 use mercato_domain::orders::{self as rules, LineKind, OrderStatus, Period, SubscriptionEvent, SubscriptionStatus};
 use mercato_domain::refunds::{self, Charged, FULL_REFUNDS_PER_YEAR, Parts, RefundRule, RenewalTerm, UnsubscribeScope};
 use mercato_store::entity::{order_line, refund, renewal_term, subscription};
@@ -205,7 +207,11 @@ async fn money(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Money
             entry_ids.push(e);
         }
     }
+    let line = repo::find_line(tx, &sub.order_line_id)
+        .await?
+        .ok_or_else(|| AppError::inconsistent("subscription without line"))?;
     let seller_account = seller_payable(&sub.seller_id);
+    let partner_account = line.partner_id.as_deref().map(partner_payable);
     let mut paid = Parts::default();
     for l in ledger_repo::lines_of(tx, &entry_ids).await? {
         if l.account == seller_account {
@@ -214,16 +220,17 @@ async fn money(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Money
         } else if l.account == PLATFORM_COMMISSION {
             paid.commission_minor =
                 paid.commission_minor.checked_add(l.credit_minor).ok_or_else(|| AppError::inconsistent("overflow"))?;
+        } else if partner_account.as_ref() == Some(&l.account) {
+            paid.partner_minor =
+                paid.partner_minor.checked_add(l.credit_minor).ok_or_else(|| AppError::inconsistent("overflow"))?;
         }
     }
     let mut refunded = Parts::default();
     for r in refund_repo::refunds_of(tx, &sub.id).await? {
         refunded.seller_minor += r.seller_minor;
         refunded.commission_minor += r.commission_minor;
+        refunded.partner_minor += r.partner_minor;
     }
-    let line = repo::find_line(tx, &sub.order_line_id)
-        .await?
-        .ok_or_else(|| AppError::inconsistent("subscription without line"))?;
     Ok(Money { paid, refunded, currency: currency.unwrap_or(line.currency), purchase_paid_at })
 }
 
@@ -259,8 +266,10 @@ async fn charged(tx: &impl Executor, sub: &subscription::Model) -> AppResult<Cha
                     Period::Year => spec.prices.month_minor.and_then(|m| m.checked_mul(12)),
                 })
                 .ok_or_else(|| AppError::inconsistent("period spec without prices"))?;
-            let price_minor =
+            let list_price =
                 unit.checked_mul(current.quantity).ok_or_else(|| AppError::inconsistent("price overflows"))?;
+            let price_minor = refunds::discounted(list_price, current.amount_minor, current.list_minor)
+                .ok_or_else(|| AppError::inconsistent("price overflows"))?;
             let expires_at =
                 sub.expires_at.ok_or_else(|| AppError::inconsistent("period subscription without expiry"))?;
             Charged::Period { price_minor, period, expires_at }
@@ -310,6 +319,9 @@ async fn post_refund(
     if split.commission_minor > 0 {
         lines.push(Line::debit(PLATFORM_COMMISSION, &m.currency, split.commission_minor));
     }
+    if let (Some(partner), true) = (line.partner_id.as_deref(), split.partner_minor > 0) {
+        lines.push(Line::debit(partner_payable(partner), &m.currency, split.partner_minor));
+    }
     let memo = format!("unsubscribe refund, {rule} (order {}, subscription {})", o.id, sub.id);
     let entry = Entry::new(EntryKind::Refund, &o.id, memo, lines).map_err(AppError::internal)?;
     let entry_id = post_entry(tx, &entry, now).await?;
@@ -330,7 +342,7 @@ async fn post_refund(
             currency: m.currency.clone(),
             reason,
             created_at: now,
-            partner_minor: 0,
+            partner_minor: split.partner_minor,
         },
     )
     .await?;
