@@ -120,7 +120,7 @@ pub async fn give_back_offer_and_coupons(
 
 /// Makes the coupons `order_id` used available again (the order was
 /// cancelled unpaid or refunded in full). Returns how many.
-pub async fn give_back_coupons(db: &impl ConnectionTrait, order_id: &str) -> StoreResult<u64> {
+async fn give_back_coupons(db: &impl ConnectionTrait, order_id: &str) -> StoreResult<u64> {
     let res = coupon::Entity::update_many()
         .col_expr(coupon::Column::Status, Expr::value(CouponStatus::Available))
         .col_expr(coupon::Column::OrderId, Expr::value(Option::<String>::None))

@@ -368,8 +368,8 @@ pub(crate) async fn refund_order(tx: &impl Executor, order_id: &str, now: DateTi
         post_reversal(tx, entry_id, order_id, format!("refund of order {order_id}"), now).await?;
     }
     transition_order(tx, order_id, OrderEvent::Refund, now).await?;
-    // Never delivered: the coupon goes back (app::orders::deals).
-    mercato_store::repo::deals::give_back_coupons(tx, order_id).await?;
+    // Never delivered: the offer and coupon go back (app::orders::deals).
+    mercato_store::repo::deals::give_back_offer_and_coupons(tx, order_id, now).await?;
     Ok(())
 }
 

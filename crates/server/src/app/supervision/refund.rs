@@ -78,8 +78,8 @@ pub async fn refund(state: &AppState, p: &Principal, id: &str, req: RefundReques
         post_reversal(&tx, entry_id, &o.id, format!("refund of order {} (supervision {})", o.id, s.id), now).await?;
     }
     transition_order(&tx, &o.id, OrderEvent::Refund, now).await?;
-    // Withdrawn before delivery: the coupon goes back (app::orders::deals).
-    mercato_store::repo::deals::give_back_coupons(&tx, &o.id).await?;
+    // Withdrawn before delivery: the offer and coupon go back (app::orders::deals).
+    mercato_store::repo::deals::give_back_offer_and_coupons(&tx, &o.id, now).await?;
     let sub = order_repo::find_subscription(&tx, &s.subscription_id)
         .await?
         .ok_or_else(|| AppError::inconsistent("supervision without subscription"))?;
