@@ -8,6 +8,7 @@ mod accounts;
 mod authorization;
 mod catalog;
 mod categories;
+mod channel;
 mod contract;
 mod credentials;
 mod debug_runs;

@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-const QUERY: &str = "/api/mkp-openapi-public/global/v1/order/query";
+pub const QUERY: &str = "/api/mkp-openapi-public/global/v1/order/query";
 
 /// A seller's signing client, written from the spec alone.
 fn sign(method: &str, host: &str, path: &str, query: &[(&str, &str)], date: &str, ak: &str, sk: &str) -> String {
@@ -38,6 +38,36 @@ fn sign(method: &str, host: &str, path: &str, query: &[(&str, &str)], date: &str
     mac.update(to_sign.as_bytes());
     let sig = hex::encode(mac.finalize().into_bytes());
     format!("SDK-HMAC-SHA256 Access={ak}, SignedHeaders=host;x-sdk-date, Signature={sig}")
+}
+
+/// A GET on the sellers' open API signed with `ak`/`sk` at `date`:
+/// (status, body).
+pub async fn signed_get(
+    app: &TestApp,
+    path: &str,
+    query: &[(&str, &str)],
+    date: chrono::DateTime<Utc>,
+    ak: &str,
+    sk: &str,
+) -> (u16, Value) {
+    let url = reqwest::Url::parse(&app.url(path)).unwrap();
+    let host = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap()),
+        None => url.host_str().unwrap().to_string(),
+    };
+    let date = date.format("%Y%m%dT%H%M%SZ").to_string();
+    let auth = sign("GET", &host, path, query, &date, ak, sk);
+    let res = app
+        .client
+        .get(url)
+        .query(query)
+        .header("X-Sdk-Date", &date)
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 struct Setup {
@@ -79,25 +109,7 @@ impl Setup {
         ak: &str,
         sk: &str,
     ) -> (u16, Value) {
-        let url = reqwest::Url::parse(&self.app.url(QUERY)).unwrap();
-        let host = match url.port() {
-            Some(p) => format!("{}:{p}", url.host_str().unwrap()),
-            None => url.host_str().unwrap().to_string(),
-        };
-        let date = date.format("%Y%m%dT%H%M%SZ").to_string();
-        let auth = sign("GET", &host, QUERY, query, &date, ak, sk);
-        let res = self
-            .app
-            .client
-            .get(url)
-            .query(query)
-            .header("X-Sdk-Date", &date)
-            .header("Authorization", auth)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        signed_get(&self.app, QUERY, query, date, ak, sk).await
     }
 
     async fn query(&self, query: &[(&str, &str)]) -> (u16, Value) {

@@ -114,10 +114,11 @@ pub async fn seed(db: &Db, f: &SettlementFormula) -> StoreResult<u64> {
         format!(
             "INSERT INTO order_lines (id, order_id, line_no, product_id, seller_id, product_name, product_type, \
              cooperation, sku_id, sku_code, charging_mode, period, period_count, quantity, trial, trial_days, \
-             auto_renew, amount_minor, currency, sku_spec_json, created_at, renews_subscription_id, kind) \
+             auto_renew, amount_minor, currency, sku_spec_json, created_at, renews_subscription_id, kind, \
+             list_minor, gross_minor) \
              SELECT 'orl_bs' || k, 'ord_bs' || k, 1, '{product}', s.seller_id, 'Bench Product', 'saas', 'joint', \
              '{sku}', 'bench', 'one_time', NULL, NULL, 1, false, NULL, false, {amount}, 'CNY', '{{}}', {at}, NULL, \
-             'purchase' FROM bench_n {seller_of} WHERE k < {n} AND {sale}"
+             'purchase', {amount}, {amount} FROM bench_n {seller_of} WHERE k < {n} AND {sale}"
         ),
         format!(
             "INSERT INTO line_deliveries (order_line_id, order_id, seller_id, delivered_by, delivered_at) \
