@@ -19,6 +19,7 @@ pub mod login_throttle;
 pub mod media;
 pub mod notifications;
 pub mod orders;
+pub mod partners;
 pub mod products;
 pub mod refunds;
 pub mod reviews;
