@@ -25,6 +25,7 @@ mod onboarding;
 mod operator_orders;
 mod ops;
 mod orders;
+mod partners;
 mod plan_changes;
 mod products;
 mod reviews;
