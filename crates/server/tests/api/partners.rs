@@ -169,7 +169,7 @@ async fn invite_accept_list_and_end_with_an_end_time() {
         .problem(409, "out_of_order");
 
     let list = app.get(&format!("{CUSTOMERS}?status=active"), Some(&pkey)).await.expect(200);
-    assert_eq!(ids(&list), [inv_id.clone()]);
+    assert_eq!(ids(&list), [inv_id.as_str()]);
     assert_eq!(list["items"][0]["buyer_name"], "Customer Co");
     assert_eq!(list["items"][0]["buyer_email"], email.as_str());
     assert!(ids(&app.get(&format!("{CUSTOMERS}?status=invited"), Some(&pkey)).await.expect(200)).is_empty());
@@ -420,7 +420,7 @@ async fn exclusive_discounts_are_checked_decided_and_listed_for_the_bound_buyer(
     // One open discount per customer and product at a time.
     app.post(DISCOUNTS, Some(pkey), c.discount(0, 1, 40)).await.problem(409, "discount_exists");
     let queue = app.get("/api/v1/operator/exclusive-discounts?status=requested", Some(&c.op)).await.expect(200);
-    assert_eq!(ids(&queue), [id.clone()]);
+    assert_eq!(ids(&queue), [id.as_str()]);
     assert!(c.usable("").await.is_empty(), "not approved yet");
     app.post(&format!("/api/v1/operator/exclusive-discounts/{id}/approve"), Some(pkey), json!({}))
         .await
@@ -435,8 +435,8 @@ async fn exclusive_discounts_are_checked_decided_and_listed_for_the_bound_buyer(
     app.post(&format!("/api/v1/operator/exclusive-discounts/{id}/approve"), Some(&c.op), json!({}))
         .await
         .problem(409, "out_of_order");
-    assert_eq!(c.usable("").await, [id.clone()]);
-    assert_eq!(c.usable(&format!("?product_id={}", c.joint)).await, [id.clone()]);
+    assert_eq!(c.usable("").await, [id.as_str()]);
+    assert_eq!(c.usable(&format!("?product_id={}", c.joint)).await, [id.as_str()]);
     assert!(c.usable(&format!("?product_id={}", c.general)).await.is_empty());
 
     // A later one is rejected with a note (required) and never listed.
@@ -466,7 +466,7 @@ async fn exclusive_discounts_are_checked_decided_and_listed_for_the_bound_buyer(
     let all = app.get(DISCOUNTS, Some(pkey)).await.expect(200);
     assert_eq!(all["items"].as_array().unwrap().len(), 3);
     let approved_only = app.get(&format!("{DISCOUNTS}?status=approved"), Some(pkey)).await.expect(200);
-    assert_eq!(ids(&approved_only), [id.clone()]);
+    assert_eq!(ids(&approved_only), [id.as_str()]);
 
     // Expired: not listed.
     app.post("/api/v1/operator/test-clock", Some(&c.op), json!({"advance_secs": 31 * 86_400})).await.expect(200);
