@@ -33,7 +33,7 @@ use utoipa::{Modify, OpenApi};
         (name = "settlement", description = "Settlement (结算): runs per billing period, sellers' statements with every settled line"),
         (name = "invoices", description = "Invoices (开票 / 退票): buyers request them for paid orders and return them (a credit note); the platform (joint-operation products) or the seller (general cooperation) issues them as numbered PDFs"),
         (name = "supervision", description = "Service supervision (服务监管): supervised deliveries of manual services, licenses without an interface and offline goods; requirements, delivery, acceptance, appeals, refunds"),
-        (name = "partners", description = "The channel: partners (客户服务商) bind customers, request exclusive discounts (专属优惠), file customer demands and earn shares, settled in partner statements"),
+        (name = "partners", description = "Partners (客户服务商): onboarding and certification, customer bindings (one active partner per buyer), exclusive discounts (专属优惠) operators approve, customer demands sellers answer, the partner share, partner statements (paid once the partner's invoice is received) and performance (业绩)"),
         (name = "catalog", description = "The public catalog: categories, search, product detail (no authentication)"),
         (name = "open api", description = "Sellers' open API (KooGallery paths): signed with AK/SK (SDK-HMAC-SHA256), answered as `{\"error_code\": \"MKT.xxxx\", \"error_msg\": ...}`"),
     )

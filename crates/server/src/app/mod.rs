@@ -19,6 +19,7 @@ pub mod operator_orders;
 pub mod orders;
 pub mod outbox;
 pub mod page;
+pub mod partners;
 pub mod payments;
 pub mod products;
 pub mod reviews;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod buyer_invoices;
 pub mod buyer_orders;
+pub mod buyer_partner;
 pub mod buyer_plan_changes;
 pub mod buyer_supervisions;
 pub mod buyer_unsubscribe;
@@ -20,14 +21,19 @@ pub mod operator_ledger;
 pub mod operator_onboarding;
 pub mod operator_orders;
 pub mod operator_partner_statements;
+pub mod operator_partners;
 pub mod operator_reviews;
 pub mod operator_settlement;
 pub mod operator_supervisions;
 pub mod operator_test_clock;
 pub mod ops;
 pub mod partner_money;
+pub mod partner_customers;
+pub mod partner_deals;
+pub mod partner_onboarding;
 pub mod seller_credentials;
 pub mod seller_debug_runs;
+pub mod seller_demands;
 pub mod seller_interface_messages;
 pub mod seller_onboarding;
 pub mod seller_orders;
@@ -103,6 +109,12 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(issuer_invoices::operator::routes())
         .merge(partner_money::routes())
         .merge(operator_partner_statements::routes())
+        .merge(partner_onboarding::routes())
+        .merge(partner_customers::routes())
+        .merge(partner_deals::routes())
+        .merge(buyer_partner::routes())
+        .merge(operator_partners::routes())
+        .merge(seller_demands::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.

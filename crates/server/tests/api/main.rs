@@ -26,6 +26,7 @@ mod onboarding;
 mod operator_orders;
 mod ops;
 mod orders;
+mod partners;
 mod plan_changes;
 mod products;
 mod reviews;

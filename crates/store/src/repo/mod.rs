@@ -20,6 +20,7 @@ pub mod media;
 pub mod notifications;
 pub mod orders;
 pub mod partner_settlement;
+pub mod partners;
 pub mod products;
 pub mod refunds;
 pub mod reviews;

@@ -1,14 +1,17 @@
 //! The operator's side: queues, reviews and decisions.
 
 use super::*;
+use mercato_domain::account::Role;
 use mercato_domain::ids::{AccountId, DecisionId};
 
-fn seller_fields(seller_id: &str, account: Option<account::Model>) -> (String, String) {
+/// The applicant's name, email and role (a seller or a partner: both go
+/// through the same onboarding and certification).
+fn seller_fields(seller_id: &str, account: Option<account::Model>) -> (String, String, Role) {
     match account {
-        Some(a) => (a.name, a.email),
+        Some(a) => (a.name, a.email, a.role),
         None => {
-            tracing::warn!(%seller_id, "application without a seller account");
-            (String::new(), String::new())
+            tracing::warn!(%seller_id, "application without an account");
+            (String::new(), String::new(), Role::Seller)
         }
     }
 }
@@ -23,11 +26,12 @@ pub async fn list_onboarding(
     let views = rows
         .into_iter()
         .map(|(r, a)| {
-            let (seller_name, seller_email) = seller_fields(&r.seller_id, a);
+            let (seller_name, seller_email, role) = seller_fields(&r.seller_id, a);
             Ok(OnboardingSummary {
                 status: r.status,
                 entity_type: r.entity_type,
                 seller_id: r.seller_id,
+                role,
                 seller_name,
                 seller_email,
                 legal_name: r.legal_name,
@@ -51,13 +55,14 @@ pub async fn list_certification(
     let views = rows
         .into_iter()
         .map(|(r, a)| {
-            let (seller_name, seller_email) = seller_fields(&r.seller_id, a);
+            let (seller_name, seller_email, role) = seller_fields(&r.seller_id, a);
             let o = onboarding.remove(&r.seller_id);
             Ok(CertificationSummary {
                 status: r.status,
                 legal_name: o.as_ref().map(|o| o.legal_name.clone()),
                 entity_type: o.as_ref().map(|o| o.entity_type),
                 seller_id: r.seller_id,
+                role,
                 seller_name,
                 seller_email,
                 bank_name: r.bank_name,
@@ -87,9 +92,10 @@ pub async fn onboarding_review(state: &AppState, seller_id: &str) -> AppResult<O
     check_seller_id(seller_id, KIND)?;
     let db = &state.db.conn;
     let row = sellers::find_onboarding(db, seller_id).await?.ok_or_else(|| AppError::not_found(label(KIND)))?;
-    let (seller_name, seller_email) = seller_fields(seller_id, accounts::find(db, seller_id).await?);
+    let (seller_name, seller_email, role) = seller_fields(seller_id, accounts::find(db, seller_id).await?);
     Ok(OnboardingReview {
         seller_id: seller_id.to_string(),
+        role,
         seller_name,
         seller_email,
         application: OnboardingView::from_row(row)?,
@@ -102,10 +108,11 @@ pub async fn certification_review(state: &AppState, seller_id: &str) -> AppResul
     check_seller_id(seller_id, KIND)?;
     let db = &state.db.conn;
     let row = sellers::find_certification(db, seller_id).await?.ok_or_else(|| AppError::not_found(label(KIND)))?;
-    let (seller_name, seller_email) = seller_fields(seller_id, accounts::find(db, seller_id).await?);
+    let (seller_name, seller_email, role) = seller_fields(seller_id, accounts::find(db, seller_id).await?);
     let legal_name = sellers::find_onboarding(db, seller_id).await?.map(|o| o.legal_name);
     Ok(CertificationReview {
         seller_id: seller_id.to_string(),
+        role,
         seller_name,
         seller_email,
         legal_name,

@@ -66,6 +66,9 @@ pub struct DecisionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OnboardingSummary {
     pub seller_id: String,
+    /// Whose application: a `seller`'s or a `partner`'s (partners are
+    /// onboarded and certified the same way).
+    pub role: mercato_domain::account::Role,
     pub seller_name: String,
     pub seller_email: String,
     pub entity_type: EntityType,
@@ -79,6 +82,9 @@ pub struct OnboardingSummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CertificationSummary {
     pub seller_id: String,
+    /// Whose application: a `seller`'s or a `partner`'s (partners are
+    /// onboarded and certified the same way).
+    pub role: mercato_domain::account::Role,
     pub seller_name: String,
     pub seller_email: String,
     /// The legal name from the seller's onboarding application, if any.
@@ -99,6 +105,9 @@ pub struct CertificationSummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OnboardingReview {
     pub seller_id: String,
+    /// Whose application: a `seller`'s or a `partner`'s (partners are
+    /// onboarded and certified the same way).
+    pub role: mercato_domain::account::Role,
     pub seller_name: String,
     pub seller_email: String,
     #[serde(flatten)]
@@ -111,6 +120,9 @@ pub struct OnboardingReview {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CertificationReview {
     pub seller_id: String,
+    /// Whose application: a `seller`'s or a `partner`'s (partners are
+    /// onboarded and certified the same way).
+    pub role: mercato_domain::account::Role,
     pub seller_name: String,
     pub seller_email: String,
     /// The legal name from the seller's onboarding application, to compare
