@@ -29,6 +29,8 @@ use utoipa::{Modify, OpenApi};
         (name = "test clock", description = "Only with `serve --test-clock`: move the marketplace's time"),
         (name = "settlement", description = "Settlement (结算): runs per billing period, sellers' statements with every settled line"),
         (name = "invoices", description = "Invoices (开票 / 退票): buyers request them for paid orders and return them (a credit note); the platform (joint-operation products) or the seller (general cooperation) issues them as numbered PDFs"),
+        (name = "coupons", description = "Coupons (满减代金券): sellers issue batches of threshold coupons for products or SKUs on sale; buyers claim them and apply one when ordering"),
+        (name = "private offers", description = "Private offers (商家优惠): a seller's own prices for one buyer on a joint-operation product, made directly or in answer to a partner's customer demand"),
         (name = "supervision", description = "Service supervision (服务监管): supervised deliveries of manual services, licenses without an interface and offline goods; requirements, delivery, acceptance, appeals, refunds"),
         (name = "catalog", description = "The public catalog: categories, search, product detail (no authentication)"),
         (name = "open api", description = "Sellers' open API (KooGallery paths): signed with AK/SK (SDK-HMAC-SHA256), answered as `{\"error_code\": \"MKT.xxxx\", \"error_msg\": ...}`"),

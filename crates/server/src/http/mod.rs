@@ -2,7 +2,9 @@
 //! handlers are thin (parse, authorize by extractor, call `app::`, render).
 
 pub mod accounts;
+pub mod buyer_coupons;
 pub mod buyer_invoices;
+pub mod buyer_offers;
 pub mod buyer_orders;
 pub mod buyer_plan_changes;
 pub mod buyer_supervisions;
@@ -24,9 +26,11 @@ pub mod operator_settlement;
 pub mod operator_supervisions;
 pub mod operator_test_clock;
 pub mod ops;
+pub mod seller_coupons;
 pub mod seller_credentials;
 pub mod seller_debug_runs;
 pub mod seller_interface_messages;
+pub mod seller_offers;
 pub mod seller_onboarding;
 pub mod seller_orders;
 pub mod seller_products;
@@ -99,6 +103,10 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(buyer_invoices::routes())
         .merge(issuer_invoices::seller::routes())
         .merge(issuer_invoices::operator::routes())
+        .merge(seller_coupons::routes())
+        .merge(buyer_coupons::routes())
+        .merge(seller_offers::routes())
+        .merge(buyer_offers::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.
