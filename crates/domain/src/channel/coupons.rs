@@ -2,6 +2,10 @@
 //! products or SKUs of its on-sale products; buyers claim them and apply
 //! one when ordering.
 
+use crate::money::{self, MAX_PRICE_MINOR};
+use crate::orders::TransitionError;
+use crate::validation::{Checker, Invalid};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -41,11 +45,6 @@ impl CouponScope {
         self.product_ids.iter().any(|p| p == product_id) || self.sku_ids.iter().any(|s| s == sku_id)
     }
 }
-
-use crate::money::{self, MAX_PRICE_MINOR};
-use crate::orders::TransitionError;
-use crate::validation::{Checker, Invalid};
-use chrono::{DateTime, Utc};
 
 /// The longest batch name, in characters.
 pub const NAME_MAX: usize = 100;

@@ -2,8 +2,15 @@
 //! product (Private Offers exist only for 联营 products), made directly or
 //! in answer to a partner's customer demand.
 
+use super::coupons::check_window;
 use super::pricing::OfferPrice;
+use super::pricing::{self, Deal};
+use crate::catalog::{ChargingMode, SkuSpec};
+use crate::ledger::BP_WHOLE;
 use crate::orders::Period;
+use crate::orders::{self, TransitionError};
+use crate::validation::{Checker, Invalid};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -38,14 +45,6 @@ pub struct OfferTerms {
 }
 
 crate::stored_as_json!(OfferTerms);
-
-use super::coupons::check_window;
-use super::pricing::{self, Deal};
-use crate::catalog::{ChargingMode, SkuSpec};
-use crate::ledger::BP_WHOLE;
-use crate::orders::{self, TransitionError};
-use crate::validation::{Checker, Invalid};
-use chrono::{DateTime, Utc};
 
 /// The most SKUs one offer may price.
 pub const SKUS_MAX: usize = 50;
