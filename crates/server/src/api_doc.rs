@@ -32,6 +32,8 @@ use utoipa::{Modify, OpenApi};
         (name = "test clock", description = "Only with `serve --test-clock`: move the marketplace's time"),
         (name = "settlement", description = "Settlement (结算): runs per billing period, sellers' statements with every settled line"),
         (name = "invoices", description = "Invoices (开票 / 退票): buyers request them for paid orders and return them (a credit note); the platform (joint-operation products) or the seller (general cooperation) issues them as numbered PDFs"),
+        (name = "coupons", description = "Coupons (满减代金券): sellers issue batches of threshold coupons for products or SKUs on sale; buyers claim them and apply one when ordering"),
+        (name = "private offers", description = "Private offers (商家优惠): a seller's own prices for one buyer on a joint-operation product, made directly or in answer to a partner's customer demand"),
         (name = "supervision", description = "Service supervision (服务监管): supervised deliveries of manual services, licenses without an interface and offline goods; requirements, delivery, acceptance, appeals, refunds"),
         (name = "partners", description = "Partners (客户服务商): onboarding and certification, customer bindings (one active partner per buyer), exclusive discounts (专属优惠) operators approve, customer demands sellers answer, the partner share, partner statements (paid once the partner's invoice is received) and performance (业绩)"),
         (name = "catalog", description = "The public catalog: categories, search, product detail (no authentication)"),

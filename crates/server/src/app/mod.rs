@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod categories;
+pub mod coupons;
 pub mod credentials;
 pub mod csv;
 pub mod debug_runs;
@@ -14,6 +15,7 @@ pub mod ledger;
 pub mod licenses;
 pub mod media;
 pub mod notifications;
+pub mod offers;
 pub mod onboarding;
 pub mod operator_orders;
 pub mod orders;

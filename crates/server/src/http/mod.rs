@@ -2,7 +2,9 @@
 //! handlers are thin (parse, authorize by extractor, call `app::`, render).
 
 pub mod accounts;
+pub mod buyer_coupons;
 pub mod buyer_invoices;
+pub mod buyer_offers;
 pub mod buyer_orders;
 pub mod buyer_partner;
 pub mod buyer_plan_changes;
@@ -31,10 +33,12 @@ pub mod partner_money;
 pub mod partner_customers;
 pub mod partner_deals;
 pub mod partner_onboarding;
+pub mod seller_coupons;
 pub mod seller_credentials;
 pub mod seller_debug_runs;
 pub mod seller_demands;
 pub mod seller_interface_messages;
+pub mod seller_offers;
 pub mod seller_onboarding;
 pub mod seller_orders;
 pub mod seller_products;
@@ -115,6 +119,10 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(buyer_partner::routes())
         .merge(operator_partners::routes())
         .merge(seller_demands::routes())
+        .merge(seller_coupons::routes())
+        .merge(buyer_coupons::routes())
+        .merge(seller_offers::routes())
+        .merge(buyer_offers::routes())
 }
 
 /// The OpenAPI document, as served and as committed under docs/.
