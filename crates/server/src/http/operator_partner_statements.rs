@@ -53,7 +53,7 @@ async fn get_statement(
 
 /// Record the partner's invoice for the statement as received: only then
 /// can it be paid.
-#[utoipa::path(post, path = "/api/v1/operator/partner-statements/{id}/invoice-received", tag = "partners", security(("api_key" = [])),
+#[utoipa::path(post, path = "/api/v1/operator/partner-statements/{id}/invoice-received", operation_id = "receive_partner_invoice", tag = "partners", security(("api_key" = [])),
     params(("id" = String, Path, description = "statement id (`pst_...`)")),
     request_body = ReceiveInvoice,
     responses(
@@ -74,7 +74,7 @@ async fn receive_invoice(
 
 /// Record the payout of a statement whose invoice was received; posts the
 /// payout entry (the partner's payable to the platform's cash).
-#[utoipa::path(post, path = "/api/v1/operator/partner-statements/{id}/payout", tag = "partners", security(("api_key" = [])),
+#[utoipa::path(post, path = "/api/v1/operator/partner-statements/{id}/payout", operation_id = "pay_partner_statement", tag = "partners", security(("api_key" = [])),
     params(("id" = String, Path, description = "statement id (`pst_...`)")),
     request_body = RecordPayout,
     responses(
