@@ -11,6 +11,7 @@ use mercato_server::{Config, runtime};
 use serde_json::{Value, json};
 use std::path::Path;
 
+mod channel;
 pub mod data;
 
 /// The keys printed for the demo accounts, kept in the demo's data directory
@@ -91,7 +92,7 @@ async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) ->
 
     let categories = api.get("/api/v1/catalog/categories", None).await?;
     let mut listed = 0;
-    // sku_code -> (SKU id, index of its seller), for the SKUs the buyer uses.
+    // sku_code -> (SKU id, index of its seller, product id), for the SKUs the buyer uses.
     let mut demo_skus = std::collections::HashMap::new();
     for product in data::products(seller_url) {
         let (_, _, seller_key) = &sellers[product.seller];
@@ -102,7 +103,7 @@ async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) ->
         for sku in detail["skus"].as_array().context("product skus")? {
             let code = sku["sku_code"].as_str().unwrap_or_default();
             if [DEMO_SUBSCRIPTION_SKU, DEMO_USAGE_SKU, DEMO_SERVICE_SKU, DEMO_LICENSE_SKU].contains(&code) {
-                demo_skus.insert(code.to_string(), (sku["id"].clone(), product.seller));
+                demo_skus.insert(code.to_string(), (sku["id"].clone(), product.seller, id.clone()));
             }
         }
         listed += 1;
@@ -111,20 +112,34 @@ async fn seed(state: &mercato_server::AppState, base: &str, seller_url: &str) ->
 
     // One provisioned monthly subscription, to walk through its lifecycle on
     // the test clock. This node's worker delivers it to the reference seller.
-    let (sku_id, _) = demo_skus.get(DEMO_SUBSCRIPTION_SKU).context("the demo subscription's SKU")?;
+    let (sku_id, _, _) = demo_skus.get(DEMO_SUBSCRIPTION_SKU).context("the demo subscription's SKU")?;
     let sub_id = subscribe(&api, &buyer_key, json!({"sku_id": sku_id, "period": "month", "period_count": 1})).await?;
-    let (sku_id, seller) = demo_skus.get(DEMO_USAGE_SKU).context("the demo pay-per-use SKU")?;
+    let (sku_id, seller, _) = demo_skus.get(DEMO_USAGE_SKU).context("the demo pay-per-use SKU")?;
     let usage = seed_usage(&api, &op, &buyer_key, &sellers[*seller].2, sku_id).await?;
-    let (sku_id, seller) = demo_skus.get(DEMO_SERVICE_SKU).context("the demo manual service's SKU")?;
+    let (sku_id, seller, _) = demo_skus.get(DEMO_SERVICE_SKU).context("the demo manual service's SKU")?;
     let service = seed_supervision(&api, &buyer_key, &sellers[*seller].2, sku_id).await?;
-    let (sku_id, seller) = demo_skus.get(DEMO_LICENSE_SKU).context("the demo license's SKU")?;
+    let (sku_id, seller, _) = demo_skus.get(DEMO_LICENSE_SKU).context("the demo license's SKU")?;
     let license = seed_license(&api, &buyer_key, &sellers[*seller].2, sku_id).await?;
+    // The channel last, so the purchases above stay unattributed.
+    let (sku_id, seller, product_id) = demo_skus.get(DEMO_SUBSCRIPTION_SKU).context("the channel's SKU")?;
+    let buyer_email = "buyer@demo.mercato.test";
+    let product = channel::Product {
+        id: product_id,
+        sku_id: sku_id.as_str().context("the channel's SKU id")?,
+        seller_key: &sellers[*seller].2,
+    };
+    let (onboarding, certification) = data::partner_forms();
+    let deals =
+        channel::seed(&api, &op, (&buyer_id, &buyer_key, buyer_email), product, onboarding, certification).await?;
 
     Ok(json!({
         "operator": {"name": "Demo Operator", "api_key": op},
         "buyer": {"name": buyer["name"], "id": buyer_id, "api_key": buyer_key, "subscription_id": sub_id,
             "usage": usage, "supervision": service, "license": license},
         "sellers": sellers.iter().map(|(name, id, key)| json!({"name": name, "id": id, "api_key": key})).collect::<Vec<_>>(),
+        "partner": {"name": channel::PARTNER_NAME, "id": deals.partner_id, "api_key": deals.partner_key,
+            "private_offer_id": deals.offer_id, "coupon_id": deals.coupon_id,
+            "exclusive_discount_id": deals.discount_id, "sku_id": sku_id},
         "reference_seller": {"url": seller_url, "port": seller_port(seller_url)},
     }))
 }
@@ -273,6 +288,9 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
             s["name"].as_str().unwrap_or_default()
         );
     }
+    if let Some(key) = keys["partner"]["api_key"].as_str() {
+        println!("  partner   {key}   ({})", keys["partner"]["name"].as_str().unwrap_or_default());
+    }
     println!();
     println!("The SaaS products' seller server (the reference seller) answers at {seller_url}");
     println!("  (its debug cases passed before each SaaS product was submitted).");
@@ -378,8 +396,49 @@ fn print_welcome(base: &str, keys: &Value, seller_url: &str) {
             "  mercato isv open-api --url {open_api}/heartbeat --ak {ak} --sk {sk} --body '{{\"license\": \"{code}\", \"heartbeatInfo\": {{\"thirdPartyAccount\": \"demo\"}}}}'"
         );
     }
+    print_channel(base, keys);
     println!();
     println!("Press Ctrl-C to stop.");
+}
+
+/// The channel's part of the welcome: the partner, the offer and coupon to buy with.
+fn print_channel(base: &str, keys: &Value) {
+    let p = &keys["partner"];
+    let Some(partner) = p["api_key"].as_str() else { return };
+    let (op, buyer) = (
+        keys["operator"]["api_key"].as_str().unwrap_or_default(),
+        keys["buyer"]["api_key"].as_str().unwrap_or_default(),
+    );
+    let (offer, coupon, discount, sku) = (
+        p["private_offer_id"].as_str().unwrap_or_default(),
+        p["coupon_id"].as_str().unwrap_or_default(),
+        p["exclusive_discount_id"].as_str().unwrap_or_default(),
+        p["sku_id"].as_str().unwrap_or_default(),
+    );
+    println!();
+    println!(
+        "The channel (docs/channel.md): the buyer is bound to {} ({partner});",
+        p["name"].as_str().unwrap_or_default()
+    );
+    println!("the partner passed the buyer's demand to the seller, who made a private offer (20% off a quarter");
+    println!("of DevOps Pipeline Pro); the buyer claimed a coupon (CNY 10 off CNY 100). Buy with both:");
+    println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/private-offers");
+    println!("  curl -s -H 'Authorization: Bearer {buyer}' {base}/api/v1/buyer/coupons");
+    println!(
+        "  curl -s -H 'Authorization: Bearer {buyer}' -H 'Content-Type: application/json' -d '{{\"sku_id\": \"{sku}\", \"period\": \"month\", \"period_count\": 3, \"offer_id\": \"{offer}\", \"coupon_id\": \"{coupon}\"}}' {base}/api/v1/buyer/orders"
+    );
+    println!("  (147.00 list, 29.40 off, 10.00 off: 107.60 due; pay it with .../orders/ORDER_ID/pay)");
+    println!("The partner's exclusive discount (3%) waits for an operator; its customers, orders and performance:");
+    println!(
+        "  curl -s -X POST -H 'Authorization: Bearer {op}' {base}/api/v1/operator/exclusive-discounts/{discount}/approve"
+    );
+    println!("  curl -s -H 'Authorization: Bearer {partner}' {base}/api/v1/partner/customers");
+    println!(
+        "  curl -s -H 'Authorization: Bearer {partner}' '{base}/api/v1/partner/performance?from=2026-01&to=2026-12'"
+    );
+    println!(
+        "  curl -s -H 'Authorization: Bearer {partner}' {base}/api/v1/partner/statements    # after the month settles"
+    );
 }
 
 #[cfg(test)]

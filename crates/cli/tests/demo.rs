@@ -118,6 +118,7 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         .as_str()
         .unwrap()
         .to_string();
+    walk_channel(&client, &base, &buyer, &text).await;
 
     // The demo runs on the test clock: 32 days on, the subscription has
     // expired and the demo's own worker freezes it.
@@ -234,6 +235,35 @@ async fn demo_seeds_a_browsable_marketplace_and_prints_working_keys() {
         let found = dump.windows(secret.len()).any(|w| w == secret.as_bytes());
         assert!(!found, "a secret of {} characters is in the database file in clear", secret.len());
     }
+}
+
+/// Walks the printed channel lines: the partner's key, the offer and the
+/// coupon the buyer holds, an order priced through both.
+async fn walk_channel(client: &reqwest::Client, base: &str, buyer: &str, text: &str) {
+    let partner = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("partner "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("no partner key in:\n{text}"));
+    let me = get(client, base, "/api/v1/me", partner).await;
+    assert_eq!(me["role"], "partner", "{me}");
+    let customers = get(client, base, "/api/v1/partner/customers", partner).await;
+    assert_eq!(customers["items"][0]["status"], "active", "the buyer is bound: {customers}");
+    let offers = get(client, base, "/api/v1/buyer/private-offers", buyer).await;
+    let offer = offers["items"][0]["id"].as_str().unwrap_or_else(|| panic!("an offer: {offers}")).to_string();
+    let coupons = get(client, base, "/api/v1/buyer/coupons", buyer).await;
+    let coupon = coupons["items"][0]["id"].as_str().unwrap_or_else(|| panic!("a coupon: {coupons}")).to_string();
+    // The printed order line, as a newcomer would paste it.
+    let line = text.lines().find(|l| l.contains("\"offer_id\"")).expect("the printed order with the offer");
+    assert!(line.contains(&offer) && line.contains(&coupon), "{line}");
+    let body: serde_json::Value =
+        serde_json::from_str(line.split("-d '").nth(1).unwrap().split('\'').next().unwrap()).unwrap();
+    let order = post(client, base, "/api/v1/buyer/orders", buyer, Some(body)).await;
+    assert_eq!(order["amount_minor"], 10_760, "147.00 - 20% - 10.00: {order}");
+    assert_eq!(order["lines"][0]["list_minor"], 14_700, "{order}");
+    let id = order["id"].as_str().unwrap();
+    let paid = post(client, base, &format!("/api/v1/buyer/orders/{id}/pay"), buyer, Some(serde_json::json!({}))).await;
+    assert_eq!(paid["status"], "paid", "{paid}");
 }
 
 /// Walks the printed invoice lines: the buyer's request for the accepted
@@ -365,7 +395,7 @@ async fn post(
         req = req.json(&b);
     }
     let res = req.send().await.unwrap();
-    assert_eq!(res.status(), 200, "POST {path}");
+    assert!(matches!(res.status().as_u16(), 200 | 201), "POST {path}: {}", res.status());
     res.json().await.unwrap()
 }
 

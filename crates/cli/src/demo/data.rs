@@ -66,6 +66,28 @@ pub fn sellers() -> Vec<Seller> {
     ]
 }
 
+/// The demo partner's onboarding and certification forms (the seller flow's).
+pub fn partner_forms() -> (Value, Value) {
+    let onboarding = json!({
+        "entity_type": "enterprise",
+        "legal_name": "渠道伙伴信息技术有限公司",
+        "registration_number": "91440300MA5FDEMO2",
+        "contact_name": "李明",
+        "contact_phone": "+86 755 8000 5678",
+        "contact_email": "bd@partner.demo.mercato.test",
+        "address": "深圳市南山区科技园 8 号",
+        "support_hours": "周一至周五 09:00-18:00 (UTC+8)"
+    });
+    let certification = json!({
+        "bank_name": "中国银行深圳分行",
+        "bank_account": "6217 8500 0000 7731",
+        "account_holder": "渠道伙伴信息技术有限公司",
+        "tax_rate_bp": 600,
+        "currency": "CNY"
+    });
+    (onboarding, certification)
+}
+
 /// The access key of the demo's reference seller, which every demo SaaS
 /// product's endpoint uses.
 pub const SELLER_KEY: &str = "demo-access-key-0001";

@@ -1,5 +1,6 @@
 //! List paging: `limit` (1-100, default 20) and an opaque `cursor`.
 
+use crate::app::error::{AppError, AppResult};
 use mercato_domain::validation::Invalid;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -46,5 +47,28 @@ impl Paging {
         rows.truncate(self.limit as usize);
         let next_cursor = if more { rows.last().map(cursor_of) } else { None };
         Page { items: rows.into_iter().map(view).collect(), next_cursor }
+    }
+}
+
+/// A list's filter on a closed set of words (a `string_enum!` type's
+/// `parse` and `allowed`), named `field`: empty or absent means all, any
+/// other word is a 422 listing the allowed ones.
+pub fn word_filter<T>(
+    field: &str,
+    text: Option<String>,
+    parse: fn(&str) -> Option<T>,
+    allowed: fn() -> String,
+) -> AppResult<Option<T>> {
+    match text.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => parse(s).map(Some).ok_or_else(|| AppError::field(field, format!("must be one of {}", allowed()))),
+    }
+}
+
+/// The cursor of an id-ordered list, parsed as the id it is (422 otherwise).
+pub fn id_cursor<T>(paging: &Paging, parse: fn(&str) -> Option<T>) -> AppResult<Option<T>> {
+    match paging.cursor.as_deref() {
+        None => Ok(None),
+        Some(c) => parse(c).map(Some).ok_or_else(|| AppError::field("cursor", "is not a cursor this API returned")),
     }
 }

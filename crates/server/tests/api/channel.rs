@@ -9,33 +9,15 @@
 //! they were.
 
 use crate::helpers::{certification_form, onboarding_form};
+use crate::settlement::{advance_to, next_month, now};
 use crate::signed_api::{QUERY, signed_get};
 use crate::supervision::{Market, market};
-use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use mercato_domain::settlement::Calendar;
 use serde_json::{Value, json};
 
 /// Monthly price of the joint-operation SKU.
 const MONTH: i64 = 10_000;
-
-fn ts(v: &Value) -> DateTime<Utc> {
-    serde_json::from_value(v.clone()).unwrap()
-}
-
-async fn now(m: &Market) -> DateTime<Utc> {
-    ts(&m.app.get("/api/v1/operator/test-clock", Some(&m.op)).await.expect(200)["now"])
-}
-
-async fn advance_to(m: &Market, at: DateTime<Utc>) {
-    let secs = ((at - now(m).await).num_milliseconds() + 999).div_euclid(1000);
-    assert!(secs >= 0, "the clock only moves forward");
-    m.advance_secs(secs).await;
-}
-
-fn next_month(t: DateTime<Utc>) -> DateTime<Utc> {
-    let (y, mo) = if t.month() == 12 { (t.year() + 1, 1) } else { (t.year(), t.month() + 1) };
-    Utc.with_ymd_and_hms(y, mo, 1, 0, 0, 0).unwrap()
-}
 
 fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339()
@@ -217,7 +199,8 @@ async fn demand_offer_and_coupon_split_exactly_in_the_ledger_the_statements_and_
     // Order 1: 3 months at 10,000 = 30,000; 15% off = 4,500; coupon 2,000.
     let offer = c.offer_from_demand().await;
     let coupon = c.claim(&batch).await;
-    let body = json!({"sku_id": c.sku_id, "period": "month", "period_count": 3, "offer_id": offer, "coupon_id": coupon});
+    let body =
+        json!({"sku_id": c.sku_id, "period": "month", "period_count": 3, "offer_id": offer, "coupon_id": coupon});
     let placed = c.order(body).await.expect(201);
     assert_eq!(placed["amount_minor"], 23_500, "{placed}");
     let line = &placed["lines"][0];
@@ -284,8 +267,7 @@ async fn demand_offer_and_coupon_split_exactly_in_the_ledger_the_statements_and_
     advance_to(m, next_month(month) + Duration::days(2)).await;
     let period = Calendar::default().period_of(month).label;
     m.app.post("/api/v1/operator/settlement-runs", Some(&m.op), json!({"period": period})).await.expect(201);
-    let page =
-        m.app.get(&format!("/api/v1/seller/statements?period={period}"), Some(&m.seller_key)).await.expect(200);
+    let page = m.app.get(&format!("/api/v1/seller/statements?period={period}"), Some(&m.seller_key)).await.expect(200);
     let st = &page["items"][0];
     assert_eq!(
         (st["gross_minor"].as_i64(), st["commission_minor"].as_i64(), st["net_minor"].as_i64()),
@@ -295,7 +277,10 @@ async fn demand_offer_and_coupon_split_exactly_in_the_ledger_the_statements_and_
     let page = m.app.get("/api/v1/partner/statements", Some(&c.partner_key)).await.expect(200);
     assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
     let ps = &page["items"][0];
-    assert_eq!((ps["sales_minor"].as_i64(), ps["share_minor"].as_i64(), ps["lines"].as_i64()), (Some(23_500), Some(1_175), Some(3)));
+    assert_eq!(
+        (ps["sales_minor"].as_i64(), ps["share_minor"].as_i64(), ps["lines"].as_i64()),
+        (Some(23_500), Some(1_175), Some(3))
+    );
     assert_eq!(ps["partner_id"], c.partner_id.as_str());
     let id = ps["id"].as_str().unwrap();
     let detail = m.app.get(&format!("/api/v1/partner/statements/{id}"), Some(&c.partner_key)).await.expect(200);
@@ -317,10 +302,7 @@ async fn demand_offer_and_coupon_split_exactly_in_the_ledger_the_statements_and_
     m.app.post(&received, Some(&m.op), json!({"invoice_number": "P-2026-001"})).await.problem(409, "out_of_order");
     let paid_st = m.app.post(&pay, Some(&m.op), payout.clone()).await.expect(200);
     assert_eq!(paid_st["statement"]["status"], "paid");
-    assert_eq!(
-        c.entry(id, "payout").await,
-        lines(&[("partner_payable", 1_175, 0), ("platform_cash", 0, 1_175)])
-    );
+    assert_eq!(c.entry(id, "payout").await, lines(&[("partner_payable", 1_175, 0), ("platform_cash", 0, 1_175)]));
     m.app.post(&pay, Some(&m.op), payout).await.problem(409, "out_of_order");
     // Other partners and buyers do not see it.
     let (_, other) = m.app.signup("partner").await;
@@ -374,10 +356,7 @@ async fn an_exclusive_discount_is_funded_by_the_partner_and_a_bound_buyer_is_att
     // Not usable before an operator approves it.
     let body = json!({"sku_id": c.sku_id, "period": "month", "exclusive_discount_id": id});
     c.order(body.clone()).await.problem(409, "discount_not_approved");
-    m.app
-        .post(&format!("/api/v1/operator/exclusive-discounts/{id}/approve"), Some(&m.op), json!({}))
-        .await
-        .expect(200);
+    m.app.post(&format!("/api/v1/operator/exclusive-discounts/{id}/approve"), Some(&m.op), json!({})).await.expect(200);
     let placed = c.order(body).await.expect(201);
     assert_eq!(placed["amount_minor"], 9_700);
     assert_eq!(placed["lines"][0]["discounts"][0]["borne_by"], "partner");
@@ -474,7 +453,9 @@ async fn refused_deals_charge_nothing_and_consume_nothing() {
     assert_eq!(theirs.problem(404, "not_found")["errors"][0]["field"], "coupon_id");
     // Malformed ids, both deals at once, other terms than the offer's, below the threshold.
     c.order(three(json!({"coupon_id": "cpn_nope"}))).await.problem(404, "not_found");
-    c.order(three(json!({"offer_id": offer, "exclusive_discount_id": "xdc_x"}))).await.problem(422, "validation_failed");
+    c.order(three(json!({"offer_id": offer, "exclusive_discount_id": "xdc_x"})))
+        .await
+        .problem(422, "validation_failed");
     c.order(json!({"sku_id": c.sku_id, "period": "month", "period_count": 2, "offer_id": offer}))
         .await
         .problem(409, "offer_terms");

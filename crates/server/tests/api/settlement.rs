@@ -11,24 +11,24 @@ use serde_json::{Value, json};
 
 const RUNS: &str = "/api/v1/operator/settlement-runs";
 
-fn ts(v: &Value) -> DateTime<Utc> {
+pub fn ts(v: &Value) -> DateTime<Utc> {
     serde_json::from_value(v.clone()).unwrap()
 }
 
-async fn now(m: &Market) -> DateTime<Utc> {
+pub async fn now(m: &Market) -> DateTime<Utc> {
     ts(&m.app.get("/api/v1/operator/test-clock", Some(&m.op)).await.expect(200)["now"])
 }
 
 /// Moves the test clock to `at` or at most a second past it (it moves in
 /// whole seconds).
-async fn advance_to(m: &Market, at: DateTime<Utc>) {
+pub async fn advance_to(m: &Market, at: DateTime<Utc>) {
     let secs = ((at - now(m).await).num_milliseconds() + 999).div_euclid(1000);
     assert!(secs >= 0, "the clock only moves forward");
     m.advance_secs(secs).await;
 }
 
 /// The first instant of the month after `t`'s (UTC).
-fn next_month(t: DateTime<Utc>) -> DateTime<Utc> {
+pub fn next_month(t: DateTime<Utc>) -> DateTime<Utc> {
     let (y, mo) = if t.month() == 12 { (t.year() + 1, 1) } else { (t.year(), t.month() + 1) };
     Utc.with_ymd_and_hms(y, mo, 1, 0, 0, 0).unwrap()
 }

@@ -381,13 +381,8 @@ pub async fn get_batch(state: &AppState, seller: &Principal, id: &str) -> AppRes
 /// The seller's batches, newest first.
 pub async fn list_batches(state: &AppState, seller: &Principal, params: BatchParams) -> AppResult<Page<BatchView>> {
     let paging = Paging::new(params.limit, params.cursor)?;
-    let status = match params.status.filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            CouponBatchStatus::parse(&s)
-                .ok_or_else(|| AppError::field("status", format!("must be one of {}", CouponBatchStatus::allowed())))?,
-        ),
-    };
+    let status =
+        crate::app::page::word_filter("status", params.status, CouponBatchStatus::parse, CouponBatchStatus::allowed)?;
     let before = match paging.cursor.as_deref() {
         None => None,
         Some(c) => Some(
@@ -525,19 +520,8 @@ pub async fn claim(state: &AppState, tx: &impl Executor, buyer: &Principal, req:
 /// The buyer's coupons, newest first, optionally in one state as of now.
 pub async fn list_coupons(state: &AppState, buyer: &Principal, params: CouponParams) -> AppResult<Page<CouponView>> {
     let paging = Paging::new(params.limit, params.cursor)?;
-    let filter = match params.status.filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            CouponState::parse(&s)
-                .ok_or_else(|| AppError::field("status", format!("must be one of {}", CouponState::allowed())))?,
-        ),
-    };
-    let before = match paging.cursor.as_deref() {
-        None => None,
-        Some(c) => {
-            Some(CouponId::parse(c).ok_or_else(|| AppError::field("cursor", "is not a cursor this API returned"))?)
-        }
-    };
+    let filter = crate::app::page::word_filter("status", params.status, CouponState::parse, CouponState::allowed)?;
+    let before = crate::app::page::id_cursor(&paging, CouponId::parse)?;
     let now = state.now();
     let rows =
         repo::list_for_buyer(&state.db.conn, &buyer.account_id, filter, now, before.as_ref(), paging.limit + 1).await?;

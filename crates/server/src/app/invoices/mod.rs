@@ -289,19 +289,8 @@ pub async fn get(state: &AppState, party: Party<'_>, id: &str) -> AppResult<Invo
 /// The invoices `party` sees, newest first, optionally in one status.
 pub async fn list(state: &AppState, party: Party<'_>, params: InvoiceParams) -> AppResult<Page<InvoiceView>> {
     let paging = Paging::new(params.limit, params.cursor)?;
-    let status = match params.status.filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            InvoiceStatus::parse(&s)
-                .ok_or_else(|| AppError::field("status", format!("must be one of {}", InvoiceStatus::allowed())))?,
-        ),
-    };
-    let before = match paging.cursor.as_deref() {
-        None => None,
-        Some(c) => {
-            Some(InvoiceId::parse(c).ok_or_else(|| AppError::field("cursor", "is not a cursor this API returned"))?)
-        }
-    };
+    let status = crate::app::page::word_filter("status", params.status, InvoiceStatus::parse, InvoiceStatus::allowed)?;
+    let before = crate::app::page::id_cursor(&paging, InvoiceId::parse)?;
     let rows = repo::list(&state.db.conn, party.scope(), status, before.as_ref(), paging.limit + 1).await?;
     Ok(paging.finish(rows, |i| i.id.to_string(), view))
 }

@@ -393,19 +393,8 @@ pub async fn get(state: &AppState, party: Party<'_>, id: &str) -> AppResult<Offe
 /// The offers `party` made or received, newest first.
 pub async fn list(state: &AppState, party: Party<'_>, params: OfferParams) -> AppResult<Page<OfferView>> {
     let paging = Paging::new(params.limit, params.cursor)?;
-    let status = match params.status.filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            OfferStatus::parse(&s)
-                .ok_or_else(|| AppError::field("status", format!("must be one of {}", OfferStatus::allowed())))?,
-        ),
-    };
-    let before = match paging.cursor.as_deref() {
-        None => None,
-        Some(c) => {
-            Some(OfferId::parse(c).ok_or_else(|| AppError::field("cursor", "is not a cursor this API returned"))?)
-        }
-    };
+    let status = crate::app::page::word_filter("status", params.status, OfferStatus::parse, OfferStatus::allowed)?;
+    let before = crate::app::page::id_cursor(&paging, OfferId::parse)?;
     let db = &state.db.conn;
     let mut rows = repo::list(db, party.scope(), status, before.as_ref(), paging.limit + 1).await?;
     let more = rows.len() as u64 > paging.limit;

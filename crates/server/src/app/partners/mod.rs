@@ -27,6 +27,7 @@ pub mod discounts;
 pub mod onboarding;
 pub mod share;
 
+use crate::app::page::id_cursor as parse_cursor;
 pub use bindings::ensure_bound;
 pub use onboarding::ensure_certified;
 
@@ -41,18 +42,7 @@ fn parse_status<T>(
     parse: fn(&str) -> Option<T>,
     allowed: fn() -> String,
 ) -> AppResult<Option<T>> {
-    match status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => parse(s).map(Some).ok_or_else(|| AppError::field("status", format!("must be one of {}", allowed()))),
-    }
-}
-
-/// The cursor of an id-ordered list, parsed as the id it is.
-fn parse_cursor<T>(paging: &Paging, parse: fn(&str) -> Option<T>) -> AppResult<Option<T>> {
-    match paging.cursor.as_deref() {
-        None => Ok(None),
-        Some(c) => parse(c).map(Some).ok_or_else(|| AppError::field("cursor", "is not a cursor this API returned")),
-    }
+    crate::app::page::word_filter("status", status, parse, allowed)
 }
 
 /// The listed joint-operation product a discount or demand is about: an

@@ -53,6 +53,17 @@ pub struct RecordPayout {
     pub reference: String,
 }
 
+impl RecordPayout {
+    /// The provider's reference, trimmed: 1-100 characters (422 otherwise).
+    pub fn checked_reference(&self) -> AppResult<String> {
+        let reference = self.reference.trim();
+        if reference.is_empty() || reference.chars().count() > 100 {
+            return Err(AppError::field("reference", "1-100 characters"));
+        }
+        Ok(reference.to_string())
+    }
+}
+
 /// 409 `out_of_order` naming the status, when `action` does not apply to `s`.
 fn applies(s: &statement_row::Model, action: StatementAction) -> AppResult<StatementStatus> {
     s.status.next(action).map_err(|e| AppError::conflict("out_of_order", e.to_string()))
@@ -197,10 +208,7 @@ fn payout_entry(s: &statement_row::Model, method: PayoutMethod) -> AppResult<Ent
 
 /// Records the payout of an approved statement and posts its entry.
 pub async fn pay(state: &AppState, op: &Principal, id: &str, req: RecordPayout) -> AppResult<StatementDetail> {
-    let reference = req.reference.trim().to_string();
-    if reference.is_empty() || reference.chars().count() > 100 {
-        return Err(AppError::field("reference", "1-100 characters"));
-    }
+    let reference = req.checked_reference()?;
     let now = state.now();
     let tx = state.db.write().await?;
     let s = find(&tx, None, id).await?;
@@ -218,9 +226,7 @@ pub async fn pay(state: &AppState, op: &Principal, id: &str, req: RecordPayout) 
         currency: &s.currency,
         reference: &reference,
     };
-    let sent = payouts::provider(req.provider).send(request).await.map_err(|e| {
-        AppError::new(Refusal::BadGateway, "payout_failed", format!("the {} payout was not made: {e:#}", req.provider))
-    })?;
+    let sent = payouts::send(req.provider, request).await?;
     let reference = sent.reference;
     let entry = post_entry(&tx, &payout_entry(&s, req.provider)?, now).await?;
     let note = format!("{} {}", req.provider, reference);

@@ -8,9 +8,9 @@
 
 use super::payouts::{self, PayoutRequest};
 use crate::app::csv;
-use crate::app::error::{AppError, AppResult, Refusal};
+use crate::app::error::{AppError, AppResult};
 use crate::app::ledger::post_entry;
-use crate::app::page::{Page, Paging};
+use crate::app::page::{self, Page, Paging};
 use crate::auth::Principal;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -204,20 +204,9 @@ pub async fn list(
     partner: Option<&Principal>,
     q: PartnerStatementParams,
 ) -> AppResult<Page<PartnerStatementView>> {
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(PartnerStatementStatus::parse(s).ok_or_else(|| {
-            AppError::field("status", format!("must be one of {}", PartnerStatementStatus::allowed()))
-        })?),
-    };
+    let status = page::word_filter("status", q.status, PartnerStatementStatus::parse, PartnerStatementStatus::allowed)?;
     let paging = Paging::new(q.limit, q.cursor)?;
-    let before = match paging.cursor.as_deref() {
-        None => None,
-        Some(c) => Some(
-            PartnerStatementId::parse(c)
-                .ok_or_else(|| AppError::field("cursor", "is not a cursor this API returned"))?,
-        ),
-    };
+    let before = page::id_cursor(&paging, PartnerStatementId::parse)?;
     let owner = partner.map(|p| p.account_id.as_str());
     let rows = repo::list(&state.db.conn, owner, status, before.as_ref(), paging.limit + 1).await?;
     Ok(paging.finish(rows, |s| s.id.to_string(), view))
@@ -276,10 +265,7 @@ pub async fn pay(
     id: &str,
     req: super::lifecycle::RecordPayout,
 ) -> AppResult<PartnerStatementDetail> {
-    let reference = req.reference.trim().to_string();
-    if reference.is_empty() || reference.chars().count() > 100 {
-        return Err(AppError::field("reference", "1-100 characters"));
-    }
+    let reference = req.checked_reference()?;
     let now = state.now();
     let tx = state.db.write().await?;
     let s = find(&tx, None, id).await?;
@@ -298,9 +284,7 @@ pub async fn pay(
         currency: &s.currency,
         reference: &reference,
     };
-    let sent = payouts::provider(req.provider).send(request).await.map_err(|e| {
-        AppError::new(Refusal::BadGateway, "payout_failed", format!("the {} payout was not made: {e:#}", req.provider))
-    })?;
+    let sent = payouts::send(req.provider, request).await?;
     let lines = vec![
         Line::debit(partner_payable(&s.partner_id), &s.currency, s.share_minor),
         Line::credit(platform_cash(req.provider.as_str()), &s.currency, s.share_minor),

@@ -58,6 +58,18 @@ impl PayoutProvider for ManualPayout {
 
 static MANUAL: ManualPayout = ManualPayout;
 
+/// Sends `req` through the provider for `method`: its reference, or 502
+/// `payout_failed` (nothing recorded) when it refused or was unreachable.
+pub async fn send(method: PayoutMethod, req: PayoutRequest<'_>) -> crate::app::error::AppResult<Sent> {
+    provider(method).send(req).await.map_err(|e| {
+        crate::app::error::AppError::new(
+            crate::app::error::Refusal::BadGateway,
+            "payout_failed",
+            format!("the {method} payout was not made: {e:#}"),
+        )
+    })
+}
+
 /// The provider for `method`.
 pub fn provider(method: PayoutMethod) -> &'static dyn PayoutProvider {
     match method {
