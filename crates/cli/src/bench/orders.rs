@@ -27,7 +27,8 @@
 //!    server, `-i -s 10` then `-c C -j 2 -T N`, after Mercato's load so the
 //!    two do not compete.
 //!
-//! With `--deals`, a second phase as long follows the first: each buyer is
+//! With `--deals`, a second phase as long follows the first, once the
+//! first's purchases are provisioned (so both start alike): each buyer is
 //! stocked (in the database, not measured) with private offers and claimed
 //! coupons for the SKU, one of each per order it may place, and every order
 //! names its next pair, so each goes through the whole pricing pipeline and
@@ -237,6 +238,8 @@ async fn load_and_drain(
     let plain = phase(args, &client, base, &sku_id, &keys, None).await?;
     let mut samples = plain.samples_us.clone();
     let deals = if args.deals {
+        // The second phase starts as the first did: nothing left to provision.
+        drain(state, Instant::now() + Duration::from_secs(args.drain_timeout_secs)).await?;
         // One offer and one coupon per order a buyer may place: half as
         // many again as the busiest buyer placed in the plain phase.
         let per_buyer = (plain.max_attempts as usize).saturating_mul(3) / 2 + 50;
@@ -264,14 +267,7 @@ async fn load_and_drain(
     let errors_by_status = plain.errors_by_status.clone();
     let window = plain.window_secs;
 
-    let drain_deadline = load_end + Duration::from_secs(args.drain_timeout_secs);
-    loop {
-        let provisioning = fulfilment::provisioning_subscriptions(&state.db).await?;
-        if provisioning == 0 || Instant::now() >= drain_deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    drain(state, load_end + Duration::from_secs(args.drain_timeout_secs)).await?;
     let drain_secs = load_end.elapsed().as_secs_f64();
 
     // Lag per paid order, from the database.
@@ -314,6 +310,17 @@ async fn load_and_drain(
         pgbench_note: None,
         deals,
     })
+}
+
+/// Waits until no subscription is still provisioning, or `deadline`.
+async fn drain(state: &mercato_server::AppState, deadline: Instant) -> anyhow::Result<()> {
+    loop {
+        let provisioning = fulfilment::provisioning_subscriptions(&state.db).await?;
+        if provisioning == 0 || Instant::now() >= deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// One phase: every buyer places and pays in a loop for the warm-up and

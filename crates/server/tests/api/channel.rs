@@ -198,6 +198,8 @@ async fn demand_offer_and_coupon_split_exactly_in_the_ledger_the_statements_and_
 
     // Order 1: 3 months at 10,000 = 30,000; 15% off = 4,500; coupon 2,000.
     let offer = c.offer_from_demand().await;
+    assert!(m.notifications(&m.buyer_key).await.contains(&"private_offer_received".to_string()));
+    assert!(m.notifications(&c.partner_key).await.contains(&"demand_offered".to_string()));
     let coupon = c.claim(&batch).await;
     let body =
         json!({"sku_id": c.sku_id, "period": "month", "period_count": 3, "offer_id": offer, "coupon_id": coupon});

@@ -33,10 +33,10 @@ use mercato_domain::catalog::{ChargingMode, Cooperation, ListedSnapshot, SkuSpec
 use mercato_domain::channel::offers::{self as rules, OfferStatus, OfferTerms};
 use mercato_domain::channel::partners::DemandStatus;
 use mercato_domain::channel::pricing::OfferPrice;
-use mercato_domain::ids::{DemandId, OfferId};
-use mercato_store::entity::private_offer;
+use mercato_domain::ids::{DemandId, NotificationId, OfferId};
+use mercato_store::entity::{notification, private_offer};
 use mercato_store::repo::offers::{self as repo, Scope};
-use mercato_store::repo::{accounts, products as product_repo, settings};
+use mercato_store::repo::{accounts, notifications as notification_repo, products as product_repo, settings};
 use mercato_store::{Executor, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -323,7 +323,46 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     }
+    notify(tx, &row, &snap.content.name, now).await?;
     Ok(view(row, Some(&snap), Party::Seller(seller), now))
+}
+
+/// Notification kinds of offers.
+pub const KIND_OFFER_RECEIVED: &str = "private_offer_received";
+pub const KIND_DEMAND_OFFERED: &str = "demand_offered";
+
+/// Tells the buyer an offer was made to them, and the partner whose demand
+/// it answers.
+async fn notify(tx: &impl Executor, o: &private_offer::Model, product: &str, now: DateTime<Utc>) -> AppResult<()> {
+    let until = o.valid_until.to_rfc3339();
+    let mut notes = vec![(
+        o.buyer_id.clone(),
+        KIND_OFFER_RECEIVED,
+        format!("A private offer for {product}"),
+        format!("Offer {} is yours until {until}: see it and buy with it under your private offers.", o.id),
+    )];
+    if let (Some(partner), Some(demand)) = (&o.partner_id, &o.demand_id) {
+        notes.push((
+            partner.clone(),
+            KIND_DEMAND_OFFERED,
+            format!("Your demand for {product} was answered"),
+            format!("The seller made offer {} from your demand {demand}; the sale earns your share.", o.id),
+        ));
+    }
+    for (account_id, kind, title, body) in notes {
+        let n = notification::Model {
+            id: NotificationId::new().into(),
+            account_id,
+            kind: kind.into(),
+            title,
+            body,
+            reference: Some(o.id.to_string()),
+            created_at: now,
+            read_at: None,
+        };
+        notification_repo::insert(tx, n).await?;
+    }
+    Ok(())
 }
 
 fn already_offered(demand_id: &DemandId) -> AppError {

@@ -151,15 +151,14 @@ pub async fn price(
             .map_err(pricing_error)?;
     // The automatic attribution grants nothing: no discount step to show.
     breakdown.discounts.0.retain(|d| !d.source_id.is_empty());
-    // The partner must be able to fund its discount at today's rate.
-    let rate = commission_rate(db, line.product_type, line.cooperation).await?;
-    pricing::split_sale(
-        breakdown.gross_minor,
-        breakdown.discounts.partner_borne(),
-        rate,
-        breakdown.partner.as_ref().map(|p| p.share_bp),
-    )
-    .map_err(pricing_error)?;
+    // A partner must be able to fund its discount at today's rate (nothing
+    // else can keep a sale from splitting).
+    let funded = breakdown.discounts.partner_borne();
+    if funded > 0 {
+        let rate = commission_rate(db, line.product_type, line.cooperation).await?;
+        let share = breakdown.partner.as_ref().map(|p| p.share_bp);
+        pricing::split_sale(breakdown.gross_minor, funded, rate, share).map_err(pricing_error)?;
+    }
     Ok(Granted { breakdown, offer: offer_taken, coupon: coupon_id })
 }
 
