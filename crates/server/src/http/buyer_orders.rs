@@ -32,16 +32,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// SKUs cost the month or year price x `period_count` (months 1-11, years
 /// 1-5, default 1) x `quantity`; one-time SKUs one_time_minor x `quantity`;
 /// packages their package price; trials (once per buyer and product) and
-/// pay-per-use SKUs nothing now. Send an `Idempotency-Key` header to make
-/// retries safe.
+/// pay-per-use SKUs nothing now. A private offer or an exclusive discount,
+/// and a coupon, may lower the price (the line lists each step); both are
+/// taken by this order. Send an `Idempotency-Key` header to make retries
+/// safe.
 #[utoipa::path(post, path = "/api/v1/buyer/orders", tag = "orders", security(("api_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; remembered for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     request_body = CreateOrder,
     responses(
         (status = 201, body = OrderView),
         AuthProblems,
-        (status = 404, description = "no such SKU on sale (`errors` names `sku_id`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`not_offered`: the SKU does not offer what was asked (a period it is not sold by, a period for a SKU not sold by period, no period for one that is, a trial it has none of, a quantity that is not one of its choices, a total above 10^12 minor units; `errors` names each field); `not_on_sale` (delisted product or retired SKU), `trial_used`, `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such SKU on sale, or no offer, exclusive discount or coupon of yours with that id (`errors` names `sku_id`, `offer_id`, `exclusive_discount_id` or `coupon_id`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`not_offered`: the SKU does not offer what was asked (a period it is not sold by, a period for a SKU not sold by period, no period for one that is, a trial it has none of, a quantity that is not one of its choices, a total above 10^12 minor units; `errors` names each field); `not_on_sale` (delisted product or retired SKU), `trial_used`, `idempotency_key_in_use`. Deals (docs/channel.md): `offer_used`, `offer_withdrawn`, `offer_not_started`, `offer_expired`, `offer_not_applicable`, `offer_terms`, `not_joint_operation`, `discount_not_approved`, `discount_not_started`, `discount_expired`, `discount_not_applicable`, `not_bound`, `discount_unfunded`, `coupon_used`, `coupon_not_started`, `coupon_expired`, `coupon_not_applicable`, `coupon_below_threshold`, `coupon_currency`, `deal_not_applicable` (a trial or pay-per-use SKU), `bad_offer_price`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed` naming the field, for what no SKU accepts (as the schema states: period_count out of range or without period, a trial with period terms, auto_renew without period); `idempotency_key_reused`: the key was used with another request", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_order(
@@ -51,7 +53,13 @@ async fn create_order(
     ApiJson(req): ApiJson<CreateOrder>,
 ) -> ApiResult<Response> {
     let once = idempotency.bind(&p.account_id, &req)?;
-    let created = once.run(&state, StatusCode::CREATED, async |tx| orders::create(&state, tx, &p, req).await).await?;
+    let prepared = match orders::prepare(&state, &p, &req).await {
+        Ok(prepared) => prepared,
+        // A retry of an order that took its offer or coupon: its answer.
+        Err(e) => return Ok(once.replayed(&state).await?.ok_or(e)?.into_response()),
+    };
+    let created =
+        once.run(&state, StatusCode::CREATED, async |tx| orders::place(&state, tx, &p, prepared).await).await?;
     Ok(created.into_response())
 }
 

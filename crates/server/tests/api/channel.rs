@@ -466,7 +466,11 @@ async fn refused_deals_charge_nothing_and_consume_nothing() {
         .problem(409, "coupon_below_threshold");
     // Nothing was charged or taken: both still work.
     assert_eq!(m.wallet().await, before);
-    let ok = c.order(three(json!({"offer_id": offer, "coupon_id": coupon}))).await.expect(201);
+    let body = three(json!({"offer_id": offer, "coupon_id": coupon}));
+    let ok = m.app.post_idem("/api/v1/buyer/orders", &m.buyer_key, "deal-1", Some(body.clone())).await.expect(201);
+    // A retry of the order that took the offer and the coupon gets its answer.
+    let retry = m.app.post_idem("/api/v1/buyer/orders", &m.buyer_key, "deal-1", Some(body)).await.expect(201);
+    assert_eq!(retry["id"], ok["id"]);
     // Cancelled unpaid: both come back.
     let id = ok["id"].as_str().unwrap();
     m.app.post(&format!("/api/v1/buyer/orders/{id}/cancel"), Some(&m.buyer_key), json!({})).await.expect(200);

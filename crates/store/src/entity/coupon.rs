@@ -19,6 +19,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// Its batch: an order reads the coupon with its terms in one query.
+    #[sea_orm(
+        belongs_to = "super::coupon_batch::Entity",
+        from = "Column::BatchId",
+        to = "super::coupon_batch::Column::Id"
+    )]
+    Batch,
+}
+
+impl Related<super::coupon_batch::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Batch.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

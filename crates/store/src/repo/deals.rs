@@ -48,18 +48,18 @@ pub async fn exclusive_discount_for_buyer(
         .await?)
 }
 
-/// A buyer's coupon with its batch.
+/// A buyer's coupon with its batch (one query).
 pub async fn coupon_for_buyer(
     db: &impl ConnectionTrait,
     buyer_id: &str,
     id: &CouponId,
 ) -> StoreResult<Option<(coupon::Model, coupon_batch::Model)>> {
-    let Some(c) = coupon::Entity::find_by_id(id.clone()).filter(coupon::Column::BuyerId.eq(buyer_id)).one(db).await?
-    else {
-        return Ok(None);
-    };
-    let batch = coupon_batch::Entity::find_by_id(c.batch_id.clone()).one(db).await?;
-    Ok(batch.map(|b| (c, b)))
+    let found = coupon::Entity::find_by_id(id.clone())
+        .filter(coupon::Column::BuyerId.eq(buyer_id))
+        .find_also_related(coupon_batch::Entity)
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(c, batch)| batch.map(|b| (c, b))))
 }
 
 /// Takes an active offer for `order_id`; false when another order took it

@@ -405,17 +405,35 @@ pub(crate) fn parse_order_cursor(cursor: &str) -> AppResult<repo::Before<'_>> {
 
 // ---------------------------------------------------------------- create
 
-/// Places an order for one SKU, priced on the server, in `tx`.
-pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrder) -> AppResult<OrderView> {
+/// An order resolved and priced, not yet written ([`prepare`], then [`place`]).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    sku: mercato_store::entity::sku::Model,
+    product_id: String,
+    seller_id: String,
+    snap_name: String,
+    product_type: mercato_domain::catalog::ProductType,
+    cooperation: mercato_domain::catalog::Cooperation,
+    spec: mercato_domain::catalog::SkuSpec,
+    priced: rules::Priced,
+    granted: deals::Granted,
+}
+
+/// Resolves and prices an order for one SKU (with its deal and coupon),
+/// reading outside any write transaction: on SQLite the writer lock is
+/// then held only for [`place`]'s writes. What it read may change before
+/// [`place`]: the offer and the coupon are taken there conditionally.
+pub async fn prepare(state: &AppState, buyer: &Principal, req: &CreateOrder) -> AppResult<Prepared> {
     let now = state.now();
+    let db = &state.db.conn;
     // What no SKU accepts is refused before the SKU is looked up.
     rules::check_request(&req.request())?;
 
     // The SKU must be active, of a listed product, and in its listed snapshot.
     let unknown = || AppError::about_field(Refusal::NotFound, "not_found", "sku_id", "no SKU with this id is on sale");
     let not_on_sale = || AppError::about_field(Refusal::Conflict, "not_on_sale", "sku_id", "this SKU is not on sale");
-    let sku = repo::find_sku(tx, &req.sku_id).await?.ok_or_else(unknown)?;
-    let product = products::find(tx, &sku.product_id).await?.ok_or_else(unknown)?;
+    let sku = repo::find_sku(db, &req.sku_id).await?.ok_or_else(unknown)?;
+    let product = products::find(db, &sku.product_id).await?.ok_or_else(unknown)?;
     let Some(snap) = product.listed else { return Err(unknown()) };
     if sku.status == SkuStatus::Pending {
         return Err(unknown());
@@ -433,19 +451,37 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
         product_type: snap.product_type,
         cooperation: snap.cooperation,
     };
-    let granted = deals::price(tx, &bought, &priced, &req.choice(), now).await?;
-    let b = &granted.breakdown;
+    let granted = deals::price(db, &bought, &priced, &req.choice(), now).await?;
+    Ok(Prepared {
+        spec: listed.spec.clone(),
+        product_id: product.id.clone(),
+        seller_id: product.seller_id.clone(),
+        snap_name: snap.content.name.clone(),
+        product_type: snap.product_type,
+        cooperation: snap.cooperation,
+        sku,
+        priced,
+        granted,
+    })
+}
 
+/// Writes a [`Prepared`] order in `tx`: the order, its line, and what it
+/// takes (the offer, the coupon, the trial; 409 when another order took
+/// one first).
+pub async fn place(state: &AppState, tx: &Tx, buyer: &Principal, p: Prepared) -> AppResult<OrderView> {
+    let now = state.now();
+    let Prepared { sku, priced, granted, .. } = &p;
+    let b = &granted.breakdown;
     let order_row = follow_up::insert_order(
         tx,
         follow_up::order_row(&buyer.account_id, OrderStatus::PendingPayment, b.due_minor, &priced.currency, now),
     )
     .await?;
-    deals::take(tx, &granted, &order_row.id, now).await?;
+    deals::take(tx, granted, &order_row.id, now).await?;
     if priced.trial {
         let trial = trial_use::Model {
             buyer_id: buyer.account_id.clone(),
-            product_id: product.id.clone(),
+            product_id: p.product_id.clone(),
             order_id: order_row.id.clone(),
             created_at: now,
         };
@@ -457,13 +493,13 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
         id: rules::order_line_id(&order_row.id, 1),
         order_id: order_row.id.clone(),
         line_no: 1,
-        product_id: product.id.clone(),
-        seller_id: product.seller_id.clone(),
-        product_name: snap.content.name.clone(),
-        product_type: snap.product_type,
-        cooperation: snap.cooperation,
+        product_id: p.product_id.clone(),
+        seller_id: p.seller_id.clone(),
+        product_name: p.snap_name.clone(),
+        product_type: p.product_type,
+        cooperation: p.cooperation,
         sku_id: sku.id.clone(),
-        sku_code: listed.spec.sku_code.clone(),
+        sku_code: p.spec.sku_code.clone(),
         charging_mode: priced.charging_mode,
         period: priced.period,
         period_count: priced.period_count,
@@ -473,7 +509,7 @@ pub async fn create(state: &AppState, tx: &Tx, buyer: &Principal, req: CreateOrd
         auto_renew: priced.auto_renew,
         amount_minor: b.due_minor,
         currency: priced.currency.clone(),
-        sku_spec: listed.spec.clone(),
+        sku_spec: p.spec.clone(),
         created_at: now,
         renews_subscription_id: None,
         kind: LineKind::Purchase,
