@@ -62,22 +62,31 @@ fn bench_orders_places_pays_and_fulfils_on_sqlite() {
     assert!(r["deals"].is_null(), "no deals phase unless asked: {r}");
 }
 
-/// `--deals`: a second phase where every order takes an offer and a coupon.
+/// `--deals`: a mixed phase where one buyer's orders each take an offer
+/// and a coupon while the other orders plainly.
 #[test]
 fn bench_orders_with_deals_prices_every_order_through_an_offer_and_a_coupon() {
     let r = bench(None, &["--deals"]);
     assert_sound(&r, "sqlite");
     let d = &r["deals"];
+    assert_eq!((d["buyers"].as_u64(), d["plain_buyers"].as_u64()), (Some(1), Some(1)), "{r}");
     let orders = d["orders"].as_u64().unwrap();
     assert!(orders > 0 && d["orders_per_sec"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(d["plain_orders_per_sec"].as_f64().unwrap() > 0.0, "{r}");
     assert_eq!(d["errors"], 0, "no deal order failed: {r}");
-    // Every order of the phase (warm-up included) recorded both steps.
+    // Every order with deals (warm-up included) recorded both steps.
     assert!(d["discounted_orders"].as_u64().unwrap() >= orders, "{r}");
     let ratio = d["ratio_to_plain"].as_f64().unwrap();
-    let after = d["plain_after_orders_per_sec"].as_f64().unwrap();
-    assert!(after > 0.0, "the plain phase ran again: {r}");
-    let expected = d["orders_per_sec"].as_f64().unwrap() / ((r["orders_per_sec"].as_f64().unwrap() + after) / 2.0);
+    let expected = d["orders_per_sec"].as_f64().unwrap() / d["plain_orders_per_sec"].as_f64().unwrap();
     assert!((ratio - expected).abs() < 1e-9, "{r}");
+    let out =
+        Command::new(BIN).args(["bench", "orders", "--deals", "--concurrency", "1"]).output().expect("run mercato");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--concurrency 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The CI's second pass sets MERCATO_TEST_DATABASE_URL: the bench then runs

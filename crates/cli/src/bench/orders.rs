@@ -28,13 +28,13 @@
 //!    two do not compete.
 //!
 //! With `--deals`, a second phase as long follows the first, once the
-//! first's purchases are provisioned (so both start alike): each buyer is
-//! stocked (in the database, not measured) with private offers and claimed
+//! first's purchases are provisioned: every other buyer is stocked (in the database, not measured) with private offers and claimed
 //! coupons for the SKU, one of each per order it may place, and every order
 //! names its next pair, so each goes through the whole pricing pipeline and
-//! takes both; then the plain phase once more. The deals' rate is compared
-//! with the mean of the plain phases before and after it (A-B-A), so the
-//! database growing during the run does not count against either.
+//! takes both. The phase is mixed: every other buyer orders with deals, the
+//! others plainly, at the same time, so both meet the same database, the
+//! same fulfilment backlog and the same machine; the two are compared per
+//! buyer.
 //!
 //! Exit status 1 when the ledger is unsound or a paid order was not
 //! fulfilled; request errors are reported, not fatal.
@@ -79,8 +79,9 @@ pub struct OrdersArgs {
     /// Skip pgbench on PostgreSQL.
     #[arg(long)]
     pub no_pgbench: bool,
-    /// After the plain orders, a second phase as long where every order is
-    /// priced through a private offer and a coupon; both are reported.
+    /// After the plain orders, a second phase as long where every other
+    /// buyer prices each order through a private offer and a coupon while
+    /// the others order plainly; both groups are reported (needs 2+ buyers).
     #[arg(long)]
     pub deals: bool,
 }
@@ -128,9 +129,12 @@ pub struct Report {
     pub deals: Option<DealsPhase>,
 }
 
-/// The second phase of `--deals`, measured like the first.
+/// The second phase of `--deals`: every other buyer orders with an offer
+/// and a coupon while the others order plainly, at the same time.
 #[derive(Debug, Serialize)]
 pub struct DealsPhase {
+    /// Buyers ordering with deals.
+    pub buyers: u64,
     pub orders: u64,
     pub orders_per_sec: f64,
     pub latency_ms: Latency,
@@ -140,24 +144,35 @@ pub struct DealsPhase {
     pub stocked_per_buyer: usize,
     /// Orders whose line recorded both discount steps.
     pub discounted_orders: u64,
-    /// The plain phase run again after this one.
-    pub plain_after_orders_per_sec: f64,
-    /// orders_per_sec / the mean of the plain phases before and after.
+    /// The buyers ordering plainly in the same phase, and their figures.
+    pub plain_buyers: u64,
+    pub plain_orders_per_sec: f64,
+    pub plain_latency_ms: Latency,
+    /// Orders per second per buyer with deals / the same for plain buyers.
     pub ratio_to_plain: f64,
 }
 
-/// One measured phase of load.
+/// One measured phase of load: its plain buyers and its buyers with deals.
+#[derive(Default)]
 struct Phase {
-    samples_us: Vec<u64>,
-    errors_by_status: BTreeMap<u16, u64>,
+    plain: Group,
+    deals: Group,
     /// Most place-and-pay attempts of one buyer (warm-up included).
     max_attempts: u64,
     window_secs: f64,
 }
 
-impl Phase {
-    fn orders_per_sec(&self) -> f64 {
-        self.samples_us.len() as f64 / self.window_secs
+/// The buyers of a phase that ordered alike.
+#[derive(Default)]
+struct Group {
+    buyers: u64,
+    samples_us: Vec<u64>,
+    errors_by_status: BTreeMap<u16, u64>,
+}
+
+impl Group {
+    fn orders_per_sec(&self, window_secs: f64) -> f64 {
+        self.samples_us.len() as f64 / window_secs
     }
 }
 
@@ -169,6 +184,9 @@ pub struct Lag {
 
 pub async fn run(args: OrdersArgs) -> anyhow::Result<ExitCode> {
     init_logging();
+    if args.deals && args.concurrency < 2 {
+        bail!("--deals compares buyers with deals and plain buyers at once: use --concurrency 2 or more");
+    }
     let scratch = match postgres_url(args.database_url.as_deref())? {
         Some(url) => Some(Scratch::create(url, &["pgbench"]).await?),
         None => None,
@@ -239,44 +257,48 @@ async fn load_and_drain(
         .timeout(Duration::from_secs(60))
         .build()?;
     let keys: Vec<String> = buyers.iter().map(|(_, key)| key.clone()).collect();
-    let plain = phase(args, &client, base, &sku_id, &keys, None).await?;
-    let mut samples = plain.samples_us.clone();
+    let first = phase(args, &client, base, &sku_id, &keys, Vec::new()).await?;
+    let window = first.window_secs;
+    let plain = first.plain;
     let deals = if args.deals {
-        // The second phase starts as the first did: nothing left to provision.
+        // The mixed phase starts as the first did: nothing left to provision.
         drain(state, Instant::now() + Duration::from_secs(args.drain_timeout_secs)).await?;
-        // One offer and one coupon per order a buyer may place: half as
-        // many again as the busiest buyer placed in the plain phase.
-        let per_buyer = (plain.max_attempts as usize).saturating_mul(3) / 2 + 50;
-        let ids: Vec<String> = buyers.iter().map(|(id, _)| id.clone()).collect();
-        let stocks = stock_deals(state, &sku_id, &ids, per_buyer).await?;
-        let p = phase(args, &client, base, &sku_id, &keys, Some(stocks)).await?;
+        // Every other buyer orders with deals: one offer and one coupon per
+        // order it may place, half as many again as the busiest buyer placed.
+        let per_buyer = (first.max_attempts as usize).saturating_mul(3) / 2 + 50;
+        let with_deals: Vec<String> = buyers.iter().skip(1).step_by(2).map(|(id, _)| id.clone()).collect();
+        let mut stocks = stock_deals(state, &sku_id, &with_deals, per_buyer).await?.into_iter();
+        let per_buyer_stocks = (0..keys.len()).map(|i| if i % 2 == 1 { stocks.next() } else { None }).collect();
+        let mixed = phase(args, &client, base, &sku_id, &keys, per_buyer_stocks).await?;
         let discounted = mercato_store::bench::deals::discounted_orders(&state.db).await?;
-        // Plain orders again, on the database as the deals left it: the
-        // baseline is the mean of the phases before and after (A-B-A), so
-        // the database's growth does not count against the deals.
-        drain(state, Instant::now() + Duration::from_secs(args.drain_timeout_secs)).await?;
-        let after = phase(args, &client, base, &sku_id, &keys, None).await?;
-        let baseline = (plain.orders_per_sec() + after.orders_per_sec()) / 2.0;
-        let mut sorted = p.samples_us.clone();
+        let w = mixed.window_secs;
+        // Per buyer, so an odd number of buyers compares fairly.
+        let per_buyer_rate = |g: &Group| if g.buyers == 0 { 0.0 } else { g.orders_per_sec(w) / g.buyers as f64 };
+        let (deal_rate, plain_rate) = (per_buyer_rate(&mixed.deals), per_buyer_rate(&mixed.plain));
+        let mut sorted = mixed.deals.samples_us.clone();
         sorted.sort_unstable();
-        let rate = p.orders_per_sec();
+        let mut plain_sorted = mixed.plain.samples_us.clone();
+        plain_sorted.sort_unstable();
         Some(DealsPhase {
+            buyers: mixed.deals.buyers,
             orders: sorted.len() as u64,
-            orders_per_sec: rate,
+            orders_per_sec: mixed.deals.orders_per_sec(w),
             latency_ms: Latency::of_sorted_micros(&sorted),
-            errors: p.errors_by_status.values().sum(),
-            errors_by_status: p.errors_by_status,
+            errors: mixed.deals.errors_by_status.values().sum(),
+            errors_by_status: mixed.deals.errors_by_status,
             stocked_per_buyer: per_buyer,
             discounted_orders: discounted,
-            plain_after_orders_per_sec: after.orders_per_sec(),
-            ratio_to_plain: if baseline > 0.0 { rate / baseline } else { 0.0 },
+            plain_buyers: mixed.plain.buyers,
+            plain_orders_per_sec: mixed.plain.orders_per_sec(w),
+            plain_latency_ms: Latency::of_sorted_micros(&plain_sorted),
+            ratio_to_plain: if plain_rate > 0.0 { deal_rate / plain_rate } else { 0.0 },
         })
     } else {
         None
     };
+    let mut samples = plain.samples_us.clone();
     let load_end = Instant::now();
     let errors_by_status = plain.errors_by_status.clone();
-    let window = plain.window_secs;
 
     drain(state, load_end + Duration::from_secs(args.drain_timeout_secs)).await?;
     let drain_secs = load_end.elapsed().as_secs_f64();
@@ -335,25 +357,26 @@ async fn drain(state: &mercato_server::AppState, deadline: Instant) -> anyhow::R
 }
 
 /// One phase: every buyer places and pays in a loop for the warm-up and
-/// the measured seconds; with `stocks`, each order names the buyer's next
-/// offer and coupon.
+/// the measured seconds; a buyer given a stock names its next offer and
+/// coupon in each order (its samples and errors are kept apart).
 async fn phase(
     args: &OrdersArgs,
     client: &reqwest::Client,
     base: &str,
     sku_id: &str,
     keys: &[String],
-    stocks: Option<Vec<mercato_store::bench::deals::Stock>>,
+    mut stocks: Vec<Option<mercato_store::bench::deals::Stock>>,
 ) -> anyhow::Result<Phase> {
     let start = Instant::now();
     let measure_from = start + Duration::from_secs(args.warmup_secs);
     let end = measure_from + Duration::from_secs(args.seconds);
-    let mut stocks = stocks.map(|s| s.into_iter());
+    stocks.resize(keys.len(), None);
     let tasks: Vec<_> = keys
         .iter()
+        .zip(stocks)
         .enumerate()
-        .map(|(i, key)| {
-            let stock = stocks.as_mut().and_then(|s| s.next());
+        .map(|(i, (key, stock))| {
+            let with_deals = stock.is_some();
             let buyer = Buyer {
                 client: client.clone(),
                 base: base.to_string(),
@@ -362,18 +385,19 @@ async fn phase(
                 index: i,
                 stock,
             };
-            tokio::spawn(buyer.run(measure_from, end))
+            (with_deals, tokio::spawn(buyer.run(measure_from, end)))
         })
         .collect();
-    let mut phase =
-        Phase { samples_us: Vec::new(), errors_by_status: BTreeMap::new(), max_attempts: 0, window_secs: 0.0 };
-    for task in tasks {
+    let mut phase = Phase::default();
+    for (with_deals, task) in tasks {
         let done = task.await?;
-        phase.samples_us.extend(done.samples_us);
-        phase.max_attempts = phase.max_attempts.max(done.attempts);
+        let group = if with_deals { &mut phase.deals } else { &mut phase.plain };
+        group.buyers += 1;
+        group.samples_us.extend(done.samples_us);
         for (status, n) in done.errors {
-            *phase.errors_by_status.entry(status).or_insert(0) += n;
+            *group.errors_by_status.entry(status).or_insert(0) += n;
         }
+        phase.max_attempts = phase.max_attempts.max(done.attempts);
     }
     // In-flight pairs may end a little after `end`: the window is what it took.
     phase.window_secs = Instant::now().saturating_duration_since(measure_from).as_secs_f64().max(args.seconds as f64);
@@ -572,18 +596,17 @@ fn print_table(r: &Report) {
     );
     if let Some(d) = &r.deals {
         println!();
-        println!("  with offer + coupon  (every order: 10% offer, then a coupon)");
-        println!("  orders (place + pay) {}", d.orders);
-        println!("  orders/s             {:.1}", d.orders_per_sec);
-        println!("  latency p50          {:.2} ms", d.latency_ms.p50);
-        println!("  latency p99          {:.2} ms", d.latency_ms.p99);
-        println!("  errors               {}", d.errors);
-        println!("  discounted orders    {}", d.discounted_orders);
-        println!("  plain again, orders/s {:.1}", d.plain_after_orders_per_sec);
+        println!("  mixed phase          {} buyers with offer + coupon, {} plain, at once", d.buyers, d.plain_buyers);
         println!(
-            "  orders/s vs plain    {:.3}   (against the mean of the plain phases before and after)",
-            d.ratio_to_plain
+            "  with deals           {} orders, {:.1}/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
+            d.orders, d.orders_per_sec, d.latency_ms.p50, d.latency_ms.p99, d.errors
         );
+        println!(
+            "  plain                {:.1}/s, p50 {:.2} ms, p99 {:.2} ms",
+            d.plain_orders_per_sec, d.plain_latency_ms.p50, d.plain_latency_ms.p99
+        );
+        println!("  discounted orders    {}", d.discounted_orders);
+        println!("  deals vs plain       {:.3}   (orders/s per buyer)", d.ratio_to_plain);
     }
     println!();
     println!("  paid orders (all)    {}", r.paid_orders);
