@@ -104,6 +104,13 @@ pub async fn stock(
         coupon::Entity::insert_many(models).exec_without_returning(&tx).await?;
     }
     tx.commit().await?;
+    if db.backend == crate::db::Backend::Postgres {
+        // Fresh statistics, as autovacuum keeps them on a live marketplace:
+        // the planner otherwise takes the just-filled tables for empty and
+        // scans them on every order's lookup.
+        use sea_orm::ConnectionTrait;
+        db.conn.execute_unprepared("ANALYZE private_offers, coupons, coupon_batches").await?;
+    }
     Ok(stocks)
 }
 
