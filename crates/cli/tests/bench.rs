@@ -74,6 +74,9 @@ fn bench_orders_with_deals_prices_every_order_through_an_offer_and_a_coupon() {
     assert!(orders > 0 && d["orders_per_sec"].as_f64().unwrap() > 0.0, "{r}");
     assert!(d["plain_orders_per_sec"].as_f64().unwrap() > 0.0, "{r}");
     assert_eq!(d["errors"], 0, "no deal order failed: {r}");
+    // Each phase's orders are new orders (not replays of an earlier phase's).
+    let placed = r["orders"].as_u64().unwrap() + orders + d["plain_orders"].as_u64().unwrap();
+    assert!(r["paid_orders"].as_u64().unwrap() >= placed, "{r}");
     // Every order with deals (warm-up included) recorded both steps.
     assert!(d["discounted_orders"].as_u64().unwrap() >= orders, "{r}");
     let ratio = d["ratio_to_plain"].as_f64().unwrap();

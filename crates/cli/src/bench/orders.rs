@@ -146,6 +146,7 @@ pub struct DealsPhase {
     pub discounted_orders: u64,
     /// The buyers ordering plainly in the same phase, and their figures.
     pub plain_buyers: u64,
+    pub plain_orders: u64,
     pub plain_orders_per_sec: f64,
     pub plain_latency_ms: Latency,
     /// Orders per second per buyer with deals / the same for plain buyers.
@@ -257,7 +258,7 @@ async fn load_and_drain(
         .timeout(Duration::from_secs(60))
         .build()?;
     let keys: Vec<String> = buyers.iter().map(|(_, key)| key.clone()).collect();
-    let first = phase(args, &client, base, &sku_id, &keys, Vec::new()).await?;
+    let first = phase(args, &client, base, &sku_id, &keys, 1, Vec::new()).await?;
     let window = first.window_secs;
     let plain = first.plain;
     let deals = if args.deals {
@@ -269,7 +270,7 @@ async fn load_and_drain(
         let with_deals: Vec<String> = buyers.iter().skip(1).step_by(2).map(|(id, _)| id.clone()).collect();
         let mut stocks = stock_deals(state, &sku_id, &with_deals, per_buyer).await?.into_iter();
         let per_buyer_stocks = (0..keys.len()).map(|i| if i % 2 == 1 { stocks.next() } else { None }).collect();
-        let mixed = phase(args, &client, base, &sku_id, &keys, per_buyer_stocks).await?;
+        let mixed = phase(args, &client, base, &sku_id, &keys, 2, per_buyer_stocks).await?;
         let discounted = mercato_store::bench::deals::discounted_orders(&state.db).await?;
         let w = mixed.window_secs;
         // Per buyer, so an odd number of buyers compares fairly.
@@ -289,6 +290,7 @@ async fn load_and_drain(
             stocked_per_buyer: per_buyer,
             discounted_orders: discounted,
             plain_buyers: mixed.plain.buyers,
+            plain_orders: plain_sorted.len() as u64,
             plain_orders_per_sec: mixed.plain.orders_per_sec(w),
             plain_latency_ms: Latency::of_sorted_micros(&plain_sorted),
             ratio_to_plain: if plain_rate > 0.0 { deal_rate / plain_rate } else { 0.0 },
@@ -365,6 +367,7 @@ async fn phase(
     base: &str,
     sku_id: &str,
     keys: &[String],
+    round: u32,
     mut stocks: Vec<Option<mercato_store::bench::deals::Stock>>,
 ) -> anyhow::Result<Phase> {
     let start = Instant::now();
@@ -384,6 +387,7 @@ async fn phase(
                 sku_id: sku_id.to_string(),
                 index: i,
                 stock,
+                round,
             };
             (with_deals, tokio::spawn(buyer.run(measure_from, end)))
         })
@@ -448,6 +452,9 @@ struct Buyer {
     index: usize,
     /// With deals: (offer id, coupon id) for each order, in turn.
     stock: Option<mercato_store::bench::deals::Stock>,
+    /// Which phase: part of every idempotency key, so a later phase's
+    /// orders are new orders, not replays of an earlier phase's.
+    round: u32,
 }
 
 #[derive(Default)]
@@ -497,7 +504,7 @@ impl Buyer {
             .client
             .post(format!("{}/api/v1/buyer/orders", self.base))
             .bearer_auth(&self.key)
-            .header("Idempotency-Key", format!("bench-{}-{n}-place-{}", self.index, self.stock.is_some()))
+            .header("Idempotency-Key", format!("bench-{}-{}-{n}-place", self.round, self.index))
             .json(order)
             .send()
             .await
@@ -511,7 +518,7 @@ impl Buyer {
             .client
             .post(format!("{}/api/v1/buyer/orders/{id}/pay", self.base))
             .bearer_auth(&self.key)
-            .header("Idempotency-Key", format!("bench-{}-{n}-pay-{}", self.index, self.stock.is_some()))
+            .header("Idempotency-Key", format!("bench-{}-{}-{n}-pay", self.round, self.index))
             .json(&json!({}))
             .send()
             .await
