@@ -37,10 +37,14 @@ pub struct OfferSku {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfferTerms {
+    /// 1-50 SKUs of the product, each once.
+    #[schema(min_items = 1, max_items = 50)]
     pub skus: Vec<OfferSku>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
+    /// Months 1-11 or years 1-5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 11)]
     pub period_count: Option<i64>,
 }
 

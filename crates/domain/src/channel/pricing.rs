@@ -111,10 +111,16 @@ impl Discounts {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum OfferPrice {
     /// Basis points off the list price (1-10000; 10000 = free).
-    PercentOff { percent_off_bp: i64 },
+    PercentOff {
+        #[schema(minimum = 1, maximum = 10_000)]
+        percent_off_bp: i64,
+    },
     /// A unit price replacing the SKU's (per month or year bought, or the
     /// one-time price; x periods x quantity), at most the list price.
-    UnitPrice { unit_price_minor: i64 },
+    UnitPrice {
+        #[schema(minimum = 0)]
+        unit_price_minor: i64,
+    },
 }
 
 /// A sale attributed to a partner, and its share of the gross.

@@ -76,6 +76,25 @@ impl AppError {
         }
     }
 
+    /// A check's complaints about submitted terms: 422 when one concerns a
+    /// field whose rules the request schema states (`stated`: field names,
+    /// or prefixes ending in `.`), else 409 `terms_refused`: what the schema
+    /// cannot say (fields that contradict each other, times against now,
+    /// entries that name things not on sale), each field listed.
+    pub fn terms(invalid: Invalid, stated: &[&str]) -> Self {
+        let is_stated = |f: &str| stated.iter().any(|s| f == *s || (s.ends_with('.') && f.starts_with(s)));
+        if invalid.0.iter().any(|e| is_stated(&e.field)) {
+            return Self::invalid(invalid);
+        }
+        let detail = invalid.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+        AppError::Refused {
+            refusal: Refusal::Conflict,
+            code: "terms_refused",
+            detail: format!("the terms cannot be accepted: {detail}"),
+            errors: invalid.0,
+        }
+    }
+
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::invalid(Invalid::one(field, message))
     }

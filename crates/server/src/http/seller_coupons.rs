@@ -33,8 +33,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses(
         (status = 201, body = BatchView),
         AuthProblems,
-        (status = 409, description = "`idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` listing every bad field: `name`; `amount_off_minor` (> 0); `threshold_minor` (at least the amount off); `currency`; `scope` (empty), `scope.product_ids[i]` / `scope.sku_ids[i]` (not an on-sale product of yours or an active SKU of one, named twice, or priced in another currency); `valid_until` (past, or not after `valid_from`); `total_count` (1-1000000); `per_buyer_limit` (1 to `total_count`). `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`terms_refused` listing each field the schema cannot state: `threshold_minor` (below the amount off); `scope.product_ids[i]` / `scope.sku_ids[i]` (not an on-sale product of yours or an active SKU of one, named twice, or priced in another currency); `valid_until` (past, or not after `valid_from`); `per_buyer_limit` (above `total_count`). `idempotency_key_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` listing every bad field the schema states: `name`; `amount_off_minor`; `currency`; `scope` (empty); `total_count` (1-1000000). `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_batch(
     State(state): State<AppState>,

@@ -161,7 +161,7 @@ async fn bad_offers_are_refused_and_create_nothing() {
     assert_eq!(Res::fields(&p), ["buyer_email"]);
     let mut no_one = s.offer_body().await;
     no_one.as_object_mut().unwrap().remove("buyer_email");
-    let p = s.app.post(OFFERS, Some(&s.seller_key), no_one).await.problem(422, "validation_failed");
+    let p = s.app.post(OFFERS, Some(&s.seller_key), no_one).await.problem(409, "terms_refused");
     assert_eq!(Res::fields(&p), ["buyer_email"]);
 
     // Term refusals, each naming its field.
@@ -184,8 +184,11 @@ async fn bad_offers_are_refused_and_create_nothing() {
         (json!({"valid_until": now - Duration::seconds(1)}), "valid_until"),
         (json!({"valid_from": now + Duration::days(30)}), "valid_until"),
     ];
+    // What the schema states is a 422 (an empty SKU list); what depends on
+    // the SKUs, on each other or on now a 409 `terms_refused`.
     for (change, field) in cases {
-        let p = s.make_offer(change.clone()).await.problem(422, "validation_failed");
+        let (status, code) = if field == "terms.skus" { (422, "validation_failed") } else { (409, "terms_refused") };
+        let p = s.make_offer(change.clone()).await.problem(status, code);
         assert_eq!(Res::fields(&p), [field], "{change}: {p}");
     }
     // A unit price at the list price, and 100% off, are fine.
@@ -201,13 +204,13 @@ async fn an_offer_from_an_accepted_demand_credits_its_partner_once() {
     let (demand, partner) = s.demand(DemandStatus::Accepted).await;
 
     // Naming the buyer too, or another product: refused.
-    s.make_offer(json!({"demand_id": demand})).await.problem(422, "validation_failed");
+    s.make_offer(json!({"demand_id": demand})).await.problem(409, "terms_refused");
     let mut body = s.offer_body().await;
     body.as_object_mut().unwrap().remove("buyer_email");
     body["demand_id"] = json!(demand);
     let mut other_product = body.clone();
     other_product["product_id"] = json!(s.general);
-    let p = s.app.post(OFFERS, Some(&s.seller_key), other_product).await.problem(422, "validation_failed");
+    let p = s.app.post(OFFERS, Some(&s.seller_key), other_product).await.problem(409, "terms_refused");
     assert_eq!(Res::fields(&p), ["product_id"]);
     // Another seller's view of the demand: 404.
     let mut theirs = body.clone();

@@ -48,11 +48,14 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct CreateBatch {
     /// 1-100 characters, shown to buyers.
+    #[schema(schema_with = batch_name_schema)]
     pub name: String,
     /// The least an order must come to (after any private offer) for the
     /// coupon to apply; at least `amount_off_minor`.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
     pub threshold_minor: i64,
     /// What comes off (> 0).
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
     pub amount_off_minor: i64,
     /// The currency of both amounts; every product and SKU of the scope
     /// must be priced in it.
@@ -60,6 +63,7 @@ pub struct CreateBatch {
     pub currency: String,
     /// Products (any of their SKUs) and SKUs the coupons apply to: at least
     /// one, each an on-sale product of yours or an active SKU of one.
+    #[schema(schema_with = scope_schema)]
     pub scope: CouponScope,
     /// When claims and use begin; now when left out.
     #[serde(default)]
@@ -67,10 +71,38 @@ pub struct CreateBatch {
     /// When the batch ends (exclusive): in the future, after `valid_from`.
     pub valid_until: DateTime<Utc>,
     /// Coupons the batch gives out, 1 to 1 000 000.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub total_count: i64,
     /// Coupons one buyer may claim, 1 to `total_count`.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub per_buyer_limit: i64,
 }
+
+fn batch_name_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    mercato_domain::schema::to_schema(mercato_domain::schema::text(1, rules::NAME_MAX))
+}
+
+/// At least one product or SKU, none named twice, at most 100 of each.
+fn scope_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let ids = |min: usize| {
+        serde_json::json!({"type": "array", "items": {"type": "string"}, "minItems": min,
+            "maxItems": rules::SCOPE_MAX, "uniqueItems": true})
+    };
+    mercato_domain::schema::to_schema(serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {"product_ids": ids(0), "sku_ids": ids(0)},
+        "anyOf": [
+            {"required": ["product_ids"], "properties": {"product_ids": ids(1)}},
+            {"required": ["sku_ids"], "properties": {"sku_ids": ids(1)}},
+        ],
+        "description": "Products (any of their SKUs) and SKUs the coupons apply to: at least one, each an on-sale product of yours or an active SKU of one.",
+    }))
+}
+
+/// The batch fields whose rules the request schema states (a complaint
+/// about any of them is a 422; the rest are 409 `terms_refused`).
+const BATCH_STATED: &[&str] = &["name", "amount_off_minor", "currency", "scope", "total_count"];
 
 /// A seller's coupon batch.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -187,7 +219,7 @@ pub struct BatchParams {
 pub struct ClaimableParams {
     /// A listed product: the batches whose scope covers it or one of its SKUs.
     #[serde(default)]
-    #[param(required = true)]
+    #[param(required = true, min_length = 1)]
     pub product_id: Option<String>,
 }
 
@@ -343,7 +375,7 @@ pub async fn create_batch(
         total_count: req.total_count,
         per_buyer_limit: req.per_buyer_limit,
     };
-    rules::check_batch(&terms, &products, &skus, now)?;
+    rules::check_batch(&terms, &products, &skus, now).map_err(|e| AppError::terms(e, BATCH_STATED))?;
     let row = coupon_batch::Model {
         id: CouponBatchId::new(),
         seller_id: seller.account_id.clone(),

@@ -34,6 +34,7 @@ use mercato_domain::channel::offers::{self as rules, OfferStatus, OfferTerms};
 use mercato_domain::channel::partners::DemandStatus;
 use mercato_domain::channel::pricing::OfferPrice;
 use mercato_domain::ids::{DemandId, NotificationId, OfferId};
+use mercato_domain::validation::Invalid;
 use mercato_store::entity::{notification, private_offer};
 use mercato_store::repo::offers::{self as repo, Scope};
 use mercato_store::repo::{accounts, notifications as notification_repo, products as product_repo, settings};
@@ -49,6 +50,7 @@ use utoipa::{IntoParams, ToSchema};
 pub struct CreateOffer {
     /// The buyer's account email (a direct offer).
     #[serde(default)]
+    #[schema(schema_with = buyer_email_schema)]
     pub buyer_email: Option<String>,
     /// A customer demand passed to you and accepted (`dmd_...`): the offer
     /// goes to its buyer, for its product, and its partner earns a share.
@@ -64,8 +66,24 @@ pub struct CreateOffer {
     pub valid_until: DateTime<Utc>,
     /// A note to the buyer, up to 1000 characters.
     #[serde(default)]
+    #[schema(schema_with = message_schema)]
     pub message: Option<String>,
 }
+
+fn buyer_email_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use mercato_domain::schema::{email, nullable, to_schema};
+    to_schema(nullable(email()))
+}
+
+fn message_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use mercato_domain::schema::{nullable, text, to_schema};
+    to_schema(nullable(text(0, rules::MESSAGE_MAX)))
+}
+
+/// The offer fields whose rules the request schema states (a complaint
+/// about any of them is a 422; the rest, which depend on the SKUs named,
+/// on now or on each other, are 409 `terms_refused`).
+const OFFER_STATED: &[&str] = &["message", "terms.skus"];
 
 /// One SKU of an offer, priced for its terms (quantity 1).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -286,7 +304,8 @@ pub async fn create(
     }
     let valid_from = req.valid_from.unwrap_or(now);
     let message = req.message.as_deref().map(str::trim).filter(|m| !m.is_empty());
-    rules::check_offer(&req.terms, &found, valid_from, req.valid_until, message, now)?;
+    rules::check_offer(&req.terms, &found, valid_from, req.valid_until, message, now)
+        .map_err(|e| AppError::terms(e, OFFER_STATED))?;
 
     let id = OfferId::new();
     let (demand_id, partner_id, share_bp) = match &to.demand {
@@ -378,8 +397,13 @@ async fn addressee(tx: &impl Executor, seller: &Principal, req: &CreateOffer) ->
     let email = req.buyer_email.as_deref().map(str::trim).filter(|e| !e.is_empty());
     let demand = req.demand_id.as_deref().filter(|d| !d.is_empty());
     match (email, demand) {
-        (Some(_), Some(_)) => Err(AppError::field("demand_id", "send buyer_email or demand_id, not both")),
-        (None, None) => Err(AppError::field("buyer_email", "required: the buyer's email, or send demand_id")),
+        // Exactly one of the two: fields that contradict each other (409).
+        (Some(_), Some(_)) => {
+            Err(AppError::terms(Invalid::one("demand_id", "send buyer_email or demand_id, not both"), &[]))
+        }
+        (None, None) => {
+            Err(AppError::terms(Invalid::one("buyer_email", "required: the buyer's email, or send demand_id"), &[]))
+        }
         (Some(email), None) => {
             let unknown = || {
                 AppError::about_field(Refusal::NotFound, "not_found", "buyer_email", "no buyer account has this email")
@@ -414,7 +438,8 @@ async fn addressee(tx: &impl Executor, seller: &Principal, req: &CreateOffer) ->
                 }
             }
             if d.product_id != req.product_id {
-                return Err(AppError::field("product_id", format!("must be the demand's product ({})", d.product_id)));
+                let why = format!("must be the demand's product ({})", d.product_id);
+                return Err(AppError::terms(Invalid::one("product_id", why), &[]));
             }
             Ok(Addressee { buyer_id: d.buyer_id, demand: Some((d.id, d.partner_id)) })
         }

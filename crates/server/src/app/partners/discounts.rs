@@ -52,7 +52,7 @@ pub struct RequestExclusiveDiscount {
 #[serde(deny_unknown_fields)]
 pub struct RejectExclusiveDiscount {
     /// Why (1-500 characters), shown to the partner.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(schema_with = super::note_schema)]
     pub note: String,
 }
 

@@ -31,6 +31,12 @@ use crate::app::page::id_cursor as parse_cursor;
 pub use bindings::ensure_bound;
 pub use onboarding::ensure_certified;
 
+/// A note or reason as `check_note` checks it (1-500 characters, no
+/// control characters but tabs and line breaks).
+fn note_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    mercato_domain::schema::to_schema(mercato_domain::schema::text(1, mercato_domain::channel::partners::NOTE_MAX))
+}
+
 /// 409 `out_of_order`: the resource's status does not allow the step.
 fn out_of_order(e: TransitionError) -> AppError {
     AppError::conflict("out_of_order", e.to_string())
