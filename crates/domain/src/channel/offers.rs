@@ -29,7 +29,28 @@ string_enum!(
 #[serde(deny_unknown_fields)]
 pub struct OfferSku {
     pub sku_id: String,
+    #[schema(schema_with = offer_price_schema)]
     pub price: OfferPrice,
+}
+
+/// `OfferPrice` as serde reads it: exactly one of `percent_off` and
+/// `unit_price`, each an object with its one field.
+fn offer_price_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use crate::schema::{integer, to_schema};
+    let variant = |tag: &str, field: &str, value: serde_json::Value| {
+        serde_json::json!({
+            "type": "object", "additionalProperties": false, "required": [tag],
+            "properties": {tag: {"type": "object", "additionalProperties": false, "required": [field],
+                "properties": {field: value}}},
+        })
+    };
+    to_schema(serde_json::json!({
+        "oneOf": [
+            variant("percent_off", "percent_off_bp", integer(1, crate::ledger::BP_WHOLE)),
+            variant("unit_price", "unit_price_minor", integer(0, crate::money::MAX_PRICE_MINOR)),
+        ],
+        "description": "Percent off the list price (basis points, 1-10000), or a unit price replacing the SKU's (at most the list price).",
+    }))
 }
 
 /// What an offer holds for: its SKUs and, for period SKUs, the terms the

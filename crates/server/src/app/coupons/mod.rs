@@ -88,14 +88,14 @@ fn scope_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         serde_json::json!({"type": "array", "items": {"type": "string"}, "minItems": min,
             "maxItems": rules::SCOPE_MAX, "uniqueItems": true})
     };
-    mercato_domain::schema::to_schema(serde_json::json!({
+    let base = serde_json::json!({
         "type": "object",
         "additionalProperties": false,
         "properties": {"product_ids": ids(0), "sku_ids": ids(0)},
-        "anyOf": [
-            {"required": ["product_ids"], "properties": {"product_ids": ids(1)}},
-            {"required": ["sku_ids"], "properties": {"sku_ids": ids(1)}},
-        ],
+    });
+    let one = |field: &str| serde_json::json!({"type": "object", "required": [field], "properties": {field: ids(1)}});
+    mercato_domain::schema::to_schema(serde_json::json!({
+        "allOf": [base, {"anyOf": [one("product_ids"), one("sku_ids")]}],
         "description": "Products (any of their SKUs) and SKUs the coupons apply to: at least one, each an on-sale product of yours or an active SKU of one.",
     }))
 }
