@@ -233,10 +233,7 @@ async fn transition(
     })?;
     if !done {
         let now = repo::find_binding(&tx, scope, &id).await?.ok_or_else(|| AppError::not_found("binding"))?;
-        return Err(match now.status.next(event) {
-            Err(e) => out_of_order(e),
-            Ok(_) => AppError::conflict("concurrent_update", "the binding changed while this request ran; try again"),
-        });
+        return Err(super::lost_race(now.status.next(event), "binding"));
     }
     let row = repo::find_binding(&tx, scope, &id).await?.ok_or_else(|| AppError::internal("lost binding"))?;
     let view = one_view(&tx, row).await?;

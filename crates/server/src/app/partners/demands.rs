@@ -179,10 +179,7 @@ async fn decide(
     let to = d.status.next(event).map_err(out_of_order)?;
     if !repo::decide_demand(&tx, &p.account_id, &id, d.status, to, note, now).await? {
         let now = repo::find_demand(&tx, scope, &id).await?.ok_or_else(not_found)?;
-        return Err(match now.status.next(event) {
-            Err(e) => out_of_order(e),
-            Ok(_) => AppError::conflict("concurrent_update", "the demand changed while this request ran; try again"),
-        });
+        return Err(super::lost_race(now.status.next(event), "demand"));
     }
     let row = repo::find_demand(&tx, scope, &id).await?.ok_or_else(|| AppError::internal("lost demand"))?;
     tx.commit().await?;

@@ -220,10 +220,7 @@ async fn transition(
     let step = check(&tx, &d, step).await?;
     if !repo::step_discount(&tx, &id, d.status, step).await? {
         let now = repo::find_discount(&tx, partner_id, &id).await?.ok_or_else(not_found)?;
-        return Err(match now.status.next(event) {
-            Err(e) => out_of_order(e),
-            Ok(_) => AppError::conflict("concurrent_update", "the discount changed while this request ran; try again"),
-        });
+        return Err(super::lost_race(now.status.next(event), "discount"));
     }
     let row = repo::find_discount(&tx, partner_id, &id).await?.ok_or_else(|| AppError::internal("lost discount"))?;
     tx.commit().await?;

@@ -37,6 +37,18 @@ fn note_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     mercato_domain::schema::to_schema(mercato_domain::schema::text(1, mercato_domain::channel::partners::NOTE_MAX))
 }
 
+/// Why a conditional step wrote nothing: `next` is the step applied to the
+/// status read again: `out_of_order` if it no longer applies, else 409
+/// `concurrent_update` (another writer came between).
+fn lost_race<S>(next: Result<S, TransitionError>, what: &str) -> AppError {
+    match next {
+        Err(e) => out_of_order(e),
+        Ok(_) => {
+            AppError::conflict("concurrent_update", format!("the {what} changed while this request ran; try again"))
+        }
+    }
+}
+
 /// 409 `out_of_order`: the resource's status does not allow the step.
 fn out_of_order(e: TransitionError) -> AppError {
     AppError::conflict("out_of_order", e.to_string())
